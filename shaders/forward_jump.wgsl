@@ -1,0 +1,14 @@
+// Forward process in closed form (Ho et al. 2020, eq. 4): x_t = alpha_t x0 + sigma_t eps, with one
+// fixed data point x0 and one fixed eps per particle, so moving t scrubs smoothly both ways.
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read_write> x: array<vec2f>;
+@group(0) @binding(5) var<storage, read> data: array<vec2f>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  let i = particle_index(wid, nwg, lid);
+  if (i >= step.n) { return; }
+  let x0 = data[pick_index(step.seed, STREAM_PICK, i, step.m)];
+  x[i] = step.alpha * x0 + step.sigma * normal2(step.seed, STREAM_NOISE, i, 0u);
+}

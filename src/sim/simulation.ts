@@ -1,0 +1,282 @@
+/**
+ * A run on the GPU: the buffers it owns, the kernels of its plan, and where it is. The frame path
+ * (`encodeSteps`) only records dispatches: it never reads the GPU back and never allocates.
+ */
+import { createBuffer, readback } from '../gpu/buffers';
+import { bindKernel, createKernel, kernelSource, workgroups, type Kernel, type ShaderSources } from '../gpu/kernel';
+import type { Dataset, Mixture } from '../maths/datasets';
+import type { Level } from '../maths/schedules';
+import type { DenoiserId, Mode, SamplerId } from '../settings';
+import { countNfe, runPlan, scrubSlot, type KernelName, type Pass } from './plan';
+import { stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
+
+const KERNEL_FILES = {
+  prior: 'prior',
+  forward_jump: 'forward_jump',
+  forward_step: 'forward_step',
+  denoise_mixture: 'denoise_mixture',
+  denoise_empirical: 'denoise_empirical',
+  ddpm: 'ddpm',
+  ddim: 'ddim',
+  euler: 'euler',
+  heun_predict: 'heun_predict',
+  heun_correct: 'heun_correct',
+} as const;
+type KernelId = keyof typeof KERNEL_FILES;
+
+/** Bytes per mixture component (struct Component in denoise_mixture.wgsl). */
+const COMPONENT_FLOATS = 8;
+
+export interface RunSpec {
+  mode: Mode;
+  sampler: SamplerId;
+  denoiser: DenoiserId;
+  levels: readonly Level[];
+  eta: number;
+  seed: number;
+}
+
+export interface RunStatus {
+  t: number;
+  step: number;
+  steps: number;
+  nfe: number;
+}
+
+export function packMixture(mixture: Mixture | null): Float32Array<ArrayBuffer> {
+  const components = mixture?.components ?? [];
+  const out = new Float32Array(Math.max(1, components.length) * COMPONENT_FLOATS);
+  components.forEach((c, k) => {
+    out.set([c.mean[0], c.mean[1], Math.log(c.weight), 0, c.cov[0], c.cov[1], c.cov[2], 0], k * COMPONENT_FLOATS);
+  });
+  return out;
+}
+
+export class Simulation {
+  /** Particle positions, x and y interleaved: what three.js draws. */
+  x!: GPUBuffer;
+  x0hat!: GPUBuffer;
+  energy!: GPUBuffer;
+  aux!: GPUBuffer;
+  data!: GPUBuffer;
+  mixture!: GPUBuffer;
+  table: GPUBuffer | null = null;
+
+  n = 0;
+  private dataset: Dataset | null = null;
+  private spec: RunSpec | null = null;
+  private plan: Pass[][] = [];
+  private stepIndex = 0;
+  private scrubT: number | null = null;
+  private readonly writer: StepWriter;
+  private readonly groups = new Map<KernelId, GPUBindGroup>();
+  private readonly offsets = new Uint32Array(1);
+  private readonly maxPerDimension: number;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly kernels: Record<KernelId, Kernel>,
+  ) {
+    const struct = kernels.prior.definitions.structs.Step;
+    if (!struct) throw new Error('no Step struct in the kernels');
+    const align = device.limits.minUniformBufferOffsetAlignment;
+    this.writer = new StepWriter(struct, Math.ceil(struct.size / align) * align);
+    this.maxPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
+  }
+
+  /** Compiles every kernel. */
+  static async create(device: GPUDevice, sources: ShaderSources, workgroupSize = 64): Promise<Simulation> {
+    const entries = await Promise.all(
+      (Object.keys(KERNEL_FILES) as KernelId[]).map(async (id) => {
+        const kernel = await createKernel(device, {
+          label: id,
+          code: kernelSource(sources, KERNEL_FILES[id]),
+          dynamic: ['step'],
+          workgroupSize,
+        });
+        return [id, kernel] as const;
+      }),
+    );
+    return new Simulation(device, Object.fromEntries(entries) as Record<KernelId, Kernel>);
+  }
+
+  /** (Re)allocates the particle buffers for n particles. */
+  setParticles(n: number): void {
+    for (const b of [this.x, this.x0hat, this.energy, this.aux]) b?.destroy();
+    const d = this.device;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.x = createBuffer(d, { label: 'x', size: 8 * n, usage: usage | GPUBufferUsage.VERTEX });
+    this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * n, usage });
+    this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
+    this.aux = createBuffer(d, { label: 'aux', size: 16 * n, usage });
+    this.n = n;
+    this.rebind();
+  }
+
+  /** Uploads a dataset: its stored points and, for mixtures, the exact parameters. */
+  setData(dataset: Dataset): void {
+    this.data?.destroy();
+    this.mixture?.destroy();
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.data = createBuffer(this.device, {
+      label: 'data',
+      size: dataset.points.byteLength,
+      usage: usage | GPUBufferUsage.VERTEX,
+      data: dataset.points as Float32Array<ArrayBuffer>,
+    });
+    this.mixture = createBuffer(this.device, { label: 'mixture', size: 0, usage, data: packMixture(dataset.mixture) });
+    this.dataset = dataset;
+    this.rebind();
+  }
+
+  /** Sets the run (levels, sampler, denoiser...) and uploads its step table. Call reset() next. */
+  setRun(spec: RunSpec): void {
+    if (!this.dataset || !this.n) throw new Error('setParticles and setData come before setRun');
+    if (spec.levels.length < 2) throw new Error('a run needs at least one step');
+    const bytes = this.writer.pack(stepTable(spec.levels, this.constants(spec)));
+    if (!this.table || this.table.size < bytes.byteLength) {
+      this.table?.destroy();
+      this.table = createBuffer(this.device, {
+        label: 'steps',
+        size: bytes.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      this.rebind();
+    }
+    this.device.queue.writeBuffer(this.table, 0, bytes);
+    this.spec = spec;
+    this.plan = runPlan(spec.mode, spec.sampler, spec.levels);
+    this.stepIndex = 0;
+    this.scrubT = null;
+  }
+
+  get steps(): number {
+    return this.plan.length;
+  }
+
+  get done(): boolean {
+    return this.stepIndex >= this.plan.length;
+  }
+
+  status(): RunStatus {
+    const levels = this.spec?.levels;
+    const t = this.scrubT ?? levels?.[this.stepIndex]?.t ?? 0;
+    return { t, step: this.stepIndex, steps: this.plan.length, nfe: countNfe(this.plan, this.stepIndex) };
+  }
+
+  /** Back to the start: fresh prior noise (reverse) or the data itself (forward, t = 0). */
+  reset(encoder: GPUCommandEncoder): void {
+    const spec = this.requireSpec();
+    this.stepIndex = 0;
+    this.scrubT = null;
+    const pass = encoder.beginComputePass({ label: 'reset' });
+    this.dispatch(pass, spec.mode === 'reverse' ? 'prior' : 'forward_jump', 0);
+    pass.end();
+  }
+
+  /** Records up to k steps; returns how many were recorded. */
+  encodeSteps(encoder: GPUCommandEncoder, k: number): number {
+    const spec = this.requireSpec();
+    let done = 0;
+    if (k <= 0 || this.done) return 0;
+    const pass = encoder.beginComputePass({ label: 'steps' });
+    while (done < k && !this.done) {
+      if (this.scrubT !== null) {
+        this.dispatch(pass, 'forward_step', scrubSlot(this.plan.length));
+        this.scrubT = null;
+      } else {
+        for (const p of this.plan[this.stepIndex]!) this.dispatch(pass, this.kernelOf(p.kernel, spec), p.slot);
+      }
+      this.stepIndex++;
+      done++;
+    }
+    pass.end();
+    return done;
+  }
+
+  /**
+   * Forward mode: jumps every particle to x_t = alpha_t x0 + sigma_t eps at any t in [0, 1]. The
+   * next step then runs the forward SDE from t to the next level of the grid.
+   */
+  scrub(encoder: GPUCommandEncoder, level: Level): void {
+    const spec = this.requireSpec();
+    if (spec.mode !== 'forward') throw new Error('scrubbing t is for the forward process');
+    const levels = spec.levels;
+    const next = levels.findIndex((l) => l.t > level.t);
+    const pass = encoder.beginComputePass({ label: 'scrub' });
+    const slot = scrubSlot(this.plan.length);
+    const to = levels[next < 0 ? levels.length - 1 : next]!;
+    const bytes = new ArrayBuffer(this.writer.stride);
+    this.writer.write(new DataView(bytes), 0, stepParams(level, to, level, 0x80000000 + next, this.constants(spec)));
+    this.device.queue.writeBuffer(this.table!, slot * this.writer.stride, bytes);
+    this.dispatch(pass, 'forward_jump', slot);
+    pass.end();
+    this.scrubT = level.t;
+    // At or past the last level there is nothing left to step; otherwise the next step goes from
+    // t to level `next` through the scrub slot, then on along the grid.
+    this.stepIndex = next < 0 ? this.plan.length : next - 1;
+  }
+
+  /** Particle positions, interleaved (a readback: not for the frame path). */
+  async positions(): Promise<Float32Array> {
+    return new Float32Array(await readback(this.device, this.x, 8 * this.n));
+  }
+
+  async readBuffer(name: 'x0hat' | 'energy' | 'data' | 'aux'): Promise<Float32Array> {
+    const buffer = this[name];
+    const size = name === 'data' ? this.dataset!.points.byteLength : buffer.size;
+    return new Float32Array(await readback(this.device, buffer, size));
+  }
+
+  destroy(): void {
+    for (const b of [this.x, this.x0hat, this.energy, this.aux, this.data, this.mixture, this.table]) b?.destroy();
+  }
+
+  private constants(spec: RunSpec): RunConstants {
+    return {
+      eta: spec.eta,
+      n: this.n,
+      m: this.dataset!.points.length / 2,
+      k: this.dataset!.mixture?.components.length ?? 0,
+      seed: spec.seed,
+    };
+  }
+
+  private requireSpec(): RunSpec {
+    if (!this.spec) throw new Error('no run: call setRun first');
+    return this.spec;
+  }
+
+  private kernelOf(name: KernelName, spec: RunSpec): KernelId {
+    if (name !== 'denoise') return name;
+    return spec.denoiser === 'exact' && this.dataset?.mixture ? 'denoise_mixture' : 'denoise_empirical';
+  }
+
+  private dispatch(pass: GPUComputePassEncoder, id: KernelId, slot: number): void {
+    const kernel = this.kernels[id];
+    const group = this.groups.get(id);
+    if (!group) throw new Error(`${id} is not bound`);
+    this.offsets[0] = slot * this.writer.stride;
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, group, this.offsets, 0, 1);
+    const [x, y] = workgroups(this.n, kernel.workgroupSize, this.maxPerDimension);
+    pass.dispatchWorkgroups(x, y);
+  }
+
+  private rebind(): void {
+    this.groups.clear();
+    if (!this.x || !this.data || !this.table) return;
+    const resources = {
+      step: { buffer: this.table, size: this.writer.struct.size },
+      x: this.x,
+      x0hat: this.x0hat,
+      energy: this.energy,
+      aux: this.aux,
+      data: this.data,
+      mixture: this.mixture,
+    };
+    for (const id of Object.keys(this.kernels) as KernelId[]) {
+      this.groups.set(id, bindKernel(this.device, this.kernels[id], resources));
+    }
+  }
+}
