@@ -97,7 +97,8 @@ export function isSettingKey(key: string): key is Key {
 /** The first reason a single value is invalid, or null. `limits.n` may lower the particle cap. */
 function valueProblem(key: Key, value: unknown, maxN: number): string | null {
   const expected = typeof DEFAULTS[key];
-  if (typeof value !== expected) return `${key} must be a ${expected}, not ${JSON.stringify(value)}`;
+  if (typeof value !== expected)
+    return `${key} must be a ${expected}, not ${JSON.stringify(value)}`;
   const choices = CHOICES[key];
   if (choices && !choices.includes(value as string)) {
     return `unknown ${key} '${String(value)}' (one of: ${choices.join(', ')})`;
@@ -114,7 +115,8 @@ function valueProblem(key: Key, value: unknown, maxN: number): string | null {
   return null;
 }
 
-export type PatchResult = { ok: true; settings: Settings; changed: Key[] } | { ok: false; error: string };
+export type PatchResult =
+  { ok: true; settings: Settings; changed: Key[] } | { ok: false; error: string };
 
 /**
  * Merges a patch into settings and validates the result as a whole (sigmaMin < sigmaMax and the
@@ -163,7 +165,11 @@ export function decodeHash(hash: string): { patch: Record<string, unknown>; unkn
     }
     const expected = typeof DEFAULTS[key];
     patch[key] =
-      expected === 'number' ? (raw.trim() === '' ? NaN : Number(raw)) : expected === 'boolean' && (raw === 'true' || raw === 'false')
+      expected === 'number'
+        ? raw.trim() === ''
+          ? NaN
+          : Number(raw)
+        : expected === 'boolean' && (raw === 'true' || raw === 'false')
           ? raw === 'true'
           : raw;
   }

@@ -92,7 +92,11 @@ export function bindKernel(
 }
 
 /** Workgroup counts covering `count` invocations, folded into 2D past the per-dimension limit. */
-export function workgroups(count: number, workgroupSize: number, maxPerDimension: number): [number, number] {
+export function workgroups(
+  count: number,
+  workgroupSize: number,
+  maxPerDimension: number,
+): [number, number] {
   const groups = Math.max(1, Math.ceil(count / workgroupSize));
   if (groups <= maxPerDimension) return [groups, 1];
   return [maxPerDimension, Math.ceil(groups / maxPerDimension)];

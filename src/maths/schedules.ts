@@ -72,7 +72,8 @@ function alphaBar(id: ScheduleId, p: ScheduleParams, t: number): [number, number
       return [Math.exp(e), -Math.expm1(e)];
     }
     case 'cosine': {
-      const f = (u: number): number => Math.cos(((u + p.cosineS) / (1 + p.cosineS)) * (Math.PI / 2)) ** 2;
+      const f = (u: number): number =>
+        Math.cos(((u + p.cosineS) / (1 + p.cosineS)) * (Math.PI / 2)) ** 2;
       const ab = f(t) / f(0);
       return [ab, 1 - ab];
     }
@@ -152,7 +153,8 @@ export function scheduleProblem(id: ScheduleId, p: ScheduleParams): string | nul
       return null;
     case 'sigmoid':
       if (!(p.sigmoidTau > 0)) return bad('sigmoidTau', 'must be > 0');
-      if (!(p.sigmoidEnd > p.sigmoidStart)) return bad('sigmoidEnd', 'must be greater than sigmoidStart');
+      if (!(p.sigmoidEnd > p.sigmoidStart))
+        return bad('sigmoidEnd', 'must be greater than sigmoidStart');
       return null;
     case 'karras':
     case 've':

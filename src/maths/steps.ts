@@ -91,7 +91,8 @@ export function ddpm(st: CpuState, p: StepParams): void {
   for (let i = 0; i < p.n; i++) {
     normal2(p.seed, Stream.step, i, p.index, z);
     for (let q = 0; q < 2; q++) {
-      const mean = ((aTs * vS) / vT) * st.x[2 * i + q]! + ((p.alpha_s * vTs) / vT) * st.x0hat[2 * i + q]!;
+      const mean =
+        ((aTs * vS) / vT) * st.x[2 * i + q]! + ((p.alpha_s * vTs) / vT) * st.x0hat[2 * i + q]!;
       st.x[2 * i + q] = mean + sd * z[q]!;
     }
   }

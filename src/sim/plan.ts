@@ -33,14 +33,26 @@ export const scrubSlot = (steps: number): number => 2 * steps;
 export const slotCount = (steps: number): number => 2 * steps + 1;
 
 /** The passes of step i of a run over `levels` (levels.length - 1 steps). */
-export function stepPasses(mode: Mode, sampler: SamplerId, levels: readonly Level[], i: number): Pass[] {
+export function stepPasses(
+  mode: Mode,
+  sampler: SamplerId,
+  levels: readonly Level[],
+  i: number,
+): Pass[] {
   const slot = stepSlot(i);
   if (mode === 'forward') return [{ kernel: 'forward_step', slot }];
-  if (sampler !== 'heun') return [{ kernel: 'denoise', slot }, { kernel: sampler, slot }];
+  if (sampler !== 'heun')
+    return [
+      { kernel: 'denoise', slot },
+      { kernel: sampler, slot },
+    ];
   // Heun's correction is skipped on the step to sigma = 0 (Karras et al. 2022, Algorithm 1).
   const last = levels[i + 1]!.sigma === 0;
   return last
-    ? [{ kernel: 'denoise', slot }, { kernel: 'heun_predict', slot }]
+    ? [
+        { kernel: 'denoise', slot },
+        { kernel: 'heun_predict', slot },
+      ]
     : [
         { kernel: 'denoise', slot },
         { kernel: 'heun_predict', slot },

@@ -3,7 +3,14 @@
  * (`encodeSteps`) only records dispatches: it never reads the GPU back and never allocates.
  */
 import { createBuffer, readback } from '../gpu/buffers';
-import { bindKernel, createKernel, kernelSource, workgroups, type Kernel, type ShaderSources } from '../gpu/kernel';
+import {
+  bindKernel,
+  createKernel,
+  kernelSource,
+  workgroups,
+  type Kernel,
+  type ShaderSources,
+} from '../gpu/kernel';
 import type { Dataset, Mixture } from '../maths/datasets';
 import type { Level } from '../maths/schedules';
 import type { DenoiserId, Mode, SamplerId } from '../settings';
@@ -47,7 +54,10 @@ export function packMixture(mixture: Mixture | null): Float32Array<ArrayBuffer> 
   const components = mixture?.components ?? [];
   const out = new Float32Array(Math.max(1, components.length) * COMPONENT_FLOATS);
   components.forEach((c, k) => {
-    out.set([c.mean[0], c.mean[1], Math.log(c.weight), 0, c.cov[0], c.cov[1], c.cov[2], 0], k * COMPONENT_FLOATS);
+    out.set(
+      [c.mean[0], c.mean[1], Math.log(c.weight), 0, c.cov[0], c.cov[1], c.cov[2], 0],
+      k * COMPONENT_FLOATS,
+    );
   });
   return out;
 }
@@ -85,7 +95,11 @@ export class Simulation {
   }
 
   /** Compiles every kernel. */
-  static async create(device: GPUDevice, sources: ShaderSources, workgroupSize = 64): Promise<Simulation> {
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    workgroupSize = 64,
+  ): Promise<Simulation> {
     const entries = await Promise.all(
       (Object.keys(KERNEL_FILES) as KernelId[]).map(async (id) => {
         const kernel = await createKernel(device, {
@@ -124,7 +138,12 @@ export class Simulation {
       usage: usage | GPUBufferUsage.VERTEX,
       data: dataset.points as Float32Array<ArrayBuffer>,
     });
-    this.mixture = createBuffer(this.device, { label: 'mixture', size: 0, usage, data: packMixture(dataset.mixture) });
+    this.mixture = createBuffer(this.device, {
+      label: 'mixture',
+      size: 0,
+      usage,
+      data: packMixture(dataset.mixture),
+    });
     this.dataset = dataset;
     this.rebind();
   }
@@ -161,7 +180,12 @@ export class Simulation {
   status(): RunStatus {
     const levels = this.spec?.levels;
     const t = this.scrubT ?? levels?.[this.stepIndex]?.t ?? 0;
-    return { t, step: this.stepIndex, steps: this.plan.length, nfe: countNfe(this.plan, this.stepIndex) };
+    return {
+      t,
+      step: this.stepIndex,
+      steps: this.plan.length,
+      nfe: countNfe(this.plan, this.stepIndex),
+    };
   }
 
   /** Back to the start: fresh prior noise (reverse) or the data itself (forward, t = 0). */
@@ -185,7 +209,8 @@ export class Simulation {
         this.dispatch(pass, 'forward_step', scrubSlot(this.plan.length));
         this.scrubT = null;
       } else {
-        for (const p of this.plan[this.stepIndex]!) this.dispatch(pass, this.kernelOf(p.kernel, spec), p.slot);
+        for (const p of this.plan[this.stepIndex]!)
+          this.dispatch(pass, this.kernelOf(p.kernel, spec), p.slot);
       }
       this.stepIndex++;
       done++;
@@ -207,7 +232,11 @@ export class Simulation {
     const slot = scrubSlot(this.plan.length);
     const to = levels[next < 0 ? levels.length - 1 : next]!;
     const bytes = new ArrayBuffer(this.writer.stride);
-    this.writer.write(new DataView(bytes), 0, stepParams(level, to, level, 0x80000000 + next, this.constants(spec)));
+    this.writer.write(
+      new DataView(bytes),
+      0,
+      stepParams(level, to, level, 0x80000000 + next, this.constants(spec)),
+    );
     this.device.queue.writeBuffer(this.table!, slot * this.writer.stride, bytes);
     this.dispatch(pass, 'forward_jump', slot);
     pass.end();
@@ -229,7 +258,16 @@ export class Simulation {
   }
 
   destroy(): void {
-    for (const b of [this.x, this.x0hat, this.energy, this.aux, this.data, this.mixture, this.table]) b?.destroy();
+    for (const b of [
+      this.x,
+      this.x0hat,
+      this.energy,
+      this.aux,
+      this.data,
+      this.mixture,
+      this.table,
+    ])
+      b?.destroy();
   }
 
   private constants(spec: RunSpec): RunConstants {
@@ -249,7 +287,9 @@ export class Simulation {
 
   private kernelOf(name: KernelName, spec: RunSpec): KernelId {
     if (name !== 'denoise') return name;
-    return spec.denoiser === 'exact' && this.dataset?.mixture ? 'denoise_mixture' : 'denoise_empirical';
+    return spec.denoiser === 'exact' && this.dataset?.mixture
+      ? 'denoise_mixture'
+      : 'denoise_empirical';
   }
 
   private dispatch(pass: GPUComputePassEncoder, id: KernelId, slot: number): void {

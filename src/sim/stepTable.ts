@@ -17,7 +17,13 @@ export interface RunConstants {
 }
 
 /** The step from level a to level b, the denoiser evaluating at `at`. */
-export function stepParams(a: Level, b: Level, at: Level, index: number, c: RunConstants): StepParams {
+export function stepParams(
+  a: Level,
+  b: Level,
+  at: Level,
+  index: number,
+  c: RunConstants,
+): StepParams {
   return {
     t: a.t,
     alpha_t: a.alpha,
@@ -62,7 +68,8 @@ export class StepWriter {
   ) {
     this.fields = Object.entries(struct.fields).map(([name, field]) => {
       const type = (field.type as { type?: string }).type;
-      if (type !== 'f32' && type !== 'u32') throw new Error(`Step.${name}: unsupported type ${type}`);
+      if (type !== 'f32' && type !== 'u32')
+        throw new Error(`Step.${name}: unsupported type ${type}`);
       return { name: name as keyof StepParams, offset: field.offset, float: type === 'f32' };
     });
   }

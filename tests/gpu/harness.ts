@@ -15,7 +15,7 @@ let gpu: Promise<Gpu> | null = null;
 export function testGpu(): Promise<Gpu> {
   gpu ??= acquireGpu().then((g) => {
     g.device.addEventListener('uncapturederror', (e) => {
-      gpuErrors.push((e as GPUUncapturedErrorEvent).error.message);
+      gpuErrors.push(e.error.message);
     });
     return g;
   });
@@ -31,7 +31,11 @@ export async function kernel(name: string): Promise<Kernel> {
   const { device } = await testGpu();
   let k = kernels.get(name);
   if (!k) {
-    k = createKernel(device, { label: name, code: kernelSource(shaderSources, name), dynamic: ['step'] });
+    k = createKernel(device, {
+      label: name,
+      code: kernelSource(shaderSources, name),
+      dynamic: ['step'],
+    });
     kernels.set(name, k);
   }
   return k;
@@ -52,7 +56,11 @@ export interface KernelOutputs {
   aux: Float32Array;
 }
 
-export async function runKernel(name: string, p: StepParams, inputs: KernelInputs): Promise<KernelOutputs> {
+export async function runKernel(
+  name: string,
+  p: StepParams,
+  inputs: KernelInputs,
+): Promise<KernelOutputs> {
   const { device } = await testGpu();
   const k = await kernel(name);
   const struct = k.definitions.structs.Step!;
@@ -61,15 +69,33 @@ export async function runKernel(name: string, p: StepParams, inputs: KernelInput
   const f32 = (a: ArrayLike<number> | undefined, size: number): Float32Array<ArrayBuffer> =>
     a ? Float32Array.from(a) : new Float32Array(size);
   const buffers = {
-    step: createBuffer(device, { label: 'step', size: 256, usage: GPUBufferUsage.UNIFORM, data: new Uint8Array(writer.pack([p])) }),
+    step: createBuffer(device, {
+      label: 'step',
+      size: 256,
+      usage: GPUBufferUsage.UNIFORM,
+      data: new Uint8Array(writer.pack([p])),
+    }),
     x: createBuffer(device, { label: 'x', size: 0, usage, data: f32(inputs.x, 2 * p.n) }),
-    x0hat: createBuffer(device, { label: 'x0hat', size: 0, usage, data: f32(inputs.x0hat, 2 * p.n) }),
+    x0hat: createBuffer(device, {
+      label: 'x0hat',
+      size: 0,
+      usage,
+      data: f32(inputs.x0hat, 2 * p.n),
+    }),
     energy: createBuffer(device, { label: 'energy', size: 4 * p.n, usage }),
     aux: createBuffer(device, { label: 'aux', size: 0, usage, data: f32(inputs.aux, 4 * p.n) }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: f32(inputs.data, 2) }),
-    mixture: createBuffer(device, { label: 'mixture', size: 0, usage, data: inputs.mixture ?? new Float32Array(8) }),
+    mixture: createBuffer(device, {
+      label: 'mixture',
+      size: 0,
+      usage,
+      data: inputs.mixture ?? new Float32Array(8),
+    }),
   };
-  const group = bindKernel(device, k, { ...buffers, step: { buffer: buffers.step, size: struct.size } });
+  const group = bindKernel(device, k, {
+    ...buffers,
+    step: { buffer: buffers.step, size: struct.size },
+  });
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   pass.setPipeline(k.pipeline);
@@ -77,7 +103,8 @@ export async function runKernel(name: string, p: StepParams, inputs: KernelInput
   pass.dispatchWorkgroups(Math.ceil(p.n / k.workgroupSize));
   pass.end();
   device.queue.submit([encoder.finish()]);
-  const read = async (b: GPUBuffer): Promise<Float32Array> => new Float32Array(await readback(device, b));
+  const read = async (b: GPUBuffer): Promise<Float32Array> =>
+    new Float32Array(await readback(device, b));
   const out = {
     x: await read(buffers.x),
     x0hat: await read(buffers.x0hat),

@@ -27,7 +27,9 @@ function randomStep(n: number, ve: boolean): ref.StepParams {
   const lambdaT = -3 + 6 * rng.uniform();
   const lambdaS = lambdaT + 0.05 + rng.uniform();
   const level = (lambda: number): [number, number] =>
-    ve ? [1, Math.exp(-lambda)] : [Math.sqrt(1 / (1 + Math.exp(-2 * lambda))), Math.sqrt(1 / (1 + Math.exp(2 * lambda)))];
+    ve
+      ? [1, Math.exp(-lambda)]
+      : [Math.sqrt(1 / (1 + Math.exp(-2 * lambda))), Math.sqrt(1 / (1 + Math.exp(2 * lambda)))];
   const [alphaT, sigmaT] = level(lambdaT);
   const [alphaS, sigmaS] = level(lambdaS);
   return {
@@ -71,7 +73,13 @@ describe(`particle kernels (seed ${seed})`, () => {
     for (const [name, cpu] of cases) {
       test(`${name} (${ve ? 've' : 'vp'}) matches float64`, async () => {
         const p = randomStep(n, ve);
-        if (name === 'forward_step') [p.alpha_t, p.sigma_t, p.alpha_s, p.sigma_s] = [p.alpha_s, p.sigma_s, p.alpha_t, p.sigma_t];
+        if (name === 'forward_step')
+          [p.alpha_t, p.sigma_t, p.alpha_s, p.sigma_s] = [
+            p.alpha_s,
+            p.sigma_s,
+            p.alpha_t,
+            p.sigma_t,
+          ];
         const st = state(n, p);
         const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
         cpu(st, p);
