@@ -5,7 +5,7 @@ export interface BufferSpec {
   size: number;
   usage: GPUBufferUsageFlags;
   /** Initial contents, uploaded at creation. */
-  data?: ArrayBufferView<ArrayBuffer>;
+  data?: ArrayBufferView;
 }
 
 /** A buffer of at least 4 bytes (WebGPU rejects empty bindings), rounded up to 4. */
