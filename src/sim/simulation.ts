@@ -136,7 +136,7 @@ export class Simulation {
       label: 'data',
       size: dataset.points.byteLength,
       usage: usage | GPUBufferUsage.VERTEX,
-      data: dataset.points as Float32Array<ArrayBuffer>,
+      data: dataset.points,
     });
     this.mixture = createBuffer(this.device, {
       label: 'mixture',
