@@ -124,7 +124,7 @@ export type PatchResult =
  */
 export function applyPatch(
   current: Readonly<Settings>,
-  patch: Readonly<Record<string, unknown>>,
+  patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
   options: { maxParticles?: number } = {},
 ): PatchResult {
   const next: Settings = { ...current };

@@ -1,0 +1,220 @@
+/** Wiring only: the sandbox, its GUI, HUD, keys, drawing, files, URL hash and window.sandbox. */
+import './style.css';
+import type { SandboxApi } from './api';
+import { WebGpuUnavailableError } from './gpu/device';
+import { shaderSources } from './gpu/shaderSources';
+import { loadCustomPoints, saveCustomPoints } from './io/customStore';
+import { checkFileSize, parsePoints } from './io/parsePoints';
+import { toPointArray } from './io/pointsInput';
+import { normalisePoints } from './maths/datasets';
+import { Sandbox } from './sandbox';
+import { applyPatch, decodeHash, DEFAULTS, encodeHash, type Settings } from './settings';
+import { ControlPanel } from './ui/controlPanel';
+import { Drawing } from './ui/drawing';
+import { Hud } from './ui/hud';
+import { bindKeys } from './ui/keyboard';
+import { Messages } from './ui/messages';
+import { showNoWebGpu } from './ui/noWebGpu';
+
+const root = document.getElementById('app')!;
+const canvas = document.getElementById('view') as HTMLCanvasElement;
+const messages = new Messages(root);
+const report = (e: unknown): void =>
+  messages.show(e instanceof Error ? e.message : String(e), 'error');
+
+/** Settings from the URL hash, key by key over the defaults: a bad key is reported and skipped. */
+function settingsFromHash(hash: string): Settings {
+  const { patch, unknown } = decodeHash(hash);
+  let settings: Settings = { ...DEFAULTS };
+  for (const key of unknown)
+    messages.show(`The link has an unknown setting '${key}': ignored.`, 'warning');
+  for (const [key, value] of Object.entries(patch)) {
+    const result = applyPatch(settings, { [key]: value });
+    if (result.ok) settings = result.settings;
+    else
+      messages.show(
+        `The link's ${key} is not valid (${result.error}): using ${String(DEFAULTS[key as keyof Settings])}.`,
+        'warning',
+      );
+  }
+  return settings;
+}
+
+let panel: ControlPanel | null = null;
+let hud: Hud | null = null;
+let frameCount = 0;
+
+const sandbox: Sandbox = new Sandbox(canvas, shaderSources, {
+  message: (text, level) => messages.show(text, level),
+  settings: (settings) => {
+    const hash = encodeHash(settings);
+    history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+    panel?.refresh();
+  },
+  frame: () => {
+    if (++frameCount % 6 !== 0) return;
+    const s = sandbox.status();
+    const settings = sandbox.settings();
+    hud?.update({ ...s, n: settings.n, fps: sandbox.frameStats().fps, mode: settings.mode });
+    panel?.tick();
+  },
+});
+
+async function useCustomPoints(
+  points: Float32Array,
+  normalise: boolean,
+  source: string,
+): Promise<void> {
+  const prepared = normalise ? normalisePoints(points) : { points, scale: 1 };
+  await sandbox.setCustomPoints(prepared.points);
+  saveCustomPoints(
+    prepared.points.length / 2 > 100_000 ? prepared.points.subarray(0, 200_000) : prepared.points,
+  );
+  const count = (prepared.points.length / 2).toLocaleString('en');
+  const scaled = normalise ? ` (centred, scaled ×${prepared.scale.toPrecision(3)})` : '';
+  messages.show(`Using ${count} points from ${source}${scaled}.`, 'info');
+}
+
+async function loadFile(file: File): Promise<void> {
+  try {
+    checkFileSize(file.size, file.name);
+    const points = parsePoints(await file.text(), file.name);
+    await useCustomPoints(points, true, file.name);
+  } catch (e) {
+    report(e);
+  }
+}
+
+function chooseFile(): void {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.accept = '.csv,.tsv,.txt,.json,text/csv,application/json';
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file) void loadFile(file);
+  });
+  input.click();
+}
+
+function wireDragAndDrop(): void {
+  window.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    root.classList.add('dropping');
+  });
+  window.addEventListener('dragleave', () => root.classList.remove('dropping'));
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    root.classList.remove('dropping');
+    const file = e.dataTransfer?.files[0];
+    if (file) void loadFile(file);
+  });
+}
+
+function togglePlay(): void {
+  if (sandbox.isPlaying) sandbox.pause();
+  else sandbox.play();
+}
+
+function startUi(): void {
+  hud = new Hud(root);
+  let drawn: Float32Array | null = null;
+  const drawing = new Drawing(canvas, {
+    toWorld: (x, y) => sandbox.toWorld(x, y),
+    commit: (stroke) => {
+      const base =
+        sandbox.settings().dataset === 'custom' ? (drawn ?? sandbox.customPoints()) : null;
+      const points = new Float32Array((base?.length ?? 0) + stroke.length);
+      if (base) points.set(base);
+      points.set(stroke, base?.length ?? 0);
+      drawn = points;
+      useCustomPoints(points, false, 'your drawing').catch(report);
+    },
+  });
+  panel = new ControlPanel({
+    settings: () => sandbox.settings(),
+    configure: (patch) => sandbox.configure(patch),
+    maxParticles: sandbox.maxParticles,
+    isPlaying: () => sandbox.isPlaying,
+    togglePlay,
+    step: () => void sandbox.step().catch(report),
+    reset: () => void sandbox.reset().catch(report),
+    scrub: (t) => void sandbox.scrub(t).catch(report),
+    currentT: () => sandbox.status().t,
+    resetView: () => sandbox.resetView(),
+    loadFile: chooseFile,
+    setDrawing: (on) => {
+      drawing.setEnabled(on);
+      sandbox.setPanZoom(!on);
+      if (on)
+        messages.show('Drag on the canvas to draw points; turn drawing off to pan and zoom again.');
+    },
+    clearDrawing: () => {
+      drawn = null;
+      if (sandbox.settings().dataset === 'custom') {
+        sandbox.configure({ dataset: DEFAULTS.dataset }).catch(report);
+      }
+    },
+    report,
+  });
+  bindKeys(window, {
+    togglePlay,
+    step: () => void sandbox.step().catch(report),
+    reset: () => void sandbox.reset().catch(report),
+  });
+  wireDragAndDrop();
+  new ResizeObserver(() => sandbox.resize()).observe(canvas);
+  window.addEventListener('hashchange', () => {
+    const next = settingsFromHash(location.hash);
+    sandbox.configure(next).catch(report);
+  });
+  const loop = (now: number): void => {
+    sandbox.frame(now);
+    requestAnimationFrame(loop);
+  };
+  requestAnimationFrame(loop);
+}
+
+async function boot(): Promise<void> {
+  const initial = settingsFromHash(location.hash);
+  if (initial.dataset === 'custom') {
+    const stored = loadCustomPoints();
+    if (stored) sandbox.restoreCustomPoints(stored);
+  }
+  try {
+    await sandbox.start(initial);
+  } catch (e) {
+    if (e instanceof WebGpuUnavailableError) showNoWebGpu(root, e.message);
+    else
+      showNoWebGpu(
+        root,
+        `The sandbox could not start: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    canvas.remove();
+    throw e;
+  }
+  startUi();
+  sandbox.play();
+}
+
+const ready = boot();
+ready.catch((e: unknown) => console.warn(e));
+
+const api: SandboxApi = {
+  ready,
+  settings: () => sandbox.settings(),
+  configure: (patch) => sandbox.configure(patch),
+  reset: () => sandbox.reset(),
+  step: (k) => sandbox.step(k),
+  run: () => sandbox.run(),
+  play: () => sandbox.play(),
+  pause: () => sandbox.pause(),
+  scrub: (t) => sandbox.scrub(t),
+  positions: () => sandbox.positions(),
+  data: () => sandbox.data(),
+  status: () => sandbox.status(),
+  loadPoints: async (points, options) => {
+    await useCustomPoints(toPointArray(points), options?.normalise ?? true, 'a script');
+  },
+  loseDevice: () => sandbox.loseDevice(),
+};
+window.sandbox = api;

@@ -1,0 +1,42 @@
+/** The one-line heads-up display: t, step / steps, NFE, particles, fps. */
+export interface HudState {
+  t: number;
+  step: number;
+  steps: number;
+  nfe: number;
+  n: number;
+  fps: number;
+  mode: string;
+}
+
+export function hudText(s: HudState): string {
+  const fmt = (v: number): string => v.toLocaleString('en');
+  return [
+    s.mode,
+    `t ${s.t.toFixed(3)}`,
+    `step ${fmt(s.step)} / ${fmt(s.steps)}`,
+    `NFE ${fmt(s.nfe)}`,
+    `${fmt(s.n)} particles`,
+    `${Math.round(s.fps)} fps`,
+  ].join('   ');
+}
+
+export class Hud {
+  readonly element: HTMLElement;
+  private last = '';
+
+  constructor(parent: HTMLElement) {
+    this.element = document.createElement('div');
+    this.element.className = 'hud';
+    this.element.setAttribute('aria-live', 'off');
+    parent.appendChild(this.element);
+  }
+
+  update(state: HudState): void {
+    const text = hudText(state);
+    if (text !== this.last) {
+      this.element.textContent = text;
+      this.last = text;
+    }
+  }
+}

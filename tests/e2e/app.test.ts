@@ -1,0 +1,225 @@
+/**
+ * The real page in headless Chromium on SwiftShader: it boots cleanly, shows the particles,
+ * keeps the GUI, the settings and the URL in step, and handles bad input and lost devices.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { datasetMixture } from '../../src/maths/datasets';
+import { closePages, control, launch, openPage, ready } from './browser';
+import { decodePng, particlePixels } from './pixels';
+
+const base = inject('baseUrl');
+/** Small runs: SwiftShader is a CPU. */
+const SMALL = '#n=4000&steps=40&loop=false';
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterEach(async () => {
+  await closePages(browser);
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+async function settle(page: Page): Promise<void> {
+  // Two animation frames: the last GPU results are on the canvas.
+  await page.evaluate(
+    () => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))),
+  );
+}
+
+describe('boot and view', () => {
+  test('boots with no console errors, and the denoised particles sit on the 8 modes', async () => {
+    const { page, errors } = await openPage(browser, `${base}${SMALL}&showData=false`);
+    await ready(page);
+    await page.evaluate(() => window.sandbox.pause());
+    await page.evaluate(() => window.sandbox.reset());
+    await settle(page);
+    const modes = datasetMixture('gaussians8')!.components.map((c) => c.mean);
+    const region = { maxX: 700 };
+    const noise = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
+    await page.evaluate(() => window.sandbox.run());
+    await settle(page);
+    const denoised = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
+    expect(await page.evaluate(() => window.sandbox.status())).toMatchObject({
+      step: 40,
+      steps: 40,
+      nfe: 40,
+    });
+    // Visible at all, and concentrated on the modes only after denoising.
+    expect(noise.total).toBeGreaterThan(1000);
+    expect(denoised.total).toBeGreaterThan(300);
+    expect(denoised.near / denoised.total).toBeGreaterThan(0.9);
+    expect(noise.near / noise.total).toBeLessThan(0.5);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('settings, GUI and URL', () => {
+  test('a GUI change reaches the settings and the URL, and a reload restores it', async () => {
+    const { page, errors } = await openPage(browser, `${base}${SMALL}`);
+    await ready(page);
+    const select = control(page, 'sampler').locator('select');
+    await select.selectOption('heun');
+    await page.waitForFunction(() => location.hash.includes('sampler=heun'));
+    expect(await page.evaluate(() => window.sandbox.settings().sampler)).toBe('heun');
+    const steps = control(page, 'steps').locator('input').last();
+    await steps.fill('17');
+    await steps.press('Enter');
+    await page.waitForFunction(() => location.hash.includes('steps=17'));
+    expect(await page.evaluate(() => window.sandbox.settings().steps)).toBe(17);
+    await page.reload();
+    await ready(page);
+    const restored = await page.evaluate(() => window.sandbox.settings());
+    expect(restored).toMatchObject({ sampler: 'heun', steps: 17, n: 4000, loop: false });
+    expect(await page.evaluate(() => window.sandbox.status().steps)).toBe(17);
+    await expect(select.inputValue()).resolves.toBe('heun');
+    expect(errors).toEqual([]);
+  });
+
+  test('invalid values are rejected with a message and the last good settings stay', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}`);
+    await ready(page);
+    const before = await page.evaluate(() => window.sandbox.settings());
+    const rejections = await page.evaluate(async () => {
+      const attempts: Record<string, unknown>[] = [
+        { steps: 0 },
+        { steps: 2.5 },
+        { sigmaMin: 50, sigmaMax: 10 },
+        { sampler: 'nope' },
+        { schedule: 'quadratic' },
+        { dataset: 'mnist' },
+        { n: 1e12 },
+        { bogus: 1 },
+      ];
+      const out: string[] = [];
+      for (const patch of attempts) {
+        try {
+          await window.sandbox.configure(patch);
+          out.push('accepted');
+        } catch (e) {
+          out.push((e as Error).message);
+        }
+      }
+      return out;
+    });
+    expect(rejections).toHaveLength(8);
+    for (const message of rejections) expect(message).not.toBe('accepted');
+    expect(rejections[0]).toMatch(/steps/);
+    expect(rejections[2]).toMatch(/sigmaMin/);
+    expect(rejections[3]).toMatch(/unknown sampler 'nope'/);
+    expect(rejections[7]).toMatch(/unknown setting 'bogus'/);
+    expect(await page.evaluate(() => window.sandbox.settings())).toEqual(before);
+    // Through the GUI: sigma min above sigma max springs back and the user is told why.
+    await control(page, 'schedule').locator('select').selectOption('karras');
+    await page.waitForFunction(() => location.hash.includes('schedule=karras'));
+    const sigmaMax = control(page, 'sigma max').locator('input').last();
+    await sigmaMax.fill('0.5');
+    await sigmaMax.press('Enter');
+    await page.waitForFunction(() => location.hash.includes('sigmaMax=0.5'));
+    const sigmaMin = control(page, 'sigma min').locator('input').last();
+    await sigmaMin.fill('0.9');
+    await sigmaMin.press('Enter');
+    await expect(page.locator('.message.error').first().textContent()).resolves.toMatch(/sigmaMin/);
+    expect(await page.evaluate(() => window.sandbox.settings().sigmaMin)).toBe(before.sigmaMin);
+    await expect(sigmaMin.inputValue()).resolves.toBe(String(before.sigmaMin));
+  });
+
+  test('a link with a bad value keeps the good ones and says which was ignored', async () => {
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=3000&steps=-4&sampler=euler&loop=false`,
+    );
+    await ready(page);
+    expect(await page.evaluate(() => window.sandbox.settings())).toMatchObject({
+      n: 3000,
+      steps: 100,
+      sampler: 'euler',
+    });
+    await expect(page.locator('.message.warning').first().textContent()).resolves.toMatch(/steps/);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('runs', () => {
+  test('same settings and seed give the same particles bit for bit; another seed does not', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}&sampler=ddpm`);
+    await ready(page);
+    const result = await page.evaluate(async () => {
+      const s = window.sandbox;
+      const runOnce = async (): Promise<number[]> => {
+        await s.reset();
+        await s.run();
+        return Array.from(await s.positions());
+      };
+      const a = await runOnce();
+      const b = await runOnce();
+      await s.configure({ seed: 2 });
+      const c = await runOnce();
+      return { a, b, c };
+    });
+    expect(result.a).toHaveLength(8000);
+    expect(result.b).toEqual(result.a);
+    expect(result.c).not.toEqual(result.a);
+  });
+
+  test('keyboard: space plays and pauses, right arrow steps, R resets', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}`);
+    await ready(page);
+    await page.evaluate(() => window.sandbox.pause());
+    await page.evaluate(() => window.sandbox.reset());
+    await page.locator('#view').click();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => window.sandbox.status().step === 2);
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => window.sandbox.status().step > 4);
+    await page.keyboard.press(' ');
+    const paused = await page.evaluate(() => window.sandbox.status().step);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => window.sandbox.status().step)).toBe(paused);
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => window.sandbox.status().step === 0);
+  });
+
+  test('generated datasets store at least 10,000 points, and forward scrubbing is closed-form', async () => {
+    const { page } = await openPage(
+      browser,
+      `${base}${SMALL}&mode=forward&dataset=swissroll&schedule=linear`,
+    );
+    await ready(page);
+    const out = await page.evaluate(async () => {
+      const s = window.sandbox;
+      const data = Array.from(await s.data());
+      await s.scrub(0);
+      const atZero = Array.from(await s.positions());
+      await s.scrub(1);
+      const atOne = Array.from(await s.positions());
+      await s.scrub(0.3);
+      const status = s.status();
+      await s.run();
+      return { data, atZero, atOne, status, end: s.status() };
+    });
+    expect(out.data.length / 2).toBeGreaterThanOrEqual(10_000);
+    // At t = 0 every particle is one of the stored points.
+    const stored = new Set<string>();
+    for (let j = 0; j < out.data.length; j += 2) stored.add(`${out.data[j]},${out.data[j + 1]}`);
+    for (let i = 0; i < out.atZero.length; i += 2) {
+      expect(stored.has(`${out.atZero[i]},${out.atZero[i + 1]}`)).toBe(true);
+    }
+    // At t = 1 (linear: alpha = 0.0066) they are standard normal.
+    const n = out.atOne.length / 2;
+    let sx = 0;
+    let sxx = 0;
+    for (let i = 0; i < out.atOne.length; i += 2) {
+      sx += out.atOne[i]!;
+      sxx += out.atOne[i]! ** 2;
+    }
+    expect(Math.abs(sx / n)).toBeLessThan(5 / Math.sqrt(n));
+    expect(Math.abs(sxx / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+    expect(out.status.t).toBeCloseTo(0.3, 6);
+    expect(out.end).toMatchObject({ step: 40, t: 1 });
+  });
+});
