@@ -9,7 +9,7 @@ export default defineConfig({
   plugins: [
     VitePWA({
       registerType: 'autoUpdate',
-      injectRegister: null,
+      injectRegister: 'script',
       workbox: {
         globPatterns: ['**/*.{js,css,html,png,svg,json,webmanifest}'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,

@@ -32,6 +32,9 @@ const STYLE_KEYS = new Set<keyof Settings>(['pointSize', 'brightness', 'showData
 const PACE_KEYS = new Set<keyof Settings>(['speed', 'loop']);
 /** Frames to hold the finished state before a looping run restarts. */
 const LOOP_HOLD_FRAMES = 75;
+const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
+const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
+
 /** Steps per submit when running to the end, so the page stays responsive. */
 const RUN_CHUNK = 32;
 
@@ -48,6 +51,8 @@ export class Sandbox {
   private fps = 0;
   private lastFrame = 0;
   private rebuilding: Promise<void> | null = null;
+  /** Reused so that submitting a frame's steps allocates no array. */
+  private readonly submission: GPUCommandBuffer[] = [];
   /** Bumped whenever the run restarts, so a running run() knows to stop. */
   private generation = 0;
 
@@ -259,9 +264,10 @@ export class Sandbox {
 
   private submitSteps(k: number): void {
     const sim = this.requireSim();
-    const encoder = sim.device.createCommandEncoder({ label: 'steps' });
+    const encoder = sim.device.createCommandEncoder(STEPS_ENCODER);
     sim.encodeSteps(encoder, k);
-    sim.device.queue.submit([encoder.finish()]);
+    this.submission[0] = encoder.finish();
+    sim.device.queue.submit(this.submission);
   }
 
   private restart(): void {
@@ -269,7 +275,7 @@ export class Sandbox {
     this.generation++;
     this.hold = 0;
     this.accumulator = 0;
-    const encoder = sim.device.createCommandEncoder({ label: 'reset' });
+    const encoder = sim.device.createCommandEncoder(RESET_ENCODER);
     sim.reset(encoder);
     sim.device.queue.submit([encoder.finish()]);
   }

@@ -91,7 +91,7 @@ const INTEGERS: readonly Key[] = ['n', 'm', 'steps', 'seed'];
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
 
 export function isSettingKey(key: string): key is Key {
-  return key in DEFAULTS;
+  return Object.hasOwn(DEFAULTS, key);
 }
 
 /** The first reason a single value is invalid, or null. `limits.n` may lower the particle cap. */

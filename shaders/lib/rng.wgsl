@@ -26,9 +26,9 @@ fn threefry2x32(key: vec2u, counter: vec2u) -> vec2u {
   return vec2u(x0, x1);
 }
 
-// A u32 to a uniform in (0, 1) from its top 24 bits, exact in f32.
+// A u32 to a uniform in (0, 1) from its top 23 bits: k + 0.5 is exact in f32 for k < 2^23.
 fn to_uniform(u: u32) -> f32 {
-  return (f32(u >> 8u) + 0.5) * (1.0 / 16777216.0);
+  return (f32(u >> 9u) + 0.5) * (1.0 / 8388608.0);
 }
 
 // (cos, sin) of 2 pi u to about 1e-7, by quadrant and Taylor polynomials on [-pi/4, pi/4]: WGSL
@@ -54,8 +54,8 @@ fn normal2(seed: u32, stream: u32, particle: u32, step: u32) -> vec2f {
   return r * cos_sin_2pi(to_uniform(bits.y));
 }
 
-// A uniform integer in [0, m).
+// An integer in [0, m): the draw modulo m (bias m / 2^32), the same integers as rng.ts.
 fn pick_index(seed: u32, stream: u32, particle: u32, m: u32) -> u32 {
   let bits = threefry2x32(vec2u(seed, stream), vec2u(particle, 0u));
-  return min(m - 1u, u32(floor(to_uniform(bits.x) * f32(m))));
+  return bits.x % m;
 }

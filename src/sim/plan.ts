@@ -68,11 +68,16 @@ export function runPlan(mode: Mode, sampler: SamplerId, levels: readonly Level[]
   return plan;
 }
 
+/** Denoiser evaluations (NFE) after 0, 1, ..., all steps of a plan. */
+export function cumulativeNfe(plan: readonly Pass[][]): Uint32Array {
+  const nfe = new Uint32Array(plan.length + 1);
+  plan.forEach((passes, i) => {
+    nfe[i + 1] = nfe[i]! + passes.filter((p) => p.kernel === 'denoise').length;
+  });
+  return nfe;
+}
+
 /** Denoiser evaluations in the first `done` steps of a plan. */
 export function countNfe(plan: readonly Pass[][], done: number): number {
-  let nfe = 0;
-  for (let i = 0; i < done && i < plan.length; i++) {
-    for (const pass of plan[i]!) if (pass.kernel === 'denoise') nfe++;
-  }
-  return nfe;
+  return cumulativeNfe(plan)[Math.min(done, plan.length)]!;
 }

@@ -14,7 +14,7 @@ import {
 import type { Dataset, Mixture } from '../maths/datasets';
 import type { Level } from '../maths/schedules';
 import type { DenoiserId, Mode, SamplerId } from '../settings';
-import { countNfe, runPlan, scrubSlot, type KernelName, type Pass } from './plan';
+import { cumulativeNfe, runPlan, scrubSlot, type KernelName, type Pass } from './plan';
 import { stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
 
 const KERNEL_FILES = {
@@ -33,6 +33,11 @@ type KernelId = keyof typeof KERNEL_FILES;
 
 /** Bytes per mixture component (struct Component in denoise_mixture.wgsl). */
 const COMPONENT_FLOATS = 8;
+
+/** Descriptors of the frame path, made once. */
+const STEPS_PASS: GPUComputePassDescriptor = { label: 'steps' };
+const RESET_PASS: GPUComputePassDescriptor = { label: 'reset' };
+const SCRUB_PASS: GPUComputePassDescriptor = { label: 'scrub' };
 
 export interface RunSpec {
   mode: Mode;
@@ -76,6 +81,8 @@ export class Simulation {
   private dataset: Dataset | null = null;
   private spec: RunSpec | null = null;
   private plan: Pass[][] = [];
+  /** Denoiser evaluations after each number of steps. */
+  private nfe: Uint32Array = new Uint32Array(1);
   private stepIndex = 0;
   private scrubT: number | null = null;
   private readonly writer: StepWriter;
@@ -165,6 +172,7 @@ export class Simulation {
     this.device.queue.writeBuffer(this.table, 0, bytes);
     this.spec = spec;
     this.plan = runPlan(spec.mode, spec.sampler, spec.levels);
+    this.nfe = cumulativeNfe(this.plan);
     this.stepIndex = 0;
     this.scrubT = null;
   }
@@ -184,7 +192,7 @@ export class Simulation {
       t,
       step: this.stepIndex,
       steps: this.plan.length,
-      nfe: countNfe(this.plan, this.stepIndex),
+      nfe: this.nfe[this.stepIndex] ?? 0,
     };
   }
 
@@ -193,7 +201,7 @@ export class Simulation {
     const spec = this.requireSpec();
     this.stepIndex = 0;
     this.scrubT = null;
-    const pass = encoder.beginComputePass({ label: 'reset' });
+    const pass = encoder.beginComputePass(RESET_PASS);
     this.dispatch(pass, spec.mode === 'reverse' ? 'prior' : 'forward_jump', 0);
     pass.end();
   }
@@ -203,7 +211,7 @@ export class Simulation {
     const spec = this.requireSpec();
     let done = 0;
     if (k <= 0 || this.done) return 0;
-    const pass = encoder.beginComputePass({ label: 'steps' });
+    const pass = encoder.beginComputePass(STEPS_PASS);
     while (done < k && !this.done) {
       if (this.scrubT !== null) {
         this.dispatch(pass, 'forward_step', scrubSlot(this.plan.length));
@@ -228,7 +236,7 @@ export class Simulation {
     if (spec.mode !== 'forward') throw new Error('scrubbing t is for the forward process');
     const levels = spec.levels;
     const next = levels.findIndex((l) => l.t > level.t);
-    const pass = encoder.beginComputePass({ label: 'scrub' });
+    const pass = encoder.beginComputePass(SCRUB_PASS);
     const slot = scrubSlot(this.plan.length);
     const to = levels[next < 0 ? levels.length - 1 : next]!;
     const bytes = new ArrayBuffer(this.writer.stride);

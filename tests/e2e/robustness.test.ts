@@ -1,0 +1,199 @@
+/**
+ * Bad input and bad luck in the real page: no WebGPU, a lost device, malformed files, and no
+ * network. Each gets a clear message and the sandbox keeps its last good state.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { closePages, control, launch, openPage, ready } from './browser';
+
+const base = inject('baseUrl');
+const SMALL = '#n=3000&steps=30&loop=false';
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterEach(async () => {
+  await closePages(browser);
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+/** Chooses a file through the GUI's "Load CSV / JSON…" button. */
+async function chooseFile(page: Page, name: string, contents: string): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await control(page, 'Load CSV / JSON…').locator('button').click();
+  await (await chooser).setFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(contents) });
+}
+
+async function lastMessage(page: Page, level: 'error' | 'warning' | 'info'): Promise<string> {
+  const note = page.locator(`.message.${level}`).last();
+  await note.waitFor({ timeout: 30_000 });
+  return (await note.textContent()) ?? '';
+}
+
+describe('without WebGPU', () => {
+  test('the page explains what is missing and where WebGPU runs, instead of a blank canvas', async () => {
+    const plain = await launch({ webgpu: false });
+    try {
+      const { page } = await openPage(plain, base);
+      const rejected = await page.evaluate(() =>
+        window.sandbox.ready.then(
+          () => 'resolved',
+          (e: unknown) => String(e),
+        ),
+      );
+      expect(rejected).toMatch(/adapter|WebGPU/);
+      const panel = page.locator('.no-webgpu');
+      await expect(panel.locator('h1').textContent()).resolves.toBe('This sandbox needs WebGPU');
+      const text = (await panel.textContent()) ?? '';
+      expect(text).toMatch(/Chrome/);
+      expect(text).toMatch(/enable-unsafe-webgpu/);
+      expect(await page.locator('canvas#view').count()).toBe(0);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('a lost device', () => {
+  test('is reported, and the sandbox rebuilds itself with the same settings', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}&dataset=rings&sampler=euler&seed=5`);
+    await ready(page);
+    const before = await page.evaluate(async () => {
+      await window.sandbox.run();
+      return {
+        settings: window.sandbox.settings(),
+        positions: Array.from(await window.sandbox.positions()),
+      };
+    });
+    await page.evaluate(() => window.sandbox.loseDevice());
+    await expect(lastMessage(page, 'warning')).resolves.toMatch(/GPU device was lost/);
+    await expect(lastMessage(page, 'info')).resolves.toMatch(/Rebuilt/);
+    const after = await page.evaluate(async () => {
+      await window.sandbox.reset();
+      await window.sandbox.run();
+      return {
+        settings: window.sandbox.settings(),
+        positions: Array.from(await window.sandbox.positions()),
+      };
+    });
+    expect(after.settings).toEqual(before.settings);
+    // Same settings and seed on the new device: the same run.
+    expect(after.positions).toEqual(before.positions);
+  });
+});
+
+describe('user files', () => {
+  const bad: [string, string, RegExp][] = [
+    ['garbage.json', '{"points": [[1, 2], [3', /garbage\.json/],
+    ['empty.csv', 'x,y\n', /no points/],
+    ['nan.csv', 'x,y\n1,2\n3,NaN\n', /not a finite number/],
+    ['words.csv', 'hello world\nfoo bar\n', /words\.csv/],
+  ];
+  for (const [name, contents, message] of bad) {
+    test(`${name} is refused with a clear message and the dataset stays`, async () => {
+      const { page } = await openPage(browser, `${base}${SMALL}&dataset=moons`);
+      await ready(page);
+      const data = await page.evaluate(async () => Array.from(await window.sandbox.data()));
+      await chooseFile(page, name, contents);
+      await expect(lastMessage(page, 'error')).resolves.toMatch(message);
+      expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('moons');
+      expect(await page.evaluate(async () => Array.from(await window.sandbox.data()))).toEqual(
+        data,
+      );
+    });
+  }
+
+  test('a file over a million points is refused, through the scripting API too', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}`);
+    await ready(page);
+    const message = await page.evaluate(async () => {
+      try {
+        await window.sandbox.loadPoints(new Float32Array(2 * 1_000_001));
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(message).toMatch(/1,000,001 points is over the limit of 1,000,000/);
+    expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('gaussians8');
+  });
+
+  test('a good CSV becomes the dataset, centred and scaled, and the run uses it', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}&denoiser=empirical`);
+    await ready(page);
+    // A square of side 200 around (500, 500): any units, any offset.
+    const rows = ['px,py'];
+    for (let i = 0; i <= 20; i++)
+      rows.push(
+        `${400 + 10 * i},400`,
+        `${400 + 10 * i},600`,
+        `400,${400 + 10 * i}`,
+        `600,${400 + 10 * i}`,
+      );
+    await chooseFile(page, 'square.csv', rows.join('\n'));
+    await expect(lastMessage(page, 'info')).resolves.toMatch(/Using 84 points from square\.csv/);
+    const out = await page.evaluate(async () => {
+      await window.sandbox.run();
+      return {
+        settings: window.sandbox.settings(),
+        data: Array.from(await window.sandbox.data()),
+        hash: location.hash,
+      };
+    });
+    expect(out.settings.dataset).toBe('custom');
+    expect(out.hash).toContain('dataset=custom');
+    expect(out.data.length).toBe(168);
+    const xs = out.data.filter((_, i) => i % 2 === 0);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(Math.abs(mean)).toBeLessThan(1e-5);
+    expect(Math.max(...xs)).toBeGreaterThan(0.5);
+    expect(Math.max(...xs)).toBeLessThan(1.5);
+  });
+});
+
+describe('drawing', () => {
+  test('dragging on the canvas in draw mode makes a custom dataset where the mouse went', async () => {
+    const { page } = await openPage(browser, `${base}${SMALL}`);
+    await ready(page);
+    await control(page, 'Draw points').locator('input').check();
+    const box = (await page.locator('#view').boundingBox())!;
+    // From world (-1, 1) to (0, 0): the view is 4.2 world units tall, centred.
+    const scale = box.height / 4.2;
+    const toPx = (x: number, y: number): [number, number] => [
+      box.x + box.width / 2 + x * scale,
+      box.y + box.height / 2 - y * scale,
+    ];
+    await page.mouse.move(...toPx(-1, 1));
+    await page.mouse.down();
+    for (let k = 1; k <= 10; k++) await page.mouse.move(...toPx(-1 + k / 10, 1 - k / 10));
+    await page.mouse.up();
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'custom');
+    const data = await page.evaluate(async () => Array.from(await window.sandbox.data()));
+    expect(data.length / 2).toBeGreaterThan(50);
+    for (let i = 0; i < data.length; i += 2) {
+      // Near the segment from (-1, 1) to (0, 0), where x + y = 0.
+      expect(Math.abs(data[i]! + data[i + 1]!)).toBeLessThan(0.3);
+      expect(data[i]!).toBeGreaterThan(-1.3);
+      expect(data[i]!).toBeLessThan(0.3);
+    }
+  });
+});
+
+describe('offline', () => {
+  test('the built page loads again with the network off, from its service worker', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}${SMALL}`);
+    await ready(page);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await ready(page);
+    await context.setOffline(true);
+    await page.reload();
+    await ready(page);
+    expect(await page.evaluate(() => window.sandbox.settings().n)).toBe(3000);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The user point-file parser (src/io/parsePoints.ts): the JSON and CSV/TSV shapes it accepts, and
+ * messages that name the file and say what is wrong and where.
+ */
+import { describe, expect, test } from 'vitest';
+import { Rng } from '../../src/maths/rng';
+import { MAX_FILE_BYTES, MAX_POINTS, checkFileSize, parsePoints } from '../../src/io/parsePoints';
+
+const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+
+const points = (text: string, name = 'points.csv'): number[] => [...parsePoints(text, name)];
+const error = (text: string, name = 'points.csv'): string => {
+  try {
+    parsePoints(text, name);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('parsed without an error');
+};
+
+describe('JSON', () => {
+  test.each([
+    ['[x, y] pairs', '[[1, 2], [3.5, -4]]'],
+    ['{x, y} objects, other keys ignored', '[{"x": 1, "y": 2, "label": "a"}, {"y": -4, "x": 3.5}]'],
+    ['{X, Y} objects', '[{"X": 1, "Y": 2}, {"X": 3.5, "Y": -4}]'],
+    ['an object with points pairs', '{"name": "mine", "points": [[1, 2], [3.5, -4]]}'],
+    ['an object with points objects', '{"points": [{"x": 1, "y": 2}, {"x": 3.5, "y": -4}]}'],
+    ['pairs and objects mixed', '[[1, 2], {"x": 3.5, "y": -4}]'],
+  ])('%s', (_, text) => {
+    expect(points(text, 'points.json')).toEqual([1, 2, 3.5, -4]);
+  });
+
+  test('recognised by its content whatever the file is called', () => {
+    expect(points('  [[1, 2]]', 'data.txt')).toEqual([1, 2]);
+    expect(points('\uFEFF{"points": [[1, 2]]}', 'data')).toEqual([1, 2]);
+  });
+
+  test('values are rounded to float32', () => {
+    expect(points('[[0.1, 1e-3]]', 'p.json')).toEqual([Math.fround(0.1), Math.fround(1e-3)]);
+  });
+
+  test.each([
+    ['[[1, 2],\n [3, 4],\n [5, 6] [7, 8]]', /^p\.json: could not parse as JSON \(line 3: /],
+    ['[[1, 2], [3', /^p\.json: could not parse as JSON \(/],
+    ['', /^p\.json: could not parse as JSON/],
+    ['[]', /^p\.json: no points found/],
+    ['{}', /^p\.json: no points found/],
+    ['{"points": 3}', /^p\.json: no points found/],
+    ['"hello"', /^p\.json: no points found/],
+    ['[1, 2, 3, 4]', /^p\.json: \[0\] is not an \[x, y\] pair or an \{x, y\} object$/],
+    ['[[1, 2], [1, 2, 3]]', /^p\.json: \[1\] has 3 values; a point is \[x, y\]$/],
+    ['[[1, 2], [1, null]]', /^p\.json: \[1\] has a value that is not a finite number \(null\)$/],
+    [
+      '{"points": [[1, "2"]]}',
+      /^p\.json: points\[0\] has a value that is not a finite number \("2"\)$/,
+    ],
+    ['[{"x": 1}]', /^p\.json: \[0\] has no y$/],
+    ['[{"x": 1, "y": true}]', /^p\.json: \[0\] has a value that is not a finite number \(true\)$/],
+    ['[[1e39, 0]]', /^p\.json: \[0\] has a value too large for single precision \(1e\+39\)$/],
+  ])('%j is refused: %s', (text, message) => {
+    expect(error(text, 'p.json')).toMatch(message);
+  });
+});
+
+describe('CSV and TSV', () => {
+  test.each([
+    ['a header naming x and y', 'x,y\n1,2\n3.5,-4\n'],
+    [
+      'header names in any case and order, other columns ignored',
+      'id,Label,Y,X\n0,a,2,1\n1,b,-4,3.5',
+    ],
+    ['no header', '1,2\n3.5,-4'],
+    ['no header, extra columns', '1,2,9\n3.5,-4,9\n'],
+    ['no header, a text column first', 'a,1,2\nb,3.5,-4'],
+    ['quoted cells', '"x","y"\n"1","2"\n"3.5","-4"'],
+    ['spaces around values', ' x , y \n 1 , 2 \n3.5,  -4'],
+    ['CRLF line ends', 'x,y\r\n1,2\r\n3.5,-4\r\n'],
+    ['a byte-order mark', '\uFEFFx,y\n1,2\n3.5,-4'],
+    ['blank and whitespace-only lines', '\nx,y\n\n1,2\n   \n\n3.5,-4\n\n'],
+    ['tabs', 'x\ty\n1\t2\n3.5\t-4\n'],
+    ['tabs and blank lines', 'x\ty\n\n1\t2\n\n3.5\t-4\n\n'],
+    ['semicolons', '1;2\n3.5;-4'],
+    ['runs of spaces', '  1   2\n3.5 -4\n'],
+    ['number formats', '1e0,+2.\n.35e1,-4.0E0'],
+  ])('%s', (_, text) => {
+    expect(points(text)).toEqual([1, 2, 3.5, -4]);
+  });
+
+  test('a header without x and y: the first two numeric columns of the data', () => {
+    expect(points('id,name,px,py\n7,foo,0.5,0.25\n8,bar,1,2')).toEqual([7, 0.5, 8, 1]);
+    expect(points('name,px,py\nfoo,0.5,0.25\nbar,1,2')).toEqual([0.5, 0.25, 1, 2]);
+  });
+
+  test.each([
+    // Line numbers count blank lines, as an editor does.
+    [
+      'x,y\n\n1,2\n   \n3,NaN\n',
+      'points.csv: line 5 has a value that is not a finite number (NaN)',
+    ],
+    ['1,2\n3,inf', 'points.csv: line 2 has a value that is not a finite number (inf)'],
+    ['1,2\n3,-Infinity', 'points.csv: line 2 has a value that is not a finite number (-Infinity)'],
+    ['NaN,1\n2,3', 'points.csv: line 1 has a value that is not a finite number (NaN)'],
+    ['1,2\n3,abc', 'points.csv: line 2 has a value that is not a finite number (abc)'],
+    ['1,2\n3,4x', 'points.csv: line 2 has a value that is not a finite number (4x)'],
+    ['1,2\n3,1e400', 'points.csv: line 2 has a value that is not a finite number (1e400)'],
+    ['1,2\n3,1e39', 'points.csv: line 2 has a value too large for single precision (1e39)'],
+    ['1,2\n3\n', 'points.csv: line 2 has no value in column 2 (y)'],
+    ['1,2\n3,\n', 'points.csv: line 2 has no value in column 2 (y)'],
+    [
+      'x,y\n1,2\n"3,4\n5,6',
+      'points.csv: could not parse as CSV (line 3: Quoted field unterminated)',
+    ],
+    ['1\n2\n3', 'points.csv: line 1 has a single column; points need two, x and y'],
+    ['value\n1\n2', 'points.csv: line 2 has a single column; points need two, x and y'],
+    ['a,b\nc,d', 'points.csv: line 2 has no numbers; points need two numeric columns, x and y'],
+    [
+      'x1,label\n1,a',
+      'points.csv: line 2 has only one number; points need two numeric columns, x and y',
+    ],
+    ['x,z\n1,2', 'points.csv: the header on line 1 names an x column but no y column'],
+    ['Y,w\n1,2', 'points.csv: the header on line 1 names a y column but no x column'],
+    ['x,y\n', 'points.csv: no points found'],
+    ['', 'points.csv: no points found'],
+    ['\n  \n\n', 'points.csv: no points found'],
+  ])('%j is refused', (text, message) => {
+    expect(error(text)).toBe(message);
+  });
+
+  test('long values are shortened in messages', () => {
+    expect(error(`1,2\n3,${'z'.repeat(100)}`)).toBe(
+      `points.csv: line 2 has a value that is not a finite number (${'z'.repeat(24)}...)`,
+    );
+  });
+});
+
+describe(`round trips (seed ${seed})`, () => {
+  const rng = new Rng(seed, 11);
+  const cloud = Array.from({ length: 500 }, () => rng.normal() * 10 ** (rng.int(9) - 4));
+
+  test('random points written as CSV, TSV and JSON read back as float32', () => {
+    const rows = Array.from({ length: cloud.length / 2 }, (_, i) => [
+      cloud[2 * i]!,
+      cloud[2 * i + 1]!,
+    ]);
+    const want = [...Float32Array.from(cloud)];
+    expect(points(['x,y', ...rows.map((r) => r.join(','))].join('\n'))).toEqual(want);
+    expect(points(rows.map((r) => r.join('\t')).join('\n'), 'p.tsv')).toEqual(want);
+    expect(points(JSON.stringify(rows), 'p.json')).toEqual(want);
+    expect(points(JSON.stringify({ points: rows.map(([x, y]) => ({ x, y })) }), 'p.json')).toEqual(
+      want,
+    );
+  });
+});
+
+describe('limits', () => {
+  test(`exactly MAX_POINTS (${MAX_POINTS}) points are accepted`, () => {
+    expect(parsePoints('0,1\n'.repeat(MAX_POINTS), 'ok.csv')).toHaveLength(2 * MAX_POINTS);
+  });
+
+  test('one more is refused, with the count', () => {
+    const n = MAX_POINTS + 234_567;
+    expect(error('x,y\n' + '0,1\n'.repeat(n), 'many.csv')).toBe(
+      'many.csv: 1,234,567 points is over the limit of 1,000,000',
+    );
+    expect(error(`[${'[0,1],'.repeat(MAX_POINTS)}[0,1]]`, 'many.json')).toBe(
+      'many.json: 1,000,001 points is over the limit of 1,000,000',
+    );
+  });
+
+  test('checkFileSize', () => {
+    expect(() => checkFileSize(MAX_FILE_BYTES, 'ok.csv')).not.toThrow();
+    expect(() => checkFileSize(250 * 1024 * 1024, 'big.csv')).toThrow(
+      new Error('big.csv is 250 MB; the limit is 64 MB'),
+    );
+    // Rounded up, so a file just over the limit does not read as equal to it.
+    expect(() => checkFileSize(MAX_FILE_BYTES + 1, 'edge.csv')).toThrow(
+      new Error('edge.csv is 64.1 MB; the limit is 64 MB'),
+    );
+    expect(() => checkFileSize(1536 * 1024 * 1024, 'huge.csv')).toThrow(
+      new Error('huge.csv is 1,536 MB; the limit is 64 MB'),
+    );
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The run plan (src/sim/plan.ts): which kernels each step dispatches, with which step-table slot,
+ * and the NFE counted from it (../shared/docs/maths.md section 3: Heun costs 2 per step but the
+ * last, Karras et al. 2022, Algorithm 1).
+ */
+import { describe, expect, test } from 'vitest';
+import {
+  DEFAULT_SCHEDULE_PARAMS,
+  SCHEDULES,
+  forwardLevels,
+  reverseLevels,
+  type Level,
+} from '../../src/maths/schedules';
+import {
+  correctorSlot,
+  countNfe,
+  runPlan,
+  scrubSlot,
+  slotCount,
+  stepSlot,
+  type Pass,
+} from '../../src/sim/plan';
+import { SAMPLERS } from '../../src/settings';
+
+const P = DEFAULT_SCHEDULE_PARAMS;
+const STEPS = [1, 2, 3, 10, 57];
+
+const denoises = (passes: readonly Pass[]): number =>
+  passes.filter((p) => p.kernel === 'denoise').length;
+
+describe('slots', () => {
+  test('step i owns slots 2i and 2i + 1; the scrub slot is the last of 2 steps + 1', () => {
+    for (const i of [0, 1, 5, 99]) {
+      expect(stepSlot(i)).toBe(2 * i);
+      expect(correctorSlot(i)).toBe(2 * i + 1);
+    }
+    for (const steps of STEPS) {
+      expect(slotCount(steps)).toBe(2 * steps + 1);
+      expect(scrubSlot(steps)).toBe(2 * steps);
+    }
+  });
+});
+
+describe('reverse runs', () => {
+  for (const schedule of SCHEDULES) {
+    test.each(STEPS)(`${schedule}, %i steps: NFE per sampler`, (steps) => {
+      const levels = reverseLevels(schedule, P, steps);
+      for (const sampler of SAMPLERS) {
+        const plan = runPlan('reverse', sampler, levels);
+        expect(plan).toHaveLength(steps);
+        const nfe = sampler === 'heun' ? 2 * steps - 1 : steps;
+        expect(countNfe(plan, steps)).toBe(nfe);
+        // Counting past the end of the run counts the whole run.
+        expect(countNfe(plan, steps + 5)).toBe(nfe);
+        expect(countNfe(plan, 0)).toBe(0);
+        // Part way: every step but the last costs 2 with Heun.
+        for (let done = 0; done < steps; done++) {
+          expect(countNfe(plan, done)).toBe(sampler === 'heun' ? 2 * done : done);
+        }
+      }
+    });
+  }
+
+  test.each(SAMPLERS.filter((s) => s !== 'heun'))(
+    '%s: each step denoises at slot 2i, then runs the sampler kernel at the same slot',
+    (sampler) => {
+      const steps = 6;
+      const plan = runPlan('reverse', sampler, reverseLevels('cosine', P, steps));
+      plan.forEach((passes, i) => {
+        expect(passes).toEqual([
+          { kernel: 'denoise', slot: 2 * i },
+          { kernel: sampler, slot: 2 * i },
+        ]);
+      });
+    },
+  );
+
+  test('heun: predict at slot 2i, correct at slot 2i + 1, no correction on the step to 0', () => {
+    const steps = 5;
+    const plan = runPlan('reverse', 'heun', reverseLevels('karras', P, steps));
+    plan.forEach((passes, i) => {
+      const predict = [
+        { kernel: 'denoise', slot: 2 * i },
+        { kernel: 'heun_predict', slot: 2 * i },
+      ];
+      const correct = [
+        { kernel: 'denoise', slot: 2 * i + 1 },
+        { kernel: 'heun_correct', slot: 2 * i + 1 },
+      ];
+      expect(passes).toEqual(i === steps - 1 ? predict : [...predict, ...correct]);
+    });
+  });
+
+  test('heun corrects every step of a run that does not end at sigma = 0', () => {
+    // A run cut short of clean data: its last step has a noise level to correct at.
+    const levels: Level[] = reverseLevels('ve', P, 8).slice(0, -1);
+    const plan = runPlan('reverse', 'heun', levels);
+    expect(plan).toHaveLength(levels.length - 1);
+    expect(plan.every((passes) => denoises(passes) === 2)).toBe(true);
+    expect(countNfe(plan, plan.length)).toBe(2 * plan.length);
+  });
+
+  test('every slot a plan uses lies before the scrub slot', () => {
+    for (const sampler of SAMPLERS) {
+      for (const steps of STEPS) {
+        const plan = runPlan('reverse', sampler, reverseLevels('linear', P, steps));
+        const slots = plan.flat().map((p) => p.slot);
+        expect(Math.max(...slots)).toBeLessThan(scrubSlot(steps));
+        expect(Math.min(...slots)).toBe(0);
+      }
+    }
+  });
+});
+
+describe('forward runs', () => {
+  test.each(SAMPLERS)('with sampler %s: one forward_step per step at slot 2i, no denoiser', (s) => {
+    for (const steps of STEPS) {
+      const plan = runPlan('forward', s, forwardLevels('cosine', P, steps));
+      expect(plan).toHaveLength(steps);
+      plan.forEach((passes, i) =>
+        expect(passes).toEqual([{ kernel: 'forward_step', slot: 2 * i }]),
+      );
+      expect(countNfe(plan, steps)).toBe(0);
+    }
+  });
+});
+
+test('a single level has no steps', () => {
+  expect(runPlan('reverse', 'ddim', [{ t: 0, alpha: 1, sigma: 0 }])).toEqual([]);
+});

@@ -1,0 +1,262 @@
+/**
+ * The settings object (src/settings.ts): validation by applyPatch (valid patches apply, invalid
+ * ones are refused with a message naming the key and leave the settings as they were) and the URL
+ * hash codec (only non-default keys written; decode . encode is the identity on valid settings).
+ */
+import { describe, expect, test } from 'vitest';
+import { Rng } from '../../src/maths/rng';
+import { SCHEDULES } from '../../src/maths/schedules';
+import {
+  DATASET_IDS,
+  DEFAULTS,
+  DENOISERS,
+  LIMITS,
+  MODES,
+  SAMPLERS,
+  SETTING_KEYS,
+  applyPatch,
+  decodeHash,
+  encodeHash,
+  type Settings,
+} from '../../src/settings';
+
+const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+
+function expectOk(result: ReturnType<typeof applyPatch>): Settings {
+  if (!result.ok) throw new Error(`refused: ${result.error}`);
+  return result.settings;
+}
+
+function expectError(result: ReturnType<typeof applyPatch>): string {
+  if (result.ok) throw new Error('accepted an invalid patch');
+  return result.error;
+}
+
+describe('applyPatch', () => {
+  test('applies a valid patch and lists exactly the keys that changed', () => {
+    const before = structuredClone(DEFAULTS);
+    const result = applyPatch(DEFAULTS, { steps: 50, sampler: 'heun', eta: DEFAULTS.eta });
+    const s = expectOk(result);
+    expect(s).toEqual({ ...DEFAULTS, steps: 50, sampler: 'heun' });
+    expect(result.ok && [...result.changed].sort()).toEqual(['sampler', 'steps']);
+    // A new object: the current settings are untouched.
+    expect(DEFAULTS).toEqual(before);
+    expect(s).not.toBe(DEFAULTS);
+  });
+
+  test('an empty patch changes nothing', () => {
+    const result = applyPatch(DEFAULTS, {});
+    expect(expectOk(result)).toEqual(DEFAULTS);
+    expect(result.ok && result.changed).toEqual([]);
+  });
+
+  test('values at the limits are accepted', () => {
+    for (const [key, range] of Object.entries(LIMITS)) {
+      for (const value of [range.min, range.max]) {
+        expect(expectOk(applyPatch(DEFAULTS, { [key]: value }))[key as keyof Settings]).toBe(value);
+      }
+    }
+  });
+
+  test('every choice of every enumerated key is accepted', () => {
+    const choices: [keyof Settings, readonly string[]][] = [
+      ['mode', MODES],
+      ['dataset', DATASET_IDS],
+      ['denoiser', DENOISERS],
+      ['sampler', SAMPLERS],
+      ['schedule', SCHEDULES],
+    ];
+    for (const [key, values] of choices) {
+      for (const value of values)
+        expect(expectOk(applyPatch(DEFAULTS, { [key]: value }))[key]).toBe(value);
+    }
+  });
+
+  test('sigmaMin and sigmaMax are checked together, so both may move in one patch', () => {
+    expect(expectOk(applyPatch(DEFAULTS, { sigmaMin: 20, sigmaMax: 100 })).sigmaMin).toBe(20);
+  });
+
+  const invalid: [string, Record<string, unknown>, string, { maxParticles?: number }?][] = [
+    ['steps 0', { steps: 0 }, 'steps'],
+    ['steps 1.5', { steps: 1.5 }, 'steps'],
+    ['steps over the limit', { steps: LIMITS.steps.max + 1 }, 'steps'],
+    ['steps as a string', { steps: '10' }, 'steps'],
+    ['steps NaN', { steps: NaN }, 'steps'],
+    ['eta Infinity', { eta: Infinity }, 'eta'],
+    ['eta above 1', { eta: 1.01 }, 'eta'],
+    ['seed negative', { seed: -1 }, 'seed'],
+    ['seed above 2^32 - 1', { seed: 2 ** 32 }, 'seed'],
+    ['sigmaMin = sigmaMax', { sigmaMin: 10, sigmaMax: 10 }, 'sigmaMin'],
+    ['sigmaMin > sigmaMax', { sigmaMin: 11 }, 'sigmaMin'],
+    ['betaMax <= betaMin', { betaMax: 0.05 }, 'betaMax'],
+    ['sigmoidTau 0', { sigmoidTau: 0 }, 'sigmoidTau'],
+    ['rho NaN', { rho: NaN }, 'rho'],
+    ['unknown dataset', { dataset: 'mnist' }, 'dataset'],
+    ['unknown sampler', { sampler: 'dpm++' }, 'sampler'],
+    ['unknown schedule', { schedule: 'quadratic' }, 'schedule'],
+    ['unknown mode', { mode: 'sideways' }, 'mode'],
+    ['unknown key', { stpes: 10 }, 'stpes'],
+    ['loop as a string', { loop: 'true' }, 'loop'],
+    ['n 0', { n: 0 }, 'n'],
+    ['n over the GPU cap', { n: 1001 }, 'n', { maxParticles: 1000 }],
+    ['n over the hard limit', { n: LIMITS.n.max + 1 }, 'n'],
+    ['m over the limit', { m: LIMITS.m.max + 1 }, 'm'],
+    ['a valid key before an invalid one', { steps: 20, eta: -1 }, 'eta'],
+  ];
+  test.each(invalid)(
+    'refuses %s, naming the key, leaving settings unchanged',
+    (_, patch, key, options) => {
+      const current: Settings = { ...DEFAULTS, steps: 77, dataset: 'moons' };
+      const snapshot = structuredClone(current);
+      const error = expectError(applyPatch(current, patch, options));
+      expect(error).toMatch(new RegExp(`\\b${key}\\b`));
+      expect(current).toEqual(snapshot);
+    },
+  );
+
+  // Object.prototype's names are not settings: with `key in DEFAULTS` they were taken for keys,
+  // and { toString: fn } made applyPatch throw a TypeError instead of returning an error.
+  test.each(['toString', 'constructor', 'hasOwnProperty', 'valueOf'])(
+    'refuses the inherited name %s as an unknown setting',
+    (key) => {
+      for (const value of [1, 'x', () => 0]) {
+        expect(expectError(applyPatch(DEFAULTS, { [key]: value }))).toBe(
+          `unknown setting '${key}'`,
+        );
+      }
+    },
+  );
+
+  test('the particle cap is reported in the message, and n at the cap is fine', () => {
+    expect(expectError(applyPatch(DEFAULTS, { n: 2000 }, { maxParticles: 1000 }))).toContain(
+      '1000',
+    );
+    expect(expectOk(applyPatch(DEFAULTS, { n: 1000 }, { maxParticles: 1000 })).n).toBe(1000);
+  });
+});
+
+/** Random valid settings: every key drawn from its own range. */
+function randomSettings(rng: Rng): Settings {
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+  const between = (lo: number, hi: number): number => lo + (hi - lo) * rng.uniform();
+  const int = (lo: number, hi: number): number => lo + rng.int(hi - lo + 1);
+  // Now and then a default, so the hash leaves keys out.
+  const maybe = <K extends keyof Settings>(key: K, value: Settings[K]): Settings[K] =>
+    rng.uniform() < 0.3 ? DEFAULTS[key] : value;
+  // Ordered pairs are drawn together, so a default in one never breaks the other.
+  const pair = (lo: number, gap: (lo: number) => number, d: [number, number]): [number, number] =>
+    rng.uniform() < 0.3 ? d : [lo, lo + gap(lo)];
+  const [betaMin, betaMax] = pair(between(0, 1), () => between(1, 30), [
+    DEFAULTS.betaMin,
+    DEFAULTS.betaMax,
+  ]);
+  const [sigmoidStart, sigmoidEnd] = pair(between(-6, 0), () => between(0.5, 10), [
+    DEFAULTS.sigmoidStart,
+    DEFAULTS.sigmoidEnd,
+  ]);
+  const [sigmaMin, sigmaMax] = pair(between(1e-6, 1), (lo) => lo * between(0.01, 1e5), [
+    DEFAULTS.sigmaMin,
+    DEFAULTS.sigmaMax,
+  ]);
+  return {
+    mode: maybe('mode', pick(MODES)),
+    dataset: maybe('dataset', pick(DATASET_IDS)),
+    m: maybe('m', int(LIMITS.m.min, LIMITS.m.max)),
+    n: maybe('n', int(LIMITS.n.min, LIMITS.n.max)),
+    seed: maybe('seed', int(LIMITS.seed.min, LIMITS.seed.max)),
+    denoiser: maybe('denoiser', pick(DENOISERS)),
+    sampler: maybe('sampler', pick(SAMPLERS)),
+    schedule: maybe('schedule', pick(SCHEDULES)),
+    steps: maybe('steps', int(LIMITS.steps.min, LIMITS.steps.max)),
+    eta: maybe('eta', between(LIMITS.eta.min, LIMITS.eta.max)),
+    betaMin,
+    betaMax,
+    cosineS: maybe('cosineS', between(0, 0.1)),
+    sigmoidStart,
+    sigmoidEnd,
+    sigmoidTau: maybe('sigmoidTau', between(0.05, 3)),
+    sigmaMin,
+    sigmaMax,
+    rho: maybe('rho', between(0.5, 10)),
+    speed: maybe('speed', between(LIMITS.speed.min, LIMITS.speed.max)),
+    loop: maybe('loop', rng.uniform() < 0.5),
+    pointSize: maybe('pointSize', between(LIMITS.pointSize.min, LIMITS.pointSize.max)),
+    brightness: maybe('brightness', between(LIMITS.brightness.min, LIMITS.brightness.max)),
+    showData: maybe('showData', rng.uniform() < 0.5),
+  };
+}
+
+describe(`URL hash (seed ${seed})`, () => {
+  test('the defaults encode to an empty hash', () => {
+    expect(encodeHash(DEFAULTS)).toBe('');
+  });
+
+  test('only non-default keys are written', () => {
+    const s = { ...DEFAULTS, steps: 20, loop: false, dataset: 'rings' as const };
+    const params = new URLSearchParams(encodeHash(s));
+    expect([...params.keys()].sort()).toEqual(['dataset', 'loop', 'steps']);
+    expect(params.get('steps')).toBe('20');
+    expect(params.get('loop')).toBe('false');
+    expect(params.get('dataset')).toBe('rings');
+  });
+
+  test('randomSettings covers every key (so the round trip below does)', () => {
+    expect(Object.keys(randomSettings(new Rng(seed, 1))).sort()).toEqual([...SETTING_KEYS].sort());
+  });
+
+  test('decodeHash(encodeHash(s)) applied to the defaults gives s back, for random valid s', () => {
+    const rng = new Rng(seed, 2);
+    for (let trial = 0; trial < 300; trial++) {
+      const s = expectOk(applyPatch(DEFAULTS, { ...randomSettings(rng) }));
+      const hash = encodeHash(s);
+      const written = new Set(new URLSearchParams(hash).keys());
+      for (const key of SETTING_KEYS) expect(written.has(key)).toBe(s[key] !== DEFAULTS[key]);
+      for (const form of [hash, `#${hash}`]) {
+        const { patch, unknown } = decodeHash(form);
+        expect(unknown).toEqual([]);
+        expect(expectOk(applyPatch(DEFAULTS, patch))).toEqual(s);
+      }
+    }
+  });
+
+  test('numbers survive exactly, including exponents and negative values', () => {
+    const s = expectOk(
+      applyPatch(DEFAULTS, { sigmaMin: 1.234e-7, sigmoidStart: -3.5, speed: 0.1 + 0.2 }),
+    );
+    expect(expectOk(applyPatch(DEFAULTS, decodeHash(encodeHash(s)).patch))).toEqual(s);
+  });
+
+  test('typed as the defaults: numbers, booleans and strings', () => {
+    const { patch } = decodeHash('#steps=12&loop=false&sampler=euler&eta=0.5');
+    expect(patch).toEqual({ steps: 12, loop: false, sampler: 'euler', eta: 0.5 });
+  });
+
+  test('unknown keys are reported, not applied', () => {
+    const { patch, unknown } = decodeHash('steps=12&colour=red&foo=1');
+    expect(patch).toEqual({ steps: 12 });
+    expect(unknown).toEqual(['colour', 'foo']);
+  });
+
+  test('inherited names in the hash are unknown keys too', () => {
+    const { patch, unknown } = decodeHash('toString=1&constructor=2&__proto__=3&steps=4');
+    expect(patch).toEqual({ steps: 4 });
+    expect(unknown).toEqual(['toString', 'constructor', '__proto__']);
+  });
+
+  test.each([
+    ['steps=abc', 'steps'],
+    ['steps=', 'steps'],
+    ['steps=%20', 'steps'],
+    ['steps=2.5', 'steps'],
+    ['eta=NaN', 'eta'],
+    ['eta=Infinity', 'eta'],
+    ['loop=maybe', 'loop'],
+    ['loop=1', 'loop'],
+    ['sampler=foo', 'sampler'],
+    ['dataset=', 'dataset'],
+    ['sigmaMin=50', 'sigmaMin'],
+  ])('an invalid value in the hash (%s) is refused by applyPatch, naming %s', (hash, key) => {
+    const error = expectError(applyPatch(DEFAULTS, decodeHash(hash).patch));
+    expect(error).toMatch(new RegExp(`\\b${key}\\b`));
+  });
+});

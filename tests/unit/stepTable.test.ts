@@ -1,0 +1,177 @@
+/**
+ * The step table (src/sim/stepTable.ts) against the layout of struct Step in
+ * shaders/lib/step.wgsl, read from the WGSL by webgpu-utils as the GPU layer reads it: the
+ * TypeScript fields are the WGSL fields, each written at its offset with its type.
+ */
+import { readFileSync } from 'node:fs';
+import { globals } from 'webgpu';
+import { makeShaderDataDefinitions, type StructDefinition } from 'webgpu-utils';
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
+import type { StepParams } from '../../src/maths/steps';
+import { StepWriter, stepParams, stepTable, type RunConstants } from '../../src/sim/stepTable';
+
+// webgpu-utils refers to GPUShaderStage, which Node only has from the webgpu package.
+Object.assign(globalThis, globals);
+
+const wgsl = readFileSync(new URL('../../shaders/lib/step.wgsl', import.meta.url), 'utf8');
+const struct: StructDefinition = makeShaderDataDefinitions(wgsl).structs.Step!;
+
+/**
+ * Every key of StepParams, checked by the compiler both ways: a missing key or an extra one is a
+ * type error here, so this list is the TypeScript interface.
+ */
+const STEP_PARAMS_KEYS: Record<keyof StepParams, true> = {
+  t: true,
+  alpha_t: true,
+  sigma_t: true,
+  s: true,
+  alpha_s: true,
+  sigma_s: true,
+  alpha: true,
+  sigma: true,
+  eta: true,
+  n: true,
+  m: true,
+  k: true,
+  seed: true,
+  index: true,
+};
+/** Fields that are counts or identifiers, u32 in WGSL; the rest are f32. */
+const INTEGER_FIELDS = new Set<string>(['n', 'm', 'k', 'seed', 'index']);
+
+const typeOf = (name: string): string | undefined =>
+  (struct.fields[name]?.type as { type?: string } | undefined)?.type;
+
+describe('struct Step', () => {
+  test('has exactly the fields of the TypeScript StepParams', () => {
+    expect(Object.keys(struct.fields).sort()).toEqual(Object.keys(STEP_PARAMS_KEYS).sort());
+  });
+
+  test('counts are u32 and levels f32, each field 4 bytes, no two fields overlapping', () => {
+    const spans = Object.entries(struct.fields).map(([name, f]) => {
+      expect(typeOf(name)).toBe(INTEGER_FIELDS.has(name) ? 'u32' : 'f32');
+      expect(f.type.size).toBe(4);
+      return [f.offset, f.offset + f.type.size] as const;
+    });
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++)
+      expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expect(struct.size).toBeGreaterThanOrEqual(spans.at(-1)![1]);
+  });
+
+  test('stepParams fills every field of the struct', () => {
+    const level = { t: 0.5, alpha: 0.8, sigma: 0.6 };
+    const p = stepParams(level, level, level, 0, { eta: 0, n: 1, m: 1, k: 0, seed: 0 });
+    expect(Object.keys(p).sort()).toEqual(Object.keys(struct.fields).sort());
+  });
+});
+
+describe('StepWriter', () => {
+  const STRIDE = 256;
+  /** Distinct values per field: floats that float32 rounds, and u32s above 2^31. */
+  const sample: StepParams = {
+    t: 0.1,
+    alpha_t: 0.2,
+    sigma_t: 0.3,
+    s: 0.4,
+    alpha_s: 0.5,
+    sigma_s: 0.6,
+    alpha: 0.7,
+    sigma: 0.8,
+    eta: 0.9,
+    n: 123_456,
+    m: 4321,
+    k: 25,
+    seed: 0xdeadbeef,
+    index: 77,
+  };
+
+  test('writes each field at its WGSL offset with its WGSL type', () => {
+    const writer = new StepWriter(struct, STRIDE);
+    const bytes = new ArrayBuffer(4 * STRIDE);
+    const view = new DataView(bytes);
+    writer.write(view, 2, sample);
+    for (const [name, field] of Object.entries(struct.fields)) {
+      const at = 2 * STRIDE + field.offset;
+      const expected = sample[name as keyof StepParams];
+      if (typeOf(name) === 'u32') expect(view.getUint32(at, true)).toBe(expected);
+      else expect(view.getFloat32(at, true)).toBe(Math.fround(expected));
+    }
+    // Nothing outside slot 2's struct is touched.
+    const all = new Uint8Array(bytes);
+    for (let b = 0; b < all.length; b++) {
+      if (b < 2 * STRIDE || b >= 2 * STRIDE + struct.size) expect(all[b]).toBe(0);
+    }
+  });
+
+  test('pack lays slots out one stride apart', () => {
+    const writer = new StepWriter(struct, STRIDE);
+    const slots = [0, 1, 2].map((i) => ({ ...sample, index: i, t: i / 4 }));
+    const bytes = writer.pack(slots);
+    expect(bytes.byteLength).toBe(3 * STRIDE);
+    const view = new DataView(bytes);
+    const index = struct.fields.index!.offset;
+    const t = struct.fields.t!.offset;
+    for (let i = 0; i < 3; i++) {
+      expect(view.getUint32(i * STRIDE + index, true)).toBe(i);
+      expect(view.getFloat32(i * STRIDE + t, true)).toBe(i / 4);
+    }
+  });
+
+  test('a struct with a field it cannot write is refused, naming the field', () => {
+    const other = makeShaderDataDefinitions('struct Step { t: f32, v: vec2f }').structs.Step!;
+    expect(() => new StepWriter(other, STRIDE)).toThrow(/Step\.v/);
+  });
+});
+
+describe('stepTable', () => {
+  const c: RunConstants = { eta: 0.5, n: 1000, m: 200, k: 8, seed: 42 };
+
+  test.each([1, 2, 4])('%i steps: step, corrector and scrub slots', (steps) => {
+    const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
+    const table = stepTable(levels, c);
+    expect(table).toHaveLength(2 * steps + 1);
+    const expected = (
+      a: (typeof levels)[number],
+      b: (typeof levels)[number],
+      at: (typeof levels)[number],
+      index: number,
+    ): StepParams => ({
+      t: a.t,
+      alpha_t: a.alpha,
+      sigma_t: a.sigma,
+      s: b.t,
+      alpha_s: b.alpha,
+      sigma_s: b.sigma,
+      alpha: at.alpha,
+      sigma: at.sigma,
+      ...c,
+      index,
+    });
+    for (let i = 0; i < steps; i++) {
+      const a = levels[i]!;
+      const b = levels[i + 1]!;
+      // Slot 2i: the denoiser at the step's start; slot 2i + 1: at its end (Heun's correction).
+      expect(table[2 * i]).toEqual(expected(a, b, a, i));
+      expect(table[2 * i + 1]).toEqual(expected(a, b, b, i));
+    }
+    // The scrub slot: the first level, its denoiser there, step 0.
+    expect(table[2 * steps]).toEqual(expected(levels[0]!, levels[1]!, levels[0]!, 0));
+  });
+
+  test('the packed table of a run reads back as its levels, in float32', () => {
+    const levels = reverseLevels('karras', DEFAULT_SCHEDULE_PARAMS, 3);
+    const writer = new StepWriter(struct, 256);
+    const view = new DataView(writer.pack(stepTable(levels, c)));
+    const sigma = struct.fields.sigma!.offset;
+    const seedAt = struct.fields.seed!.offset;
+    levels.slice(0, 3).forEach((level, i) => {
+      expect(view.getFloat32(2 * i * 256 + sigma, true)).toBe(Math.fround(level.sigma));
+      expect(view.getFloat32((2 * i + 1) * 256 + sigma, true)).toBe(
+        Math.fround(levels[i + 1]!.sigma),
+      );
+      expect(view.getUint32(2 * i * 256 + seedAt, true)).toBe(42);
+    });
+  });
+});
