@@ -4,6 +4,8 @@
 const STREAM_NOISE: u32 = 0u;
 const STREAM_PICK: u32 = 1u;
 const STREAM_STEP: u32 = 2u;
+// 3 and 4 are the CPU's (datasets, subsampling): src/maths/rng.ts Stream.
+const STREAM_PERTURB: u32 = 5u;
 
 fn rotl32(x: u32, r: u32) -> u32 {
   return (x << r) | (x >> (32u - r));

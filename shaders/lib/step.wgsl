@@ -18,6 +18,18 @@ struct Step {
   seed: u32,
   // The step's number: the RNG counter of its fresh noise.
   index: u32,
+  // Euler-Maruyama (em.wgsl), from the two levels in float64: F = log(alpha_t / alpha_s) and
+  // G = sigma_t^2 - sigma_s^2 - 2 F sigma_t^2, the integrals of f dt and g^2 dt to first order.
+  drift: f32,
+  diffusion: f32,
+  // DPM-Solver++(2M) (dpmpp2m.wgsl): r = h_prev / h in half log-SNR; 0 for a first-order step.
+  r: f32,
+  // Score error (perturb.wgsl): x0_hat -> (1 + scale) x0_hat + bias u + noise z.
+  error_scale: f32,
+  error_bias: f32,
+  error_noise: f32,
+  // The run's denoiser evaluation number: the RNG counter of the perturbation's noise.
+  evaluation: u32,
 }
 
 override WORKGROUP_SIZE: u32 = 64u;

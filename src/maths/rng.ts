@@ -20,6 +20,8 @@ export const Stream = {
   dataset: 3,
   /** Subsampling user files. */
   subsample: 4,
+  /** The deliberate score error's noise, per denoiser evaluation (shaders/perturb.wgsl). */
+  perturb: 5,
 } as const;
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const;

@@ -21,9 +21,23 @@ export interface StepParams {
   k: number;
   seed: number;
   index: number;
+  /** Euler-Maruyama's F = log(alpha_t / alpha_s) and G (`emCoefficients`). */
+  drift: number;
+  diffusion: number;
+  /** DPM-Solver++(2M): h_prev / h in half log-SNR, 0 for a first-order step (`dpmRatio`). */
+  r: number;
+  /** The deliberate score error of `perturb`. */
+  error_scale: number;
+  error_bias: number;
+  error_noise: number;
+  /** The run's denoiser evaluation number: the perturbation's RNG counter. */
+  evaluation: number;
 }
 
-/** Per-particle state, interleaved: x and x0hat are (x, y) pairs, aux is (x_hat, d) quadruples. */
+/**
+ * Per-particle state, interleaved: x and x0hat are (x, y) pairs, aux quadruples: Heun's (x_hat, d),
+ * or DPM-Solver++(2M)'s previous x0_hat in (x, y, 0, 0) (never both in one run).
+ */
 export interface CpuState {
   x: Float64Array;
   x0hat: Float64Array;
@@ -98,14 +112,15 @@ export function ddpm(st: CpuState, p: StepParams): void {
   }
 }
 
+/**
+ * Euler in sigma-space (Karras et al. 2022, Algorithm 1), multiplied out so that alpha_t = 0 is
+ * finite: alpha_s (x_hat + (sigma_hat_s - sigma_hat_t) d) = (sigma_s / sigma_t) x
+ * + (alpha_s - alpha_t sigma_s / sigma_t) x0_hat, identical when alpha_t > 0.
+ */
 export function euler(st: CpuState, p: StepParams): void {
-  const shT = p.sigma_t / p.alpha_t;
-  const shS = p.sigma_s / p.alpha_s;
-  for (let k = 0; k < 2 * p.n; k++) {
-    const xh = st.x[k]! / p.alpha_t;
-    const d = (xh - st.x0hat[k]!) / shT;
-    st.x[k] = p.alpha_s * (xh + (shS - shT) * d);
-  }
+  const ratio = p.sigma_s / p.sigma_t;
+  const c = p.alpha_s - p.alpha_t * ratio;
+  for (let k = 0; k < 2 * p.n; k++) st.x[k] = ratio * st.x[k]! + c * st.x0hat[k]!;
 }
 
 export function heunPredict(st: CpuState, p: StepParams): void {
@@ -131,6 +146,97 @@ export function heunCorrect(st: CpuState, p: StepParams): void {
       const xh = st.aux[4 * i + q]!;
       const dT = st.aux[4 * i + 2 + q]!;
       st.x[2 * i + q] = p.alpha_s * (xh + (shS - shT) * 0.5 * (dT + dS));
+    }
+  }
+}
+
+/**
+ * Euler-Maruyama's coefficients over the step from level t to level s < t (Song et al. 2021,
+ * eq. 6, with f = d log alpha / dt and g^2 = d sigma^2 / dt - 2 f sigma^2, Lu et al. 2022,
+ * "DPM-Solver", section 2.1): F = log(alpha_t / alpha_s) = f(t) (t - s) and
+ * G = sigma_t^2 - sigma_s^2 - 2 F sigma_t^2 = g(t)^2 (t - s), both to first order in t - s.
+ * G >= 0 when alpha_s >= alpha_t and sigma_s <= sigma_t (VP: F <= 0, VE: F = 0); it is clamped at
+ * 0 for level pairs that are not a reverse step (forward runs never use it). Both are 0 where
+ * undefined (alpha_t = 0 or sigma_t = 0): the plan never runs em from there.
+ */
+export function emCoefficients(
+  alphaT: number,
+  sigmaT: number,
+  alphaS: number,
+  sigmaS: number,
+): { drift: number; diffusion: number } {
+  if (!(alphaT > 0 && alphaS > 0 && sigmaT > 0)) return { drift: 0, diffusion: 0 };
+  const drift = Math.log(alphaT / alphaS);
+  const diffusion = sigmaT * sigmaT - sigmaS * sigmaS - 2 * drift * sigmaT * sigmaT;
+  return { drift, diffusion: Math.max(diffusion, 0) };
+}
+
+/** Half log-SNR lambda = log(alpha / sigma): -Infinity at alpha = 0, Infinity at sigma = 0. */
+const halfLogSnr = (alpha: number, sigma: number): number => Math.log(alpha) - Math.log(sigma);
+
+/**
+ * DPM-Solver++(2M)'s r = h_prev / h for the step from t to s after the step from prev to t, with
+ * h = lambda_s - lambda_t (Lu et al. 2022, "DPM-Solver++", Algorithm 2). 0, the first-order step,
+ * when there is no previous step or either h is not a positive finite number: the step to sigma = 0
+ * (as k-diffusion's sample_dpmpp_2m) and the step after a level with alpha = 0.
+ */
+export function dpmRatio(
+  prev: { alpha: number; sigma: number } | null,
+  t: { alpha: number; sigma: number },
+  s: { alpha: number; sigma: number },
+): number {
+  if (!prev) return 0;
+  const lambdaT = halfLogSnr(t.alpha, t.sigma);
+  const h = halfLogSnr(s.alpha, s.sigma) - lambdaT;
+  const hPrev = lambdaT - halfLogSnr(prev.alpha, prev.sigma);
+  const ok = (v: number): boolean => Number.isFinite(v) && v > 0;
+  return ok(h) && ok(hPrev) ? hPrev / h : 0;
+}
+
+/** Euler-Maruyama on the reverse SDE (shaders/em.wgsl); no noise on the step to sigma = 0. */
+export function em(st: CpuState, p: StepParams): void {
+  const sd = Math.sqrt(p.diffusion);
+  const inv = 1 / (p.sigma_t * p.sigma_t);
+  for (let i = 0; i < p.n; i++) {
+    const noisy = p.sigma_s > 0;
+    if (noisy) normal2(p.seed, Stream.step, i, p.index, z);
+    for (let q = 0; q < 2; q++) {
+      const x = st.x[2 * i + q]!;
+      const score = (p.alpha_t * st.x0hat[2 * i + q]! - x) * inv;
+      st.x[2 * i + q] = x - p.drift * x + p.diffusion * score + (noisy ? sd * z[q]! : 0);
+    }
+  }
+}
+
+/** DPM-Solver++(2M) (shaders/dpmpp2m.wgsl); aux holds the previous x0_hat in (x, y, 0, 0). */
+export function dpmpp2m(st: CpuState, p: StepParams): void {
+  const ratio = p.sigma_s / p.sigma_t;
+  const coef = p.alpha_s - p.alpha_t * ratio;
+  const c = p.r > 0 ? 0.5 / p.r : 0;
+  for (let i = 0; i < p.n; i++) {
+    for (let q = 0; q < 2; q++) {
+      const d0 = st.x0hat[2 * i + q]!;
+      const d = p.r > 0 ? (1 + c) * d0 - c * st.aux[4 * i + q]! : d0;
+      st.aux[4 * i + q] = d0;
+      st.aux[4 * i + 2 + q] = 0;
+      st.x[2 * i + q] = ratio * st.x[2 * i + q]! + coef * d;
+    }
+  }
+}
+
+/** The perturbation's fixed bias direction u (shaders/perturb.wgsl). */
+export const BIAS_DIRECTION = [0.6, 0.8] as const;
+
+/** The deliberate score error (shaders/perturb.wgsl), applied to x0_hat in place. */
+export function perturb(st: CpuState, p: StepParams): void {
+  for (let i = 0; i < p.n; i++) {
+    const noisy = p.error_noise > 0;
+    if (noisy) normal2(p.seed, Stream.perturb, i, p.evaluation, z);
+    for (let q = 0; q < 2; q++) {
+      st.x0hat[2 * i + q] =
+        (1 + p.error_scale) * st.x0hat[2 * i + q]! +
+        p.error_bias * BIAS_DIRECTION[q]! +
+        (noisy ? p.error_noise * z[q]! : 0);
     }
   }
 }

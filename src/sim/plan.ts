@@ -1,6 +1,7 @@
 /**
- * Which kernels run for each step of a run, as data: a pure function of the mode, the sampler and
- * the levels, shared by the GPU simulation and its float64 CPU reference. NFE is counted from it.
+ * Which kernels run for each step of a run, as data: a pure function of the mode, the sampler, the
+ * levels and the score error, shared by the GPU simulation and its float64 CPU reference. NFE is
+ * counted from it.
  */
 import type { Level } from '../maths/schedules';
 import type { Mode, SamplerId } from '../settings';
@@ -14,7 +15,25 @@ export type KernelName =
   | 'ddim'
   | 'euler'
   | 'heun_predict'
-  | 'heun_correct';
+  | 'heun_correct'
+  | 'em'
+  | 'dpmpp2m'
+  | 'perturb';
+
+/**
+ * A deliberate error in the denoiser, applied after every evaluation (shaders/perturb.wgsl):
+ * x0_hat -> (1 + scale) x0_hat + bias u + noise z, u a fixed unit vector, z fresh per evaluation.
+ */
+export interface ScoreError {
+  scale: number;
+  bias: number;
+  noise: number;
+}
+
+/** Whether a score error changes anything: the plan has perturb passes only then. */
+export function perturbs(error: ScoreError | undefined): boolean {
+  return !!error && (error.scale !== 0 || error.bias !== 0 || error.noise !== 0);
+}
 
 /** One dispatch: a kernel over all particles with one slot of the step table. */
 export interface Pass {
@@ -32,39 +51,60 @@ export const correctorSlot = (i: number): number => 2 * i + 1;
 export const scrubSlot = (steps: number): number => 2 * steps;
 export const slotCount = (steps: number): number => 2 * steps + 1;
 
-/** The passes of step i of a run over `levels` (levels.length - 1 steps). */
+/**
+ * The passes of step i of a run over `levels` (levels.length - 1 steps). Every sampler kernel runs
+ * at the slot of its denoiser evaluation, and a perturb pass follows each evaluation when `error`
+ * changes anything. The step from a level with alpha = 0 (zero terminal SNR) runs a kernel that
+ * stays finite there: Heun takes a plain Euler step (the trapezoid over an infinite sigma_hat
+ * interval is undefined) and Euler-Maruyama a DDPM ancestral step (its F is infinite).
+ */
 export function stepPasses(
   mode: Mode,
   sampler: SamplerId,
   levels: readonly Level[],
   i: number,
+  error?: ScoreError,
 ): Pass[] {
   const slot = stepSlot(i);
   if (mode === 'forward') return [{ kernel: 'forward_step', slot }];
-  if (sampler !== 'heun')
-    return [
-      { kernel: 'denoise', slot },
-      { kernel: sampler, slot },
-    ];
-  // Heun's correction is skipped on the step to sigma = 0 (Karras et al. 2022, Algorithm 1).
-  const last = levels[i + 1]!.sigma === 0;
-  return last
-    ? [
-        { kernel: 'denoise', slot },
+  const evaluate = (at: number): Pass[] =>
+    perturbs(error)
+      ? [
+          { kernel: 'denoise', slot: at },
+          { kernel: 'perturb', slot: at },
+        ]
+      : [{ kernel: 'denoise', slot: at }];
+  const from = levels[i]!;
+  const to = levels[i + 1]!;
+  const infinite = from.alpha === 0;
+  switch (sampler) {
+    case 'heun':
+      if (infinite) return [...evaluate(slot), { kernel: 'euler', slot }];
+      // Heun's correction is skipped on the step to sigma = 0 (Karras et al. 2022, Algorithm 1).
+      if (to.sigma === 0) return [...evaluate(slot), { kernel: 'heun_predict', slot }];
+      return [
+        ...evaluate(slot),
         { kernel: 'heun_predict', slot },
-      ]
-    : [
-        { kernel: 'denoise', slot },
-        { kernel: 'heun_predict', slot },
-        { kernel: 'denoise', slot: correctorSlot(i) },
+        ...evaluate(correctorSlot(i)),
         { kernel: 'heun_correct', slot: correctorSlot(i) },
       ];
+    case 'em':
+      return [...evaluate(slot), { kernel: infinite ? 'ddpm' : 'em', slot }];
+    default:
+      return [...evaluate(slot), { kernel: sampler, slot }];
+  }
 }
 
 /** The passes of every step of a run, built once per run. */
-export function runPlan(mode: Mode, sampler: SamplerId, levels: readonly Level[]): Pass[][] {
+export function runPlan(
+  mode: Mode,
+  sampler: SamplerId,
+  levels: readonly Level[],
+  error?: ScoreError,
+): Pass[][] {
   const plan: Pass[][] = [];
-  for (let i = 0; i + 1 < levels.length; i++) plan.push(stepPasses(mode, sampler, levels, i));
+  for (let i = 0; i + 1 < levels.length; i++)
+    plan.push(stepPasses(mode, sampler, levels, i, error));
   return plan;
 }
 

@@ -14,7 +14,14 @@ import {
 import type { Dataset, Mixture } from '../maths/datasets';
 import type { Level } from '../maths/schedules';
 import type { DenoiserId, Mode, SamplerId } from '../settings';
-import { cumulativeNfe, runPlan, scrubSlot, type KernelName, type Pass } from './plan';
+import {
+  cumulativeNfe,
+  runPlan,
+  scrubSlot,
+  type KernelName,
+  type Pass,
+  type ScoreError,
+} from './plan';
 import { stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
 
 const KERNEL_FILES = {
@@ -28,6 +35,9 @@ const KERNEL_FILES = {
   euler: 'euler',
   heun_predict: 'heun_predict',
   heun_correct: 'heun_correct',
+  em: 'em',
+  dpmpp2m: 'dpmpp2m',
+  perturb: 'perturb',
 } as const;
 type KernelId = keyof typeof KERNEL_FILES;
 
@@ -46,6 +56,8 @@ export interface RunSpec {
   levels: readonly Level[];
   eta: number;
   seed: number;
+  /** A deliberate error in the denoiser after every evaluation (none when absent). */
+  error?: ScoreError;
 }
 
 export interface RunStatus {
@@ -171,7 +183,7 @@ export class Simulation {
     }
     this.device.queue.writeBuffer(this.table, 0, bytes);
     this.spec = spec;
-    this.plan = runPlan(spec.mode, spec.sampler, spec.levels);
+    this.plan = runPlan(spec.mode, spec.sampler, spec.levels, spec.error);
     this.nfe = cumulativeNfe(this.plan);
     this.stepIndex = 0;
     this.scrubT = null;
@@ -285,6 +297,7 @@ export class Simulation {
       m: this.dataset!.points.length / 2,
       k: this.dataset!.mixture?.components.length ?? 0,
       seed: spec.seed,
+      error: spec.error,
     };
   }
 

@@ -5,8 +5,8 @@
  */
 import type { StructDefinition } from 'webgpu-utils';
 import type { Level } from '../maths/schedules';
-import type { StepParams } from '../maths/steps';
-import { correctorSlot, scrubSlot, slotCount, stepSlot } from './plan';
+import { dpmRatio, emCoefficients, type StepParams } from '../maths/steps';
+import { correctorSlot, scrubSlot, slotCount, stepSlot, type ScoreError } from './plan';
 
 export interface RunConstants {
   eta: number;
@@ -14,16 +14,25 @@ export interface RunConstants {
   m: number;
   k: number;
   seed: number;
+  /** The deliberate score error (none when absent). */
+  error?: ScoreError;
 }
 
-/** The step from level a to level b, the denoiser evaluating at `at`. */
+/**
+ * The step from level a to level b, the denoiser evaluating at `at`; `prev` is the level before a
+ * (DPM-Solver++(2M)'s previous evaluation, null on the first step) and `evaluation` the run's
+ * denoiser evaluation number (the perturbation's RNG counter): by default the step's slot.
+ */
 export function stepParams(
   a: Level,
   b: Level,
   at: Level,
   index: number,
   c: RunConstants,
+  prev: Level | null = null,
+  evaluation: number = stepSlot(index),
 ): StepParams {
+  const { drift, diffusion } = emCoefficients(a.alpha, a.sigma, b.alpha, b.sigma);
   return {
     t: a.t,
     alpha_t: a.alpha,
@@ -39,6 +48,13 @@ export function stepParams(
     k: c.k,
     seed: c.seed,
     index,
+    drift,
+    diffusion,
+    r: dpmRatio(prev, a, b),
+    error_scale: c.error?.scale ?? 0,
+    error_bias: c.error?.bias ?? 0,
+    error_noise: c.error?.noise ?? 0,
+    evaluation,
   };
 }
 
@@ -49,8 +65,9 @@ export function stepTable(levels: readonly Level[], c: RunConstants): StepParams
   for (let i = 0; i < steps; i++) {
     const a = levels[i]!;
     const b = levels[i + 1]!;
-    slots[stepSlot(i)] = stepParams(a, b, a, i, c);
-    slots[correctorSlot(i)] = stepParams(a, b, b, i, c);
+    const prev = i > 0 ? levels[i - 1]! : null;
+    slots[stepSlot(i)] = stepParams(a, b, a, i, c, prev, stepSlot(i));
+    slots[correctorSlot(i)] = stepParams(a, b, b, i, c, prev, correctorSlot(i));
   }
   const first = levels[0]!;
   slots[scrubSlot(steps)] = stepParams(first, levels[Math.min(1, steps)]!, first, 0, c);

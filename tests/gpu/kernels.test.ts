@@ -7,7 +7,9 @@ import { Rng } from '../../src/maths/rng';
 import { denoiseEmpirical, denoiseMixture } from '../../src/maths/denoisers';
 import type { Mixture } from '../../src/maths/datasets';
 import * as ref from '../../src/maths/steps';
+import type { Level } from '../../src/maths/schedules';
 import { packMixture } from '../../src/sim/simulation';
+import { stepParams, type RunConstants } from '../../src/sim/stepTable';
 import { freshSeed, gpuErrors, relativeError, runKernel } from './harness';
 
 const seed = freshSeed();
@@ -22,32 +24,39 @@ function normals(count: number, scale = 1): Float64Array {
   return Float64Array.from({ length: count }, () => scale * rng.normal());
 }
 
-/** A random pair of levels t (noisier) -> s, VP or VE. */
+/**
+ * A random pair of levels t (noisier) -> s, VP or VE, after a random previous level (so r > 0),
+ * through the step table's own stepParams; eta and the score error random too.
+ */
 function randomStep(n: number, ve: boolean): ref.StepParams {
   const lambdaT = -3 + 6 * rng.uniform();
   const lambdaS = lambdaT + 0.05 + rng.uniform();
-  const level = (lambda: number): [number, number] =>
+  const lambdaPrev = lambdaT - 0.05 - rng.uniform();
+  const level = (lambda: number, t: number): Level =>
     ve
-      ? [1, Math.exp(-lambda)]
-      : [Math.sqrt(1 / (1 + Math.exp(-2 * lambda))), Math.sqrt(1 / (1 + Math.exp(2 * lambda)))];
-  const [alphaT, sigmaT] = level(lambdaT);
-  const [alphaS, sigmaS] = level(lambdaS);
-  return {
-    t: 0.7,
-    alpha_t: alphaT,
-    sigma_t: sigmaT,
-    s: 0.6,
-    alpha_s: alphaS,
-    sigma_s: sigmaS,
-    alpha: alphaT,
-    sigma: sigmaT,
+      ? { t, alpha: 1, sigma: Math.exp(-lambda) }
+      : {
+          t,
+          alpha: Math.sqrt(1 / (1 + Math.exp(-2 * lambda))),
+          sigma: Math.sqrt(1 / (1 + Math.exp(2 * lambda))),
+        };
+  const a = level(lambdaT, 0.7);
+  const c: RunConstants = {
     eta: rng.uniform(),
     n,
     m: 1,
     k: 0,
     seed: rng.int(2 ** 32),
-    index: rng.int(10000),
+    error: { scale: rng.normal() * 0.2, bias: rng.normal(), noise: rng.uniform() },
   };
+  const index = rng.int(10000);
+  return stepParams(a, level(lambdaS, 0.6), a, index, c, level(lambdaPrev, 0.8), 2 * index + 1);
+}
+
+/** The same step from a level with alpha = 0 (zero terminal SNR, sigma = 1), r = 0. */
+function infiniteStep(n: number): ref.StepParams {
+  const p = randomStep(n, false);
+  return { ...p, alpha_t: 0, sigma_t: 1, alpha: 0, sigma: 1, r: 0, drift: 0, diffusion: 0 };
 }
 
 function state(n: number, p: ref.StepParams): ref.CpuState {
@@ -68,6 +77,9 @@ describe(`particle kernels (seed ${seed})`, () => {
     ['euler', ref.euler],
     ['heun_predict', ref.heunPredict],
     ['heun_correct', ref.heunCorrect],
+    ['em', ref.em],
+    ['dpmpp2m', ref.dpmpp2m],
+    ['perturb', ref.perturb],
   ];
   for (const ve of [false, true]) {
     for (const [name, cpu] of cases) {
@@ -84,10 +96,82 @@ describe(`particle kernels (seed ${seed})`, () => {
         const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
         cpu(st, p);
         expect(relativeError(gpu.x, st.x)).toBeLessThan(TOL);
-        if (name === 'heun_predict') expect(relativeError(gpu.aux, st.aux)).toBeLessThan(TOL);
+        expect(relativeError(gpu.x0hat, st.x0hat)).toBeLessThan(TOL);
+        if (name === 'heun_predict' || name === 'dpmpp2m')
+          expect(relativeError(gpu.aux, st.aux)).toBeLessThan(TOL);
       });
     }
+
+    test(`dpmpp2m first order, r = 0 (${ve ? 've' : 'vp'}), matches float64 and ignores aux`, async () => {
+      const p = { ...randomStep(n, ve), r: 0 };
+      const st = state(n, p);
+      const gpu = await runKernel('dpmpp2m', p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+      const euler = ref.cpuState(n);
+      euler.x.set(st.x);
+      euler.x0hat.set(st.x0hat);
+      ref.dpmpp2m(st, p);
+      ref.euler(euler, p);
+      expect(relativeError(gpu.x, st.x)).toBeLessThan(TOL);
+      expect(relativeError(gpu.aux, st.aux)).toBeLessThan(TOL);
+      expect(relativeError(st.x, euler.x)).toBeLessThan(1e-12);
+    });
+
+    test(`em on the step to sigma = 0 is drift only (${ve ? 've' : 'vp'})`, async () => {
+      const base = randomStep(n, ve);
+      const p = {
+        ...base,
+        alpha_s: 1,
+        sigma_s: 0,
+        ...ref.emCoefficients(base.alpha_t, base.sigma_t, 1, 0),
+      };
+      const st = state(n, p);
+      const gpu = await runKernel('em', p, { x: st.x, x0hat: st.x0hat });
+      ref.em(st, p);
+      expect(relativeError(gpu.x, st.x)).toBeLessThan(TOL);
+    });
+
+    test(`perturb with noise 0 (${ve ? 've' : 'vp'}) is (1 + scale) x0_hat + bias u`, async () => {
+      const p = { ...randomStep(n, ve), error_noise: 0 };
+      const st = state(n, p);
+      const gpu = await runKernel('perturb', p, { x0hat: st.x0hat });
+      const want = st.x0hat.map(
+        (v, k) => (1 + p.error_scale) * v + p.error_bias * ref.BIAS_DIRECTION[k % 2]!,
+      );
+      expect(relativeError(gpu.x0hat, want)).toBeLessThan(TOL);
+    });
   }
+
+  describe('from a level with alpha_t = 0 (zero terminal SNR)', () => {
+    const cases: [string, (st: ref.CpuState, p: ref.StepParams) => void][] = [
+      ['euler', ref.euler],
+      ['dpmpp2m', ref.dpmpp2m],
+      ['ddim', ref.ddim],
+      ['ddpm', ref.ddpm],
+      ['perturb', ref.perturb],
+    ];
+    for (const [name, cpu] of cases) {
+      test(`${name} is finite and matches float64`, async () => {
+        const p = infiniteStep(n);
+        const st = state(n, p);
+        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+        cpu(st, p);
+        expect(gpu.x.every(Number.isFinite)).toBe(true);
+        expect(gpu.x0hat.every(Number.isFinite)).toBe(true);
+        expect(relativeError(gpu.x, st.x)).toBeLessThan(TOL);
+        expect(relativeError(gpu.x0hat, st.x0hat)).toBeLessThan(TOL);
+      });
+    }
+
+    test('euler and dpmpp2m give sigma_s x + alpha_s x0_hat', async () => {
+      const p = infiniteStep(n);
+      const st = state(n, p);
+      const want = st.x.map((v, k) => p.sigma_s * v + p.alpha_s * st.x0hat[k]!);
+      for (const name of ['euler', 'dpmpp2m']) {
+        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+        expect(relativeError(gpu.x, want)).toBeLessThan(TOL);
+      }
+    });
+  });
 
   test('ddim with eta 0 and eta 1 on the last step to sigma = 0 gives alpha_s x0_hat', async () => {
     const p = { ...randomStep(n, false), alpha_s: 1, sigma_s: 0, eta: 1 };

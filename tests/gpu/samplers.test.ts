@@ -1,6 +1,7 @@
 /**
  * Statistics of whole runs on real WebGPU, through the Simulation class as the app drives it:
- * reverse samplers with the exact mixture denoiser reproduce the mixture, the forward process
+ * reverse samplers with the exact mixture denoiser reproduce the mixture (also from a first level
+ * with alpha = 0, zero terminal SNR), a deliberate score error shows in the samples, the forward process
  * ends at N(0, I), DDIM with eta 0 is deterministic and invertible, stochastic runs replay bit for
  * bit from their seed, and the GPU RNG gives independent standard normals.
  *
@@ -37,6 +38,7 @@ import {
   slicedWasserstein2,
 } from '../../src/maths/stats';
 import type { Mode, SamplerId } from '../../src/settings';
+import type { ScoreError } from '../../src/sim/plan';
 import { Simulation } from '../../src/sim/simulation';
 import { freshSeed, gpuErrors, testGpu } from './harness';
 
@@ -76,6 +78,7 @@ interface Run {
   seed: number;
   /** Steps to record; all of them when absent. */
   steps?: number;
+  error?: ScoreError;
 }
 
 /** Sets up a run, resets it and records its steps; returns the positions at the start and end. */
@@ -89,6 +92,7 @@ async function run(r: Run): Promise<{ start: Float32Array; end: Float32Array }> 
     levels: r.levels,
     eta: r.eta ?? 0,
     seed: r.seed,
+    error: r.error,
   });
   let encoder = device.createCommandEncoder();
   sim.reset(encoder);
@@ -218,11 +222,27 @@ function karrasVp(steps: number): Level[] {
   });
 }
 
+/**
+ * karrasVp with its first level at zero terminal SNR (Lin et al. 2024): alpha = 0, sigma = 1,
+ * where the prior N(0, I) is exact and the sigma-space samplers' sigma_hat is infinite.
+ */
+function karrasZtsnr(steps: number): Level[] {
+  const levels = karrasVp(steps);
+  levels[0] = { t: 1, alpha: 0, sigma: 1 };
+  return levels;
+}
+
+const GRIDS = {
+  karras: (steps: number): Level[] => reverseLevels('karras', params, steps),
+  'karras-vp': karrasVp,
+  'karras-ztsnr': karrasZtsnr,
+} as const;
+
 interface SamplerCase {
   dataset: GeneratedDatasetId;
   sampler: SamplerId;
   eta?: number;
-  grid: 'karras' | 'karras-vp';
+  grid: keyof typeof GRIDS;
   steps: number;
 }
 
@@ -230,7 +250,12 @@ interface SamplerCase {
  * The step counts leave the first-order discretisation error of each sampler well below one
  * standard error of a mode's width (about 2% for 1000 points): the ancestral samplers (ddpm, ddim
  * with eta 1) narrow the modes by O(1/steps), 1.6% at 400 Karras steps in a float64 run of the
- * same kernels; DDIM with eta 0 and Euler widen them by 1% at 100 steps.
+ * same kernels; DDIM with eta 0 and Euler widen them by 1% at 100 steps. Euler-Maruyama widens
+ * them by O(1/steps) too (each step adds G^2 / (v + sigma_t^2) of variance on a Gaussian of
+ * variance v): 5% at 100 Karras steps, 3% at 200, 1% at 400 (measured on gaussians8, karras-vp).
+ * DPM-Solver++(2M) is second order: 2% at 20 steps, 1.5% at 30, under 1% at 40.
+ * The zero-terminal-SNR runs start at alpha = 0: every sampler's first step is then its finite
+ * form (Euler for heun, DDPM for em, first order for dpmpp2m).
  */
 const CASES: SamplerCase[] = [
   { dataset: 'gaussians8', sampler: 'ddpm', grid: 'karras', steps: 400 },
@@ -238,9 +263,19 @@ const CASES: SamplerCase[] = [
   { dataset: 'gaussians8', sampler: 'ddim', eta: 1, grid: 'karras-vp', steps: 400 },
   { dataset: 'gaussians8', sampler: 'euler', grid: 'karras-vp', steps: 100 },
   { dataset: 'gaussians8', sampler: 'heun', grid: 'karras', steps: 40 },
+  { dataset: 'gaussians8', sampler: 'em', grid: 'karras-vp', steps: 400 },
+  { dataset: 'gaussians8', sampler: 'dpmpp2m', grid: 'karras', steps: 30 },
   { dataset: 'gaussians25', sampler: 'ddim', eta: 0, grid: 'karras-vp', steps: 100 },
   { dataset: 'gaussians25', sampler: 'ddpm', grid: 'karras-vp', steps: 400 },
   { dataset: 'gaussians25', sampler: 'heun', grid: 'karras', steps: 40 },
+  { dataset: 'gaussians25', sampler: 'em', grid: 'karras', steps: 400 },
+  { dataset: 'gaussians25', sampler: 'dpmpp2m', grid: 'karras-vp', steps: 30 },
+  { dataset: 'gaussians8', sampler: 'ddpm', grid: 'karras-ztsnr', steps: 400 },
+  { dataset: 'gaussians8', sampler: 'ddim', eta: 0, grid: 'karras-ztsnr', steps: 100 },
+  { dataset: 'gaussians8', sampler: 'euler', grid: 'karras-ztsnr', steps: 100 },
+  { dataset: 'gaussians8', sampler: 'heun', grid: 'karras-ztsnr', steps: 40 },
+  { dataset: 'gaussians8', sampler: 'em', grid: 'karras-ztsnr', steps: 400 },
+  { dataset: 'gaussians8', sampler: 'dpmpp2m', grid: 'karras-ztsnr', steps: 30 },
 ];
 
 const caseName = (c: SamplerCase): string =>
@@ -255,7 +290,7 @@ describe(`reverse samplers with the exact denoiser reach the mixture (seed ${see
         n: N,
         sampler: c.sampler,
         eta: c.eta ?? 0,
-        levels: c.grid === 'karras' ? reverseLevels('karras', params, c.steps) : karrasVp(c.steps),
+        levels: GRIDS[c.grid](c.steps),
         seed,
       });
       const t1 = performance.now();
@@ -264,10 +299,93 @@ describe(`reverse samplers with the exact denoiser reach the mixture (seed ${see
         `${caseName(c)}: SW2 ${distance.toFixed(4)}, floor ${floor.toFixed(4)} ` +
           `(x${(distance / floor).toFixed(2)}); run ${(t1 - t0).toFixed(0)} ms`,
       );
+      expect(end.every(Number.isFinite)).toBe(true);
       expect(distance).toBeLessThan(FLOOR_FACTOR * floor);
       expect(modeProblems(mixtureOf(c.dataset), end)).toEqual([]);
     });
   }
+});
+
+/** Mean over modes and axes of the per-mode standard deviations, and of the modes' radii. */
+function modeShape(samples: Float32Array): { width: number; radius: number } {
+  const { modes } = assignToModes(samples, mixtureOf('gaussians8'));
+  const stds = modes.flatMap((m) => [Math.sqrt(m.cov[0]), Math.sqrt(m.cov[2])]);
+  return {
+    width: stds.reduce((a, b) => a + b, 0) / stds.length,
+    radius: modes.reduce((a, m) => a + Math.hypot(m.mean[0], m.mean[1]), 0) / modes.length,
+  };
+}
+
+/** Mean and standard error of the per-particle displacement b - a along a unit vector. */
+function displacement(a: Float32Array, b: Float32Array, u: readonly [number, number]) {
+  const d = Float64Array.from({ length: a.length / 2 }, (_, i) => {
+    return (b[2 * i]! - a[2 * i]!) * u[0] + (b[2 * i + 1]! - a[2 * i + 1]!) * u[1];
+  });
+  const mean = d.reduce((x, y) => x + y, 0) / d.length;
+  const sd = Math.sqrt(d.reduce((x, y) => x + (y - mean) ** 2, 0) / (d.length - 1));
+  return { mean, se: sd / Math.sqrt(d.length) };
+}
+
+/**
+ * The deliberate score error (shaders/perturb.wgsl) shows in the samples: DPM-Solver++(2M), 30
+ * Karras steps, the same initial noise with and without the error. The last step, to sigma = 0,
+ * returns the perturbed x0_hat itself, so that step alone adds noise^2 to the variance of every
+ * coordinate (fresh noise, independent of all before it), multiplies positions by 1 + scale and
+ * shifts them by bias u. The evaluations before it push the same way, and near sigma = 0 amplify
+ * the systematic errors, since a constant error in x0_hat is integrated over log sigma (measured:
+ * bias 0.1 moves the particles by 0.65 along u, scale 0.1 the modes' radius from 1.20 to 2.00).
+ * Each check is therefore a bound from the last step alone; each fails on the unperturbed run.
+ */
+describe(`a score error shows in the samples (seed ${seed})`, () => {
+  const base = {
+    data: generateDataset('gaussians8', 64, seed),
+    n: N,
+    sampler: 'dpmpp2m' as const,
+    levels: reverseLevels('karras', params, 30),
+    seed,
+  };
+  let exact: Float32Array;
+  beforeAll(async () => {
+    exact = (await run(base)).end;
+  });
+
+  test("noise in x0_hat widens the modes by at least the last step's noise", async () => {
+    const noise = 0.05;
+    const noisy = (await run({ ...base, error: { scale: 0, bias: 0, noise } })).end;
+    const w0 = modeShape(exact).width;
+    const w1 = modeShape(noisy).width;
+    // The mean of 16 widths of about 1000 points each: standard error w / sqrt(2 * 8000).
+    const se = w1 / Math.sqrt(2 * N);
+    console.log(`noise ${noise}: mode width ${w0.toFixed(4)} -> ${w1.toFixed(4)}`);
+    expect(w1).toBeGreaterThan(Math.sqrt(w0 * w0 + noise * noise) - Z * se);
+    expect(w0).toBeLessThan(Math.sqrt(w0 * w0 + noise * noise) - Z * se);
+    expect(modeProblems(mixtureOf('gaussians8'), noisy)).not.toEqual([]);
+  });
+
+  test('scale moves the modes outward by at least 1 + scale', async () => {
+    const scale = 0.1;
+    const scaled = (await run({ ...base, error: { scale, bias: 0, noise: 0 } })).end;
+    const r0 = modeShape(exact).radius;
+    const r1 = modeShape(scaled).radius;
+    console.log(`scale ${scale}: mode radius ${r0.toFixed(4)} -> ${r1.toFixed(4)}`);
+    expect(r1).toBeGreaterThan((1 + scale) * r0);
+    expect(r0).toBeLessThan((1 + scale) * 1.2);
+  });
+
+  test('bias moves the particles along u by at least the bias', async () => {
+    const bias = 0.1;
+    const shifted = (await run({ ...base, error: { scale: 0, bias, noise: 0 } })).end;
+    const along = displacement(exact, shifted, [0.6, 0.8]);
+    const across = displacement(exact, shifted, [-0.8, 0.6]);
+    console.log(
+      `bias ${bias}: displacement ${along.mean.toFixed(4)} along u, ${across.mean.toFixed(4)} across`,
+    );
+    expect(along.mean - Z * along.se).toBeGreaterThan(bias);
+    // Mostly along u (measured: across / along below 0.01; 0.29 if u's coordinates were swapped).
+    expect(Math.abs(across.mean)).toBeLessThan(0.2 * along.mean);
+    const none = displacement(exact, exact, [0.6, 0.8]);
+    expect(none.mean).toBeLessThan(bias);
+  });
 });
 
 /**
@@ -520,8 +638,14 @@ describe(`DDIM with eta 0 is deterministic and invertible (seed ${seed})`, () =>
 });
 
 describe(`stochastic samplers replay bit for bit from their seed (seed ${seed})`, () => {
-  for (const sampler of ['ddpm', 'ddim'] as const) {
-    test(`${sampler}${sampler === 'ddim' ? ' eta 1' : ''}: same seed identical, another seed differs`, async () => {
+  const runs: [string, SamplerId, ScoreError | undefined][] = [
+    ['ddpm', 'ddpm', undefined],
+    ['ddim eta 1', 'ddim', undefined],
+    ['em', 'em', undefined],
+    ['dpmpp2m with a noisy score error', 'dpmpp2m', { scale: 0, bias: 0, noise: 0.05 }],
+  ];
+  for (const [name, sampler, error] of runs) {
+    test(`${name}: same seed identical, another seed differs`, async () => {
       const r = {
         data: generateDataset('gaussians8', 64, seed),
         n: 4000,
@@ -529,6 +653,7 @@ describe(`stochastic samplers replay bit for bit from their seed (seed ${seed})`
         eta: 1,
         levels: reverseLevels('cosine', params, 50),
         seed,
+        error,
       };
       const a = (await run(r)).end;
       const b = (await run(r)).end;

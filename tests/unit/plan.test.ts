@@ -1,7 +1,8 @@
 /**
  * The run plan (src/sim/plan.ts): which kernels each step dispatches, with which step-table slot,
  * and the NFE counted from it (../shared/docs/maths.md section 3: Heun costs 2 per step but the
- * last, Karras et al. 2022, Algorithm 1).
+ * last, Karras et al. 2022, Algorithm 1, and but a first step from alpha = 0; every other sampler
+ * 1 per step), with and without the deliberate score error.
  */
 import { describe, expect, test } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
 import {
   correctorSlot,
   countNfe,
+  perturbs,
   runPlan,
   scrubSlot,
   slotCount,
@@ -122,6 +124,108 @@ describe('forward runs', () => {
       );
       expect(countNfe(plan, steps)).toBe(0);
     }
+  });
+});
+
+/** A zero-terminal-SNR run (Lin et al. 2024): cosine levels whose first has alpha = 0 exactly. */
+function ztsnrLevels(steps: number): Level[] {
+  const levels = reverseLevels('cosine', P, steps);
+  levels[0] = { t: 1, alpha: 0, sigma: 1 };
+  return levels;
+}
+
+describe('zero terminal SNR: a first level with alpha = 0', () => {
+  test.each(STEPS)(
+    '%i steps: NFE per sampler, Heun without a correction from alpha = 0',
+    (steps) => {
+      const levels = ztsnrLevels(steps);
+      for (const sampler of SAMPLERS) {
+        const plan = runPlan('reverse', sampler, levels);
+        // Heun: the first step is Euler (1), the last has no correction (1), the rest cost 2.
+        const nfe = sampler === 'heun' ? Math.max(2 * steps - 2, 1) : steps;
+        expect(countNfe(plan, steps)).toBe(nfe);
+        if (sampler === 'heun' && steps > 1) {
+          expect(countNfe(plan, 1)).toBe(1);
+          for (let done = 1; done < steps; done++) expect(countNfe(plan, done)).toBe(2 * done - 1);
+        }
+      }
+    },
+  );
+
+  test('the first step: heun takes an Euler step, em a DDPM step, the others their own', () => {
+    const steps = 5;
+    const levels = ztsnrLevels(steps);
+    const first: Record<string, string> = { heun: 'euler', em: 'ddpm' };
+    for (const sampler of SAMPLERS) {
+      const plan = runPlan('reverse', sampler, levels);
+      expect(plan[0]).toEqual([
+        { kernel: 'denoise', slot: 0 },
+        { kernel: first[sampler] ?? sampler, slot: 0 },
+      ]);
+      // Every later step is the sampler's usual one.
+      const usual = runPlan('reverse', sampler, reverseLevels('cosine', P, steps));
+      expect(plan.slice(1)).toEqual(usual.slice(1));
+    }
+  });
+});
+
+describe('the deliberate score error', () => {
+  const none = { scale: 0, bias: 0, noise: 0 };
+
+  test('perturbs only when some magnitude is non-zero', () => {
+    expect(perturbs(undefined)).toBe(false);
+    expect(perturbs(none)).toBe(false);
+    expect(perturbs({ ...none, scale: -0.1 })).toBe(true);
+    expect(perturbs({ ...none, bias: 0.1 })).toBe(true);
+    expect(perturbs({ ...none, noise: 0.1 })).toBe(true);
+  });
+
+  test('all magnitudes 0: the same plan as without an error', () => {
+    for (const sampler of SAMPLERS) {
+      const levels = reverseLevels('karras', P, 7);
+      expect(runPlan('reverse', sampler, levels, none)).toEqual(
+        runPlan('reverse', sampler, levels),
+      );
+    }
+  });
+
+  test.each([
+    ['cosine', reverseLevels('cosine', P, 9)],
+    ['zero terminal SNR', ztsnrLevels(9)],
+  ] as const)(
+    '%s: a perturb pass right after each denoise, at its slot; NFE unchanged',
+    (_, levels) => {
+      for (const sampler of SAMPLERS) {
+        for (const error of [
+          { ...none, noise: 0.05 },
+          { scale: 0.1, bias: 0.2, noise: 0 },
+        ]) {
+          const plain = runPlan('reverse', sampler, levels);
+          const plan = runPlan('reverse', sampler, levels, error);
+          expect(countNfe(plan, plan.length)).toBe(countNfe(plain, plain.length));
+          plan.forEach((passes, i) => {
+            // Without the perturb passes it is the plain plan.
+            expect(passes.filter((p) => p.kernel !== 'perturb')).toEqual(plain[i]);
+            passes.forEach((p, j) => {
+              if (p.kernel === 'denoise')
+                expect(passes[j + 1]).toEqual({ kernel: 'perturb', slot: p.slot });
+              if (p.kernel === 'perturb')
+                expect(passes[j - 1]).toEqual({ kernel: 'denoise', slot: p.slot });
+            });
+            expect(passes.filter((p) => p.kernel === 'perturb')).toHaveLength(denoises(passes));
+          });
+        }
+      }
+    },
+  );
+
+  test('forward runs never perturb', () => {
+    const plan = runPlan('forward', 'ddim', forwardLevels('cosine', P, 5), {
+      scale: 1,
+      bias: 1,
+      noise: 1,
+    });
+    expect(plan.flat().every((p) => p.kernel === 'forward_step')).toBe(true);
   });
 });
 

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { globals } from 'webgpu';
 import { makeShaderDataDefinitions, type StructDefinition } from 'webgpu-utils';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
+import {
+  DEFAULT_SCHEDULE_PARAMS,
+  forwardLevels,
+  levelAt,
+  reverseLevels,
+  type Level,
+} from '../../src/maths/schedules';
 import type { StepParams } from '../../src/maths/steps';
 import { StepWriter, stepParams, stepTable, type RunConstants } from '../../src/sim/stepTable';
 
@@ -36,9 +42,16 @@ const STEP_PARAMS_KEYS: Record<keyof StepParams, true> = {
   k: true,
   seed: true,
   index: true,
+  drift: true,
+  diffusion: true,
+  r: true,
+  error_scale: true,
+  error_bias: true,
+  error_noise: true,
+  evaluation: true,
 };
 /** Fields that are counts or identifiers, u32 in WGSL; the rest are f32. */
-const INTEGER_FIELDS = new Set<string>(['n', 'm', 'k', 'seed', 'index']);
+const INTEGER_FIELDS = new Set<string>(['n', 'm', 'k', 'seed', 'index', 'evaluation']);
 
 const typeOf = (name: string): string | undefined =>
   (struct.fields[name]?.type as { type?: string } | undefined)?.type;
@@ -85,6 +98,13 @@ describe('StepWriter', () => {
     k: 25,
     seed: 0xdeadbeef,
     index: 77,
+    drift: -0.01,
+    diffusion: 0.02,
+    r: 1.1,
+    error_scale: 0.12,
+    error_bias: 0.13,
+    error_noise: 0.14,
+    evaluation: 0x80000003,
   };
 
   test('writes each field at its WGSL offset with its WGSL type', () => {
@@ -132,12 +152,8 @@ describe('stepTable', () => {
     const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
     const table = stepTable(levels, c);
     expect(table).toHaveLength(2 * steps + 1);
-    const expected = (
-      a: (typeof levels)[number],
-      b: (typeof levels)[number],
-      at: (typeof levels)[number],
-      index: number,
-    ): StepParams => ({
+    // The fields every kernel reads; drift, diffusion and r are checked below.
+    const expected = (a: Level, b: Level, at: Level, index: number, evaluation: number) => ({
       t: a.t,
       alpha_t: a.alpha,
       sigma_t: a.sigma,
@@ -148,16 +164,20 @@ describe('stepTable', () => {
       sigma: at.sigma,
       ...c,
       index,
+      error_scale: 0,
+      error_bias: 0,
+      error_noise: 0,
+      evaluation,
     });
     for (let i = 0; i < steps; i++) {
       const a = levels[i]!;
       const b = levels[i + 1]!;
       // Slot 2i: the denoiser at the step's start; slot 2i + 1: at its end (Heun's correction).
-      expect(table[2 * i]).toEqual(expected(a, b, a, i));
-      expect(table[2 * i + 1]).toEqual(expected(a, b, b, i));
+      expect(table[2 * i]).toMatchObject(expected(a, b, a, i, 2 * i));
+      expect(table[2 * i + 1]).toMatchObject(expected(a, b, b, i, 2 * i + 1));
     }
     // The scrub slot: the first level, its denoiser there, step 0.
-    expect(table[2 * steps]).toEqual(expected(levels[0]!, levels[1]!, levels[0]!, 0));
+    expect(table[2 * steps]).toMatchObject(expected(levels[0]!, levels[1]!, levels[0]!, 0, 0));
   });
 
   test('the packed table of a run reads back as its levels, in float32', () => {
@@ -173,5 +193,128 @@ describe('stepTable', () => {
       );
       expect(view.getUint32(2 * i * 256 + seedAt, true)).toBe(42);
     });
+  });
+
+  test('a score error reaches every slot; each evaluation has its own RNG counter', () => {
+    const error = { scale: 0.1, bias: -0.2, noise: 0.3 };
+    const table = stepTable(reverseLevels('karras', DEFAULT_SCHEDULE_PARAMS, 5), { ...c, error });
+    for (const p of table) {
+      expect([p.error_scale, p.error_bias, p.error_noise]).toEqual([0.1, -0.2, 0.3]);
+    }
+    // Step i evaluates at slot 2i and (Heun's correction) at 2i + 1: distinct counters.
+    const counters = table.slice(0, -1).map((p) => p.evaluation);
+    expect(counters).toEqual(counters.map((_, slot) => slot));
+  });
+});
+
+/** Half log-SNR, from its definition. */
+const lambdaOf = (l: Level): number => Math.log(l.alpha / l.sigma);
+
+/** A zero-terminal-SNR run (Lin et al. 2024): cosine levels whose first has alpha = 0 exactly. */
+function ztsnrLevels(steps: number): Level[] {
+  const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
+  levels[0] = { t: 1, alpha: 0, sigma: 1 };
+  return levels;
+}
+
+describe('DPM-Solver++(2M): r = h_prev / h in half log-SNR', () => {
+  const c: RunConstants = { eta: 0, n: 1, m: 1, k: 8, seed: 1 };
+  const runs: [string, Level[]][] = [
+    ['karras', reverseLevels('karras', DEFAULT_SCHEDULE_PARAMS, 12)],
+    ['ve', reverseLevels('ve', DEFAULT_SCHEDULE_PARAMS, 12)],
+    ['cosine', reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, 12)],
+    ['linear', reverseLevels('linear', DEFAULT_SCHEDULE_PARAMS, 12)],
+    ['zero terminal SNR', ztsnrLevels(12)],
+  ];
+  test.each(runs)('%s: r from the lambdas, 0 where a step is first order', (_, levels) => {
+    const table = stepTable(levels, c);
+    const steps = levels.length - 1;
+    for (let i = 0; i < steps; i++) {
+      const firstOrder =
+        i === 0 ||
+        levels[i + 1]!.sigma === 0 ||
+        levels[i - 1]!.alpha === 0 ||
+        levels[i]!.alpha === 0;
+      const want = firstOrder
+        ? 0
+        : (lambdaOf(levels[i]!) - lambdaOf(levels[i - 1]!)) /
+          (lambdaOf(levels[i + 1]!) - lambdaOf(levels[i]!));
+      expect(table[2 * i]!.r).toBeCloseTo(want, 12);
+      expect(table[2 * i + 1]!.r).toBe(table[2 * i]!.r);
+      expect(Number.isFinite(table[2 * i]!.r)).toBe(true);
+    }
+    // First order on the first step and on the step to sigma = 0, as k-diffusion.
+    expect(table[0]!.r).toBe(0);
+    expect(table[2 * (steps - 1)]!.r).toBe(0);
+  });
+
+  test('a geometric VE grid is uniform in lambda: r = 1 on every second-order step', () => {
+    const levels = reverseLevels('ve', DEFAULT_SCHEDULE_PARAMS, 10);
+    const table = stepTable(levels, c);
+    for (let i = 1; i < 9; i++) expect(table[2 * i]!.r).toBeCloseTo(1, 10);
+  });
+
+  test('after a level with alpha = 0 (h_prev infinite) the step is first order', () => {
+    const table = stepTable(ztsnrLevels(6), c);
+    expect(table[0]!.r).toBe(0);
+    expect(table[2]!.r).toBe(0);
+    expect(table[4]!.r).toBeGreaterThan(0);
+  });
+});
+
+describe('Euler-Maruyama: F and G of the step table', () => {
+  const c: RunConstants = { eta: 0, n: 1, m: 1, k: 8, seed: 1 };
+  const P = DEFAULT_SCHEDULE_PARAMS;
+
+  test('linear VP: F / (t - s) -> f(t) = -beta(t) / 2 and G / (t - s) -> g(t)^2 = beta(t)', () => {
+    // Song et al. 2021, VP SDE: f = -beta / 2, g = sqrt(beta), beta(t) = b0 + t (b1 - b0).
+    for (const t of [0.05, 0.3, 0.7, 1]) {
+      const beta = P.betaMin + t * (P.betaMax - P.betaMin);
+      const errors = [1e-3, 1e-4].map((dt) => {
+        const [p] = stepTable([levelAt('linear', P, t), levelAt('linear', P, t - dt)], c);
+        return [p!.drift / dt + beta / 2, p!.diffusion / dt - beta];
+      });
+      // First order: the error shrinks tenfold with the step.
+      for (const q of [0, 1]) {
+        expect(Math.abs(errors[1]![q]!)).toBeLessThan(1e-3 * beta + 1e-9);
+        expect(Math.abs(errors[1]![q]!)).toBeLessThan(0.2 * Math.abs(errors[0]![q]!) + 1e-9);
+      }
+    }
+  });
+
+  test('geometric VE: F = 0 and G = sigma_t^2 - sigma_s^2 (g^2 = d sigma^2 / dt)', () => {
+    const levels = reverseLevels('ve', P, 20);
+    const table = stepTable(levels, c);
+    for (let i = 0; i < 20; i++) {
+      expect(table[2 * i]!.drift).toBe(0);
+      expect(table[2 * i]!.diffusion).toBeCloseTo(
+        levels[i]!.sigma ** 2 - levels[i + 1]!.sigma ** 2,
+        12,
+      );
+    }
+  });
+
+  test.each(['linear', 'cosine', 'sigmoid', 'karras', 've'] as const)(
+    '%s: G >= 0 and F <= 0 on every reverse step, finite everywhere',
+    (schedule) => {
+      for (const steps of [1, 2, 10, 100]) {
+        const table = stepTable(reverseLevels(schedule, P, steps), c);
+        for (let i = 0; i < steps; i++) {
+          const p = table[2 * i]!;
+          expect(p.diffusion).toBeGreaterThanOrEqual(0);
+          expect(p.drift).toBeLessThanOrEqual(0);
+          expect(Number.isFinite(p.drift) && Number.isFinite(p.diffusion)).toBe(true);
+        }
+      }
+    },
+  );
+
+  test('forward runs and levels with alpha = 0 get finite (unused) coefficients', () => {
+    for (const levels of [forwardLevels('cosine', P, 10), ztsnrLevels(10)]) {
+      for (const p of stepTable(levels, c)) {
+        expect(Number.isFinite(p.drift) && Number.isFinite(p.diffusion)).toBe(true);
+        expect(Number.isFinite(p.r)).toBe(true);
+      }
+    }
   });
 });
