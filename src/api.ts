@@ -2,8 +2,9 @@
  * The scripting API on window.sandbox: what power users drive from the console and what the
  * end-to-end tests drive. Documented in README.md ("Scripting API").
  */
+import type { SandboxStatus, SweepRequest } from './sandbox';
 import type { Settings } from './settings';
-import type { RunStatus } from './sim/simulation';
+import type { SweepRow } from './sim/sweep';
 
 export interface SandboxApi {
   /** Resolves once the first run is on screen; rejects (with the reason) without WebGPU. */
@@ -22,12 +23,19 @@ export interface SandboxApi {
   pause(): void;
   /** Forward mode: jump to any t in [0, 1] in closed form. */
   scrub(t: number): Promise<void>;
-  /** Particle positions, x and y interleaved. */
-  positions(): Promise<Float32Array>;
+  /** Particle positions, x and y interleaved (of the compared run B with 'b'). */
+  positions(lane?: 'a' | 'b'): Promise<Float32Array>;
   /** The dataset's stored points, x and y interleaved, as the GPU holds them. */
   data(): Promise<Float32Array>;
-  /** Where the run is: t, step, steps, NFE. */
-  status(): RunStatus;
+  /** Where the run is: t, step, steps, NFE, the last distance to the data, and run B's too. */
+  status(): SandboxStatus;
+  /** Measures now each run's sliced Wasserstein-2 distance to the data (A, then B). */
+  distances(): Promise<(number | null)[]>;
+  /**
+   * Quality against NFE: one row per (sampler, schedule, NFE) with the distance to the data,
+   * from the current settings with any settings keys of `spec` over them (dataset, n, seed...).
+   */
+  sweep(spec: SweepRequest): Promise<SweepRow[]>;
   /**
    * Uses your own points as the dataset (x, y interleaved, or [[x, y], ...]); they are centred and
    * scaled to unit size unless `normalise` is false. Rejects on NaN, empty or over 1M points.

@@ -1,4 +1,4 @@
-/** Wiring only: the sandbox, its GUI, HUD, keys, drawing, files, URL hash and window.sandbox. */
+/** Wiring only: the sandbox, its panel, charts, HUD, keys, drawing, files, URL hash and window.sandbox. */
 import './style.css';
 import type { SandboxApi } from './api';
 import { WebGpuUnavailableError } from './gpu/device';
@@ -6,18 +6,34 @@ import { shaderSources } from './gpu/shaderSources';
 import { loadCustomPoints, saveCustomPoints } from './io/customStore';
 import { checkFileSize, parsePoints } from './io/parsePoints';
 import { toPointArray } from './io/pointsInput';
+import { runLevels } from './lane';
 import { normalisePoints } from './maths/datasets';
+import type { ScheduleId } from './maths/schedules';
 import { Sandbox } from './sandbox';
-import { applyPatch, decodeHash, DEFAULTS, encodeHash, type Settings } from './settings';
+import {
+  applyPatch,
+  compareSettings,
+  decodeHash,
+  DEFAULTS,
+  encodeHash,
+  splitList,
+  type SamplerId,
+  type Settings,
+} from './settings';
+import type { SweepRow } from './sim/sweep';
 import { ControlPanel } from './ui/controlPanel';
 import { Drawing } from './ui/drawing';
 import { Hud } from './ui/hud';
 import { bindKeys } from './ui/keyboard';
 import { Messages } from './ui/messages';
 import { showNoWebGpu } from './ui/noWebGpu';
+import { curveFromSchedule, ScheduleChart } from './ui/scheduleChart';
+import { SweepPanel } from './ui/sweepPanel';
 
 const root = document.getElementById('app')!;
 const canvas = document.getElementById('view') as HTMLCanvasElement;
+const canvasB = document.getElementById('view-b') as HTMLCanvasElement;
+const labels = [document.getElementById('label-a')!, document.getElementById('label-b')!];
 const messages = new Messages(root);
 const report = (e: unknown): void =>
   messages.show(e instanceof Error ? e.message : String(e), 'error');
@@ -42,20 +58,47 @@ function settingsFromHash(hash: string): Settings {
 
 let panel: ControlPanel | null = null;
 let hud: Hud | null = null;
+let chart: ScheduleChart | null = null;
 let frameCount = 0;
 
-const sandbox: Sandbox = new Sandbox(canvas, shaderSources, {
+/** "ddim · cosine · 100 steps", the run a view shows. */
+function describe(s: Settings): string {
+  return `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''} · ${s.schedule} · ${s.steps} steps`;
+}
+
+function showSettings(settings: Settings): void {
+  const hidden = new Set(splitList(settings.hide));
+  for (const p of ['gui', 'charts', 'hud'])
+    document.body.classList.toggle(`hide-${p}`, hidden.has(p));
+  root.classList.toggle('compare', settings.compare);
+  chart?.update(settings, runLevels(settings));
+  updateLabels();
+}
+
+function updateLabels(): void {
+  const s = sandbox.settings();
+  const status = sandbox.status();
+  const w2 = (d: number | null): string => (d === null ? '' : ` · W2 to data ${d.toFixed(4)}`);
+  labels[0]!.textContent = `A · ${describe(s)}${w2(status.distance)}`;
+  const b = compareSettings(s);
+  labels[1]!.textContent =
+    b.ok && status.compare ? `B · ${describe(b.settings)}${w2(status.compare.distance)}` : '';
+}
+
+const sandbox: Sandbox = new Sandbox([canvas, canvasB], shaderSources, {
   message: (text, level) => messages.show(text, level),
   settings: (settings) => {
     const hash = encodeHash(settings);
     history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
     panel?.refresh();
+    showSettings(settings);
   },
   frame: () => {
     if (++frameCount % 6 !== 0) return;
     const s = sandbox.status();
     const settings = sandbox.settings();
-    hud?.update({ ...s, n: settings.n, fps: sandbox.frameStats().fps, mode: settings.mode });
+    hud?.update({ ...s, n: settings.n, fps: sandbox.fpsEstimate, mode: settings.mode });
+    chart?.setT(s.t);
     panel?.tick();
   },
 });
@@ -115,8 +158,67 @@ function togglePlay(): void {
   else sandbox.play();
 }
 
+let sweepAbort: AbortController | null = null;
+const sweepPanel = new SweepPanel(root, { cancel: () => sweepAbort?.abort() });
+
+/** Runs the sweep the settings describe, into the sweep panel. */
+async function runSweepFromSettings(): Promise<void> {
+  if (sweepAbort) {
+    messages.show('A sweep is already running.', 'warning');
+    return;
+  }
+  const s = sandbox.settings();
+  const spec = {
+    samplers: splitList(s.sweepSamplers) as SamplerId[],
+    schedules: splitList(s.sweepSchedules) as ScheduleId[],
+    nfe: splitList(s.sweepNfe).map(Number),
+    n: s.sweepN,
+  };
+  const rows: SweepRow[] = [];
+  sweepAbort = new AbortController();
+  sweepPanel.start(spec.samplers.length * spec.schedules.length * spec.nfe.length);
+  try {
+    const result = await sandbox.sweep(spec, {
+      signal: sweepAbort.signal,
+      onProgress: (done, total, row) => {
+        if (row) rows.push(row);
+        sweepPanel.progress(done, total, rows);
+      },
+    });
+    sweepPanel.finish(result);
+  } catch (e) {
+    const cancelled = e instanceof DOMException && e.name === 'AbortError';
+    sweepPanel.fail(cancelled ? 'Cancelled.' : e instanceof Error ? e.message : String(e));
+    if (!cancelled) report(e);
+  } finally {
+    sweepAbort = null;
+  }
+}
+
+/**
+ * A few times a second, off the frame path: each run's distance to the data. On a slow GPU the
+ * pause between measurements grows, so measuring never takes more than a fifth of the GPU.
+ */
+function measureLoop(): void {
+  const tick = (): void => {
+    const started = performance.now();
+    const hidden = document.hidden || new Set(splitList(sandbox.settings().hide)).has('hud');
+    const work = hidden ? Promise.resolve() : sandbox.measureDistances().then(updateLabels);
+    void work
+      .catch(() => undefined)
+      .finally(() => setTimeout(tick, Math.max(500, 4 * (performance.now() - started))));
+  };
+  tick();
+}
+
 function startUi(): void {
   hud = new Hud(root);
+  chart = new ScheduleChart(document.getElementById('charts')!, (customCurve) => {
+    sandbox.configure({ schedule: 'custom', customCurve }).catch((e: unknown) => {
+      report(e);
+      showSettings(sandbox.settings());
+    });
+  });
   let drawn: Float32Array | null = null;
   const drawing = new Drawing(canvas, {
     toWorld: (x, y) => sandbox.toWorld(x, y),
@@ -154,15 +256,35 @@ function startUi(): void {
         sandbox.configure({ dataset: DEFAULTS.dataset }).catch(report);
       }
     },
+    editCurve: () => {
+      const s = sandbox.settings();
+      const patch =
+        s.schedule === 'custom'
+          ? {}
+          : { schedule: 'custom' as const, customCurve: curveFromSchedule(s) };
+      sandbox
+        .configure(patch)
+        .then(() =>
+          messages.show(
+            'Drag the green points on the chart to reshape log-SNR; the run follows on release.',
+          ),
+        )
+        .catch(report);
+    },
+    runSweep: () => void runSweepFromSettings(),
     report,
+    message: (text) => messages.show(text),
   });
+  showSettings(sandbox.settings());
   bindKeys(window, {
     togglePlay,
     step: () => void sandbox.step().catch(report),
     reset: () => void sandbox.reset().catch(report),
   });
   wireDragAndDrop();
-  new ResizeObserver(() => sandbox.resize()).observe(canvas);
+  const resize = new ResizeObserver(() => sandbox.resize());
+  resize.observe(canvas);
+  resize.observe(canvasB);
   window.addEventListener('hashchange', () => {
     const next = settingsFromHash(location.hash);
     sandbox.configure(next).catch(report);
@@ -172,6 +294,7 @@ function startUi(): void {
     requestAnimationFrame(loop);
   };
   requestAnimationFrame(loop);
+  measureLoop();
 }
 
 async function boot(): Promise<void> {
@@ -180,6 +303,7 @@ async function boot(): Promise<void> {
     const stored = loadCustomPoints();
     if (stored) sandbox.restoreCustomPoints(stored);
   }
+  root.classList.toggle('compare', initial.compare);
   try {
     await sandbox.start(initial);
   } catch (e) {
@@ -189,7 +313,7 @@ async function boot(): Promise<void> {
         root,
         `The sandbox could not start: ${e instanceof Error ? e.message : String(e)}`,
       );
-    canvas.remove();
+    root.querySelector('.views')?.remove();
     throw e;
   }
   startUi();
@@ -209,9 +333,11 @@ const api: SandboxApi = {
   play: () => sandbox.play(),
   pause: () => sandbox.pause(),
   scrub: (t) => sandbox.scrub(t),
-  positions: () => sandbox.positions(),
+  positions: (lane) => sandbox.positions(lane === 'b' ? 1 : 0),
   data: () => sandbox.data(),
   status: () => sandbox.status(),
+  distances: () => sandbox.measureDistances(),
+  sweep: async (spec) => (await sandbox.sweep(spec)).rows,
   loadPoints: async (points, options) => {
     await useCustomPoints(toPointArray(points), options?.normalise ?? true, 'a script');
   },

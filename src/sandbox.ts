@@ -1,15 +1,24 @@
 /**
- * The sandbox: settings in, GPU run and view out. Owns the device, the simulation and the view,
- * applies settings changes with the least rebuilding, plays the run frame by frame, recovers from
- * a lost device, and is the scripting API's implementation. It holds no DOM beyond its canvas.
+ * The sandbox: settings in, GPU runs and views out. Owns the device and its lanes (one run and
+ * its view, or two side by side in compare mode), applies settings changes with the least
+ * rebuilding, plays the runs frame by frame in lockstep by t, measures their distance to the
+ * data, recovers from a lost device, and implements the scripting API. It holds no DOM beyond
+ * its canvases.
  */
 import { acquireGpu, maxParticles, type Gpu } from './gpu/device';
 import type { ShaderSources } from './gpu/kernel';
+import { Lane } from './lane';
 import { generateDataset, subsamplePoints, type Dataset } from './maths/datasets';
-import { forwardLevels, levelAt, reverseLevels } from './maths/schedules';
-import { ParticleView } from './render/particleView';
-import { applyPatch, DEFAULTS, type Settings } from './settings';
-import { Simulation, type RunStatus } from './sim/simulation';
+import { levelAt } from './maths/schedules';
+import { applyPatch, compareSettings, DEFAULTS, type Settings } from './settings';
+import type { RunStatus } from './sim/simulation';
+import { SlicedWasserstein } from './sim/slicedWasserstein';
+import { runSweep, type SweepOptions, type SweepResult, type SweepSpec } from './sim/sweep';
+import { SAMPLERS } from './settings';
+import { SCHEDULES } from './maths/schedules';
+
+/** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
+export type SweepRequest = SweepSpec & Partial<Settings>;
 
 export type MessageLevel = 'info' | 'warning' | 'error';
 
@@ -22,29 +31,47 @@ export interface SandboxEvents {
   frame?: () => void;
 }
 
-export interface FrameStats {
-  fps: number;
-  playing: boolean;
+export interface SandboxStatus extends RunStatus {
+  /** Sliced Wasserstein-2 distance of the particles to the data, when last measured. */
+  distance: number | null;
+  /** The second run in compare mode. */
+  compare: (RunStatus & { distance: number | null }) | null;
 }
 
-/** Settings that only change how the run is drawn or paced. */
+/** Settings that only change how the runs are drawn or paced, or what the page shows. */
 const STYLE_KEYS = new Set<keyof Settings>(['pointSize', 'brightness', 'showData']);
-const PACE_KEYS = new Set<keyof Settings>(['speed', 'loop']);
+const QUIET_KEYS = new Set<keyof Settings>([
+  'speed',
+  'loop',
+  'hide',
+  'sweepSamplers',
+  'sweepSchedules',
+  'sweepNfe',
+  'sweepN',
+]);
 /** Frames to hold the finished state before a looping run restarts. */
 const LOOP_HOLD_FRAMES = 75;
+/** Steps per submit when running to the end, so the page stays responsive. */
+const RUN_CHUNK = 32;
+/** Particles and projections of the live distance to the data. */
+const DISTANCE_POINTS = 4096;
+const DISTANCE_PROJECTIONS = 64;
+
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
 
-/** Steps per submit when running to the end, so the page stays responsive. */
-const RUN_CHUNK = 32;
+/** The largest power of two not above n. */
+const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
 export class Sandbox {
   private current: Settings = { ...DEFAULTS };
   private gpu: Gpu | null = null;
-  private sim: Simulation | null = null;
-  private view: ParticleView | null = null;
+  private lanes: Lane[] = [];
   private dataset: Dataset | null = null;
   private custom: Float32Array | null = null;
+  private sw: SlicedWasserstein | null = null;
+  private distances: (number | null)[] = [null, null];
+  private measuring: Promise<(number | null)[]> | null = null;
   private playing = false;
   private accumulator = 0;
   private hold = 0;
@@ -53,11 +80,11 @@ export class Sandbox {
   private rebuilding: Promise<void> | null = null;
   /** Reused so that submitting a frame's steps allocates no array. */
   private readonly submission: GPUCommandBuffer[] = [];
-  /** Bumped whenever the run restarts, so a running run() knows to stop. */
+  /** Bumped whenever the runs restart, so a running run() knows to stop. */
   private generation = 0;
 
   constructor(
-    private readonly canvas: HTMLCanvasElement,
+    private readonly canvases: readonly [HTMLCanvasElement, HTMLCanvasElement],
     private readonly sources: ShaderSources,
     private readonly events: SandboxEvents = {},
   ) {}
@@ -80,10 +107,6 @@ export class Sandbox {
     return this.gpu?.device ?? null;
   }
 
-  get adapterDescription(): string {
-    return this.gpu?.description ?? '';
-  }
-
   /** Validates and applies a patch; rejects with the reason and keeps the last good settings. */
   async configure(
     patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
@@ -98,26 +121,23 @@ export class Sandbox {
     const previous = this.current;
     this.current = result.settings;
     try {
-      await this.apply(previous, result.changed);
+      await this.apply(result.changed);
     } catch (e) {
       this.current = previous;
-      await this.apply(result.settings, result.changed).catch(() => undefined);
+      await this.apply(result.changed).catch(() => undefined);
       throw e;
     }
     this.events.settings?.(this.settings(), result.changed);
   }
 
-  /**
-   * Makes `points` (x, y interleaved, already checked and scaled) the 'custom' dataset and
-   * switches to it.
-   */
+  /** Makes `points` (checked and scaled) the 'custom' dataset and switches to it. */
   async setCustomPoints(points: Float32Array): Promise<void> {
     if (points.length < 2) throw new Error('no points to use');
     const previous = this.custom;
     this.custom = points;
     try {
       if (this.current.dataset === 'custom') {
-        await this.apply(this.current, ['dataset']);
+        await this.apply(['dataset']);
         this.events.settings?.(this.settings(), ['dataset']);
       } else {
         await this.configure({ dataset: 'custom' });
@@ -137,12 +157,18 @@ export class Sandbox {
     return this.custom;
   }
 
-  status(): RunStatus {
-    return this.sim?.status() ?? { t: 0, step: 0, steps: this.current.steps, nfe: 0 };
+  status(): SandboxStatus {
+    const [a, b] = this.lanes;
+    const base = a?.status() ?? { t: 0, step: 0, steps: this.current.steps, nfe: 0 };
+    return {
+      ...base,
+      distance: this.distances[0] ?? null,
+      compare: b ? { ...b.status(), distance: this.distances[1] ?? null } : null,
+    };
   }
 
-  frameStats(): FrameStats {
-    return { fps: this.fps, playing: this.playing };
+  get fpsEstimate(): number {
+    return this.fps;
   }
 
   get isPlaying(): boolean {
@@ -150,7 +176,7 @@ export class Sandbox {
   }
 
   play(): void {
-    if (this.sim?.done) this.restart();
+    if (this.lanes.every((l) => l.done)) this.restart();
     this.playing = true;
   }
 
@@ -158,14 +184,14 @@ export class Sandbox {
     this.playing = false;
   }
 
-  /** Back to the start of the run (same seed: same initial noise). */
+  /** Back to the start of the runs (same seed: same initial noise). */
   async reset(): Promise<void> {
     await this.rebuilding;
     this.restart();
     await this.idle();
   }
 
-  /** k steps (default 1), then resolves when the GPU has done them. Pauses playback. */
+  /** k steps (default 1) of the first run, the second following by t; pauses playback. */
   async step(k = 1): Promise<void> {
     if (!Number.isInteger(k) || k < 1)
       throw new Error(`step(k) needs a positive integer, not ${k}`);
@@ -180,7 +206,7 @@ export class Sandbox {
     await this.rebuilding;
     this.playing = false;
     const generation = this.generation;
-    while (this.sim && !this.sim.done && generation === this.generation) {
+    while (!this.lanes.every((l) => l.done) && generation === this.generation) {
       this.submitSteps(RUN_CHUNK);
       await this.idle();
     }
@@ -191,23 +217,107 @@ export class Sandbox {
     if (!(t >= 0 && t <= 1)) throw new Error(`t must be in [0, 1], not ${t}`);
     if (this.current.mode !== 'forward') throw new Error("scrubbing t needs mode 'forward'");
     await this.rebuilding;
-    const sim = this.requireSim();
     this.playing = false;
     this.hold = 0;
-    const encoder = sim.device.createCommandEncoder({ label: 'scrub' });
-    sim.scrub(encoder, levelAt(this.current.schedule, this.current, t));
-    sim.device.queue.submit([encoder.finish()]);
+    const device = this.requireGpu().device;
+    const encoder = device.createCommandEncoder({ label: 'scrub' });
+    this.lanes.forEach((lane, i) => {
+      const settings = this.laneSettings(i);
+      lane.sim.scrub(encoder, levelAt(settings.schedule, settings, t));
+    });
+    device.queue.submit([encoder.finish()]);
     await this.idle();
   }
 
-  async positions(): Promise<Float32Array> {
+  /** Particle positions of the first run (or of the second, in compare mode), interleaved. */
+  async positions(lane = 0): Promise<Float32Array> {
     await this.rebuilding;
-    return this.requireSim().positions();
+    const l = this.lanes[lane];
+    if (!l)
+      throw new Error(lane ? 'no second run: compare mode is off' : 'the sandbox is not running');
+    return l.sim.positions();
   }
 
   async data(): Promise<Float32Array> {
     await this.rebuilding;
-    return this.requireSim().readBuffer('data');
+    return this.requireLane().sim.readBuffer('data');
+  }
+
+  /**
+   * Measures each run's sliced Wasserstein-2 distance to the data on the GPU (a few numbers read
+   * back, never on the frame path). Concurrent calls share one measurement.
+   */
+  measureDistances(): Promise<(number | null)[]> {
+    this.measuring ??= (async () => {
+      try {
+        const out: (number | null)[] = [];
+        for (const lane of this.lanes) {
+          out.push(
+            this.sw && lane.sim.n >= this.sw.points ? await this.sw.measure(lane.sim.x) : null,
+          );
+        }
+        this.distances = out;
+        return out;
+      } finally {
+        this.measuring = null;
+      }
+    })();
+    return this.measuring;
+  }
+
+  /**
+   * Distance to the data against NFE for every (sampler, schedule, NFE), on the GPU beside the
+   * live runs (which keep animating), from the current settings with `request`'s keys over them.
+   */
+  async sweep(request: SweepRequest, options: SweepOptions = {}): Promise<SweepResult> {
+    await this.rebuilding;
+    const { samplers, schedules, nfe, ...keys } = request;
+    const bad = (what: string): never => {
+      throw new Error(`sweep: ${what}`);
+    };
+    if (!Array.isArray(samplers) || !samplers.length) bad('samplers must be a non-empty array');
+    if (!Array.isArray(schedules) || !schedules.length) bad('schedules must be a non-empty array');
+    if (!Array.isArray(nfe) || !nfe.length) bad('nfe must be a non-empty array');
+    const known = (list: readonly string[], id: unknown): boolean =>
+      typeof id === 'string' && list.includes(id);
+    for (const id of samplers as readonly unknown[]) {
+      if (!known(SAMPLERS, id)) bad(`unknown sampler '${String(id)}'`);
+    }
+    for (const id of schedules as readonly unknown[]) {
+      if (!known(SCHEDULES, id)) bad(`unknown schedule '${String(id)}'`);
+    }
+    for (const v of nfe as readonly unknown[]) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) {
+        bad(`NFE must be whole numbers from 1 to 10000, not ${String(v)}`);
+      }
+    }
+    const result = applyPatch({ ...this.current, compare: false }, keys, {
+      maxParticles: this.maxParticles,
+    });
+    if (!result.ok) throw new Error(`sweep: ${result.error}`);
+    const base = result.settings;
+    const same =
+      base.dataset === this.current.dataset &&
+      base.m === this.current.m &&
+      base.seed === this.current.seed;
+    const dataset =
+      same && this.dataset
+        ? this.dataset
+        : base.dataset === 'custom'
+          ? {
+              id: 'custom' as const,
+              points: subsamplePoints(this.custom ?? bad('no custom points'), base.m, base.seed),
+              mixture: null,
+            }
+          : generateDataset(base.dataset, base.m, base.seed);
+    return runSweep(
+      this.requireGpu().device,
+      this.sources,
+      base,
+      dataset,
+      { samplers, schedules, nfe },
+      options,
+    );
   }
 
   /** For tests and the curious: loses the device as a driver crash would. */
@@ -217,19 +327,19 @@ export class Sandbox {
 
   /** The world point under a client position (for drawing). */
   toWorld(clientX: number, clientY: number): [number, number] {
-    return this.view?.toWorld(clientX, clientY) ?? [0, 0];
+    return this.lanes[0]?.view.toWorld(clientX, clientY) ?? [0, 0];
   }
 
   resize(): void {
-    this.view?.resize();
+    for (const lane of this.lanes) lane.view.resize();
   }
 
   resetView(): void {
-    this.view?.resetView();
+    for (const lane of this.lanes) lane.view.resetView();
   }
 
   setPanZoom(enabled: boolean): void {
-    if (this.view) this.view.controls.enabled = enabled;
+    for (const lane of this.lanes) lane.view.controls.enabled = enabled;
   }
 
   /** One animation frame: steps if playing, then draws. Never reads the GPU back. */
@@ -239,20 +349,16 @@ export class Sandbox {
       this.fps = this.fps ? 0.95 * this.fps + 0.05 / dt : 1 / dt;
     }
     this.lastFrame = now;
-    if (!this.sim || !this.view || this.rebuilding) return;
+    if (!this.lanes.length || this.rebuilding) return;
     if (this.playing) this.advance();
-    this.view.render();
+    for (const lane of this.lanes) lane.view.render();
     this.events.frame?.();
   }
 
   private advance(): void {
-    const sim = this.sim!;
-    if (sim.done) {
-      if (!this.current.loop) {
-        this.playing = false;
-      } else if (++this.hold >= LOOP_HOLD_FRAMES) {
-        this.restart();
-      }
+    if (this.lanes.every((l) => l.done)) {
+      if (!this.current.loop) this.playing = false;
+      else if (++this.hold >= LOOP_HOLD_FRAMES) this.restart();
       return;
     }
     this.accumulator += this.current.speed;
@@ -262,31 +368,52 @@ export class Sandbox {
     this.submitSteps(k);
   }
 
+  /**
+   * k steps of the first run; the second runs until it is no noisier than the first (lockstep by
+   * t), or on alone once the first has finished.
+   */
   private submitSteps(k: number): void {
-    const sim = this.requireSim();
-    const encoder = sim.device.createCommandEncoder(STEPS_ENCODER);
-    sim.encodeSteps(encoder, k);
+    const device = this.requireGpu().device;
+    const [a, b] = this.lanes;
+    if (!a) return;
+    const encoder = device.createCommandEncoder(STEPS_ENCODER);
+    const reverse = this.current.mode === 'reverse';
+    a.sim.encodeSteps(encoder, k);
+    if (b) {
+      if (a.done) b.sim.encodeSteps(encoder, k);
+      else {
+        const t = a.sim.status().t;
+        while (!b.done && (reverse ? b.sim.status().t > t : b.sim.status().t < t))
+          b.sim.encodeSteps(encoder, 1);
+      }
+    }
     this.submission[0] = encoder.finish();
-    sim.device.queue.submit(this.submission);
+    device.queue.submit(this.submission);
   }
 
   private restart(): void {
-    const sim = this.requireSim();
+    const device = this.requireGpu().device;
     this.generation++;
     this.hold = 0;
     this.accumulator = 0;
-    const encoder = sim.device.createCommandEncoder(RESET_ENCODER);
-    sim.reset(encoder);
-    sim.device.queue.submit([encoder.finish()]);
+    const encoder = device.createCommandEncoder(RESET_ENCODER);
+    for (const lane of this.lanes) lane.sim.reset(encoder);
+    device.queue.submit([encoder.finish()]);
   }
 
   private async idle(): Promise<void> {
-    await this.sim?.device.queue.onSubmittedWorkDone();
+    await this.gpu?.device.queue.onSubmittedWorkDone();
   }
 
-  private requireSim(): Simulation {
-    if (!this.sim) throw new Error('the sandbox is not running');
-    return this.sim;
+  private requireGpu(): Gpu {
+    if (!this.gpu) throw new Error('the sandbox is not running');
+    return this.gpu;
+  }
+
+  private requireLane(): Lane {
+    const lane = this.lanes[0];
+    if (!lane) throw new Error('the sandbox is not running');
+    return lane;
   }
 
   private makeDataset(): Dataset {
@@ -298,66 +425,94 @@ export class Sandbox {
     return generateDataset(s.dataset, s.m, s.seed);
   }
 
-  private levels() {
-    const s = this.current;
-    return s.mode === 'reverse'
-      ? reverseLevels(s.schedule, s, s.steps)
-      : forwardLevels(s.schedule, s, s.steps);
+  /** The settings of lane i: the settings themselves, or the compare patch over them. */
+  private laneSettings(i: number): Settings {
+    if (i === 0) return this.current;
+    const result = compareSettings(this.current);
+    if (!result.ok) throw new Error(result.error);
+    return result.settings;
   }
 
-  /** Applies changed keys with the least work: restyle, new data, new particles, new run. */
-  private async apply(previous: Settings, changed: readonly (keyof Settings)[]): Promise<void> {
-    const sim = this.requireSim();
-    const view = this.view!;
+  /** Applies changed keys with the least work: restyle, new data, new particles, new runs. */
+  private async apply(changed: readonly (keyof Settings)[]): Promise<void> {
+    const device = this.requireGpu().device;
     const s = this.current;
     const has = (...keys: (keyof Settings)[]): boolean => keys.some((k) => changed.includes(k));
-    if (changed.some((k) => STYLE_KEYS.has(k))) view.setStyle(s);
-    if (changed.every((k) => STYLE_KEYS.has(k) || PACE_KEYS.has(k))) return;
-    const device = sim.device;
+    if (changed.some((k) => STYLE_KEYS.has(k))) for (const lane of this.lanes) lane.setStyle(s);
+    if (changed.every((k) => STYLE_KEYS.has(k) || QUIET_KEYS.has(k))) return;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
+    if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
     if (has('dataset', 'm', 'seed')) {
       this.dataset = this.makeDataset();
-      sim.setData(this.dataset);
-      view.setData(sim.data, this.dataset.points.length / 2);
+      for (const lane of this.lanes) lane.setData(this.dataset);
     }
-    if (has('n')) {
-      sim.setParticles(s.n);
-      view.setParticles(sim.x, s.n);
-    }
-    this.startRun();
+    if (has('n')) for (const lane of this.lanes) lane.setParticles(s.n);
+    if (has('dataset', 'm', 'seed', 'n')) await this.makeDistance();
+    this.startRuns();
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
     const error = oom ?? invalid;
-    if (error) {
-      throw new Error(
-        `the GPU could not hold this (${error.message}); kept ${previous.n.toLocaleString('en')} particles`,
-      );
-    }
+    if (error) throw new Error(`the GPU could not hold this (${error.message})`);
   }
 
-  private startRun(): void {
-    const sim = this.requireSim();
-    const s = this.current;
-    sim.setRun({
-      mode: s.mode,
-      sampler: s.sampler,
-      denoiser: s.denoiser,
-      levels: this.levels(),
-      eta: s.eta,
-      seed: s.seed,
-    });
-    this.restart();
+  /** Adds or removes the second lane, built like the first. */
+  private async setLaneCount(count: 1 | 2): Promise<void> {
+    if (count === 1) {
+      this.lanes.splice(1).forEach((l) => l.destroy());
+      this.distances[1] = null;
+      return;
+    }
+    if (this.lanes.length === 2) return;
+    const lane = await Lane.create(this.requireGpu().device, this.sources, this.canvases[1]);
+    lane.setData(this.dataset!);
+    lane.setParticles(this.current.n);
+    lane.setStyle(this.current);
+    this.lanes.push(lane);
+  }
+
+  /**
+   * The distance measure for these particles and data: P, a power of two up to 4096, fits both
+   * (none below 256). Its reference is the dataset.
+   */
+  private async makeDistance(): Promise<void> {
+    const points = Math.min(
+      DISTANCE_POINTS,
+      floorPow2(Math.min(this.current.n, this.dataset!.points.length / 2)),
+    );
+    this.distances = [null, null];
+    if (this.sw?.points !== points) {
+      this.sw?.destroy();
+      this.sw = null;
+      if (points < 256) return;
+      this.sw = await SlicedWasserstein.create(this.requireGpu().device, this.sources, {
+        points,
+        projections: DISTANCE_PROJECTIONS,
+        seed: 0,
+      });
+    }
+    this.sw.setReference(this.dataset!.points);
+  }
+
+  private startRuns(): void {
+    const device = this.requireGpu().device;
+    const encoder = device.createCommandEncoder(RESET_ENCODER);
+    this.lanes.forEach((lane, i) => lane.start(this.laneSettings(i), encoder));
+    device.queue.submit([encoder.finish()]);
+    this.generation++;
+    this.hold = 0;
+    this.accumulator = 0;
+    this.distances = [null, null];
   }
 
   private async build(): Promise<void> {
     const gpu = await acquireGpu({ onLost: (info) => void this.recover(info) });
+    this.gpu = gpu;
     try {
-      const sim = await Simulation.create(gpu.device, this.sources);
-      const view = await ParticleView.create(this.canvas, gpu.device);
       const s = this.current;
-      if (s.n > maxParticles(gpu.device)) {
-        this.current = { ...s, n: Math.min(DEFAULTS.n, maxParticles(gpu.device)) };
+      const limit = maxParticles(gpu.device);
+      if (s.n > limit) {
+        this.current = { ...s, n: Math.min(DEFAULTS.n, limit) };
         this.events.message?.(
           `${s.n} particles do not fit this GPU: using ${this.current.n}`,
           'warning',
@@ -371,17 +526,20 @@ export class Sandbox {
         );
       }
       this.dataset = this.makeDataset();
-      sim.setData(this.dataset);
-      sim.setParticles(this.current.n);
-      view.setData(sim.data, this.dataset.points.length / 2);
-      view.setParticles(sim.x, this.current.n);
-      view.setStyle(this.current);
-      this.gpu = gpu;
-      this.sim = sim;
-      this.view = view;
-      this.startRun();
+      this.lanes = [await Lane.create(gpu.device, this.sources, this.canvases[0])];
+      if (this.current.compare) await this.setLaneCount(2);
+      for (const lane of this.lanes) {
+        lane.setData(this.dataset);
+        lane.setParticles(this.current.n);
+        lane.setStyle(this.current);
+      }
+      await this.makeDistance();
+      this.startRuns();
       await this.idle();
     } catch (e) {
+      for (const lane of this.lanes) lane.destroy();
+      this.lanes = [];
+      this.gpu = null;
       gpu.release();
       throw e;
     }
@@ -394,16 +552,17 @@ export class Sandbox {
       `The GPU device was lost (${info.message || info.reason}). Rebuilding with the same settings…`,
       'warning',
     );
-    const old = { sim: this.sim, view: this.view };
-    this.sim = null;
-    this.view = null;
+    const old = this.lanes;
+    this.lanes = [];
+    this.sw = null;
     this.gpu = null;
     this.rebuilding = (async () => {
-      try {
-        old.sim?.destroy();
-        old.view?.dispose();
-      } catch {
-        // The old device is gone; its objects may refuse to be cleaned up.
+      for (const lane of old) {
+        try {
+          lane.destroy();
+        } catch {
+          // The old device is gone; its objects may refuse to be cleaned up.
+        }
       }
       await this.build();
       this.playing = wasPlaying;

@@ -6,6 +6,7 @@
 import { DATASETS, type DatasetId } from './maths/datasets';
 import {
   DEFAULT_SCHEDULE_PARAMS,
+  GRIDS,
   SCHEDULES,
   scheduleProblem,
   type ScheduleId,
@@ -14,7 +15,7 @@ import {
 
 export const MODES = ['reverse', 'forward'] as const;
 export const DENOISERS = ['exact', 'empirical'] as const;
-export const SAMPLERS = ['ddpm', 'ddim', 'euler', 'heun'] as const;
+export const SAMPLERS = ['ddpm', 'ddim', 'euler', 'heun', 'em', 'dpmpp2m'] as const;
 export const DATASET_IDS = [...DATASETS, 'custom'] as const;
 
 export type Mode = (typeof MODES)[number];
@@ -37,6 +38,23 @@ export interface Settings extends ScheduleParams {
   steps: number;
   /** DDIM's stochasticity: 0 deterministic, 1 ancestral (DDPM). */
   eta: number;
+  /**
+   * A deliberate model error, x0_hat <- (1 + errorScale) x0_hat + errorBias e + errorNoise z:
+   * how samplers tolerate an imperfect denoiser.
+   */
+  errorScale: number;
+  errorBias: number;
+  errorNoise: number;
+  /** Compare mode: a second run, this patch over the settings, side by side in lockstep by t. */
+  compare: boolean;
+  compareWith: string;
+  /** Quality-vs-NFE sweep: samplers, schedules and NFE values, comma-separated; particles. */
+  sweepSamplers: string;
+  sweepSchedules: string;
+  sweepNfe: string;
+  sweepN: number;
+  /** Embedding: panels to hide, comma-separated from 'gui', 'charts', 'hud'. */
+  hide: string;
   /** Steps per animation frame (below 1: a step every few frames). */
   speed: number;
   /** Restart the run when it ends, after a short hold. */
@@ -60,11 +78,21 @@ export const DEFAULTS: Readonly<Settings> = {
   steps: 100,
   eta: 0,
   ...DEFAULT_SCHEDULE_PARAMS,
+  errorScale: 0,
+  errorBias: 0,
+  errorNoise: 0,
+  compare: false,
+  compareWith: 'sampler=heun&schedule=karras&steps=18',
+  sweepSamplers: 'ddim,euler,heun,dpmpp2m',
+  sweepSchedules: 'cosine,karras',
+  sweepNfe: '1,2,5,10,20,50,100,200,500,1000',
+  sweepN: 4096,
   speed: 1,
   loop: true,
   pointSize: 3,
   brightness: 1,
   showData: true,
+  hide: '',
 };
 
 export const LIMITS = {
@@ -73,6 +101,10 @@ export const LIMITS = {
   steps: { min: 1, max: 10_000 },
   seed: { min: 0, max: 4_294_967_295 },
   eta: { min: 0, max: 1 },
+  errorScale: { min: -1, max: 1 },
+  errorBias: { min: -2, max: 2 },
+  errorNoise: { min: 0, max: 2 },
+  sweepN: { min: 256, max: 4096 },
   speed: { min: 0.01, max: 1000 },
   pointSize: { min: 0.5, max: 32 },
   brightness: { min: 0.01, max: 20 },
@@ -85,8 +117,9 @@ const CHOICES: Partial<Record<Key, readonly string[]>> = {
   denoiser: DENOISERS,
   sampler: SAMPLERS,
   schedule: SCHEDULES,
+  grid: GRIDS,
 };
-const INTEGERS: readonly Key[] = ['n', 'm', 'steps', 'seed'];
+const INTEGERS: readonly Key[] = ['n', 'm', 'steps', 'seed', 'sweepN'];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
 
@@ -142,7 +175,97 @@ export function applyPatch(
     const problem = scheduleProblem(id, next);
     if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
   }
+  const problem = listsProblem(next);
+  if (problem) return { ok: false, error: problem };
   return { ok: true, settings: next, changed };
+}
+
+/** Settings a compare-mode second run may change: how it samples, not what it samples. */
+export const COMPARE_KEYS: readonly Key[] = [
+  'sampler',
+  'denoiser',
+  'schedule',
+  'steps',
+  'eta',
+  'betaMin',
+  'betaMax',
+  'cosineS',
+  'sigmoidStart',
+  'sigmoidEnd',
+  'sigmoidTau',
+  'sigmaMin',
+  'sigmaMax',
+  'rho',
+  'grid',
+  'ztsnr',
+  'customCurve',
+  'errorScale',
+  'errorBias',
+  'errorNoise',
+];
+
+export const PANELS = ['gui', 'charts', 'hud'] as const;
+
+/** Splits a comma-separated list, ignoring blanks. */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+function listProblem(
+  key: Key,
+  text: string,
+  allowed: readonly string[] | null,
+  required: boolean,
+): string | null {
+  const items = splitList(text);
+  if (required && items.length === 0) return `${key} needs at least one value`;
+  for (const item of items) {
+    if (allowed && !allowed.includes(item)) {
+      return `${key}: unknown '${item}' (one of: ${allowed.join(', ')})`;
+    }
+  }
+  return null;
+}
+
+/** The compare run's settings: the compareWith patch over these, or the reason it is invalid. */
+export function compareSettings(settings: Readonly<Settings>): PatchResult {
+  const { patch, unknown } = decodeHash(settings.compareWith);
+  if (unknown.length) return { ok: false, error: `compareWith: unknown setting '${unknown[0]!}'` };
+  const outside = Object.keys(patch).find((k) => !COMPARE_KEYS.includes(k as Key));
+  if (outside)
+    return {
+      ok: false,
+      error: `compareWith cannot change ${outside} (only ${COMPARE_KEYS.join(', ')})`,
+    };
+  const result = applyPatch({ ...settings, compare: false, compareWith: '' }, patch);
+  return result.ok ? result : { ok: false, error: `compareWith: ${result.error}` };
+}
+
+/** Problems of the settings that hold lists. */
+function listsProblem(s: Readonly<Settings>): string | null {
+  const nfe = splitList(s.sweepNfe);
+  const badNfe = nfe.find((v) => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000);
+  return (
+    listProblem('sweepSamplers', s.sweepSamplers, SAMPLERS, true) ??
+    listProblem('sweepSchedules', s.sweepSchedules, SCHEDULES, true) ??
+    listProblem('sweepNfe', s.sweepNfe, null, true) ??
+    (badNfe !== undefined ? `sweepNfe: '${badNfe}' is not a whole number from 1 to 10000` : null) ??
+    (nfe.length > 40 ? 'sweepNfe: at most 40 values' : null) ??
+    ((s.sweepN & (s.sweepN - 1)) !== 0 ? `sweepN must be a power of two, not ${s.sweepN}` : null) ??
+    listProblem('hide', s.hide, PANELS, false) ??
+    (s.compareWith && !s.compareWith.includes('=')
+      ? 'compareWith must look like sampler=heun&steps=18'
+      : null) ??
+    (s.compare ? compareProblem(s) : null)
+  );
+}
+
+function compareProblem(s: Readonly<Settings>): string | null {
+  const result = compareSettings(s);
+  return result.ok ? null : result.error;
 }
 
 /** The URL hash of the settings that differ from the defaults: a short, shareable link. */

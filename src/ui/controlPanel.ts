@@ -4,8 +4,18 @@
  * rejected value springs back and the GUI never holds state of its own.
  */
 import GUI, { type Controller } from 'lil-gui';
-import { DATASET_IDS, DENOISERS, LIMITS, MODES, SAMPLERS, type Settings } from '../settings';
-import { SCHEDULES, type ScheduleId } from '../maths/schedules';
+import {
+  compareSettings,
+  DATASET_IDS,
+  decodeHash,
+  DENOISERS,
+  LIMITS,
+  MODES,
+  SAMPLERS,
+  type Settings,
+} from '../settings';
+import { GRIDS, isVariancePreserving, SCHEDULES, type ScheduleId } from '../maths/schedules';
+import { buildPresetsFolder } from './presetsFolder';
 
 export interface PanelActions {
   settings(): Settings;
@@ -21,7 +31,19 @@ export interface PanelActions {
   loadFile(): void;
   setDrawing(on: boolean): void;
   clearDrawing(): void;
+  /** Turns the current schedule into an editable custom lambda curve. */
+  editCurve(): void;
+  runSweep(): void;
   report(error: unknown): void;
+  message(text: string): void;
+}
+
+/** The compare run's own choices, shown in the panel: read from and written to compareWith. */
+interface CompareDraft {
+  sampler: string;
+  schedule: string;
+  steps: number;
+  eta: number;
 }
 
 /** Schedule parameters shown for each schedule. */
@@ -31,6 +53,7 @@ const SCHEDULE_KEYS: Record<ScheduleId, (keyof Settings)[]> = {
   sigmoid: ['sigmoidStart', 'sigmoidEnd', 'sigmoidTau'],
   karras: ['sigmaMin', 'sigmaMax', 'rho'],
   ve: ['sigmaMin', 'sigmaMax'],
+  custom: [],
 };
 
 /** Particle counts offered: 1k, 2k, 5k, 10k ... up to the device's limit. */
@@ -47,6 +70,13 @@ export class ControlPanel {
   private readonly draft: Settings;
   private readonly controllers = new Map<keyof Settings, Controller>();
   private readonly playback = { play: (): void => undefined, t: 0, drawing: false };
+  private readonly compareDraft: CompareDraft = {
+    sampler: 'ddim',
+    schedule: 'cosine',
+    steps: 100,
+    eta: 0,
+  };
+  private readonly compareControllers: Controller[] = [];
   private playButton!: Controller;
   private tSlider!: Controller;
   private nController!: Controller;
@@ -58,11 +88,20 @@ export class ControlPanel {
     this.draft = actions.settings();
     this.gui = new GUI({ title: 'Diffusion sandbox', container, width: 290 });
     this.gui.domElement.classList.add('panel');
+    buildPresetsFolder(this.gui, actions);
     this.buildPlayback();
     this.buildProcess();
     this.buildSchedule();
+    this.buildCompare();
     this.buildData();
+    this.buildSweep();
     this.buildView();
+    for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets']) {
+      this.gui
+        .foldersRecursive()
+        .find((f) => f._title === name)
+        ?.close();
+    }
     this.refresh();
   }
 
@@ -78,6 +117,19 @@ export class ControlPanel {
       for (const key of keys) this.controllers.get(key)?.show(visible.has(key));
     }
     this.controllers.get('eta')?.show(this.draft.sampler === 'ddim');
+    const vp = isVariancePreserving(this.draft.schedule);
+    this.controllers.get('grid')?.show(vp);
+    this.controllers.get('ztsnr')?.show(vp);
+    const b = compareSettings({ ...this.draft, compare: false });
+    if (b.ok) {
+      Object.assign(this.compareDraft, {
+        sampler: b.settings.sampler,
+        schedule: b.settings.schedule,
+        steps: b.settings.steps,
+        eta: b.settings.eta,
+      });
+    }
+    for (const c of this.compareControllers) c.updateDisplay();
     const reverse = this.draft.mode === 'reverse';
     for (const key of ['sampler', 'denoiser', 'eta'] as const)
       this.controllers.get(key)?.enable(reverse);
@@ -136,6 +188,14 @@ export class ControlPanel {
     this.bind(f, 'steps', 1, 1000, 1);
     this.bind(f, 'eta', 0, 1, 0.01);
     this.bind(f, 'seed', 0, 9999, 1);
+    const error = f.addFolder('Model error');
+    this.bind(error, 'errorScale', LIMITS.errorScale.min, LIMITS.errorScale.max, 0.01).name(
+      'scale error',
+    );
+    this.bind(error, 'errorBias', LIMITS.errorBias.min, LIMITS.errorBias.max, 0.01).name('bias');
+    this.bind(error, 'errorNoise', LIMITS.errorNoise.min, LIMITS.errorNoise.max, 0.01).name(
+      'noise',
+    );
   }
 
   private buildSchedule(): void {
@@ -150,6 +210,49 @@ export class ControlPanel {
     this.bind(f, 'sigmaMin', 0.0001, 1, 0.0001).name('sigma min');
     this.bind(f, 'sigmaMax', 0.5, 100, 0.1).name('sigma max');
     this.bind(f, 'rho', 0.5, 15, 0.1);
+    this.bind(f, 'grid', GRIDS).name('step grid');
+    this.bind(f, 'ztsnr').name('zero terminal SNR');
+    f.add({ edit: () => this.actions.editCurve() }, 'edit').name('Edit λ curve on the chart');
+  }
+
+  private buildCompare(): void {
+    const f = this.gui.addFolder('Compare');
+    this.bind(f, 'compare').name('side by side');
+    const write = (key: keyof CompareDraft, value: unknown): void => {
+      const { patch } = decodeHash(this.draft.compareWith);
+      patch[key] = value;
+      const compareWith = new URLSearchParams(
+        Object.entries(patch).map(([k, v]) => [k, String(v)]),
+      ).toString();
+      this.actions.configure({ compareWith }).catch((e: unknown) => {
+        this.actions.report(e);
+        this.refresh();
+      });
+    };
+    const add = (key: keyof CompareDraft, ...args: unknown[]): Controller => {
+      const c = (f.add as (o: object, p: string, ...a: unknown[]) => Controller)(
+        this.compareDraft,
+        key,
+        ...args,
+      )
+        .name(`B ${key}`)
+        .onFinishChange((v: unknown) => write(key, v));
+      this.compareControllers.push(c);
+      return c;
+    };
+    add('sampler', SAMPLERS);
+    add('schedule', SCHEDULES);
+    add('steps', 1, 1000, 1);
+    add('eta', 0, 1, 0.01);
+  }
+
+  private buildSweep(): void {
+    const f = this.gui.addFolder('Sweep (quality vs NFE)');
+    this.bind(f, 'sweepSamplers').name('samplers');
+    this.bind(f, 'sweepSchedules').name('schedules');
+    this.bind(f, 'sweepNfe').name('NFE');
+    this.bind(f, 'sweepN', [256, 512, 1024, 2048, 4096]).name('particles');
+    f.add({ run: () => this.actions.runSweep() }, 'run').name('Run sweep');
   }
 
   private buildData(): void {

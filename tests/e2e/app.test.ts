@@ -32,13 +32,13 @@ async function settle(page: Page): Promise<void> {
 
 describe('boot and view', () => {
   test('boots with no console errors, and the denoised particles sit on the 8 modes', async () => {
-    const { page, errors } = await openPage(browser, `${base}${SMALL}&showData=false`);
+    const { page, errors } = await openPage(browser, `${base}${SMALL}&showData=false&hide=charts`);
     await ready(page);
     await page.evaluate(() => window.sandbox.pause());
     await page.evaluate(() => window.sandbox.reset());
     await settle(page);
     const modes = datasetMixture('gaussians8')!.components.map((c) => c.mean);
-    const region = { maxX: 700 };
+    const region = (await page.locator('#view').boundingBox())!;
     const noise = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
     await page.evaluate(() => window.sandbox.run());
     await settle(page);

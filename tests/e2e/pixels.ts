@@ -18,29 +18,34 @@ export function isParticlePixel(r: number, g: number, b: number): boolean {
   return r > 90 && r > b + 40 && r >= g;
 }
 
-/** Client pixel of a world point when the view is unpanned and unzoomed (canvas = viewport). */
-export function worldToPixel(
-  x: number,
-  y: number,
-  width: number,
-  height: number,
-): [number, number] {
-  const scale = height / VIEW_HEIGHT;
-  return [width / 2 + x * scale, height / 2 - y * scale];
+/** Where a canvas is on the page, in CSS pixels (the screenshot's pixels at scale 1). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
-/** Particle-coloured pixels, in total and within `radius` px of any of the given world points. */
+/** Page pixel of a world point in a canvas whose view is unpanned and unzoomed. */
+export function worldToPixel(x: number, y: number, box: Box): [number, number] {
+  const scale = box.height / VIEW_HEIGHT;
+  return [box.x + box.width / 2 + x * scale, box.y + box.height / 2 - y * scale];
+}
+
+/** Particle-coloured pixels inside a canvas, in total and within `radius` px of world points. */
 export function particlePixels(
   image: Image,
   near: readonly (readonly [number, number])[],
   radius: number,
-  region: { maxX: number } = { maxX: image.width },
+  box: Box,
 ): { total: number; near: number } {
-  const centres = near.map(([x, y]) => worldToPixel(x, y, image.width, image.height));
+  const centres = near.map(([x, y]) => worldToPixel(x, y, box));
   let total = 0;
   let inside = 0;
-  for (let py = 0; py < image.height; py++) {
-    for (let px = 0; px < region.maxX; px++) {
+  const top = Math.max(0, Math.floor(box.y));
+  const left = Math.max(0, Math.floor(box.x));
+  for (let py = top; py < Math.min(image.height, box.y + box.height); py++) {
+    for (let px = left; px < Math.min(image.width, box.x + box.width); px++) {
       const o = 4 * (py * image.width + px);
       if (!isParticlePixel(image.data[o]!, image.data[o + 1]!, image.data[o + 2]!)) continue;
       total++;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../src/maths/rng';
-import { SCHEDULES } from '../../src/maths/schedules';
+import { GRIDS, SCHEDULES } from '../../src/maths/schedules';
 import {
   DATASET_IDS,
   DEFAULTS,
@@ -178,6 +178,22 @@ function randomSettings(rng: Rng): Settings {
     sigmaMin,
     sigmaMax,
     rho: maybe('rho', between(0.5, 10)),
+    grid: maybe('grid', pick(GRIDS)),
+    ztsnr: maybe('ztsnr', rng.uniform() < 0.5),
+    customCurve: DEFAULTS.customCurve,
+    errorScale: maybe('errorScale', between(LIMITS.errorScale.min, LIMITS.errorScale.max)),
+    errorBias: maybe('errorBias', between(LIMITS.errorBias.min, LIMITS.errorBias.max)),
+    errorNoise: maybe('errorNoise', between(LIMITS.errorNoise.min, LIMITS.errorNoise.max)),
+    compare: maybe('compare', rng.uniform() < 0.5),
+    compareWith: maybe(
+      'compareWith',
+      pick(['sampler=heun', 'schedule=karras&steps=18', 'eta=0.5']),
+    ),
+    sweepSamplers: maybe('sweepSamplers', pick(['ddim', 'heun,euler', 'dpmpp2m,em,ddpm'])),
+    sweepSchedules: maybe('sweepSchedules', pick(['cosine', 'karras,linear'])),
+    sweepNfe: maybe('sweepNfe', pick(['1,10,100', '5'])),
+    sweepN: maybe('sweepN', pick([256, 1024, 4096])),
+    hide: maybe('hide', pick(['', 'gui', 'gui,hud,charts'])),
     speed: maybe('speed', between(LIMITS.speed.min, LIMITS.speed.max)),
     loop: maybe('loop', rng.uniform() < 0.5),
     pointSize: maybe('pointSize', between(LIMITS.pointSize.min, LIMITS.pointSize.max)),

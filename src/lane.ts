@@ -1,0 +1,88 @@
+/**
+ * A lane: one run on the GPU and the view that draws it. The sandbox has one, or two side by
+ * side in compare mode (the same data and initial noise, different samplers or schedules).
+ */
+import type { ShaderSources } from './gpu/kernel';
+import type { Dataset } from './maths/datasets';
+import { forwardLevels, reverseLevels, type Level } from './maths/schedules';
+import { ParticleView, type ViewStyle } from './render/particleView';
+import type { Settings } from './settings';
+import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
+
+/** The levels a run over these settings visits. */
+export function runLevels(s: Readonly<Settings>): Level[] {
+  return s.mode === 'reverse'
+    ? reverseLevels(s.schedule, s, s.steps)
+    : forwardLevels(s.schedule, s, s.steps);
+}
+
+/** What the simulation needs of the settings for one run. */
+export function runSpec(s: Readonly<Settings>): RunSpec {
+  const error =
+    s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0
+      ? { scale: s.errorScale, bias: s.errorBias, noise: s.errorNoise }
+      : undefined;
+  return {
+    mode: s.mode,
+    sampler: s.sampler,
+    denoiser: s.denoiser,
+    levels: runLevels(s),
+    eta: s.eta,
+    seed: s.seed,
+    ...(error ? { error } : {}),
+  };
+}
+
+export class Lane {
+  private constructor(
+    readonly sim: Simulation,
+    readonly view: ParticleView,
+  ) {}
+
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    canvas: HTMLCanvasElement,
+  ): Promise<Lane> {
+    const sim = await Simulation.create(device, sources);
+    try {
+      return new Lane(sim, await ParticleView.create(canvas, device));
+    } catch (e) {
+      sim.destroy();
+      throw e;
+    }
+  }
+
+  setData(dataset: Dataset): void {
+    this.sim.setData(dataset);
+    this.view.setData(this.sim.data, dataset.points.length / 2);
+  }
+
+  setParticles(n: number): void {
+    this.sim.setParticles(n);
+    this.view.setParticles(this.sim.x, n);
+  }
+
+  setStyle(style: ViewStyle): void {
+    this.view.setStyle(style);
+  }
+
+  /** Sets the run and records its reset into `encoder`. */
+  start(settings: Readonly<Settings>, encoder: GPUCommandEncoder): void {
+    this.sim.setRun(runSpec(settings));
+    this.sim.reset(encoder);
+  }
+
+  get done(): boolean {
+    return this.sim.done;
+  }
+
+  status(): RunStatus {
+    return this.sim.status();
+  }
+
+  destroy(): void {
+    this.sim.destroy();
+    this.view.dispose();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Quality against cost: runs every (sampler, schedule, NFE) combination on the GPU from the same
+ * seed and measures the sliced Wasserstein-2 distance of its samples to the data, like the
+ * DPM-Solver and EDM papers' FID-against-NFE figures. Runs in chunks and yields between them, so
+ * the page keeps animating; cancellable with an AbortSignal.
+ */
+import type { ShaderSources } from '../gpu/kernel';
+import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../maths/datasets';
+import { Rng, Stream } from '../maths/rng';
+import type { ScheduleId } from '../maths/schedules';
+import { runSpec } from '../lane';
+import { applyPatch, type SamplerId, type Settings } from '../settings';
+import { Simulation } from './simulation';
+import { SlicedWasserstein } from './slicedWasserstein';
+import { createBuffer } from '../gpu/buffers';
+
+export interface SweepSpec {
+  samplers: readonly SamplerId[];
+  schedules: readonly ScheduleId[];
+  nfe: readonly number[];
+}
+
+export interface SweepRow {
+  sampler: SamplerId;
+  schedule: ScheduleId;
+  /** The denoiser evaluations the run made (Heun's may differ from the asked NFE by one). */
+  nfe: number;
+  steps: number;
+  /** Sliced Wasserstein-2 distance of the samples to the data. */
+  distance: number;
+}
+
+export interface SweepResult {
+  rows: SweepRow[];
+  /** The distance between two independent samples of the data of the same size: the best any sampler can show. */
+  floor: number | null;
+  points: number;
+}
+
+export interface SweepOptions {
+  onProgress?: (done: number, total: number, row: SweepRow | null) => void;
+  signal?: AbortSignal;
+}
+
+/** Steps that spend about `nfe` denoiser evaluations: Heun uses two per step but the last. */
+export function stepsForNfe(sampler: SamplerId, nfe: number): number {
+  return sampler === 'heun' ? Math.max(1, Math.round((nfe + 1) / 2)) : Math.max(1, Math.round(nfe));
+}
+
+const CHUNK = 64;
+const PROJECTIONS = 64;
+
+const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
+
+/** A second, independent sample of the data's distribution, where one can be drawn. */
+function freshSample(dataset: Dataset, settings: Settings, count: number): Float32Array | null {
+  if (dataset.mixture)
+    return sampleMixture(dataset.mixture, count, new Rng(settings.seed + 1, Stream.subsample));
+  if (dataset.id !== 'custom') return generateDataset(dataset.id, count, settings.seed + 1).points;
+  // Custom data: the stored points not in the reference, if there are enough of them.
+  const rest = dataset.points.subarray(2 * count);
+  return rest.length >= 2 * count ? subsamplePoints(rest, count, settings.seed + 1) : null;
+}
+
+export async function runSweep(
+  device: GPUDevice,
+  sources: ShaderSources,
+  base: Readonly<Settings>,
+  dataset: Dataset,
+  spec: SweepSpec,
+  options: SweepOptions = {},
+): Promise<SweepResult> {
+  const configs: Settings[] = [];
+  for (const sampler of spec.samplers) {
+    for (const schedule of spec.schedules) {
+      for (const nfe of spec.nfe) {
+        const steps = stepsForNfe(sampler, nfe);
+        const result = applyPatch(base, { mode: 'reverse', sampler, schedule, steps });
+        if (!result.ok) throw new Error(`sweep: ${sampler} ${schedule} ${nfe}: ${result.error}`);
+        configs.push(result.settings);
+      }
+    }
+  }
+  const points = Math.min(4096, floorPow2(Math.min(base.n, dataset.points.length / 2)));
+  if (points < 256) throw new Error('a sweep needs at least 256 particles and 256 data points');
+  const sim = await Simulation.create(device, sources);
+  const sw = await SlicedWasserstein.create(device, sources, {
+    points,
+    projections: PROJECTIONS,
+    seed: 0,
+  });
+  const rows: SweepRow[] = [];
+  try {
+    sim.setData(dataset);
+    sim.setParticles(base.n);
+    sw.setReference(dataset.points);
+    let floor: number | null = null;
+    const fresh = freshSample(dataset, base, points);
+    if (fresh) {
+      const buffer = createBuffer(device, {
+        label: 'floor sample',
+        size: fresh.byteLength,
+        usage: GPUBufferUsage.STORAGE,
+        data: fresh,
+      });
+      floor = await sw.measure(buffer);
+      buffer.destroy();
+    }
+    options.onProgress?.(0, configs.length, null);
+    for (const settings of configs) {
+      if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
+      sim.setRun(runSpec(settings));
+      let encoder = device.createCommandEncoder({ label: 'sweep reset' });
+      sim.reset(encoder);
+      device.queue.submit([encoder.finish()]);
+      while (!sim.done) {
+        if (options.signal?.aborted)
+          throw new DOMException('the sweep was cancelled', 'AbortError');
+        encoder = device.createCommandEncoder({ label: 'sweep steps' });
+        sim.encodeSteps(encoder, CHUNK);
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      }
+      const row: SweepRow = {
+        sampler: settings.sampler,
+        schedule: settings.schedule,
+        nfe: sim.status().nfe,
+        steps: settings.steps,
+        distance: await sw.measure(sim.x),
+      };
+      rows.push(row);
+      options.onProgress?.(rows.length, configs.length, row);
+    }
+    return { rows, floor, points };
+  } finally {
+    sim.destroy();
+    sw.destroy();
+  }
+}
+
+/** The rows as CSV, with the floor as a comment line. */
+export function sweepCsv(result: SweepResult): string {
+  const lines = [
+    `# sliced Wasserstein-2 to the data over ${result.points} particles; sample-vs-sample floor ${result.floor ?? 'n/a'}`,
+  ];
+  lines.push('sampler,schedule,nfe,steps,distance');
+  for (const r of result.rows)
+    lines.push(`${r.sampler},${r.schedule},${r.nfe},${r.steps},${r.distance}`);
+  return `${lines.join('\n')}\n`;
+}
