@@ -188,3 +188,34 @@ describe('quality vs NFE', () => {
     expect(bad).toMatch(/unknown sampler 'nope'/);
   });
 });
+
+describe('presets and embedding', () => {
+  test('choosing a preset applies it to the settings, the run and the URL', async () => {
+    const { page, errors } = await openPage(browser, `${base}${SMALL}`);
+    await ready(page);
+    await page.locator('.lil-title', { hasText: 'Presets' }).click();
+    await control(page, 'preset').locator('select').selectOption('EDM Heun 18 Karras');
+    await page.waitForFunction(() => location.hash.includes('sampler=heun'));
+    expect(await page.evaluate(() => window.sandbox.settings())).toMatchObject({
+      sampler: 'heun',
+      schedule: 'karras',
+      steps: 18,
+      rho: 7,
+    });
+    expect(await page.evaluate(() => window.sandbox.status().steps)).toBe(18);
+    expect(errors).toEqual([]);
+  });
+
+  test('an embed link hides the panel, the charts and the HUD, and still animates', async () => {
+    const { page, errors } = await openPage(browser, `${base}#n=2048&hide=gui,charts,hud`);
+    await ready(page);
+    for (const selector of ['.lil-gui.lil-root', '.charts', '.hud']) {
+      expect(await page.locator(selector).isVisible(), selector).toBe(false);
+    }
+    // The view takes the whole width, and the run plays.
+    const box = (await page.locator('#view').boundingBox())!;
+    expect(box.width).toBe(1000);
+    await page.waitForFunction(() => window.sandbox.status().step > 3);
+    expect(errors).toEqual([]);
+  });
+});
