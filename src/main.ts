@@ -20,9 +20,9 @@ import {
   type SamplerId,
   type Settings,
 } from './settings';
-import type { SweepRow } from './sim/sweep';
 import { ControlPanel } from './ui/controlPanel';
 import { Drawing } from './ui/drawing';
+import { acceptDrops, chooseFile } from './ui/files';
 import { Hud } from './ui/hud';
 import { bindKeys } from './ui/keyboard';
 import { Messages } from './ui/messages';
@@ -128,45 +128,17 @@ async function loadFile(file: File): Promise<void> {
   }
 }
 
-function chooseFile(): void {
-  const input = document.createElement('input');
-  input.type = 'file';
-  input.accept = '.csv,.tsv,.txt,.json,text/csv,application/json';
-  input.addEventListener('change', () => {
-    const file = input.files?.[0];
-    if (file) void loadFile(file);
-  });
-  input.click();
-}
-
-function wireDragAndDrop(): void {
-  window.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    root.classList.add('dropping');
-  });
-  window.addEventListener('dragleave', () => root.classList.remove('dropping'));
-  window.addEventListener('drop', (e) => {
-    e.preventDefault();
-    root.classList.remove('dropping');
-    const file = e.dataTransfer?.files[0];
-    if (file) void loadFile(file);
-  });
-}
+const POINT_FILES = '.csv,.tsv,.txt,.json,text/csv,application/json';
 
 function togglePlay(): void {
   if (sandbox.isPlaying) sandbox.pause();
   else sandbox.play();
 }
 
-let sweepAbort: AbortController | null = null;
-const sweepPanel = new SweepPanel(root, { cancel: () => sweepAbort?.abort() });
+const sweepPanel = new SweepPanel(root);
 
 /** Runs the sweep the settings describe, into the sweep panel. */
-async function runSweepFromSettings(): Promise<void> {
-  if (sweepAbort) {
-    messages.show('A sweep is already running.', 'warning');
-    return;
-  }
+function runSweepFromSettings(): void {
   const s = sandbox.settings();
   const spec = {
     samplers: splitList(s.sweepSamplers) as SamplerId[],
@@ -174,25 +146,11 @@ async function runSweepFromSettings(): Promise<void> {
     nfe: splitList(s.sweepNfe).map(Number),
     n: s.sweepN,
   };
-  const rows: SweepRow[] = [];
-  sweepAbort = new AbortController();
-  sweepPanel.start(spec.samplers.length * spec.schedules.length * spec.nfe.length);
-  try {
-    const result = await sandbox.sweep(spec, {
-      signal: sweepAbort.signal,
-      onProgress: (done, total, row) => {
-        if (row) rows.push(row);
-        sweepPanel.progress(done, total, rows);
-      },
-    });
-    sweepPanel.finish(result);
-  } catch (e) {
-    const cancelled = e instanceof DOMException && e.name === 'AbortError';
-    sweepPanel.fail(cancelled ? 'Cancelled.' : e instanceof Error ? e.message : String(e));
-    if (!cancelled) report(e);
-  } finally {
-    sweepAbort = null;
-  }
+  sweepPanel
+    .run(spec.samplers.length * spec.schedules.length * spec.nfe.length, (options) =>
+      sandbox.sweep(spec, options),
+    )
+    .catch(report);
 }
 
 /**
@@ -243,7 +201,7 @@ function startUi(): void {
     scrub: (t) => void sandbox.scrub(t).catch(report),
     currentT: () => sandbox.status().t,
     resetView: () => sandbox.resetView(),
-    loadFile: chooseFile,
+    loadFile: () => chooseFile(POINT_FILES, (file) => void loadFile(file)),
     setDrawing: (on) => {
       drawing.setEnabled(on);
       sandbox.setPanZoom(!on);
@@ -271,7 +229,7 @@ function startUi(): void {
         )
         .catch(report);
     },
-    runSweep: () => void runSweepFromSettings(),
+    runSweep: () => runSweepFromSettings(),
     report,
     message: (text) => messages.show(text),
   });
@@ -281,7 +239,7 @@ function startUi(): void {
     step: () => void sandbox.step().catch(report),
     reset: () => void sandbox.reset().catch(report),
   });
-  wireDragAndDrop();
+  acceptDrops(root, (file) => void loadFile(file));
   const resize = new ResizeObserver(() => sandbox.resize());
   resize.observe(canvas);
   resize.observe(canvasB);

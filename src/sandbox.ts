@@ -12,10 +12,14 @@ import { generateDataset, subsamplePoints, type Dataset } from './maths/datasets
 import { levelAt } from './maths/schedules';
 import { applyPatch, compareSettings, DEFAULTS, type Settings } from './settings';
 import type { RunStatus } from './sim/simulation';
-import { SlicedWasserstein } from './sim/slicedWasserstein';
-import { runSweep, type SweepOptions, type SweepResult, type SweepSpec } from './sim/sweep';
-import { SAMPLERS } from './settings';
-import { SCHEDULES } from './maths/schedules';
+import { DistanceMeter } from './sim/distanceMeter';
+import {
+  checkSweepSpec,
+  runSweep,
+  type SweepOptions,
+  type SweepResult,
+  type SweepSpec,
+} from './sim/sweep';
 
 /** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
 export type SweepRequest = SweepSpec & Partial<Settings>;
@@ -53,15 +57,9 @@ const QUIET_KEYS = new Set<keyof Settings>([
 const LOOP_HOLD_FRAMES = 75;
 /** Steps per submit when running to the end, so the page stays responsive. */
 const RUN_CHUNK = 32;
-/** Particles and projections of the live distance to the data. */
-const DISTANCE_POINTS = 4096;
-const DISTANCE_PROJECTIONS = 64;
 
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
-
-/** The largest power of two not above n. */
-const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
 export class Sandbox {
   private current: Settings = { ...DEFAULTS };
@@ -69,9 +67,7 @@ export class Sandbox {
   private lanes: Lane[] = [];
   private dataset: Dataset | null = null;
   private custom: Float32Array | null = null;
-  private sw: SlicedWasserstein | null = null;
-  private distances: (number | null)[] = [null, null];
-  private measuring: Promise<(number | null)[]> | null = null;
+  private meter: DistanceMeter | null = null;
   private playing = false;
   private accumulator = 0;
   private hold = 0;
@@ -162,8 +158,8 @@ export class Sandbox {
     const base = a?.status() ?? { t: 0, step: 0, steps: this.current.steps, nfe: 0 };
     return {
       ...base,
-      distance: this.distances[0] ?? null,
-      compare: b ? { ...b.status(), distance: this.distances[1] ?? null } : null,
+      distance: this.meter?.values[0] ?? null,
+      compare: b ? { ...b.status(), distance: this.meter?.values[1] ?? null } : null,
     };
   }
 
@@ -248,21 +244,7 @@ export class Sandbox {
    * back, never on the frame path). Concurrent calls share one measurement.
    */
   measureDistances(): Promise<(number | null)[]> {
-    this.measuring ??= (async () => {
-      try {
-        const out: (number | null)[] = [];
-        for (const lane of this.lanes) {
-          out.push(
-            this.sw && lane.sim.n >= this.sw.points ? await this.sw.measure(lane.sim.x) : null,
-          );
-        }
-        this.distances = out;
-        return out;
-      } finally {
-        this.measuring = null;
-      }
-    })();
-    return this.measuring;
+    return this.meter?.measure(this.lanes.map((l) => l.sim)) ?? Promise.resolve([]);
   }
 
   /**
@@ -272,25 +254,7 @@ export class Sandbox {
   async sweep(request: SweepRequest, options: SweepOptions = {}): Promise<SweepResult> {
     await this.rebuilding;
     const { samplers, schedules, nfe, ...keys } = request;
-    const bad = (what: string): never => {
-      throw new Error(`sweep: ${what}`);
-    };
-    if (!Array.isArray(samplers) || !samplers.length) bad('samplers must be a non-empty array');
-    if (!Array.isArray(schedules) || !schedules.length) bad('schedules must be a non-empty array');
-    if (!Array.isArray(nfe) || !nfe.length) bad('nfe must be a non-empty array');
-    const known = (list: readonly string[], id: unknown): boolean =>
-      typeof id === 'string' && list.includes(id);
-    for (const id of samplers as readonly unknown[]) {
-      if (!known(SAMPLERS, id)) bad(`unknown sampler '${String(id)}'`);
-    }
-    for (const id of schedules as readonly unknown[]) {
-      if (!known(SCHEDULES, id)) bad(`unknown schedule '${String(id)}'`);
-    }
-    for (const v of nfe as readonly unknown[]) {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) {
-        bad(`NFE must be whole numbers from 1 to 10000, not ${String(v)}`);
-      }
-    }
+    checkSweepSpec({ samplers, schedules, nfe });
     const result = applyPatch({ ...this.current, compare: false }, keys, {
       maxParticles: this.maxParticles,
     });
@@ -306,7 +270,7 @@ export class Sandbox {
         : base.dataset === 'custom'
           ? {
               id: 'custom' as const,
-              points: subsamplePoints(this.custom ?? bad('no custom points'), base.m, base.seed),
+              points: subsamplePoints(this.requireCustom(), base.m, base.seed),
               mixture: null,
             }
           : generateDataset(base.dataset, base.m, base.seed);
@@ -416,11 +380,19 @@ export class Sandbox {
     return lane;
   }
 
+  private requireCustom(): Float32Array {
+    if (!this.custom) throw new Error('no custom points');
+    return this.custom;
+  }
+
   private makeDataset(): Dataset {
     const s = this.current;
     if (s.dataset === 'custom') {
-      if (!this.custom) throw new Error('no custom points');
-      return { id: 'custom', points: subsamplePoints(this.custom, s.m, s.seed), mixture: null };
+      return {
+        id: 'custom',
+        points: subsamplePoints(this.requireCustom(), s.m, s.seed),
+        mixture: null,
+      };
     }
     return generateDataset(s.dataset, s.m, s.seed);
   }
@@ -448,7 +420,7 @@ export class Sandbox {
       for (const lane of this.lanes) lane.setData(this.dataset);
     }
     if (has('n')) for (const lane of this.lanes) lane.setParticles(s.n);
-    if (has('dataset', 'm', 'seed', 'n')) await this.makeDistance();
+    if (has('dataset', 'm', 'seed', 'n')) await this.meter?.setData(s.n, this.dataset!.points);
     this.startRuns();
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
@@ -460,7 +432,6 @@ export class Sandbox {
   private async setLaneCount(count: 1 | 2): Promise<void> {
     if (count === 1) {
       this.lanes.splice(1).forEach((l) => l.destroy());
-      this.distances[1] = null;
       return;
     }
     if (this.lanes.length === 2) return;
@@ -471,29 +442,6 @@ export class Sandbox {
     this.lanes.push(lane);
   }
 
-  /**
-   * The distance measure for these particles and data: P, a power of two up to 4096, fits both
-   * (none below 256). Its reference is the dataset.
-   */
-  private async makeDistance(): Promise<void> {
-    const points = Math.min(
-      DISTANCE_POINTS,
-      floorPow2(Math.min(this.current.n, this.dataset!.points.length / 2)),
-    );
-    this.distances = [null, null];
-    if (this.sw?.points !== points) {
-      this.sw?.destroy();
-      this.sw = null;
-      if (points < 256) return;
-      this.sw = await SlicedWasserstein.create(this.requireGpu().device, this.sources, {
-        points,
-        projections: DISTANCE_PROJECTIONS,
-        seed: 0,
-      });
-    }
-    this.sw.setReference(this.dataset!.points);
-  }
-
   private startRuns(): void {
     const device = this.requireGpu().device;
     const encoder = device.createCommandEncoder(RESET_ENCODER);
@@ -502,7 +450,7 @@ export class Sandbox {
     this.generation++;
     this.hold = 0;
     this.accumulator = 0;
-    this.distances = [null, null];
+    this.meter?.clear();
   }
 
   private async build(): Promise<void> {
@@ -533,12 +481,15 @@ export class Sandbox {
         lane.setParticles(this.current.n);
         lane.setStyle(this.current);
       }
-      await this.makeDistance();
+      this.meter = new DistanceMeter(gpu.device, this.sources);
+      await this.meter.setData(this.current.n, this.dataset.points);
       this.startRuns();
       await this.idle();
     } catch (e) {
       for (const lane of this.lanes) lane.destroy();
       this.lanes = [];
+      this.meter?.destroy();
+      this.meter = null;
       this.gpu = null;
       gpu.release();
       throw e;
@@ -554,7 +505,7 @@ export class Sandbox {
     );
     const old = this.lanes;
     this.lanes = [];
-    this.sw = null;
+    this.meter = null;
     this.gpu = null;
     this.rebuilding = (async () => {
       for (const lane of old) {

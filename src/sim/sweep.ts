@@ -7,9 +7,9 @@
 import type { ShaderSources } from '../gpu/kernel';
 import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../maths/datasets';
 import { Rng, Stream } from '../maths/rng';
-import type { ScheduleId } from '../maths/schedules';
+import { SCHEDULES, type ScheduleId } from '../maths/schedules';
 import { runSpec } from '../lane';
-import { applyPatch, type SamplerId, type Settings } from '../settings';
+import { applyPatch, SAMPLERS, type SamplerId, type Settings } from '../settings';
 import { Simulation } from './simulation';
 import { SlicedWasserstein } from './slicedWasserstein';
 import { createBuffer } from '../gpu/buffers';
@@ -42,6 +42,34 @@ export interface SweepOptions {
   signal?: AbortSignal;
 }
 
+/** Throws a clear Error when a sweep spec (from a script, say) is not usable. */
+export function checkSweepSpec(spec: SweepSpec): void {
+  const bad = (what: string): never => {
+    throw new Error(`sweep: ${what}`);
+  };
+  const lists: [string, unknown][] = [
+    ['samplers', spec.samplers],
+    ['schedules', spec.schedules],
+    ['nfe', spec.nfe],
+  ];
+  for (const [name, list] of lists) {
+    if (!Array.isArray(list) || list.length === 0) bad(`${name} must be a non-empty array`);
+  }
+  const known = (list: readonly string[], id: unknown): boolean =>
+    typeof id === 'string' && list.includes(id);
+  for (const id of spec.samplers as readonly unknown[]) {
+    if (!known(SAMPLERS, id)) bad(`unknown sampler '${String(id)}'`);
+  }
+  for (const id of spec.schedules as readonly unknown[]) {
+    if (!known(SCHEDULES, id)) bad(`unknown schedule '${String(id)}'`);
+  }
+  for (const v of spec.nfe as readonly unknown[]) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) {
+      bad(`NFE must be whole numbers from 1 to 10000, not ${String(v)}`);
+    }
+  }
+}
+
 /** Steps that spend about `nfe` denoiser evaluations: Heun uses two per step but the last. */
 export function stepsForNfe(sampler: SamplerId, nfe: number): number {
   return sampler === 'heun' ? Math.max(1, Math.round((nfe + 1) / 2)) : Math.max(1, Math.round(nfe));
@@ -52,14 +80,49 @@ const PROJECTIONS = 64;
 
 const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
-/** A second, independent sample of the data's distribution, where one can be drawn. */
-function freshSample(dataset: Dataset, settings: Settings, count: number): Float32Array | null {
-  if (dataset.mixture)
-    return sampleMixture(dataset.mixture, count, new Rng(settings.seed + 1, Stream.subsample));
-  if (dataset.id !== 'custom') return generateDataset(dataset.id, count, settings.seed + 1).points;
+/** The k-th independent sample of the data's distribution, where one can be drawn. */
+function freshSample(
+  dataset: Dataset,
+  seed: number,
+  k: number,
+  count: number,
+): Float32Array | null {
+  const s = seed + 1 + k;
+  if (dataset.mixture) return sampleMixture(dataset.mixture, count, new Rng(s, Stream.subsample));
+  if (dataset.id !== 'custom') return generateDataset(dataset.id, count, s).points;
   // Custom data: the stored points not in the reference, if there are enough of them.
   const rest = dataset.points.subarray(2 * count);
-  return rest.length >= 2 * count ? subsamplePoints(rest, count, settings.seed + 1) : null;
+  return rest.length >= 2 * count ? subsamplePoints(rest, count, s) : null;
+}
+
+/** Samples the floor is averaged over: one draw of it varies by tens of percent. */
+const FLOOR_SAMPLES = 8;
+
+/**
+ * The sample-vs-sample floor: the RMS distance of independent samples of the data, as large as
+ * the particles, to the reference. An exact sampler's distance fluctuates around it.
+ */
+async function sampleFloor(
+  device: GPUDevice,
+  sw: SlicedWasserstein,
+  dataset: Dataset,
+  settings: Readonly<Settings>,
+  points: number,
+): Promise<number | null> {
+  let sum = 0;
+  for (let k = 0; k < FLOOR_SAMPLES; k++) {
+    const fresh = freshSample(dataset, settings.seed, k, points);
+    if (!fresh) return null;
+    const buffer = createBuffer(device, {
+      label: 'floor sample',
+      size: fresh.byteLength,
+      usage: GPUBufferUsage.STORAGE,
+      data: fresh,
+    });
+    sum += (await sw.measure(buffer)) ** 2;
+    buffer.destroy();
+  }
+  return Math.sqrt(sum / FLOOR_SAMPLES);
 }
 
 export async function runSweep(
@@ -94,18 +157,7 @@ export async function runSweep(
     sim.setData(dataset);
     sim.setParticles(base.n);
     sw.setReference(dataset.points);
-    let floor: number | null = null;
-    const fresh = freshSample(dataset, base, points);
-    if (fresh) {
-      const buffer = createBuffer(device, {
-        label: 'floor sample',
-        size: fresh.byteLength,
-        usage: GPUBufferUsage.STORAGE,
-        data: fresh,
-      });
-      floor = await sw.measure(buffer);
-      buffer.destroy();
-    }
+    const floor = await sampleFloor(device, sw, dataset, base, points);
     options.onProgress?.(0, configs.length, null);
     for (const settings of configs) {
       if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');

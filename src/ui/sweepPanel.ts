@@ -4,7 +4,7 @@
  * sample-vs-sample floor, and export as CSV and PNG.
  */
 import uPlot from 'uplot';
-import type { SweepResult, SweepRow } from '../sim/sweep';
+import type { SweepOptions, SweepResult, SweepRow } from '../sim/sweep';
 import { sweepCsv } from '../sim/sweep';
 import { download } from './presetsFolder';
 
@@ -17,11 +17,11 @@ const PALETTE = [
   '#6bf0e0',
   '#c49bff',
   '#ff6b6b',
+  '#9be3ff',
+  '#e8c39e',
+  '#7dff9b',
+  '#ffffff',
 ];
-
-export interface SweepPanelActions {
-  cancel(): void;
-}
 
 /** The chart's data: x = every NFE that occurs, one series per (sampler, schedule). */
 export function sweepSeries(rows: readonly SweepRow[]): {
@@ -50,8 +50,9 @@ export class SweepPanel {
   private plot: uPlot | null = null;
   private result: SweepResult | null = null;
   private started = 0;
+  private abort: AbortController | null = null;
 
-  constructor(parent: HTMLElement, actions: SweepPanelActions) {
+  constructor(parent: HTMLElement) {
     this.element = document.createElement('div');
     this.element.className = 'sweep-panel';
     this.element.hidden = true;
@@ -72,7 +73,7 @@ export class SweepPanel {
     this.buttons = this.element.querySelector('.sweep-buttons')!;
     this.buttons.addEventListener('click', (e) => {
       const act = (e.target as HTMLElement).dataset.act;
-      if (act === 'cancel') actions.cancel();
+      if (act === 'cancel') this.abort?.abort();
       else if (act === 'close') this.element.hidden = true;
       else if (act === 'csv' && this.result)
         download(new Blob([sweepCsv(this.result)], { type: 'text/csv' }), 'sweep.csv');
@@ -80,7 +81,36 @@ export class SweepPanel {
     });
   }
 
-  start(total: number): void {
+  /**
+   * Runs one sweep into the panel: progress, cancel, then the chart. Rejects with real failures
+   * (a cancel is shown, not thrown).
+   */
+  async run(total: number, sweep: (options: SweepOptions) => Promise<SweepResult>): Promise<void> {
+    if (this.abort) throw new Error('A sweep is already running.');
+    const abort = new AbortController();
+    this.abort = abort;
+    const rows: SweepRow[] = [];
+    this.start(total);
+    try {
+      this.finish(
+        await sweep({
+          signal: abort.signal,
+          onProgress: (done, all, row) => {
+            if (row) rows.push(row);
+            this.progress(done, all, rows);
+          },
+        }),
+      );
+    } catch (e) {
+      const cancelled = e instanceof DOMException && e.name === 'AbortError';
+      this.fail(cancelled ? 'Cancelled.' : e instanceof Error ? e.message : String(e));
+      if (!cancelled) throw e;
+    } finally {
+      this.abort = null;
+    }
+  }
+
+  private start(total: number): void {
     this.element.hidden = false;
     this.result = null;
     this.started = performance.now();
@@ -91,7 +121,7 @@ export class SweepPanel {
     this.draw({ rows: [], floor: null, points: 0 });
   }
 
-  progress(done: number, total: number, rows: readonly SweepRow[]): void {
+  private progress(done: number, total: number, rows: readonly SweepRow[]): void {
     this.bar.value = done;
     const elapsed = (performance.now() - this.started) / 1000;
     const left = done > 0 ? (elapsed / done) * (total - done) : NaN;
@@ -99,7 +129,7 @@ export class SweepPanel {
     this.draw({ rows: [...rows], floor: null, points: 0 });
   }
 
-  finish(result: SweepResult): void {
+  private finish(result: SweepResult): void {
     this.result = result;
     this.bar.value = this.bar.max;
     const floor = result.floor === null ? '' : ` · floor ${result.floor.toPrecision(3)}`;
@@ -108,7 +138,7 @@ export class SweepPanel {
     this.draw(result);
   }
 
-  fail(message: string): void {
+  private fail(message: string): void {
     this.label.textContent = message;
     this.setButtons(false);
   }
@@ -131,10 +161,12 @@ export class SweepPanel {
     const opts: uPlot.Options = {
       width: 520,
       height: 300,
+      // The NFE axis spans exactly the NFE run (the default rounds out to powers of ten).
       scales: {
-        x: { time: false, distr: 3 },
+        x: { time: false, distr: 3, range: (_u, min, max) => [Math.max(1, min), max] },
         y: { distr: 3 },
       },
+      legend: { live: false },
       axes: [
         {
           stroke: '#8a93a3',

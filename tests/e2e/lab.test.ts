@@ -156,6 +156,24 @@ describe('quality vs NFE', () => {
     expect(errors).toEqual([]);
   });
 
+  test('a running sweep can be cancelled, leaving no CSV and the page animating', async () => {
+    const { page } = await openPage(
+      browser,
+      `${base}#n=2048&sweepSamplers=ddpm&sweepSchedules=linear&sweepNfe=1000,1000,1000,1000&sweepN=2048`,
+    );
+    await ready(page);
+    await page.locator('.lil-title', { hasText: 'Sweep (quality vs NFE)' }).click();
+    await control(page, 'Run sweep').locator('button').click();
+    await page.waitForFunction(() => document.querySelector('.sweep-panel progress') !== null);
+    await page.locator('.sweep-buttons button[data-act=cancel]').click();
+    await expect
+      .poll(() => page.locator('.sweep-label').textContent(), { timeout: 60_000 })
+      .toBe('Cancelled.');
+    expect(await page.locator('.sweep-buttons button[data-act=csv]').isDisabled()).toBe(true);
+    const step = await page.evaluate(() => window.sandbox.status().step);
+    await page.waitForFunction((s) => window.sandbox.status().step !== s, step);
+  });
+
   test('sweep() in the scripting API returns one row per combination and can take settings keys', async () => {
     const { page } = await openPage(browser, `${base}${SMALL}`);
     await ready(page);
