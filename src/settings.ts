@@ -13,7 +13,10 @@ import {
   type ScheduleParams,
 } from './maths/schedules';
 
-export const MODES = ['reverse', 'forward'] as const;
+export const MODES = ['reverse', 'forward', 'langevin'] as const;
+/** Langevin samplers (../shared/docs/maths.md section 4). */
+export const LANGEVIN = ['ula', 'mala', 'underdamped', 'annealed', 'pc'] as const;
+export type LangevinId = (typeof LANGEVIN)[number];
 export const DENOISERS = ['exact', 'empirical'] as const;
 export const SAMPLERS = ['ddpm', 'ddim', 'euler', 'heun', 'em', 'dpmpp2m'] as const;
 export const DATASET_IDS = [...DATASETS, 'custom'] as const;
@@ -45,6 +48,16 @@ export interface Settings extends ScheduleParams {
   errorScale: number;
   errorBias: number;
   errorNoise: number;
+  /** Langevin mode: the sampler, the temperature T (samples exp(-U / T)), the step size h, the
+   * friction gamma (underdamped), the noise level t of the energy U = -log p_t, and for annealed
+   * and pc the corrector steps per level and the target signal-to-noise ratio. */
+  langevin: LangevinId;
+  temperature: number;
+  stepSize: number;
+  gamma: number;
+  noiseLevel: number;
+  correctorSteps: number;
+  snr: number;
   /** Compare mode: a second run, this patch over the settings, side by side in lockstep by t. */
   compare: boolean;
   compareWith: string;
@@ -81,6 +94,13 @@ export const DEFAULTS: Readonly<Settings> = {
   errorScale: 0,
   errorBias: 0,
   errorNoise: 0,
+  langevin: 'ula',
+  temperature: 1,
+  stepSize: 0.001,
+  gamma: 1,
+  noiseLevel: 0.05,
+  correctorSteps: 1,
+  snr: 0.16,
   compare: false,
   compareWith: 'sampler=heun&schedule=karras&steps=18',
   sweepSamplers: 'ddim,euler,heun,dpmpp2m',
@@ -101,6 +121,12 @@ export const LIMITS = {
   steps: { min: 1, max: 10_000 },
   seed: { min: 0, max: 4_294_967_295 },
   eta: { min: 0, max: 1 },
+  temperature: { min: 0.01, max: 100 },
+  stepSize: { min: 1e-7, max: 10 },
+  gamma: { min: 0, max: 100 },
+  noiseLevel: { min: 0.001, max: 1 },
+  correctorSteps: { min: 1, max: 100 },
+  snr: { min: 0.001, max: 10 },
   errorScale: { min: -1, max: 1 },
   errorBias: { min: -2, max: 2 },
   errorNoise: { min: 0, max: 2 },
@@ -118,8 +144,9 @@ const CHOICES: Partial<Record<Key, readonly string[]>> = {
   sampler: SAMPLERS,
   schedule: SCHEDULES,
   grid: GRIDS,
+  langevin: LANGEVIN,
 };
-const INTEGERS: readonly Key[] = ['n', 'm', 'steps', 'seed', 'sweepN'];
+const INTEGERS: readonly Key[] = ['n', 'm', 'steps', 'seed', 'sweepN', 'correctorSteps'];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
 
