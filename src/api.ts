@@ -2,7 +2,11 @@
  * The scripting API on window.sandbox: what power users drive from the console and what the
  * end-to-end tests drive. Documented in README.md ("Scripting API").
  */
+import type { ClipOptions } from './record/clip';
 import type { SandboxStatus, SweepRequest } from './sandbox';
+import type { RecResolution } from './settings';
+
+export type RecordOptions = Partial<ClipOptions> & { resolution?: RecResolution };
 import type { Settings } from './settings';
 import type { SweepRow } from './sim/sweep';
 
@@ -46,6 +50,15 @@ export interface SandboxApi {
   ): Promise<void>;
   /** Loses the GPU device as a driver crash would (the sandbox rebuilds itself). */
   loseDevice(): void;
+  /**
+   * Records a clip, by default the whole run from reset to the end, with the settings' clip
+   * options and these over them: format 'mp4' | 'webm', resolution 'canvas' | '720p' | '1080p' |
+   * 'square1080' (or width and height), fps, quality, stepsPerFrame, wholeRun, holdFirst,
+   * holdLast, caption, chart. Rejects with an AbortError if cancelled.
+   */
+  record(options?: RecordOptions): Promise<Blob>;
+  /** A PNG of the current frame at the clip resolution, with the clip's overlays. */
+  snapshot(options?: RecordOptions): Promise<Blob>;
 }
 
 declare global {

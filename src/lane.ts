@@ -16,6 +16,15 @@ export function runLevels(s: Readonly<Settings>): Level[] {
     : forwardLevels(s.schedule, s, s.steps);
 }
 
+/** "ddim η 0 · cosine · 100 steps": the run a view shows, for labels and captions. */
+export function describeRun(s: Readonly<Settings>): string {
+  if (s.mode === 'langevin')
+    return `langevin ${s.langevin} · T ${s.temperature} · h ${s.stepSize} · t ${s.noiseLevel}`;
+  const sampler =
+    s.mode === 'forward' ? 'forward' : `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''}`;
+  return `${sampler} · ${s.schedule} · ${s.steps} steps`;
+}
+
 /** What the simulation needs of the settings for one run. */
 export function runSpec(s: Readonly<Settings>): RunSpec {
   const error =

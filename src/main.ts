@@ -6,7 +6,7 @@ import { shaderSources } from './gpu/shaderSources';
 import { loadCustomPoints, saveCustomPoints } from './io/customStore';
 import { checkFileSize, parsePoints } from './io/parsePoints';
 import { toPointArray } from './io/pointsInput';
-import { runLevels } from './lane';
+import { describeRun, runLevels } from './lane';
 import { normalisePoints } from './maths/datasets';
 import type { ScheduleId } from './maths/schedules';
 import { Sandbox } from './sandbox';
@@ -23,6 +23,10 @@ import {
 import { ControlPanel } from './ui/controlPanel';
 import { Drawing } from './ui/drawing';
 import { acceptDrops, chooseFile } from './ui/files';
+import { download } from './ui/presetsFolder';
+import { RecordBar } from './ui/recordBar';
+import { clipName } from './record/clip';
+import { availableFormats, webCodecsAvailable } from './record/recorder';
 import { Hud } from './ui/hud';
 import { bindKeys } from './ui/keyboard';
 import { Messages } from './ui/messages';
@@ -61,11 +65,6 @@ let hud: Hud | null = null;
 let chart: ScheduleChart | null = null;
 let frameCount = 0;
 
-/** "ddim · cosine · 100 steps", the run a view shows. */
-function describe(s: Settings): string {
-  return `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''} · ${s.schedule} · ${s.steps} steps`;
-}
-
 function showSettings(settings: Settings): void {
   const hidden = new Set(splitList(settings.hide));
   for (const p of ['gui', 'charts', 'hud'])
@@ -79,10 +78,10 @@ function updateLabels(): void {
   const s = sandbox.settings();
   const status = sandbox.status();
   const w2 = (d: number | null): string => (d === null ? '' : ` · W2 to data ${d.toFixed(4)}`);
-  labels[0]!.textContent = `A · ${describe(s)}${w2(status.distance)}`;
+  labels[0]!.textContent = `A · ${describeRun(s)}${w2(status.distance)}`;
   const b = compareSettings(s);
   labels[1]!.textContent =
-    b.ok && status.compare ? `B · ${describe(b.settings)}${w2(status.compare.distance)}` : '';
+    b.ok && status.compare ? `B · ${describeRun(b.settings)}${w2(status.compare.distance)}` : '';
 }
 
 const sandbox: Sandbox = new Sandbox([canvas, canvasB], shaderSources, {
@@ -136,6 +135,64 @@ function togglePlay(): void {
 }
 
 const sweepPanel = new SweepPanel(root);
+const recordBar = new RecordBar(root);
+
+/** The chart to inset into clips: the schedule chart's canvas at the current t. */
+const chartCanvas = (): HTMLCanvasElement | null => {
+  chart?.setT(sandbox.status().t);
+  return chart?.canvas() ?? null;
+};
+
+/** Records a clip as the settings (and `overrides`) say, with the progress bar; returns it. */
+async function recordClip(overrides: Parameters<Sandbox['record']>[0] = {}): Promise<Blob> {
+  if (!webCodecsAvailable()) {
+    messages.show(
+      'This browser has no WebCodecs: recording in real time with MediaRecorder (WebM), so the clip is only as smooth as the page.',
+      'warning',
+    );
+  }
+  const signal = recordBar.start();
+  panel?.lock(true);
+  try {
+    const clip = await sandbox.record(
+      overrides,
+      { signal, onProgress: (f, n) => recordBar.progress(f, n) },
+      chartCanvas,
+    );
+    if (clip.partial)
+      messages.show(
+        `The GPU was lost during the clip: kept its first ${clip.frames} frames.`,
+        'warning',
+      );
+    return clip.blob;
+  } finally {
+    recordBar.stop();
+    panel?.lock(false);
+  }
+}
+
+function recordAndDownload(): void {
+  const settings = sandbox.settings();
+  recordClip()
+    .then((blob) => {
+      const extension = blob.type.includes('mp4') ? 'mp4' : 'webm';
+      download(blob, clipName(settings, extension));
+      messages.show(`Saved ${clipName(settings, extension)} (${(blob.size / 1e6).toFixed(1)} MB).`);
+    })
+    .catch((e: unknown) => {
+      if (e instanceof DOMException && e.name === 'AbortError')
+        messages.show('Recording cancelled: nothing saved.');
+      else report(e);
+    });
+}
+
+function snapshotAndDownload(): void {
+  const settings = sandbox.settings();
+  sandbox
+    .snapshot({}, chartCanvas)
+    .then((blob) => download(blob, clipName(settings, 'png')))
+    .catch(report);
+}
 
 /** Runs the sweep the settings describe, into the sweep panel. */
 function runSweepFromSettings(): void {
@@ -230,11 +287,23 @@ function startUi(): void {
         .catch(report);
     },
     runSweep: () => runSweepFromSettings(),
+    record: recordAndDownload,
+    snapshot: snapshotAndDownload,
     report,
     message: (text) => messages.show(text),
   });
   showSettings(sandbox.settings());
+  void availableFormats(1920, 1080).then((formats) =>
+    panel?.setFormats(
+      formats.length
+        ? formats.join(', ')
+        : webCodecsAvailable()
+          ? 'none'
+          : 'WebM, real time (no WebCodecs)',
+    ),
+  );
   bindKeys(window, {
+    snapshot: snapshotAndDownload,
     togglePlay,
     step: () => void sandbox.step().catch(report),
     reset: () => void sandbox.reset().catch(report),
@@ -300,5 +369,7 @@ const api: SandboxApi = {
     await useCustomPoints(toPointArray(points), options?.normalise ?? true, 'a script');
   },
   loseDevice: () => sandbox.loseDevice(),
+  record: (options) => recordClip(options),
+  snapshot: (options) => sandbox.snapshot(options, chartCanvas),
 };
 window.sandbox = api;

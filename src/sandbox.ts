@@ -7,7 +7,17 @@
  */
 import { acquireGpu, maxParticles, type Gpu } from './gpu/device';
 import type { ShaderSources } from './gpu/kernel';
-import { Lane } from './lane';
+import { describeRun, Lane } from './lane';
+import { clipOptions, type ClipOptions } from './record/clip';
+import { drawCaption, drawInset } from './record/overlays';
+import {
+  recordClip,
+  snapshot,
+  type ClipSource,
+  type RecordHooks,
+  type Recording,
+} from './record/recorder';
+import type { RecResolution } from './settings';
 import { generateDataset, subsamplePoints, type Dataset } from './maths/datasets';
 import { levelAt } from './maths/schedules';
 import { applyPatch, compareSettings, DEFAULTS, type Settings } from './settings';
@@ -76,6 +86,9 @@ export class Sandbox {
   private rebuilding: Promise<void> | null = null;
   /** Reused so that submitting a frame's steps allocates no array. */
   private readonly submission: GPUCommandBuffer[] = [];
+  /** Set while a clip is being recorded: the recorder drives the runs, nothing else may. */
+  private recording = false;
+  private lostDuringClip = false;
   /** Bumped whenever the runs restart, so a running run() knows to stop. */
   private generation = 0;
 
@@ -108,6 +121,7 @@ export class Sandbox {
     patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
   ): Promise<void> {
     await this.rebuilding;
+    this.refuseWhileRecording();
     const result = applyPatch(this.current, patch, { maxParticles: this.maxParticles });
     if (!result.ok) throw new Error(result.error);
     if (result.changed.length === 0) return;
@@ -183,6 +197,7 @@ export class Sandbox {
   /** Back to the start of the runs (same seed: same initial noise). */
   async reset(): Promise<void> {
     await this.rebuilding;
+    this.refuseWhileRecording();
     this.restart();
     await this.idle();
   }
@@ -192,6 +207,7 @@ export class Sandbox {
     if (!Number.isInteger(k) || k < 1)
       throw new Error(`step(k) needs a positive integer, not ${k}`);
     await this.rebuilding;
+    this.refuseWhileRecording();
     this.playing = false;
     this.submitSteps(k);
     await this.idle();
@@ -200,6 +216,7 @@ export class Sandbox {
   /** To the end of the process. Pauses playback. */
   async run(): Promise<void> {
     await this.rebuilding;
+    this.refuseWhileRecording();
     this.playing = false;
     const generation = this.generation;
     while (!this.lanes.every((l) => l.done) && generation === this.generation) {
@@ -213,6 +230,7 @@ export class Sandbox {
     if (!(t >= 0 && t <= 1)) throw new Error(`t must be in [0, 1], not ${t}`);
     if (this.current.mode !== 'forward') throw new Error("scrubbing t needs mode 'forward'");
     await this.rebuilding;
+    this.refuseWhileRecording();
     this.playing = false;
     this.hold = 0;
     const device = this.requireGpu().device;
@@ -284,6 +302,99 @@ export class Sandbox {
     );
   }
 
+  get isRecording(): boolean {
+    return this.recording;
+  }
+
+  /**
+   * Records a clip (by default the whole run, from reset to the end) at the settings' clip
+   * options with `overrides` over them. Playback pauses and the runs cannot change meanwhile.
+   * `chart` gives the chart canvas to inset, when the clip asks for it.
+   */
+  async record(
+    overrides: Partial<ClipOptions> & { resolution?: RecResolution } = {},
+    hooks: RecordHooks = {},
+    chart?: () => HTMLCanvasElement | null,
+  ): Promise<Recording> {
+    await this.rebuilding;
+    this.refuseWhileRecording();
+    const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
+    const wasPlaying = this.playing;
+    this.playing = false;
+    this.recording = true;
+    this.lostDuringClip = false;
+    try {
+      return await recordClip(this.clipSource(options, chart), options, hooks);
+    } finally {
+      this.recording = false;
+      // The live view goes on as before the clip.
+      this.playing = wasPlaying;
+    }
+  }
+
+  /** A PNG of the current state at the clip size (the settings' resolution by default). */
+  async snapshot(
+    overrides: Partial<ClipOptions> & { resolution?: RecResolution } = {},
+    chart?: () => HTMLCanvasElement | null,
+  ): Promise<Blob> {
+    await this.rebuilding;
+    const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
+    await this.idle();
+    return snapshot(this.clipSource(options, chart), options.width, options.height);
+  }
+
+  private refuseWhileRecording(): void {
+    if (this.recording)
+      throw new Error('a clip is being recorded: cancel it first to change the run');
+  }
+
+  /** The on-screen views' size in device pixels: the 'canvas' clip resolution. */
+  private clipCanvasSize(): { width: number; height: number } {
+    const canvas = this.canvases[0];
+    return { width: canvas.width * Math.max(1, this.lanes.length), height: canvas.height };
+  }
+
+  private clipSource(o: ClipOptions, chart?: () => HTMLCanvasElement | null): ClipSource {
+    return {
+      remainingSteps: () => {
+        const s = this.lanes[0]?.status();
+        return s ? s.steps - s.step : 0;
+      },
+      // No lanes (the device was lost): not done, and lost() ends the clip.
+      done: () => this.lanes.length > 0 && this.lanes.every((l) => l.done),
+      restart: () => this.restart(),
+      step: (k) => this.submitSteps(k),
+      draw: (ctx, width, height) => this.drawClip(ctx, width, height, o, chart),
+      lost: () => this.lostDuringClip || !this.lanes.length,
+    };
+  }
+
+  /** The lanes side by side at the clip's size, with their captions and the chart inset. */
+  private drawClip(
+    ctx: CanvasRenderingContext2D,
+    width: number,
+    height: number,
+    o: ClipOptions,
+    chart?: () => HTMLCanvasElement | null,
+  ): void {
+    ctx.fillStyle = '#0b0d12';
+    ctx.fillRect(0, 0, width, height);
+    const count = this.lanes.length;
+    this.lanes.forEach((lane, i) => {
+      const x = Math.round((i * width) / count);
+      const w = Math.round(((i + 1) * width) / count) - x;
+      ctx.drawImage(lane.view.renderOffscreen(w, height), x, 0);
+      if (o.caption) {
+        const s = lane.status();
+        const label = count > 1 ? `${'AB'[i]!} · ` : '';
+        const text = `${label}${describeRun(this.laneSettings(i))} · t ${s.t.toFixed(3)} · step ${s.step}/${s.steps}`;
+        drawCaption(ctx, text, x, w, height);
+      }
+    });
+    const inset = o.chart ? chart?.() : null;
+    if (inset) drawInset(ctx, inset, width, height);
+  }
+
   /** For tests and the curious: loses the device as a driver crash would. */
   loseDevice(): void {
     this.gpu?.device.destroy();
@@ -314,7 +425,7 @@ export class Sandbox {
     }
     this.lastFrame = now;
     if (!this.lanes.length || this.rebuilding) return;
-    if (this.playing) this.advance();
+    if (this.playing && !this.recording) this.advance();
     for (const lane of this.lanes) lane.view.render();
     this.events.frame?.();
   }
@@ -499,6 +610,7 @@ export class Sandbox {
   /** A lost device: report it and rebuild everything from the same settings. */
   private async recover(info: GPUDeviceLostInfo): Promise<void> {
     const wasPlaying = this.playing;
+    if (this.recording) this.lostDuringClip = true;
     this.events.message?.(
       `The GPU device was lost (${info.message || info.reason}). Rebuilding with the same settings…`,
       'warning',

@@ -14,6 +14,12 @@ import {
 } from './maths/schedules';
 
 export const MODES = ['reverse', 'forward', 'langevin'] as const;
+export const REC_FORMATS = ['mp4', 'webm'] as const;
+export const REC_RESOLUTIONS = ['canvas', '720p', '1080p', 'square1080'] as const;
+export const REC_QUALITIES = ['very-low', 'low', 'medium', 'high', 'very-high'] as const;
+export type RecFormat = (typeof REC_FORMATS)[number];
+export type RecResolution = (typeof REC_RESOLUTIONS)[number];
+export type RecQuality = (typeof REC_QUALITIES)[number];
 /** Langevin samplers (../shared/docs/maths.md section 4). */
 export const LANGEVIN = ['ula', 'mala', 'underdamped', 'annealed', 'pc'] as const;
 export type LangevinId = (typeof LANGEVIN)[number];
@@ -66,6 +72,18 @@ export interface Settings extends ScheduleParams {
   sweepSchedules: string;
   sweepNfe: string;
   sweepN: number;
+  /** Clips: container, size, frame rate, quality, steps per video frame, whole run or from
+   * now, frames held on the first and last frame, and the overlays drawn into the video. */
+  recFormat: RecFormat;
+  recResolution: RecResolution;
+  recFps: number;
+  recQuality: RecQuality;
+  recStepsPerFrame: number;
+  recWholeRun: boolean;
+  recHoldFirst: number;
+  recHoldLast: number;
+  recCaption: boolean;
+  recChart: boolean;
   /** Embedding: panels to hide, comma-separated from 'gui', 'charts', 'hud'. */
   hide: string;
   /** Steps per animation frame (below 1: a step every few frames). */
@@ -112,6 +130,16 @@ export const DEFAULTS: Readonly<Settings> = {
   pointSize: 3,
   brightness: 1,
   showData: true,
+  recFormat: 'mp4',
+  recResolution: '1080p',
+  recFps: 60,
+  recQuality: 'high',
+  recStepsPerFrame: 1,
+  recWholeRun: true,
+  recHoldFirst: 30,
+  recHoldLast: 60,
+  recCaption: true,
+  recChart: false,
   hide: '',
 };
 
@@ -131,6 +159,10 @@ export const LIMITS = {
   errorBias: { min: -2, max: 2 },
   errorNoise: { min: 0, max: 2 },
   sweepN: { min: 256, max: 4096 },
+  recFps: { min: 1, max: 120 },
+  recStepsPerFrame: { min: 1, max: 1000 },
+  recHoldFirst: { min: 0, max: 600 },
+  recHoldLast: { min: 0, max: 600 },
   speed: { min: 0.01, max: 1000 },
   pointSize: { min: 0.5, max: 32 },
   brightness: { min: 0.01, max: 20 },
@@ -145,8 +177,22 @@ const CHOICES: Partial<Record<Key, readonly string[]>> = {
   schedule: SCHEDULES,
   grid: GRIDS,
   langevin: LANGEVIN,
+  recFormat: REC_FORMATS,
+  recResolution: REC_RESOLUTIONS,
+  recQuality: REC_QUALITIES,
 };
-const INTEGERS: readonly Key[] = ['n', 'm', 'steps', 'seed', 'sweepN', 'correctorSteps'];
+const INTEGERS: readonly Key[] = [
+  'n',
+  'm',
+  'steps',
+  'seed',
+  'sweepN',
+  'correctorSteps',
+  'recFps',
+  'recStepsPerFrame',
+  'recHoldFirst',
+  'recHoldLast',
+];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
 

@@ -40,6 +40,9 @@ export class ParticleView {
   private readonly particleAlpha = floatUniform(0.5);
   private readonly dataAlpha = floatUniform(0.15);
   private style: ViewStyle = { pointSize: 3, brightness: 1, showData: true };
+  /** Off-screen drawing for clips and snapshots: its canvas, canvas target and camera. */
+  private clip: { canvas: HTMLCanvasElement; target: THREE.CanvasTarget } | null = null;
+  private readonly clipCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
 
   private constructor(
     readonly canvas: HTMLCanvasElement,
@@ -137,7 +140,42 @@ export class ParticleView {
     this.renderer.render(this.scene, this.camera);
   }
 
+  /**
+   * Draws the current view into an off-screen canvas of width x height pixels, whatever the
+   * window's size: the same centre, zoom and sprite sizes in world units as on screen, the
+   * clip's aspect. The canvas can be read (drawImage, VideoFrame) in the same task.
+   */
+  renderOffscreen(width: number, height: number): HTMLCanvasElement {
+    if (this.clip?.canvas.width !== width || this.clip.canvas.height !== height) {
+      this.clip?.target.dispose();
+      const canvas = document.createElement('canvas');
+      const target = new THREE.CanvasTarget(canvas);
+      target.setPixelRatio(1);
+      target.setSize(width, height, false);
+      this.clip = { canvas, target };
+    }
+    const camera = this.clipCamera;
+    const half = VIEW_HEIGHT / 2;
+    camera.top = half;
+    camera.bottom = -half;
+    camera.left = (-half * width) / height;
+    camera.right = (half * width) / height;
+    camera.position.copy(this.camera.position);
+    camera.zoom = this.camera.zoom;
+    camera.updateProjectionMatrix();
+    this.updateUniforms();
+    const live = this.renderer.getCanvasTarget();
+    this.renderer.setCanvasTarget(this.clip.target);
+    try {
+      this.renderer.render(this.scene, camera);
+    } finally {
+      this.renderer.setCanvasTarget(live);
+    }
+    return this.clip.canvas;
+  }
+
   dispose(): void {
+    this.clip?.target.dispose();
     for (const cloud of [this.particles, this.data]) if (cloud) this.remove(cloud);
     this.controls.dispose();
     void this.renderer.dispose();

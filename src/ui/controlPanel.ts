@@ -11,6 +11,9 @@ import {
   DENOISERS,
   LIMITS,
   MODES,
+  REC_FORMATS,
+  REC_QUALITIES,
+  REC_RESOLUTIONS,
   SAMPLERS,
   type Settings,
 } from '../settings';
@@ -34,6 +37,8 @@ export interface PanelActions {
   /** Turns the current schedule into an editable custom lambda curve. */
   editCurve(): void;
   runSweep(): void;
+  record(): void;
+  snapshot(): void;
   report(error: unknown): void;
   message(text: string): void;
 }
@@ -78,6 +83,8 @@ export class ControlPanel {
   };
   private readonly compareControllers: Controller[] = [];
   private playButton!: Controller;
+  private readonly formatNote = { text: '…' };
+  private formats: Controller | null = null;
   private tSlider!: Controller;
   private nController!: Controller;
 
@@ -95,8 +102,9 @@ export class ControlPanel {
     this.buildCompare();
     this.buildData();
     this.buildSweep();
+    this.buildRecord();
     this.buildView();
-    for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets']) {
+    for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
         .foldersRecursive()
         .find((f) => f._title === name)
@@ -244,6 +252,34 @@ export class ControlPanel {
     add('schedule', SCHEDULES);
     add('steps', 1, 1000, 1);
     add('eta', 0, 1, 0.01);
+  }
+
+  private buildRecord(): void {
+    const f = this.gui.addFolder('Record');
+    f.add({ record: () => this.actions.record() }, 'record').name('● Record clip');
+    f.add({ snap: () => this.actions.snapshot() }, 'snap').name('Snapshot PNG (S)');
+    this.bind(f, 'recFormat', REC_FORMATS).name('format');
+    this.formats = f.add(this.formatNote, 'text').name('can encode').disable();
+    this.bind(f, 'recResolution', REC_RESOLUTIONS).name('resolution');
+    this.bind(f, 'recFps', [24, 25, 30, 50, 60]).name('frame rate');
+    this.bind(f, 'recQuality', REC_QUALITIES).name('quality');
+    this.bind(f, 'recStepsPerFrame', 1, 50, 1).name('steps per frame');
+    this.bind(f, 'recWholeRun').name('whole run');
+    this.bind(f, 'recHoldFirst', 0, 240, 1).name('hold first (frames)');
+    this.bind(f, 'recHoldLast', 0, 240, 1).name('hold last (frames)');
+    this.bind(f, 'recCaption').name('caption');
+    this.bind(f, 'recChart').name('chart inset');
+  }
+
+  /** Says which formats the browser can encode (found asynchronously). */
+  setFormats(text: string): void {
+    this.formatNote.text = text;
+    this.formats?.updateDisplay();
+  }
+
+  /** Locks the panel while a clip is recorded. */
+  lock(locked: boolean): void {
+    this.gui.domElement.classList.toggle('locked', locked);
   }
 
   private buildSweep(): void {

@@ -1,5 +1,6 @@
-/** Keyboard: space play / pause, right arrow one step, R reset. Ignored while typing in a field. */
+/** Keyboard: space play / pause, right arrow one step, R reset, S snapshot. Ignored while typing. */
 export interface KeyActions {
+  snapshot(): void;
   togglePlay(): void;
   step(): void;
   reset(): void;
@@ -14,6 +15,7 @@ export function bindKeys(target: Window, actions: KeyActions): () => void {
     if (e.key === ' ') actions.togglePlay();
     else if (e.key === 'ArrowRight') actions.step();
     else if (e.key === 'r' || e.key === 'R') actions.reset();
+    else if (e.key === 's' || e.key === 'S') actions.snapshot();
     else return;
     e.preventDefault();
   };

@@ -75,6 +75,11 @@ export class ScheduleChart {
     this.plot?.redraw(false, false);
   }
 
+  /** The chart's canvas, for insets in clips. */
+  canvas(): HTMLCanvasElement | null {
+    return this.plot?.ctx.canvas ?? null;
+  }
+
   destroy(): void {
     this.plot?.destroy();
     this.element.remove();
