@@ -4,13 +4,22 @@
  */
 import type { ShaderSources } from './gpu/kernel';
 import type { Dataset } from './maths/datasets';
-import { forwardLevels, reverseLevels, type Level } from './maths/schedules';
+import { forwardLevels, levelAt, reverseLevels, type Level } from './maths/schedules';
 import { ParticleView, type ViewStyle } from './render/particleView';
 import type { Settings } from './settings';
 import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
 
-/** The levels a run over these settings visits. */
+/**
+ * The levels a run over these settings visits. Langevin: annealed and pc walk the reverse run's
+ * levels; ula, mala and underdamped sample the one energy at noiseLevel, repeated once per step.
+ */
 export function runLevels(s: Readonly<Settings>): Level[] {
+  if (s.mode === 'langevin') {
+    if (s.langevin === 'annealed' || s.langevin === 'pc')
+      return reverseLevels(s.schedule, s, s.steps);
+    const level = levelAt(s.schedule, s, s.noiseLevel);
+    return Array.from({ length: s.steps + 1 }, () => ({ ...level }));
+  }
   return s.mode === 'reverse'
     ? reverseLevels(s.schedule, s, s.steps)
     : forwardLevels(s.schedule, s, s.steps);
@@ -39,6 +48,18 @@ export function runSpec(s: Readonly<Settings>): RunSpec {
     eta: s.eta,
     seed: s.seed,
     ...(error ? { error } : {}),
+    ...(s.mode === 'langevin'
+      ? {
+          langevin: {
+            kind: s.langevin,
+            temperature: s.temperature,
+            stepSize: s.stepSize,
+            gamma: s.gamma,
+            snr: s.snr,
+            correctorSteps: s.correctorSteps,
+          },
+        }
+      : {}),
   };
 }
 

@@ -30,7 +30,35 @@ struct Step {
   error_noise: f32,
   // The run's denoiser evaluation number: the RNG counter of the perturbation's noise.
   evaluation: u32,
+  // Langevin mode (../shared/docs/maths.md section 4): the temperature T (target exp(-U / T)), the
+  // step size h of this move (annealed and pc: their e_i), the friction gamma (underdamped), 1 on
+  // the last Langevin move at an energy (its heat is closed there, see ula.wgsl), and the standard
+  // deviation of the initial velocities (langevin_init.wgsl: sqrt(T) underdamped, else 0).
+  temperature: f32,
+  h: f32,
+  gamma: f32,
+  close: u32,
+  velocity_std: f32,
 }
+
+// Per-particle state of the Langevin kernels (buffer `held`), 32 bytes. MALA: the position before
+// the proposal, its x0_hat and U, and |z|^2 / 2 of the proposal's noise. ULA and the correctors:
+// the position before the last move and its x0_hat, whose heat awaits the gradient at the move's
+// end (pending = 1). moves: Langevin moves since reset, the RNG counter of the next move's noise
+// (annealed and pc take several moves per step table slot).
+struct Held {
+  x: vec2f,
+  x0hat: vec2f,
+  energy: f32,
+  log_q: f32,
+  moves: u32,
+  pending: u32,
+}
+
+// Threefry streams of the Langevin kernels beside rng.wgsl's (src/maths/langevin.ts mirrors
+// them): the moves' noise, counted by Held.moves, and MALA's accept/reject uniforms.
+const STREAM_LANGEVIN: u32 = 6u;
+const STREAM_ACCEPT: u32 = 7u;
 
 override WORKGROUP_SIZE: u32 = 64u;
 

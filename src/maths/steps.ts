@@ -32,6 +32,17 @@ export interface StepParams {
   error_noise: number;
   /** The run's denoiser evaluation number: the perturbation's RNG counter. */
   evaluation: number;
+  /**
+   * Langevin (src/maths/langevin.ts `LangevinParams`): temperature T, this move's step size h,
+   * friction gamma, 1 on the last move at an energy (its heat closes there), the initial
+   * velocities' std. Optional for the other kernels' references; the step table always writes
+   * them (StepWriter rejects a missing field).
+   */
+  temperature?: number;
+  h?: number;
+  gamma?: number;
+  close?: number;
+  velocity_std?: number;
 }
 
 /**

@@ -4,7 +4,7 @@
  * counted from it.
  */
 import type { Level } from '../maths/schedules';
-import type { Mode, SamplerId } from '../settings';
+import type { LangevinId, Mode, SamplerId } from '../settings';
 
 export type KernelName =
   | 'prior'
@@ -18,7 +18,12 @@ export type KernelName =
   | 'heun_correct'
   | 'em'
   | 'dpmpp2m'
-  | 'perturb';
+  | 'perturb'
+  | 'ula'
+  | 'mala_propose'
+  | 'mala_accept'
+  | 'baoab_baoa'
+  | 'baoab_b';
 
 /**
  * A deliberate error in the denoiser, applied after every evaluation (shaders/perturb.wgsl):
@@ -52,6 +57,85 @@ export const scrubSlot = (steps: number): number => 2 * steps;
 export const slotCount = (steps: number): number => 2 * steps + 1;
 
 /**
+ * Langevin runs (mode 'langevin') own four slots per step: part 0 and 1 are the reverse run's
+ * step and corrector slots (pc's predictor; ula, mala and underdamped use part 0), part 2 holds
+ * the Langevin moves at the step's energy and part 3 the last of them (close = 1). One more slot
+ * after them starts the run (prior and langevin_init).
+ */
+export const langevinSlot = (i: number, part: 0 | 1 | 2 | 3): number => 4 * i + part;
+export const langevinInitSlot = (steps: number): number => 4 * steps;
+export const langevinSlotCount = (steps: number): number => 4 * steps + 1;
+
+/** What a Langevin run's plan depends on besides the levels. */
+export interface LangevinPlan {
+  kind: LangevinId;
+  /** Annealed and pc: Langevin moves per level. */
+  correctorSteps: number;
+}
+
+const evaluation = (at: number, error: ScoreError | undefined): Pass[] =>
+  perturbs(error)
+    ? [
+        { kernel: 'denoise', slot: at },
+        { kernel: 'perturb', slot: at },
+      ]
+    : [{ kernel: 'denoise', slot: at }];
+
+/**
+ * The passes of step i of a Langevin run. ula: evaluate, move. mala: propose, evaluate at the
+ * proposal, accept (the first step evaluates at the start first; a rejection restores x0_hat and U,
+ * so later steps cost one evaluation). underdamped (BAOAB): B-A-O-A, evaluate, B (the first step
+ * evaluates at the start first). annealed: correctorSteps moves at level i (levels.length - 1
+ * noise levels; the last level, sigma = 0, is not visited). pc: the reverse sampler's step i as
+ * predictor, then correctorSteps moves at level i + 1, none at sigma = 0.
+ */
+export function langevinPasses(
+  lv: LangevinPlan,
+  sampler: SamplerId,
+  levels: readonly Level[],
+  i: number,
+  error?: ScoreError,
+): Pass[] {
+  const slot = langevinSlot(i, 0);
+  const first = i === 0 ? evaluation(slot, error) : [];
+  const moves = (): Pass[] => {
+    const out: Pass[] = [];
+    for (let j = 0; j < lv.correctorSteps; j++) {
+      const at = langevinSlot(i, j + 1 < lv.correctorSteps ? 2 : 3);
+      out.push(...evaluation(at, error), { kernel: 'ula', slot: at });
+    }
+    return out;
+  };
+  switch (lv.kind) {
+    case 'ula':
+      return [...evaluation(slot, error), { kernel: 'ula', slot }];
+    case 'mala':
+      return [
+        ...first,
+        { kernel: 'mala_propose', slot },
+        ...evaluation(slot, error),
+        { kernel: 'mala_accept', slot },
+      ];
+    case 'underdamped':
+      return [
+        ...first,
+        { kernel: 'baoab_baoa', slot },
+        ...evaluation(slot, error),
+        { kernel: 'baoab_b', slot },
+      ];
+    case 'annealed':
+      return moves();
+    case 'pc': {
+      const predictor = stepPasses('reverse', sampler, levels, i, error).map((p) => ({
+        kernel: p.kernel,
+        slot: langevinSlot(i, p.slot === stepSlot(i) ? 0 : 1),
+      }));
+      return levels[i + 1]!.sigma > 0 ? [...predictor, ...moves()] : predictor;
+    }
+  }
+}
+
+/**
  * The passes of step i of a run over `levels` (levels.length - 1 steps). Every sampler kernel runs
  * at the slot of its denoiser evaluation, and a perturb pass follows each evaluation when `error`
  * changes anything. The step from a level with alpha = 0 (zero terminal SNR) runs a kernel that
@@ -67,13 +151,7 @@ export function stepPasses(
 ): Pass[] {
   const slot = stepSlot(i);
   if (mode === 'forward') return [{ kernel: 'forward_step', slot }];
-  const evaluate = (at: number): Pass[] =>
-    perturbs(error)
-      ? [
-          { kernel: 'denoise', slot: at },
-          { kernel: 'perturb', slot: at },
-        ]
-      : [{ kernel: 'denoise', slot: at }];
+  const evaluate = (at: number): Pass[] => evaluation(at, error);
   const from = levels[i]!;
   const to = levels[i + 1]!;
   const infinite = from.alpha === 0;
@@ -95,16 +173,22 @@ export function stepPasses(
   }
 }
 
-/** The passes of every step of a run, built once per run. */
+/** The passes of every step of a run, built once per run; Langevin runs need `langevin`. */
 export function runPlan(
   mode: Mode,
   sampler: SamplerId,
   levels: readonly Level[],
   error?: ScoreError,
+  langevin?: LangevinPlan,
 ): Pass[][] {
+  if (mode === 'langevin' && !langevin) throw new Error('a Langevin run needs its sampler');
   const plan: Pass[][] = [];
   for (let i = 0; i + 1 < levels.length; i++)
-    plan.push(stepPasses(mode, sampler, levels, i, error));
+    plan.push(
+      langevin && mode === 'langevin'
+        ? langevinPasses(langevin, sampler, levels, i, error)
+        : stepPasses(mode, sampler, levels, i, error),
+    );
   return plan;
 }
 

@@ -13,16 +13,25 @@ import {
 } from '../gpu/kernel';
 import type { Dataset, Mixture } from '../maths/datasets';
 import type { Level } from '../maths/schedules';
+import { HELD_WORDS } from '../maths/langevin';
 import type { DenoiserId, Mode, SamplerId } from '../settings';
 import {
   cumulativeNfe,
+  langevinInitSlot,
   runPlan,
   scrubSlot,
   type KernelName,
   type Pass,
   type ScoreError,
 } from './plan';
-import { stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
+import {
+  langevinTable,
+  stepParams,
+  stepTable,
+  StepWriter,
+  type LangevinConstants,
+  type RunConstants,
+} from './stepTable';
 
 const KERNEL_FILES = {
   prior: 'prior',
@@ -38,6 +47,12 @@ const KERNEL_FILES = {
   em: 'em',
   dpmpp2m: 'dpmpp2m',
   perturb: 'perturb',
+  langevin_init: 'langevin_init',
+  ula: 'ula',
+  mala_propose: 'mala_propose',
+  mala_accept: 'mala_accept',
+  baoab_baoa: 'baoab_baoa',
+  baoab_b: 'baoab_b',
 } as const;
 type KernelId = keyof typeof KERNEL_FILES;
 
@@ -58,6 +73,13 @@ export interface RunSpec {
   seed: number;
   /** A deliberate error in the denoiser after every evaluation (none when absent). */
   error?: ScoreError;
+  /**
+   * Mode 'langevin': the sampler and its parameters. ula, mala, underdamped: `levels` repeats
+   * the one level of the energy, once per step and once more; annealed: the reverse run's levels,
+   * each but the last (sigma = 0) visited in turn; pc: the reverse run's levels, `sampler` the
+   * predictor.
+   */
+  langevin?: LangevinConstants & { correctorSteps: number };
 }
 
 export interface RunStatus {
@@ -87,6 +109,14 @@ export class Simulation {
   aux!: GPUBuffer;
   data!: GPUBuffer;
   mixture!: GPUBuffer;
+  /** Velocities, array<vec2f>: zero unless the run is underdamped Langevin. */
+  v!: GPUBuffer;
+  /** array<f32>: 1 if the particle's last MALA proposal was accepted, else 0. */
+  accept!: GPUBuffer;
+  /** array<f32>: heat released to the bath per particle since reset, in units of T. */
+  heat!: GPUBuffer;
+  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/step.wgsl). */
+  private held!: GPUBuffer;
   table: GPUBuffer | null = null;
 
   n = 0;
@@ -135,13 +165,27 @@ export class Simulation {
 
   /** (Re)allocates the particle buffers for n particles. */
   setParticles(n: number): void {
-    for (const b of [this.x, this.x0hat, this.energy, this.aux]) b?.destroy();
+    for (const b of [
+      this.x,
+      this.x0hat,
+      this.energy,
+      this.aux,
+      this.v,
+      this.accept,
+      this.heat,
+      this.held,
+    ])
+      b?.destroy();
     const d = this.device;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.x = createBuffer(d, { label: 'x', size: 8 * n, usage: usage | GPUBufferUsage.VERTEX });
     this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * n, usage });
     this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
     this.aux = createBuffer(d, { label: 'aux', size: 16 * n, usage });
+    this.v = createBuffer(d, { label: 'v', size: 8 * n, usage });
+    this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
+    this.heat = createBuffer(d, { label: 'heat', size: 4 * n, usage });
+    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * n, usage });
     this.n = n;
     this.rebind();
   }
@@ -171,7 +215,14 @@ export class Simulation {
   setRun(spec: RunSpec): void {
     if (!this.dataset || !this.n) throw new Error('setParticles and setData come before setRun');
     if (spec.levels.length < 2) throw new Error('a run needs at least one step');
-    const bytes = this.writer.pack(stepTable(spec.levels, this.constants(spec)));
+    if (spec.mode === 'langevin' && !spec.langevin)
+      throw new Error('a Langevin run needs langevin');
+    const constants = this.constants(spec);
+    const bytes = this.writer.pack(
+      spec.mode === 'langevin' && spec.langevin
+        ? langevinTable(spec.levels, constants, spec.langevin)
+        : stepTable(spec.levels, constants),
+    );
     if (!this.table || this.table.size < bytes.byteLength) {
       this.table?.destroy();
       this.table = createBuffer(this.device, {
@@ -183,7 +234,13 @@ export class Simulation {
     }
     this.device.queue.writeBuffer(this.table, 0, bytes);
     this.spec = spec;
-    this.plan = runPlan(spec.mode, spec.sampler, spec.levels, spec.error);
+    this.plan = runPlan(
+      spec.mode,
+      spec.sampler,
+      spec.levels,
+      spec.error,
+      spec.mode === 'langevin' ? spec.langevin : undefined,
+    );
     this.nfe = cumulativeNfe(this.plan);
     this.stepIndex = 0;
     this.scrubT = null;
@@ -197,9 +254,15 @@ export class Simulation {
     return this.stepIndex >= this.plan.length;
   }
 
+  /**
+   * Where the run is. t is the level the particles are at; in Langevin mode the level of the
+   * energy being sampled (annealed: the level of the current or, at the end, the last step).
+   */
   status(): RunStatus {
     const levels = this.spec?.levels;
-    const t = this.scrubT ?? levels?.[this.stepIndex]?.t ?? 0;
+    const annealed = this.spec?.mode === 'langevin' && this.spec.langevin?.kind === 'annealed';
+    const at = annealed ? Math.min(this.stepIndex, this.plan.length - 1) : this.stepIndex;
+    const t = this.scrubT ?? levels?.[at]?.t ?? 0;
     return {
       t,
       step: this.stepIndex,
@@ -208,13 +271,23 @@ export class Simulation {
     };
   }
 
-  /** Back to the start: fresh prior noise (reverse) or the data itself (forward, t = 0). */
+  /**
+   * Back to the start: fresh prior noise (reverse), the data itself (forward, t = 0), or in
+   * Langevin mode N(0, I) (annealed, pc: the first level's prior), velocities N(0, T I)
+   * (underdamped) and the heat, acceptance and held state cleared.
+   */
   reset(encoder: GPUCommandEncoder): void {
     const spec = this.requireSpec();
     this.stepIndex = 0;
     this.scrubT = null;
     const pass = encoder.beginComputePass(RESET_PASS);
-    this.dispatch(pass, spec.mode === 'reverse' ? 'prior' : 'forward_jump', 0);
+    if (spec.mode === 'langevin') {
+      const slot = langevinInitSlot(this.plan.length);
+      this.dispatch(pass, 'prior', slot);
+      this.dispatch(pass, 'langevin_init', slot);
+    } else {
+      this.dispatch(pass, spec.mode === 'reverse' ? 'prior' : 'forward_jump', 0);
+    }
     pass.end();
   }
 
@@ -271,7 +344,14 @@ export class Simulation {
     return new Float32Array(await readback(this.device, this.x, 8 * this.n));
   }
 
-  async readBuffer(name: 'x0hat' | 'energy' | 'data' | 'aux'): Promise<Float32Array> {
+  /** Velocities, interleaved (a readback: not for the frame path). */
+  async velocities(): Promise<Float32Array> {
+    return new Float32Array(await readback(this.device, this.v, 8 * this.n));
+  }
+
+  async readBuffer(
+    name: 'x0hat' | 'energy' | 'data' | 'aux' | 'v' | 'accept' | 'heat',
+  ): Promise<Float32Array> {
     const buffer = this[name];
     const size = name === 'data' ? this.dataset!.points.byteLength : buffer.size;
     return new Float32Array(await readback(this.device, buffer, size));
@@ -283,6 +363,10 @@ export class Simulation {
       this.x0hat,
       this.energy,
       this.aux,
+      this.v,
+      this.accept,
+      this.heat,
+      this.held,
       this.data,
       this.mixture,
       this.table,
@@ -335,6 +419,10 @@ export class Simulation {
       aux: this.aux,
       data: this.data,
       mixture: this.mixture,
+      v: this.v,
+      accept: this.accept,
+      heat: this.heat,
+      held: this.held,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
       this.groups.set(id, bindKernel(this.device, this.kernels[id], resources));

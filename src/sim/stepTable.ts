@@ -5,8 +5,19 @@
  */
 import type { StructDefinition } from 'webgpu-utils';
 import type { Level } from '../maths/schedules';
+import { annealedStepSize, pcStepSize } from '../maths/langevin';
 import { dpmRatio, emCoefficients, type StepParams } from '../maths/steps';
-import { correctorSlot, scrubSlot, slotCount, stepSlot, type ScoreError } from './plan';
+import type { LangevinId } from '../settings';
+import {
+  correctorSlot,
+  langevinInitSlot,
+  langevinSlot,
+  langevinSlotCount,
+  scrubSlot,
+  slotCount,
+  stepSlot,
+  type ScoreError,
+} from './plan';
 
 export interface RunConstants {
   eta: number;
@@ -55,6 +66,11 @@ export function stepParams(
     error_bias: c.error?.bias ?? 0,
     error_noise: c.error?.noise ?? 0,
     evaluation,
+    temperature: 1,
+    h: 0,
+    gamma: 0,
+    close: 0,
+    velocity_std: 0,
   };
 }
 
@@ -71,6 +87,79 @@ export function stepTable(levels: readonly Level[], c: RunConstants): StepParams
   }
   const first = levels[0]!;
   slots[scrubSlot(steps)] = stepParams(first, levels[Math.min(1, steps)]!, first, 0, c);
+  return slots;
+}
+
+/** A Langevin run's parameters (../shared/docs/maths.md section 4). */
+export interface LangevinConstants {
+  kind: LangevinId;
+  temperature: number;
+  /** ula, mala, underdamped: the step size; annealed: e at the last level (Song & Ermon's e). */
+  stepSize: number;
+  gamma: number;
+  /** pc: the corrector's target signal-to-noise ratio r. */
+  snr: number;
+}
+
+/**
+ * Every slot of a Langevin run over `levels` (src/sim/plan.ts langevinSlot): ula, mala and
+ * underdamped sample one energy, every level the same; annealed moves at level i with
+ * e_i = h sigma_i^2 / sigma_L^2 (sigma_L: the last level with sigma > 0); pc's predictor slots are
+ * the reverse run's, its moves at level i + 1 take eps = 2 r^2 sigma^2 (`pcStepSize`). The init
+ * slot draws x ~ N(0, sigma_t^2 I), sigma_t = 1 (ula, mala, underdamped) or the first level's
+ * (annealed, pc), and velocities ~ N(0, T I) for underdamped (0 otherwise).
+ */
+export function langevinTable(
+  levels: readonly Level[],
+  c: RunConstants,
+  lv: LangevinConstants,
+): StepParams[] {
+  const steps = levels.length - 1;
+  const slots: StepParams[] = new Array<StepParams>(langevinSlotCount(steps));
+  const positive = levels.filter((l) => l.sigma > 0);
+  const sigmaLast = positive[positive.length - 1]?.sigma ?? 1;
+  const fields = { temperature: lv.temperature, gamma: lv.gamma, velocity_std: 0 };
+  const move = (l: Level, i: number, h: number, part: 0 | 1 | 2 | 3): StepParams => ({
+    ...stepParams(l, l, l, i, c, null, langevinSlot(i, part)),
+    ...fields,
+    h,
+    close: part === 3 ? 1 : 0,
+  });
+  for (let i = 0; i < steps; i++) {
+    const a = levels[i]!;
+    const b = levels[i + 1]!;
+    const prev = i > 0 ? levels[i - 1]! : null;
+    if (lv.kind === 'pc') {
+      const h = b.sigma > 0 ? pcStepSize(lv.snr, b.sigma) : 0;
+      slots[langevinSlot(i, 0)] = {
+        ...stepParams(a, b, a, i, c, prev, langevinSlot(i, 0)),
+        ...fields,
+        h,
+        close: 0,
+      };
+      slots[langevinSlot(i, 1)] = {
+        ...stepParams(a, b, b, i, c, prev, langevinSlot(i, 1)),
+        ...fields,
+        h,
+        close: 0,
+      };
+      slots[langevinSlot(i, 2)] = move(b, i, h, 2);
+      slots[langevinSlot(i, 3)] = move(b, i, h, 3);
+    } else {
+      const h =
+        lv.kind === 'annealed' ? annealedStepSize(lv.stepSize, a.sigma, sigmaLast) : lv.stepSize;
+      for (const part of [0, 1, 2, 3] as const) slots[langevinSlot(i, part)] = move(a, i, h, part);
+    }
+  }
+  const first = levels[0]!;
+  const start = lv.kind === 'annealed' || lv.kind === 'pc' ? first : { ...first, sigma: 1 };
+  slots[langevinInitSlot(steps)] = {
+    ...stepParams(start, start, start, 0, c),
+    ...fields,
+    h: 0,
+    close: 0,
+    velocity_std: lv.kind === 'underdamped' ? Math.sqrt(lv.temperature) : 0,
+  };
   return slots;
 }
 

@@ -44,9 +44,15 @@ export async function kernel(name: string): Promise<Kernel> {
 export interface KernelInputs {
   x?: ArrayLike<number>;
   x0hat?: ArrayLike<number>;
+  energy?: ArrayLike<number>;
   aux?: ArrayLike<number>;
   data?: ArrayLike<number>;
   mixture?: Float32Array;
+  /** The Langevin kernels' buffers; held as packed bytes (src/maths/langevin.ts packHeld). */
+  v?: ArrayLike<number>;
+  accept?: ArrayLike<number>;
+  heat?: ArrayLike<number>;
+  held?: ArrayBuffer;
 }
 
 export interface KernelOutputs {
@@ -54,6 +60,10 @@ export interface KernelOutputs {
   x0hat: Float32Array;
   energy: Float32Array;
   aux: Float32Array;
+  v: Float32Array;
+  accept: Float32Array;
+  heat: Float32Array;
+  held: ArrayBuffer;
 }
 
 export async function runKernel(
@@ -82,7 +92,26 @@ export async function runKernel(
       usage,
       data: f32(inputs.x0hat, 2 * p.n),
     }),
-    energy: createBuffer(device, { label: 'energy', size: 4 * p.n, usage }),
+    energy: createBuffer(device, {
+      label: 'energy',
+      size: 0,
+      usage,
+      data: f32(inputs.energy, p.n),
+    }),
+    v: createBuffer(device, { label: 'v', size: 0, usage, data: f32(inputs.v, 2 * p.n) }),
+    accept: createBuffer(device, {
+      label: 'accept',
+      size: 0,
+      usage,
+      data: f32(inputs.accept, p.n),
+    }),
+    heat: createBuffer(device, { label: 'heat', size: 0, usage, data: f32(inputs.heat, p.n) }),
+    held: createBuffer(device, {
+      label: 'held',
+      size: 32 * p.n,
+      usage,
+      ...(inputs.held ? { data: new Uint8Array(inputs.held) } : {}),
+    }),
     aux: createBuffer(device, { label: 'aux', size: 0, usage, data: f32(inputs.aux, 4 * p.n) }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: f32(inputs.data, 2) }),
     mixture: createBuffer(device, {
@@ -110,6 +139,10 @@ export async function runKernel(
     x0hat: await read(buffers.x0hat),
     energy: await read(buffers.energy),
     aux: await read(buffers.aux),
+    v: await read(buffers.v),
+    accept: await read(buffers.accept),
+    heat: await read(buffers.heat),
+    held: await readback(device, buffers.held),
   };
   for (const b of Object.values(buffers)) b.destroy();
   return out;

@@ -9,12 +9,17 @@ import {
   DEFAULT_SCHEDULE_PARAMS,
   SCHEDULES,
   forwardLevels,
+  levelAt,
   reverseLevels,
   type Level,
 } from '../../src/maths/schedules';
 import {
   correctorSlot,
   countNfe,
+  cumulativeNfe,
+  langevinInitSlot,
+  langevinSlot,
+  langevinSlotCount,
   perturbs,
   runPlan,
   scrubSlot,
@@ -231,4 +236,139 @@ describe('the deliberate score error', () => {
 
 test('a single level has no steps', () => {
   expect(runPlan('reverse', 'ddim', [{ t: 0, alpha: 1, sigma: 0 }])).toEqual([]);
+});
+
+describe('Langevin runs', () => {
+  const level = levelAt('cosine', P, 0.05);
+  const fixed = (steps: number): Level[] => Array.from({ length: steps + 1 }, () => level);
+  const plain = (kind: 'ula' | 'mala' | 'underdamped' | 'annealed' | 'pc', j = 1) => ({
+    kind,
+    correctorSteps: j,
+  });
+
+  test('slots: four per step, then the init slot', () => {
+    for (const steps of STEPS) {
+      expect(langevinSlotCount(steps)).toBe(4 * steps + 1);
+      expect(langevinInitSlot(steps)).toBe(4 * steps);
+      for (const part of [0, 1, 2, 3] as const)
+        expect(langevinSlot(steps - 1, part)).toBe(4 * (steps - 1) + part);
+    }
+  });
+
+  test.each(STEPS)('ula, %i steps: evaluate then move, one NFE per step', (steps) => {
+    const plan = runPlan('langevin', 'ddim', fixed(steps), undefined, plain('ula'));
+    expect(plan).toHaveLength(steps);
+    plan.forEach((passes, i) =>
+      expect(passes).toEqual([
+        { kernel: 'denoise', slot: 4 * i },
+        { kernel: 'ula', slot: 4 * i },
+      ]),
+    );
+    expect(Array.from(cumulativeNfe(plan))).toEqual(Array.from({ length: steps + 1 }, (_, k) => k));
+  });
+
+  test.each(STEPS)(
+    'mala, %i steps: 2 NFE on the first step, then 1 (a rejection restores U)',
+    (steps) => {
+      const plan = runPlan('langevin', 'ddim', fixed(steps), undefined, plain('mala'));
+      const move = (i: number): Pass[] => [
+        { kernel: 'mala_propose', slot: 4 * i },
+        { kernel: 'denoise', slot: 4 * i },
+        { kernel: 'mala_accept', slot: 4 * i },
+      ];
+      plan.forEach((passes, i) =>
+        expect(passes).toEqual(i === 0 ? [{ kernel: 'denoise', slot: 0 }, ...move(0)] : move(i)),
+      );
+      expect(countNfe(plan, steps)).toBe(steps + 1);
+    },
+  );
+
+  test.each(STEPS)(
+    'underdamped, %i steps: BAOA, evaluate, B; one NFE per step but the first',
+    (steps) => {
+      const plan = runPlan('langevin', 'ddim', fixed(steps), undefined, plain('underdamped'));
+      const move = (i: number): Pass[] => [
+        { kernel: 'baoab_baoa', slot: 4 * i },
+        { kernel: 'denoise', slot: 4 * i },
+        { kernel: 'baoab_b', slot: 4 * i },
+      ];
+      plan.forEach((passes, i) =>
+        expect(passes).toEqual(i === 0 ? [{ kernel: 'denoise', slot: 0 }, ...move(0)] : move(i)),
+      );
+      expect(countNfe(plan, steps)).toBe(steps + 1);
+    },
+  );
+
+  test.each([1, 2, 5])('annealed, %i corrector steps: that many moves per level', (j) => {
+    const steps = 7;
+    const plan = runPlan(
+      'langevin',
+      'ddim',
+      reverseLevels('ve', P, steps),
+      undefined,
+      plain('annealed', j),
+    );
+    expect(plan).toHaveLength(steps);
+    plan.forEach((passes, i) => {
+      const want: Pass[] = [];
+      for (let k = 0; k < j; k++) {
+        const slot = 4 * i + (k === j - 1 ? 3 : 2);
+        want.push({ kernel: 'denoise', slot }, { kernel: 'ula', slot });
+      }
+      expect(passes).toEqual(want);
+    });
+    expect(countNfe(plan, steps)).toBe(steps * j);
+  });
+
+  test.each(SAMPLERS)(
+    'pc with predictor %s: its reverse passes, then moves but at sigma = 0',
+    (sampler) => {
+      for (const j of [1, 3]) {
+        for (const steps of STEPS) {
+          const levels = reverseLevels('karras', P, steps);
+          const reverse = runPlan('reverse', sampler, levels);
+          const plan = runPlan('langevin', sampler, levels, undefined, plain('pc', j));
+          expect(plan).toHaveLength(steps);
+          plan.forEach((passes, i) => {
+            const predictor = reverse[i]!.map((p) => ({
+              kernel: p.kernel,
+              slot: 2 * p.slot - (p.slot % 2),
+            }));
+            expect(passes.slice(0, predictor.length)).toEqual(predictor);
+            const moves = passes.slice(predictor.length);
+            expect(moves.filter((p) => p.kernel === 'ula')).toHaveLength(i === steps - 1 ? 0 : j);
+            moves.forEach((p) => expect([4 * i + 2, 4 * i + 3]).toContain(p.slot));
+          });
+          // NFE: the predictor's, plus j per level with sigma > 0 after it.
+          expect(countNfe(plan, steps)).toBe(countNfe(reverse, steps) + j * (steps - 1));
+        }
+      }
+    },
+  );
+
+  test('a score error perturbs every Langevin evaluation', () => {
+    const error = { scale: 0.1, bias: 0, noise: 0 };
+    for (const kind of ['ula', 'mala', 'underdamped', 'annealed', 'pc'] as const) {
+      const plan = runPlan('langevin', 'heun', reverseLevels('ve', P, 5), error, plain(kind, 2));
+      for (const passes of plan)
+        passes.forEach((p, k) => {
+          if (p.kernel === 'denoise')
+            expect(passes[k + 1]).toEqual({ kernel: 'perturb', slot: p.slot });
+        });
+    }
+  });
+
+  test('every Langevin slot lies before the init slot; a Langevin plan needs its sampler', () => {
+    for (const kind of ['ula', 'mala', 'underdamped', 'annealed', 'pc'] as const) {
+      const plan = runPlan(
+        'langevin',
+        'heun',
+        reverseLevels('karras', P, 9),
+        undefined,
+        plain(kind, 3),
+      );
+      expect(Math.max(...plan.flat().map((p) => p.slot))).toBeLessThan(langevinInitSlot(9));
+    }
+    expect(() => runPlan('langevin', 'ddim', fixed(3))).toThrow();
+  });
 });

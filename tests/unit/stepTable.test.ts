@@ -15,7 +15,14 @@ import {
   type Level,
 } from '../../src/maths/schedules';
 import type { StepParams } from '../../src/maths/steps';
-import { StepWriter, stepParams, stepTable, type RunConstants } from '../../src/sim/stepTable';
+import {
+  StepWriter,
+  langevinTable,
+  stepParams,
+  stepTable,
+  type LangevinConstants,
+  type RunConstants,
+} from '../../src/sim/stepTable';
 
 // webgpu-utils refers to GPUShaderStage, which Node only has from the webgpu package.
 Object.assign(globalThis, globals);
@@ -49,9 +56,14 @@ const STEP_PARAMS_KEYS: Record<keyof StepParams, true> = {
   error_bias: true,
   error_noise: true,
   evaluation: true,
+  temperature: true,
+  h: true,
+  gamma: true,
+  close: true,
+  velocity_std: true,
 };
 /** Fields that are counts or identifiers, u32 in WGSL; the rest are f32. */
-const INTEGER_FIELDS = new Set<string>(['n', 'm', 'k', 'seed', 'index', 'evaluation']);
+const INTEGER_FIELDS = new Set<string>(['n', 'm', 'k', 'seed', 'index', 'evaluation', 'close']);
 
 const typeOf = (name: string): string | undefined =>
   (struct.fields[name]?.type as { type?: string } | undefined)?.type;
@@ -105,6 +117,11 @@ describe('StepWriter', () => {
     error_bias: 0.13,
     error_noise: 0.14,
     evaluation: 0x80000003,
+    temperature: 0.15,
+    h: 0.16,
+    gamma: 0.17,
+    close: 0x80000001,
+    velocity_std: 0.18,
   };
 
   test('writes each field at its WGSL offset with its WGSL type', () => {
@@ -116,7 +133,7 @@ describe('StepWriter', () => {
       const at = 2 * STRIDE + field.offset;
       const expected = sample[name as keyof StepParams];
       if (typeOf(name) === 'u32') expect(view.getUint32(at, true)).toBe(expected);
-      else expect(view.getFloat32(at, true)).toBe(Math.fround(expected));
+      else expect(view.getFloat32(at, true)).toBe(Math.fround(expected!));
     }
     // Nothing outside slot 2's struct is touched.
     const all = new Uint8Array(bytes);
@@ -315,6 +332,89 @@ describe('Euler-Maruyama: F and G of the step table', () => {
         expect(Number.isFinite(p.drift) && Number.isFinite(p.diffusion)).toBe(true);
         expect(Number.isFinite(p.r)).toBe(true);
       }
+    }
+  });
+});
+
+describe('Langevin step tables', () => {
+  const c: RunConstants = { eta: 0, n: 10, m: 1, k: 8, seed: 7 };
+  const P = DEFAULT_SCHEDULE_PARAMS;
+  const lv = (kind: LangevinConstants['kind']): LangevinConstants => ({
+    kind,
+    temperature: 0.7,
+    stepSize: 0.01,
+    gamma: 2,
+    snr: 0.16,
+  });
+
+  test('ula, mala, underdamped: every move at the one level, step size h, T and gamma', () => {
+    const level = levelAt('cosine', P, 0.05);
+    const levels = Array.from({ length: 6 }, () => level);
+    for (const kind of ['ula', 'mala', 'underdamped'] as const) {
+      const table = langevinTable(levels, c, lv(kind));
+      expect(table).toHaveLength(4 * 5 + 1);
+      for (let i = 0; i < 5; i++) {
+        expect(table[4 * i]).toMatchObject({
+          alpha: level.alpha,
+          sigma: level.sigma,
+          h: 0.01,
+          temperature: 0.7,
+          gamma: 2,
+          close: 0,
+          index: i,
+        });
+      }
+      // The init slot: x ~ N(0, I), velocities N(0, T I) for underdamped only.
+      expect(table[20]).toMatchObject({ sigma_t: 1, temperature: 0.7 });
+      expect(table[20]!.velocity_std).toBeCloseTo(kind === 'underdamped' ? Math.sqrt(0.7) : 0, 15);
+    }
+  });
+
+  test('annealed: e_i = h sigma_i^2 / sigma_L^2 at level i, the last move of each level closes', () => {
+    const levels = reverseLevels('ve', P, 10);
+    const table = langevinTable(levels, c, lv('annealed'));
+    const sigmaL = levels[9]!.sigma;
+    expect(sigmaL).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i++) {
+      const e = (0.01 * levels[i]!.sigma ** 2) / sigmaL ** 2;
+      for (const part of [2, 3]) {
+        const p = table[4 * i + part]!;
+        expect(p.sigma).toBe(levels[i]!.sigma);
+        expect(p.h! / e).toBeCloseTo(1, 12);
+        expect(p.close).toBe(part === 3 ? 1 : 0);
+      }
+    }
+    expect(table[9 * 4 + 2]!.h).toBeCloseTo(0.01, 15);
+    // The init slot starts from the first level's prior.
+    expect(table[40]!.sigma_t).toBe(levels[0]!.sigma);
+  });
+
+  test('pc: predictor slots as the reverse table, corrector eps = 2 r^2 sigma^2 at level i + 1', () => {
+    const levels = reverseLevels('karras', P, 6);
+    const table = langevinTable(levels, c, lv('pc'));
+    const reverse = stepTable(levels, c);
+    for (let i = 0; i < 6; i++) {
+      for (const part of [0, 1] as const)
+        expect(table[4 * i + part]).toMatchObject({
+          ...reverse[2 * i + part]!,
+          h: table[4 * i + 2]!.h,
+          evaluation: 4 * i + part,
+          temperature: 0.7,
+          gamma: 2,
+        });
+      const b = levels[i + 1]!;
+      const eps = b.sigma > 0 ? 2 * 0.16 ** 2 * b.sigma ** 2 : 0;
+      expect(table[4 * i + 2]).toMatchObject({ sigma: b.sigma, alpha: b.alpha, close: 0 });
+      expect(table[4 * i + 3]).toMatchObject({ sigma: b.sigma, close: 1 });
+      expect(table[4 * i + 2]!.h).toBeCloseTo(eps, 14);
+    }
+  });
+
+  test('every slot of every Langevin table fills every struct field', () => {
+    const levels = reverseLevels('cosine', P, 4);
+    for (const kind of ['ula', 'mala', 'underdamped', 'annealed', 'pc'] as const) {
+      for (const p of langevinTable(levels, c, lv(kind)))
+        expect(Object.keys(p).sort()).toEqual(Object.keys(struct.fields).sort());
     }
   });
 });

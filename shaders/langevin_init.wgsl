@@ -1,0 +1,19 @@
+// Start of a Langevin run, after prior.wgsl has drawn x: velocities ~ N(0, velocity_std^2 I)
+// (underdamped: the Maxwell distribution at T, unit mass; otherwise 0), no heat, no acceptance
+// yet, no pending move, the move counter at 0.
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(4) var<storage, read_write> v: array<vec2f>;
+@group(0) @binding(5) var<storage, read_write> accept: array<f32>;
+@group(0) @binding(6) var<storage, read_write> heat: array<f32>;
+@group(0) @binding(7) var<storage, read_write> held: array<Held>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  let i = particle_index(wid, nwg, lid);
+  if (i >= step.n) { return; }
+  v[i] = step.velocity_std * normal2(step.seed, STREAM_NOISE, i, 1u);
+  accept[i] = 0.0;
+  heat[i] = 0.0;
+  held[i] = Held(vec2f(0.0), vec2f(0.0), 0.0, 0.0, 0u, 0u);
+}
