@@ -1,0 +1,31 @@
+// Entropy, pass 2 of 2 (src/sim/entropy.ts): one workgroup sums the valid log r_i of pass 1
+// (shaders/obs_knn.wgsl) and counts them, by a tree sum in workgroup memory.
+struct Knn {
+  points: u32,
+  k: u32,
+  radius: f32,
+}
+
+@group(0) @binding(0) var<uniform> knn: Knn;
+@group(0) @binding(1) var<storage, read> log_r: array<vec2f>;
+// (points taking part, sum of their log r_i).
+@group(0) @binding(2) var<storage, read_write> sums: vec2f;
+
+// WORKGROUP_SIZE must be a power of two (the tree halves it).
+var<workgroup> parts: array<vec2f, WORKGROUP_SIZE>;
+
+// One workgroup.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(local_invocation_id) lid: vec3u) {
+  var acc = vec2f(0.0);
+  for (var i = lid.x; i < knn.points; i += WORKGROUP_SIZE) {
+    acc += log_r[i];
+  }
+  parts[lid.x] = acc;
+  workgroupBarrier();
+  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width >>= 1u) {
+    if (lid.x < width) { parts[lid.x] += parts[lid.x + width]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { sums = parts[0]; }
+}

@@ -1,0 +1,527 @@
+/**
+ * Live observables of a particle cloud, measured on the GPU from buffers the caller owns
+ * (../shared/docs/maths.md section 5): a tree reduction to a few dozen bytes (Observables:
+ * shaders/obs_reduce.wgsl per workgroup, then shaders/obs_combine.wgsl), and the per-axis
+ * histograms of the positions (MarginalHistograms: shaders/obs_histogram.wgsl). Nothing is read
+ * back on the frame path: `encode` records dispatches, `read` copies the small result through a
+ * pool of staging buffers, so reads may overlap. Their float64 references are in
+ * src/maths/observables.ts.
+ */
+import type { StructDefinition } from 'webgpu-utils';
+import { makeStructuredView } from 'webgpu-utils';
+import { createBuffer } from '../gpu/buffers';
+import {
+  bindKernel,
+  createKernel,
+  kernelSource,
+  type Kernel,
+  type ShaderSources,
+} from '../gpu/kernel';
+import {
+  binScale,
+  DEFAULT_HISTOGRAM,
+  DEFAULT_RADIUS,
+  DIMENSION,
+  type HistogramSpec,
+  type Marginals,
+  type ObservableValues,
+} from '../maths/observables';
+
+/** Workgroup size of the reductions (a power of two; 256 is the least WebGPU guarantees). */
+export const REDUCE_WORKGROUP_SIZE = 256;
+/** Most workgroups of a first pass: one lane then folds in ceil(n / 262144) particles alone. */
+const MAX_GROUPS = 1024;
+/** Distinct input sets whose uniforms and bind groups are kept. */
+const CACHED_INPUTS = 8;
+const STORAGE_IO = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export async function compileKernel(
+  device: GPUDevice,
+  sources: ShaderSources,
+  name: string,
+  workgroupSize = REDUCE_WORKGROUP_SIZE,
+  dynamic?: readonly string[],
+): Promise<Kernel> {
+  return createKernel(device, {
+    label: name,
+    code: kernelSource(sources, name),
+    workgroupSize,
+    ...(dynamic ? { dynamic } : {}),
+  });
+}
+
+export function requireStruct(kernel: Kernel, name: string): StructDefinition {
+  const struct = kernel.definitions.structs[name];
+  if (!struct) throw new Error(`${kernel.label}.wgsl: no struct ${name}`);
+  return struct;
+}
+
+/** A uniform buffer holding one struct of a kernel's WGSL, written once from `values`. */
+export function uniformFrom(
+  device: GPUDevice,
+  kernel: Kernel,
+  variable: string,
+  values: Record<string, number | readonly number[]>,
+): GPUBuffer {
+  const definition = kernel.definitions.uniforms[variable];
+  if (!definition) throw new Error(`${kernel.label}.wgsl: no uniform ${variable}`);
+  const view = makeStructuredView(definition);
+  view.set(values);
+  return createBuffer(device, {
+    label: `${kernel.label} ${variable}`,
+    size: 0,
+    usage: GPUBufferUsage.UNIFORM,
+    data: new Uint8Array(view.arrayBuffer),
+  });
+}
+
+/**
+ * Reads the named u32 / f32 fields of a WGSL struct from bytes, at the offsets webgpu-utils reads
+ * from the WGSL (so the layout is written once).
+ */
+export function structReader<K extends string>(
+  struct: StructDefinition,
+  names: readonly K[],
+): (view: DataView) => Record<K, number> {
+  const fields = names.map((name) => {
+    const field = struct.fields[name];
+    const type = (field?.type as { type?: string } | undefined)?.type;
+    if (!field || (type !== 'u32' && type !== 'f32'))
+      throw new Error(`no u32 or f32 field ${name} in the struct`);
+    return { name, offset: field.offset, float: type === 'f32' };
+  });
+  return (view) => {
+    const out = {} as Record<K, number>;
+    for (const f of fields)
+      out[f.name] = f.float ? view.getFloat32(f.offset, true) : view.getUint32(f.offset, true);
+    return out;
+  };
+}
+
+/**
+ * Staging buffers for small reads: each read takes one (or makes one, so the pool grows to the
+ * most reads pending at once), copies whole sources into it one after another, maps it, and gives
+ * it back. A read after destroy() rejects.
+ */
+export class StagingPool {
+  private readonly free: GPUBuffer[] = [];
+  private destroyed = false;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly label: string,
+    private readonly size: number,
+  ) {}
+
+  /**
+   * Copies the sources, whole and in order, after all work submitted so far, and parses the
+   * bytes (`size` of them: the sources' sizes must add up to it).
+   */
+  async read<T>(
+    sources: GPUBuffer | readonly GPUBuffer[],
+    parse: (bytes: ArrayBuffer) => T,
+  ): Promise<T> {
+    if (this.destroyed) throw new Error(`${this.label}: read after destroy`);
+    const list = 'size' in sources ? [sources] : sources;
+    let total = 0;
+    for (const b of list) total += b.size;
+    if (total !== this.size)
+      throw new Error(`${this.label}: reads ${total} bytes, not ${this.size}`);
+    const staging =
+      this.free.pop() ??
+      createBuffer(this.device, {
+        label: `${this.label} readback`,
+        size: this.size,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+    const encoder = this.device.createCommandEncoder({ label: `${this.label} read` });
+    let offset = 0;
+    for (const b of list) {
+      encoder.copyBufferToBuffer(b, 0, staging, offset, b.size);
+      offset += b.size;
+    }
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, this.size);
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
+    let out: T;
+    try {
+      out = parse(staging.getMappedRange(0, this.size));
+    } finally {
+      staging.unmap();
+    }
+    if (this.destroyed) staging.destroy();
+    else this.free.push(staging);
+    return out;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const b of this.free) b.destroy();
+    this.free.length = 0;
+  }
+}
+
+/** Throws unless `buffer` is a storage buffer of at least `bytes` bytes. */
+export function checkInput(what: string, buffer: GPUBuffer, bytes: number): void {
+  if (!(buffer.usage & GPUBufferUsage.STORAGE)) throw new Error(`${what} needs STORAGE usage`);
+  if (buffer.size < bytes) throw new Error(`${what} holds ${buffer.size} bytes, not ${bytes}`);
+}
+
+export function checkCount(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: n must be a positive integer`);
+}
+
+/** Workgroups of a grid-strided first pass over n items. */
+export function stridedGroups(n: number, limit = MAX_GROUPS): number {
+  return Math.max(1, Math.min(limit, Math.ceil(n / REDUCE_WORKGROUP_SIZE)));
+}
+
+/** The particle buffers measured, all STORAGE: tightly packed, particle i at index i. */
+export interface ObservableInputs {
+  /** Positions, array<vec2f>. */
+  x: GPUBuffer;
+  /** Energies U, array<f32>. */
+  energy: GPUBuffer;
+  /** The particles measured: the first n of each buffer. */
+  n: number;
+  /** Velocities, array<vec2f> (underdamped Langevin). */
+  v?: GPUBuffer | undefined;
+  /** Accept flags in {0, 1}, array<f32> (MALA). */
+  accept?: GPUBuffer | undefined;
+  /** Accumulated heat per particle, array<f32>. */
+  heat?: GPUBuffer | undefined;
+}
+
+export interface ObservablesOptions {
+  /** Particles farther than this from the origin count as escaped. */
+  radius?: number;
+}
+
+interface ObservablesEntry {
+  inputs: Required<ObservableInputs>;
+  groups: number;
+  params: GPUBuffer;
+  reduceGroup: GPUBindGroup;
+  combineGroup: GPUBindGroup;
+}
+
+const PARTIAL_FIELDS = [
+  'count',
+  'non_finite',
+  'escaped',
+  'mean_energy',
+  'm2_energy',
+  'v2',
+  'accept',
+  'heat',
+  'inputs',
+] as const;
+const INPUT_V = 1;
+const INPUT_ACCEPT = 2;
+const INPUT_HEAT = 4;
+const OBSERVABLES_PASS: GPUComputePassDescriptor = { label: 'observables' };
+
+/**
+ * Mean energy, Var(U), kinetic temperature, acceptance, heat and the counts of non-finite and
+ * escaped particles, reduced on the GPU in float32: per-lane Welford, then pairwise (Chan et al.)
+ * tree combinations, so the sums are pairwise and Var(U) is centred. One instance per run
+ * measured: `read` returns the last measurement submitted.
+ */
+export class Observables {
+  readonly radius: number;
+  /** The result of the last dispatch: one Partial (its `size` bytes are the whole of it). */
+  readonly result: GPUBuffer;
+  private readonly partials: GPUBuffer;
+  /** Bound in place of absent optional inputs. */
+  private readonly absent: GPUBuffer;
+  private readonly entries: ObservablesEntry[] = [];
+  private readonly staging: StagingPool;
+  private readonly parse: (view: DataView) => Record<(typeof PARTIAL_FIELDS)[number], number>;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly reduce: Kernel,
+    private readonly combine: Kernel,
+    radius: number,
+  ) {
+    this.radius = radius;
+    const partial = requireStruct(reduce, 'Partial');
+    this.partials = createBuffer(device, {
+      label: 'observables partials',
+      size: MAX_GROUPS * partial.size,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    this.result = createBuffer(device, {
+      label: 'observables',
+      size: partial.size,
+      usage: STORAGE_IO,
+    });
+    this.absent = createBuffer(device, {
+      label: 'observables absent input',
+      size: 16,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    this.staging = new StagingPool(device, 'observables', partial.size);
+    this.parse = structReader(partial, PARTIAL_FIELDS);
+  }
+
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    options: ObservablesOptions = {},
+  ): Promise<Observables> {
+    const radius = options.radius ?? DEFAULT_RADIUS;
+    if (!(radius > 0)) throw new Error('observables: the radius must be positive');
+    const [reduce, combine] = await Promise.all([
+      compileKernel(device, sources, 'obs_reduce'),
+      compileKernel(device, sources, 'obs_combine'),
+    ]);
+    return new Observables(device, reduce, combine, radius);
+  }
+
+  /** Records one measurement in its own compute pass. */
+  encode(encoder: GPUCommandEncoder, inputs: ObservableInputs): void {
+    const pass = encoder.beginComputePass(OBSERVABLES_PASS);
+    this.dispatch(pass, inputs);
+    pass.end();
+  }
+
+  /**
+   * Records one measurement into an open compute pass (after the step that wrote the buffers).
+   * Allocates only for an input set not among the last few seen.
+   */
+  dispatch(pass: GPUComputePassEncoder, inputs: ObservableInputs): void {
+    const e = this.entry(inputs);
+    pass.setPipeline(this.reduce.pipeline);
+    pass.setBindGroup(0, e.reduceGroup);
+    pass.dispatchWorkgroups(e.groups);
+    pass.setPipeline(this.combine.pipeline);
+    pass.setBindGroup(0, e.combineGroup);
+    pass.dispatchWorkgroups(1);
+  }
+
+  /** The values from the bytes of `result` (at the view's start). */
+  values(view: DataView): ObservableValues {
+    const r = this.parse(view);
+    const c = r.count;
+    const mean = (sum: number, flag: number): number => (r.inputs & flag && c > 0 ? sum / c : NaN);
+    return {
+      count: c,
+      nonFinite: r.non_finite,
+      escaped: r.escaped,
+      meanEnergy: c > 0 ? r.mean_energy : NaN,
+      energyVariance: c > 0 ? r.m2_energy / c : NaN,
+      kineticTemperature: mean(r.v2 / DIMENSION, INPUT_V),
+      acceptance: mean(r.accept, INPUT_ACCEPT),
+      heat: mean(r.heat, INPUT_HEAT),
+    };
+  }
+
+  /** The last measurement submitted before this call (a 40-byte read). */
+  read(): Promise<ObservableValues> {
+    return this.staging.read(this.result, (bytes) => this.values(new DataView(bytes)));
+  }
+
+  /** encode, submit and read. */
+  measure(inputs: ObservableInputs): Promise<ObservableValues> {
+    const encoder = this.device.createCommandEncoder({ label: 'observables measure' });
+    this.encode(encoder, inputs);
+    this.device.queue.submit([encoder.finish()]);
+    return this.read();
+  }
+
+  destroy(): void {
+    this.staging.destroy();
+    for (const b of [this.partials, this.result, this.absent]) b.destroy();
+    for (const e of this.entries) e.params.destroy();
+    this.entries.length = 0;
+  }
+
+  private entry(inputs: ObservableInputs): ObservablesEntry {
+    const { x, energy, n } = inputs;
+    const v = inputs.v ?? this.absent;
+    const accept = inputs.accept ?? this.absent;
+    const heat = inputs.heat ?? this.absent;
+    for (const e of this.entries) {
+      const k = e.inputs;
+      if (k.x === x && k.energy === energy && k.n === n && k.v === v)
+        if (k.accept === accept && k.heat === heat) return e;
+    }
+    checkCount('observables', n);
+    checkInput('observables: x', x, 8 * n);
+    checkInput('observables: energy', energy, 4 * n);
+    if (inputs.v) checkInput('observables: v', inputs.v, 8 * n);
+    if (inputs.accept) checkInput('observables: accept', inputs.accept, 4 * n);
+    if (inputs.heat) checkInput('observables: heat', inputs.heat, 4 * n);
+    const d = this.device;
+    const groups = stridedGroups(n);
+    const flags =
+      (inputs.v ? INPUT_V : 0) |
+      (inputs.accept ? INPUT_ACCEPT : 0) |
+      (inputs.heat ? INPUT_HEAT : 0);
+    const params = uniformFrom(d, this.reduce, 'params', {
+      n,
+      groups,
+      inputs: flags,
+      radius: this.radius,
+    });
+    const bound = (b: GPUBuffer, bytes: number): GPUBufferBinding =>
+      b === this.absent ? { buffer: b } : { buffer: b, size: bytes * n };
+    const e: ObservablesEntry = {
+      inputs: { x, energy, n, v, accept, heat },
+      groups,
+      params,
+      reduceGroup: bindKernel(d, this.reduce, {
+        params,
+        x: bound(x, 8),
+        energy: bound(energy, 4),
+        v: bound(v, 8),
+        accept: bound(accept, 4),
+        heat: bound(heat, 4),
+        partials: this.partials,
+      }),
+      combineGroup: bindKernel(d, this.combine, {
+        params,
+        partials: this.partials,
+        result: this.result,
+      }),
+    };
+    // The oldest set's uniform may still be in a recorded, unsubmitted command buffer: it is
+    // dropped, not destroyed, and garbage-collected.
+    if (this.entries.length >= CACHED_INPUTS) this.entries.shift();
+    this.entries.push(e);
+    return e;
+  }
+}
+
+interface HistogramEntry {
+  x: GPUBuffer;
+  n: number;
+  groups: number;
+  group: GPUBindGroup;
+  params: GPUBuffer;
+}
+
+/** The most bins per axis (MAX_BINS in shaders/obs_histogram.wgsl). */
+export const MAX_HISTOGRAM_BINS = 1024;
+/** Fewer first-pass workgroups than the reduction: each one flushes 2 B bins. */
+const HISTOGRAM_GROUPS = 256;
+const HISTOGRAM_PASS: GPUComputePassDescriptor = { label: 'marginal histograms' };
+
+/**
+ * Histograms of the particles' x and of their y over fixed ranges, counted with atomics on the
+ * GPU, read back as two Uint32Arrays (values out of range or not finite are not counted). Their
+ * targets: mixtureMarginals and dataMarginals in src/maths/observables.ts.
+ */
+export class MarginalHistograms {
+  readonly spec: HistogramSpec;
+  /** x's B counts, then y's: array<atomic<u32>>. */
+  readonly counts: GPUBuffer;
+  private readonly entries: HistogramEntry[] = [];
+  private readonly staging: StagingPool;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly kernel: Kernel,
+    spec: HistogramSpec,
+  ) {
+    this.spec = spec;
+    this.counts = createBuffer(device, {
+      label: 'marginal histograms',
+      size: 8 * spec.bins,
+      usage: STORAGE_IO,
+    });
+    this.staging = new StagingPool(device, 'marginal histograms', 8 * spec.bins);
+  }
+
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    spec: Partial<HistogramSpec> = {},
+  ): Promise<MarginalHistograms> {
+    const full: HistogramSpec = { ...DEFAULT_HISTOGRAM, ...spec };
+    const { bins } = full;
+    if (!Number.isInteger(bins) || bins < 1 || bins > MAX_HISTOGRAM_BINS)
+      throw new Error(`histograms: bins must be an integer in 1..${MAX_HISTOGRAM_BINS}`);
+    for (const [lo, hi] of [full.x, full.y])
+      if (!(hi > lo) || !Number.isFinite(hi - lo))
+        throw new Error('histograms: each range must be finite with hi > lo');
+    return new MarginalHistograms(
+      device,
+      await compileKernel(device, sources, 'obs_histogram'),
+      full,
+    );
+  }
+
+  /** Records the histograms of the first n positions (array<vec2f>, STORAGE). */
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, n: number): void {
+    this.clear(encoder);
+    const pass = encoder.beginComputePass(HISTOGRAM_PASS);
+    this.dispatch(pass, x, n);
+    pass.end();
+  }
+
+  /** Zeroes the counts: before each dispatch, outside the compute pass. */
+  clear(encoder: GPUCommandEncoder): void {
+    encoder.clearBuffer(this.counts);
+  }
+
+  /** Adds the first n positions' counts into an open pass (after clear). */
+  dispatch(pass: GPUComputePassEncoder, x: GPUBuffer, n: number): void {
+    const e = this.entry(x, n);
+    pass.setPipeline(this.kernel.pipeline);
+    pass.setBindGroup(0, e.group);
+    pass.dispatchWorkgroups(e.groups);
+  }
+
+  /** The counts of the last histograms submitted before this call. */
+  read(): Promise<Marginals<Uint32Array>> {
+    const b = this.spec.bins;
+    return this.staging.read(this.counts, (bytes) => ({
+      x: new Uint32Array(bytes.slice(0, 4 * b)),
+      y: new Uint32Array(bytes.slice(4 * b, 8 * b)),
+    }));
+  }
+
+  measure(x: GPUBuffer, n: number): Promise<Marginals<Uint32Array>> {
+    const encoder = this.device.createCommandEncoder({ label: 'marginal histograms measure' });
+    this.encode(encoder, x, n);
+    this.device.queue.submit([encoder.finish()]);
+    return this.read();
+  }
+
+  destroy(): void {
+    this.staging.destroy();
+    this.counts.destroy();
+    for (const e of this.entries) e.params.destroy();
+    this.entries.length = 0;
+  }
+
+  private entry(x: GPUBuffer, n: number): HistogramEntry {
+    for (const e of this.entries) if (e.x === x && e.n === n) return e;
+    checkCount('histograms', n);
+    checkInput('histograms: x', x, 8 * n);
+    const { bins } = this.spec;
+    const groups = stridedGroups(n, HISTOGRAM_GROUPS);
+    const params = uniformFrom(this.device, this.kernel, 'histogram', {
+      lo: [this.spec.x[0], this.spec.y[0]],
+      scale: [binScale(this.spec.x, bins), binScale(this.spec.y, bins)],
+      n,
+      bins,
+      groups,
+    });
+    const group = bindKernel(this.device, this.kernel, {
+      histogram: params,
+      x: { buffer: x, size: 8 * n },
+      counts: this.counts,
+    });
+    if (this.entries.length >= CACHED_INPUTS) this.entries.shift();
+    const e = { x, n, groups, group, params };
+    this.entries.push(e);
+    return e;
+  }
+}

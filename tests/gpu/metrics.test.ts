@@ -1,0 +1,207 @@
+/**
+ * Metrics (src/sim/metrics.ts), the sandbox's per-lane measurements, on real WebGPU: every value
+ * of a read against float64 computations on the same particles, reads in flight kept apart, the
+ * marginal densities against the CPU's counts and the target's exact marginals, no allocation
+ * on a repeated encode, and null where nothing is ready. Fresh random particles each run.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { createBuffer } from '../../src/gpu/buffers';
+import { shaderSources } from '../../src/gpu/shaderSources';
+import { datasetMixture, sampleMixture } from '../../src/maths/datasets';
+import {
+  histogramDensities,
+  klEntropy,
+  marginalHistograms,
+  mixtureMarginals,
+  particleObservables,
+} from '../../src/maths/observables';
+import { Rng } from '../../src/maths/rng';
+import { Metrics, type MetricsInputs, type MetricsSample } from '../../src/sim/metrics';
+import { freshSeed, gpuErrors, testGpu } from './harness';
+
+const seed = freshSeed();
+const rng = new Rng(seed, 79);
+const RADIUS = 20;
+const POINTS = 1024;
+const K = 4;
+const SPEC = { bins: 48, x: [-2.5, 2.5], y: [-2, 2.5] } as const;
+const mixture = datasetMixture('gaussians8')!;
+
+let device: GPUDevice;
+let metrics: Metrics;
+const buffers: GPUBuffer[] = [];
+
+beforeAll(async () => {
+  device = (await testGpu()).device;
+  metrics = await Metrics.create(device, shaderSources, {
+    radius: RADIUS,
+    temperature: 0.7,
+    entropy: { points: POINTS, k: K },
+    marginals: SPEC,
+  });
+});
+
+afterEach(() => {
+  expect(gpuErrors).toEqual([]);
+});
+
+afterAll(() => {
+  metrics.destroy();
+  for (const b of buffers) b.destroy();
+});
+
+function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
+  const b = createBuffer(device, {
+    label: 'input',
+    size: 0,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    data,
+  });
+  buffers.push(b);
+  return b;
+}
+
+interface Lane {
+  x: Float32Array<ArrayBuffer>;
+  energy: Float32Array<ArrayBuffer>;
+  v: Float32Array<ArrayBuffer>;
+  accept: Float32Array<ArrayBuffer>;
+  heat: Float32Array<ArrayBuffer>;
+  inputs: MetricsInputs;
+}
+
+/** n samples of gaussians8 with energies, velocities, flags and heat; a few NaN and escaped. */
+function lane(n: number, offset: number): Lane {
+  const x = sampleMixture(mixture, n, rng) as Float32Array<ArrayBuffer>;
+  const f = (count: number, draw: () => number): Float32Array<ArrayBuffer> =>
+    Float32Array.from({ length: count }, draw);
+  const energy = f(n, () => offset + rng.normal());
+  const v = f(2 * n, () => 0.8 * rng.normal());
+  const accept = f(n, () => (rng.uniform() < 0.3 ? 1 : 0));
+  const heat = f(n, () => rng.normal() - 0.5);
+  for (let i = 0; i < 5; i++) {
+    x[2 * (POINTS + rng.int(n - POINTS)) + rng.int(2)] = NaN;
+    x[2 * rng.int(n)] = 1e4;
+    energy[rng.int(n)] = Infinity;
+  }
+  const inputs = { n, x: upload(x), energy: upload(energy) };
+  const optional = { v: upload(v), accept: upload(accept), heat: upload(heat) };
+  return { x, energy, v, accept, heat, inputs: { ...inputs, ...optional } };
+}
+
+/** The sample a read should give, in float64. */
+function expected(l: Lane, temperature: number, entropyOf: Lane): MetricsSample {
+  const o = particleObservables(l, RADIUS);
+  const entropy = klEntropy(entropyOf.x.subarray(0, 2 * POINTS), K, RADIUS);
+  return {
+    energy: o.meanEnergy,
+    energyVariance: o.energyVariance,
+    heatCapacity: o.energyVariance / temperature ** 2,
+    kineticTemperature: o.kineticTemperature,
+    acceptance: o.acceptance,
+    heat: o.heat,
+    nonFinite: o.nonFinite,
+    escaped: o.escaped,
+    count: o.count,
+    entropy,
+    freeEnergy: o.meanEnergy - temperature * entropy,
+    temperature,
+  };
+}
+
+function expectSample(got: MetricsSample | null, want: MetricsSample): void {
+  expect(got).not.toBeNull();
+  for (const key of Object.keys(want) as (keyof MetricsSample)[]) {
+    const scale = Math.max(1, Math.abs(want[key]));
+    expect(Math.abs(got![key] - want[key]), `${key}: ${got![key]} vs ${want[key]}`).toBeLessThan(
+      1e-4 * scale,
+    );
+  }
+}
+
+function submit(inputs: MetricsInputs): void {
+  const encoder = device.createCommandEncoder({ label: 'frame' });
+  metrics.encode(encoder, inputs);
+  device.queue.submit([encoder.finish()]);
+}
+
+describe(`metrics (seed ${seed})`, () => {
+  test('nothing is ready before the first encode', async () => {
+    expect(await metrics.read()).toBeNull();
+    expect(await metrics.marginals()).toBeNull();
+  });
+
+  test('every value of a read against float64, two reads in flight kept apart', async () => {
+    const a = lane(20_000 + rng.int(1000), 5 * rng.normal());
+    const b = lane(7000 + rng.int(1000), 100 + 5 * rng.normal());
+    submit({ ...a.inputs, temperature: 0.5 });
+    const first = metrics.read();
+    // The second skips the entropy: its read keeps the first's.
+    submit({ ...b.inputs, entropy: false });
+    const second = metrics.read();
+    const [ra, rb] = await Promise.all([first, second]);
+    expectSample(ra, expected(a, 0.5, a));
+    expectSample(rb, expected(b, 0.7, a));
+    expect(ra!.nonFinite).toBeGreaterThan(0);
+    expect(ra!.escaped).toBeGreaterThan(0);
+  });
+
+  test('no optional inputs: their means are NaN', async () => {
+    const a = lane(3000, 1);
+    submit({ n: 3000, x: a.inputs.x, energy: a.inputs.energy });
+    const r = await metrics.read();
+    const o = particleObservables({ x: a.x, energy: a.energy }, RADIUS);
+    expect(r!.kineticTemperature).toBeNaN();
+    expect(r!.acceptance).toBeNaN();
+    expect(r!.heat).toBeNaN();
+    expect(r!.count).toBe(o.count);
+    expect(Math.abs(r!.energy - o.meanEnergy)).toBeLessThan(1e-5);
+  });
+
+  test('marginal densities equal the CPU counts and match the exact mixture marginals', async () => {
+    const n = 40_000;
+    const a = lane(n, 0);
+    submit(a.inputs);
+    const got = (await metrics.marginals())!;
+    const want = histogramDensities(marginalHistograms(a.x, SPEC), n, SPEC);
+    expect(got.n).toBe(n);
+    expect(Array.from(got.x)).toEqual(Array.from(want.x));
+    expect(Array.from(got.y)).toEqual(Array.from(want.y));
+    expect(Array.from(got.xEdges)).toEqual(Array.from(want.xEdges));
+    const target = mixtureMarginals(mixture, SPEC);
+    for (const axis of ['x', 'y'] as const) {
+      const edges = axis === 'x' ? target.xEdges : target.yEdges;
+      for (let b = 0; b < SPEC.bins; b++) {
+        const width = edges[b + 1]! - edges[b]!;
+        const p = target[axis][b]! * width;
+        const diff = Math.abs(got[axis][b]! * width - p);
+        expect(diff, `${axis} bin ${b}`).toBeLessThan(5 * Math.sqrt(p / n) + 3 / n);
+      }
+    }
+  });
+
+  test('a repeated encode allocates nothing; a read after destroy is null', async () => {
+    const a = lane(5000, 2);
+    submit(a.inputs);
+    const groups = vi.spyOn(device, 'createBindGroup');
+    const creates = vi.spyOn(device, 'createBuffer');
+    submit(a.inputs);
+    submit({ ...a.inputs, temperature: 2 });
+    expect(groups).not.toHaveBeenCalled();
+    expect(creates).not.toHaveBeenCalled();
+    groups.mockRestore();
+    creates.mockRestore();
+    expectSample(await metrics.read(), expected(a, 2, a));
+    const other = await Metrics.create(device, shaderSources, { entropy: false });
+    const encoder = device.createCommandEncoder({ label: 'frame' });
+    other.encode(encoder, a.inputs);
+    device.queue.submit([encoder.finish()]);
+    const r = await other.read();
+    expect(r!.count).toBe(particleObservables(a).count);
+    expect(r!.entropy).toBeNaN();
+    expect(r!.freeEnergy).toBeNaN();
+    expect(await other.marginals()).toBeNull();
+    other.destroy();
+    expect(await other.read()).toBeNull();
+  });
+});
