@@ -3,7 +3,8 @@
  * end-to-end tests drive. Documented in README.md ("Scripting API").
  */
 import type { ClipOptions } from './record/clip';
-import type { SandboxStatus, SweepRequest } from './sandbox';
+import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from './sandbox';
+import type { CurveOptions } from './sim/speciation';
 import type { RecResolution } from './settings';
 
 export type RecordOptions = Partial<ClipOptions> & { resolution?: RecResolution };
@@ -59,6 +60,21 @@ export interface SandboxApi {
   record(options?: RecordOptions): Promise<Blob>;
   /** A PNG of the current frame at the clip resolution, with the clip's overlays. */
   snapshot(options?: RecordOptions): Promise<Blob>;
+  /**
+   * The first run's observables, measured on the GPU now (k_B = 1): energy <U>, energyVariance,
+   * heatCapacity Var(U)/T^2, kineticTemperature (underdamped), acceptance (MALA), heat (released
+   * per particle, in k_B T), nonFinite, escaped, count, entropy, freeEnergy, temperature, plus t,
+   * step and distance. Absent observables are NaN.
+   */
+  metrics(): Promise<PhysicsSample>;
+  /** Underdamped Langevin's velocities, interleaved like positions(). */
+  velocities(): Promise<Float32Array>;
+  /**
+   * Clones `count` particles of the reverse run at its current t (or, with curve: true, at 12
+   * times over the run), runs both copies to the end with fresh noise, and gives P(same mode)
+   * against t with the chance level and Biroli & Mezard's speciation time.
+   */
+  speciation(options?: CurveOptions & { count?: number; curve?: boolean }): Promise<Speciation>;
 }
 
 declare global {

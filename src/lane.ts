@@ -7,7 +7,11 @@ import type { Dataset } from './maths/datasets';
 import { forwardLevels, levelAt, reverseLevels, type Level } from './maths/schedules';
 import { ParticleView, type ViewStyle } from './render/particleView';
 import type { Settings } from './settings';
+import { Metrics } from './sim/metrics';
 import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
+
+/** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
+const ENTROPY_POINTS = 1024;
 
 /**
  * The levels a run over these settings visits. Langevin: annealed and pc walk the reverse run's
@@ -32,6 +36,22 @@ export function describeRun(s: Readonly<Settings>): string {
   const sampler =
     s.mode === 'forward' ? 'forward' : `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''}`;
   return `${sampler} · ${s.schedule} · ${s.steps} steps`;
+}
+
+/**
+ * What to tell the user when `bad` particles of a run went non-finite or escaped by `step`: what
+ * diverged and which setting to lower.
+ */
+export function divergenceAdvice(s: Readonly<Settings>, bad: number, step: number): string {
+  const what = `${bad} of ${s.n} particles diverged (NaN, or escaped beyond |x| = 1000) by step ${step}`;
+  if (s.mode === 'langevin') {
+    const h = s.stepSize;
+    const hint = s.langevin === 'underdamped' ? ', or raise the friction γ' : '';
+    return `${what}: the step size h = ${h} is too large for this energy. Lower stepSize (try ${Number((h / 10).toPrecision(2))})${hint}. Paused.`;
+  }
+  if (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
+    return `${what}: the deliberate model error is too large. Lower errorScale, errorBias or errorNoise. Paused.`;
+  return `${what}. Try more steps or another sampler. Paused.`;
 }
 
 /** What the simulation needs of the settings for one run. */
@@ -67,6 +87,7 @@ export class Lane {
   private constructor(
     readonly sim: Simulation,
     readonly view: ParticleView,
+    readonly metrics: Metrics,
   ) {}
 
   static async create(
@@ -75,10 +96,16 @@ export class Lane {
     canvas: HTMLCanvasElement,
   ): Promise<Lane> {
     const sim = await Simulation.create(device, sources);
+    let metrics: Metrics | null = null;
     try {
-      return new Lane(sim, await ParticleView.create(canvas, device));
+      metrics = await Metrics.create(device, sources, {
+        entropy: { points: ENTROPY_POINTS },
+        marginals: {},
+      });
+      return new Lane(sim, await ParticleView.create(canvas, device), metrics);
     } catch (e) {
       sim.destroy();
+      metrics?.destroy();
       throw e;
     }
   }
@@ -111,7 +138,33 @@ export class Lane {
     return this.sim.status();
   }
 
+  /**
+   * Records the measurement of the run's observables (k_B = 1; T = 1 for diffusion, whose
+   * temperature is in U_t itself): the Langevin samplers' velocities, accept flags and heat where
+   * they have them. Read the result with `metrics.read()` after the submit.
+   */
+  measure(
+    encoder: GPUCommandEncoder,
+    s: Readonly<Settings>,
+    what: { entropy: boolean; marginals: boolean },
+  ): void {
+    const sim = this.sim;
+    const langevin = s.mode === 'langevin';
+    this.metrics.encode(encoder, {
+      x: sim.x,
+      energy: sim.energy,
+      n: sim.n,
+      v: langevin && s.langevin === 'underdamped' ? sim.v : undefined,
+      accept: langevin && s.langevin === 'mala' ? sim.accept : undefined,
+      heat: langevin ? sim.heat : undefined,
+      temperature: langevin ? s.temperature : 1,
+      entropy: what.entropy,
+      marginals: what.marginals,
+    });
+  }
+
   destroy(): void {
+    this.metrics.destroy();
     this.sim.destroy();
     this.view.dispose();
   }

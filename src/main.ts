@@ -33,6 +33,9 @@ import { Messages } from './ui/messages';
 import { showNoWebGpu } from './ui/noWebGpu';
 import { curveFromSchedule, ScheduleChart } from './ui/scheduleChart';
 import { SweepPanel } from './ui/sweepPanel';
+import { MarginalsPanel } from './ui/marginalsPanel';
+import { PhysicsCharts } from './ui/physicsCharts';
+import { SpeciationPanel } from './ui/speciationPanel';
 
 const root = document.getElementById('app')!;
 const canvas = document.getElementById('view') as HTMLCanvasElement;
@@ -64,6 +67,12 @@ let panel: ControlPanel | null = null;
 let hud: Hud | null = null;
 let chart: ScheduleChart | null = null;
 let frameCount = 0;
+const physicsColumn = document.getElementById('physics')!;
+let physicsCharts: PhysicsCharts | null = null;
+let marginalsPanel: MarginalsPanel | null = null;
+let speciationPanel: SpeciationPanel | null = null;
+/** The run the charts show: they restart with it. */
+let chartedRun = '';
 
 function showSettings(settings: Settings): void {
   const hidden = new Set(splitList(settings.hide));
@@ -71,6 +80,11 @@ function showSettings(settings: Settings): void {
     document.body.classList.toggle(`hide-${p}`, hidden.has(p));
   root.classList.toggle('compare', settings.compare);
   chart?.update(settings, runLevels(settings));
+  physicsCharts?.setMode(settings.mode);
+  physicsCharts?.element.toggleAttribute('hidden', !settings.observables);
+  marginalsPanel?.element.toggleAttribute('hidden', !settings.marginals);
+  root.classList.toggle('physics-on', settings.observables || settings.marginals);
+  if (settings.mode !== 'reverse') speciationPanel?.element.setAttribute('hidden', '');
   updateLabels();
 }
 
@@ -217,8 +231,14 @@ function runSweepFromSettings(): void {
 function measureLoop(): void {
   const tick = (): void => {
     const started = performance.now();
-    const hidden = document.hidden || new Set(splitList(sandbox.settings().hide)).has('hud');
-    const work = hidden ? Promise.resolve() : sandbox.measureDistances().then(updateLabels);
+    const s = sandbox.settings();
+    const hidden = document.hidden || new Set(splitList(s.hide)).has('hud');
+    const work = hidden
+      ? Promise.resolve()
+      : sandbox
+          .measureDistances()
+          .then(updateLabels)
+          .then(() => measurePhysics(s));
     void work
       .catch(() => undefined)
       .finally(() => setTimeout(tick, Math.max(500, 4 * (performance.now() - started))));
@@ -226,7 +246,72 @@ function measureLoop(): void {
   tick();
 }
 
+/** The observables into the charts, the marginals into their panel (off the frame path). */
+async function measurePhysics(s: Settings): Promise<void> {
+  if (!s.observables && !s.marginals) return;
+  const [sample] = await sandbox.measureMetrics(s.marginals);
+  if (!sample) return;
+  // A new run (or a restart: t back at its start, step back at 0) starts the charts afresh.
+  const run = `${encodeHash({ ...s, speed: 0, loop: false })}`;
+  if (run !== chartedRun || sample.step < lastStep) physicsCharts?.reset();
+  chartedRun = run;
+  lastStep = sample.step;
+  if (s.observables) physicsCharts?.push({ ...sample });
+  if (s.marginals) {
+    const view = await sandbox.marginals();
+    if (view)
+      marginalsPanel?.update(view.particles, view.target, {
+        x: [view.particles.xEdges[0]!, view.particles.xEdges[view.particles.xEdges.length - 1]!],
+        y: [view.particles.yEdges[0]!, view.particles.yEdges[view.particles.yEdges.length - 1]!],
+      });
+  }
+}
+let lastStep = 0;
+
+/** Clone at the current t (one point) or over the whole run (the curve), into its panel. */
+function speciate(curve: boolean): void {
+  const panel = speciationPanel;
+  if (!panel) return;
+  if (sandbox.settings().mode !== 'reverse') {
+    messages.show("Cloning needs the reverse process: set mode to 'reverse'.", 'warning');
+    return;
+  }
+  panel.element.removeAttribute('hidden');
+  const controller = new AbortController();
+  panel.onCancel = () => controller.abort();
+  panel.setRunning(true);
+  panel.setProgress(
+    curve ? 'cloning at 12 times…' : `cloning at t = ${sandbox.status().t.toFixed(3)}…`,
+  );
+  sandbox
+    .speciation({
+      curve,
+      signal: controller.signal,
+      onProgress: (done, total) => panel.setProgress(`cloned at ${done} of ${total} times…`),
+    })
+    .then((result) => {
+      panel.setTheory(result.theory);
+      if (curve) panel.setPoints(result.points, result.chance);
+      else for (const point of result.points) panel.addPoint(point, result.chance);
+      const p = result.points[result.points.length - 1]!;
+      panel.setProgress(
+        `${curve ? 'curve done' : `t ${p.t.toFixed(3)}: P(same mode) ${p.sameMode.toFixed(2)}`}${result.note ? ` · ${result.note}` : ''}`,
+      );
+    })
+    .catch((e: unknown) => {
+      if (e instanceof DOMException && e.name === 'AbortError') panel.setProgress('cancelled');
+      else report(e);
+    })
+    .finally(() => panel.setRunning(false));
+}
+
 function startUi(): void {
+  physicsCharts = new PhysicsCharts(physicsColumn);
+  marginalsPanel = new MarginalsPanel(physicsColumn);
+  speciationPanel = new SpeciationPanel(physicsColumn);
+  speciationPanel.element.setAttribute('hidden', '');
+  speciationPanel.onClone = () => speciate(false);
+  speciationPanel.onCurve = () => speciate(true);
   hud = new Hud(root);
   chart = new ScheduleChart(document.getElementById('charts')!, (customCurve) => {
     sandbox.configure({ schedule: 'custom', customCurve }).catch((e: unknown) => {
@@ -289,6 +374,8 @@ function startUi(): void {
     runSweep: () => runSweepFromSettings(),
     record: recordAndDownload,
     snapshot: snapshotAndDownload,
+    clone: () => speciate(false),
+    speciation: () => speciate(true),
     report,
     message: (text) => messages.show(text),
   });
@@ -371,5 +458,8 @@ const api: SandboxApi = {
   loseDevice: () => sandbox.loseDevice(),
   record: (options) => recordClip(options),
   snapshot: (options) => sandbox.snapshot(options, chartCanvas),
+  metrics: () => sandbox.metrics(),
+  velocities: () => sandbox.velocities(),
+  speciation: (options) => sandbox.speciation(options),
 };
 window.sandbox = api;

@@ -7,7 +7,17 @@
  */
 import { acquireGpu, maxParticles, type Gpu } from './gpu/device';
 import type { ShaderSources } from './gpu/kernel';
-import { describeRun, Lane } from './lane';
+import { describeRun, divergenceAdvice, Lane, runSpec } from './lane';
+import { targetMarginals, type MarginalDensities } from './maths/observables';
+import { theorySpeciationT } from './maths/speciation';
+import type { MetricsSample } from './sim/metrics';
+import {
+  Cloner,
+  continuation,
+  speciationCurve,
+  type CurveOptions,
+  type SpeciationPoint,
+} from './sim/speciation';
 import { clipOptions, type ClipOptions } from './record/clip';
 import { drawCaption, drawInset } from './record/overlays';
 import {
@@ -52,6 +62,31 @@ export interface SandboxStatus extends RunStatus {
   compare: (RunStatus & { distance: number | null }) | null;
 }
 
+/** A lane's observables with where its run was when they were measured. */
+export interface PhysicsSample extends MetricsSample {
+  t: number;
+  step: number;
+  /** Sliced Wasserstein-2 to the data, when last measured (NaN before). */
+  distance: number;
+}
+
+/** The particles' marginal densities and the target's on the same bins. */
+export interface MarginalsView {
+  particles: MarginalDensities;
+  target: MarginalDensities;
+}
+
+/** The outcome of cloning: the points measured and what they mean. */
+export interface Speciation {
+  points: SpeciationPoint[];
+  /** P(same mode) of two independent samples. */
+  chance: number;
+  /** Biroli & Mezard's speciation time on this schedule's t, when the data allows. */
+  theory: number | null;
+  /** Set when the clones continue with another sampler than the run's. */
+  note: string | null;
+}
+
 /** Settings that only change how the runs are drawn or paced, or what the page shows. */
 const STYLE_KEYS = new Set<keyof Settings>(['pointSize', 'brightness', 'showData']);
 const QUIET_KEYS = new Set<keyof Settings>([
@@ -62,6 +97,8 @@ const QUIET_KEYS = new Set<keyof Settings>([
   'sweepSchedules',
   'sweepNfe',
   'sweepN',
+  'observables',
+  'marginals',
 ]);
 /** Frames to hold the finished state before a looping run restarts. */
 const LOOP_HOLD_FRAMES = 75;
@@ -70,6 +107,7 @@ const RUN_CHUNK = 32;
 
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
+const METRICS_ENCODER: GPUCommandEncoderDescriptor = { label: 'metrics' };
 
 export class Sandbox {
   private current: Settings = { ...DEFAULTS };
@@ -91,6 +129,11 @@ export class Sandbox {
   private lostDuringClip = false;
   /** Bumped whenever the runs restart, so a running run() knows to stop. */
   private generation = 0;
+  /** How many measurements of the observables were taken. */
+  private measurements = 0;
+  /** The run whose divergence was reported (reported once per run). */
+  private diverged = -1;
+  private cloner: Cloner | null = null;
 
   constructor(
     private readonly canvases: readonly [HTMLCanvasElement, HTMLCanvasElement],
@@ -300,6 +343,119 @@ export class Sandbox {
       { samplers, schedules, nfe },
       options,
     );
+  }
+
+  /**
+   * Measures every lane's observables on the GPU and reads back a few dozen bytes each (never
+   * on the frame path: the caller throttles it). The entropy is measured every fourth time. A
+   * run whose particles diverged (NaN, or escaped far away) pauses with what to lower.
+   */
+  async measureMetrics(marginals = false): Promise<(PhysicsSample | null)[]> {
+    const device = this.gpu?.device;
+    if (!device || !this.lanes.length || this.rebuilding) return [];
+    const lanes = [...this.lanes];
+    const statuses = lanes.map((l) => l.status());
+    const generation = this.generation;
+    const entropy = this.measurements++ % 4 === 0;
+    const encoder = device.createCommandEncoder(METRICS_ENCODER);
+    lanes.forEach((lane, i) => lane.measure(encoder, this.laneSettings(i), { entropy, marginals }));
+    device.queue.submit([encoder.finish()]);
+    const reads = await Promise.all(lanes.map((l) => l.metrics.read()));
+    const forward = this.current.mode === 'forward';
+    const samples = reads.map((r, i): PhysicsSample | null => {
+      if (!r) return null;
+      const sample = { ...r, t: statuses[i]!.t, step: statuses[i]!.step };
+      // Forward kernels evaluate no denoiser: there is no energy to report.
+      if (forward)
+        Object.assign(sample, {
+          energy: NaN,
+          energyVariance: NaN,
+          heatCapacity: NaN,
+          freeEnergy: NaN,
+        });
+      return { ...sample, distance: this.meter?.values[i] ?? NaN };
+    });
+    if (generation === this.generation) this.checkDivergence(samples[0] ?? null, generation);
+    return samples;
+  }
+
+  /** The latest observables of the first run (measured now if none yet), for metrics(). */
+  async metrics(): Promise<PhysicsSample> {
+    await this.rebuilding;
+    await this.idle();
+    const [sample] = await this.measureMetrics();
+    if (!sample) throw new Error('the sandbox is not running');
+    return sample;
+  }
+
+  /** The first run's marginal histograms (last measured) against the target's at its level. */
+  async marginals(): Promise<MarginalsView | null> {
+    const lane = this.lanes[0];
+    const spec = lane?.metrics.histogram;
+    if (!lane || !spec || !this.dataset) return null;
+    const particles = await lane.metrics.marginals();
+    if (!particles) return null;
+    const s = this.current;
+    const t =
+      s.mode === 'langevin' && s.langevin !== 'annealed' && s.langevin !== 'pc'
+        ? s.noiseLevel
+        : lane.status().t;
+    const target = targetMarginals(this.dataset, spec, levelAt(s.schedule, s, t));
+    return { particles, target };
+  }
+
+  /** Underdamped Langevin's velocities, interleaved (a readback). */
+  async velocities(): Promise<Float32Array> {
+    await this.rebuilding;
+    const s = this.current;
+    if (s.mode !== 'langevin' || s.langevin !== 'underdamped')
+      throw new Error(
+        "velocities exist in underdamped Langevin only (mode 'langevin', langevin 'underdamped')",
+      );
+    return this.requireLane().sim.velocities();
+  }
+
+  /**
+   * When do samples commit? Copies `count` particles of the reverse run at its current t (or at
+   * each of `options.levels`, 12 spread over the run by default, with `curve`), runs both copies
+   * to the end with fresh noise, and returns P(same mode) against t.
+   */
+  async speciation(
+    options: CurveOptions & { count?: number; curve?: boolean } = {},
+  ): Promise<Speciation> {
+    await this.rebuilding;
+    const s = this.current;
+    if (s.mode !== 'reverse') throw new Error("cloning needs the reverse process (mode 'reverse')");
+    const device = this.requireGpu().device;
+    const dataset = this.dataset!;
+    const spec = runSpec(s);
+    const count = Math.min(options.count ?? 2048, s.n);
+    const theory = theorySpeciationT(dataset, s.schedule, s);
+    const { note } = continuation(spec);
+    if (options.curve) {
+      const points = await speciationCurve(device, this.sources, spec, dataset, count, options);
+      this.cloner ??= await Cloner.create(device, this.sources);
+      this.cloner.setup(dataset, count);
+      return { points, chance: this.cloner.chance, theory, note };
+    }
+    const level = Math.min(this.requireLane().status().step, spec.levels.length - 2);
+    this.cloner ??= await Cloner.create(device, this.sources);
+    this.cloner.setup(dataset, count);
+    const point = await this.cloner.clone(
+      spec,
+      level,
+      options.signal ? { signal: options.signal } : {},
+    );
+    return { points: [point], chance: this.cloner.chance, theory, note };
+  }
+
+  private checkDivergence(sample: PhysicsSample | null, generation: number): void {
+    if (!sample || this.recording || this.diverged === generation) return;
+    const bad = sample.nonFinite + sample.escaped;
+    if (bad === 0) return;
+    this.diverged = generation;
+    this.playing = false;
+    this.events.message?.(divergenceAdvice(this.current, bad, sample.step), 'error');
   }
 
   get isRecording(): boolean {
@@ -618,6 +774,7 @@ export class Sandbox {
     const old = this.lanes;
     this.lanes = [];
     this.meter = null;
+    this.cloner = null;
     this.gpu = null;
     this.rebuilding = (async () => {
       for (const lane of old) {

@@ -23,6 +23,12 @@ export type RecQuality = (typeof REC_QUALITIES)[number];
 /** Langevin samplers (../shared/docs/maths.md section 4). */
 export const LANGEVIN = ['ula', 'mala', 'underdamped', 'annealed', 'pc'] as const;
 export type LangevinId = (typeof LANGEVIN)[number];
+/** How the particles are seen: flat, or riding on the energy landscape in 3D. */
+export const VIEWS = ['2d', '3d'] as const;
+/** What the landscape behind the particles shows: nothing, U_t(x), or the density p_t(x). */
+export const LANDSCAPES = ['off', 'energy', 'density'] as const;
+export type ViewId = (typeof VIEWS)[number];
+export type LandscapeId = (typeof LANDSCAPES)[number];
 export const DENOISERS = ['exact', 'empirical'] as const;
 export const SAMPLERS = ['ddpm', 'ddim', 'euler', 'heun', 'em', 'dpmpp2m'] as const;
 export const DATASET_IDS = [...DATASETS, 'custom'] as const;
@@ -95,6 +101,16 @@ export interface Settings extends ScheduleParams {
   brightness: number;
   /** Draw the dataset faintly behind the particles. */
   showData: boolean;
+  /** The physics view: 2D or 3D, the landscape behind the particles, arrows of the score on a
+   * grid, trails of the last `trails` positions of `trailParticles` particles (0: none), the
+   * live observables' charts, and the marginal histograms against the target's. */
+  view: ViewId;
+  landscape: LandscapeId;
+  arrows: boolean;
+  trails: number;
+  trailParticles: number;
+  observables: boolean;
+  marginals: boolean;
 }
 
 export const DEFAULTS: Readonly<Settings> = {
@@ -141,6 +157,13 @@ export const DEFAULTS: Readonly<Settings> = {
   recCaption: true,
   recChart: false,
   hide: '',
+  view: '2d',
+  landscape: 'off',
+  arrows: false,
+  trails: 0,
+  trailParticles: 256,
+  observables: true,
+  marginals: false,
 };
 
 export const LIMITS = {
@@ -166,6 +189,8 @@ export const LIMITS = {
   speed: { min: 0.01, max: 1000 },
   pointSize: { min: 0.5, max: 32 },
   brightness: { min: 0.01, max: 20 },
+  trails: { min: 0, max: 256 },
+  trailParticles: { min: 1, max: 4096 },
 } as const;
 
 type Key = keyof Settings;
@@ -180,6 +205,8 @@ const CHOICES: Partial<Record<Key, readonly string[]>> = {
   recFormat: REC_FORMATS,
   recResolution: REC_RESOLUTIONS,
   recQuality: REC_QUALITIES,
+  view: VIEWS,
+  landscape: LANDSCAPES,
 };
 const INTEGERS: readonly Key[] = [
   'n',
@@ -192,6 +219,8 @@ const INTEGERS: readonly Key[] = [
   'recStepsPerFrame',
   'recHoldFirst',
   'recHoldLast',
+  'trails',
+  'trailParticles',
 ];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];

@@ -6,6 +6,9 @@ const STREAM_PICK: u32 = 1u;
 const STREAM_STEP: u32 = 2u;
 // 3 and 4 are the CPU's (datasets, subsampling): src/maths/rng.ts Stream.
 const STREAM_PERTURB: u32 = 5u;
+// Langevin moves' noise (counted by Held.moves in lib/step.wgsl) and MALA's accept uniforms.
+const STREAM_LANGEVIN: u32 = 6u;
+const STREAM_ACCEPT: u32 = 7u;
 
 fn rotl32(x: u32, r: u32) -> u32 {
   return (x << r) | (x >> (32u - r));

@@ -55,11 +55,6 @@ struct Held {
   pending: u32,
 }
 
-// Threefry streams of the Langevin kernels beside rng.wgsl's (src/maths/langevin.ts mirrors
-// them): the moves' noise, counted by Held.moves, and MALA's accept/reject uniforms.
-const STREAM_LANGEVIN: u32 = 6u;
-const STREAM_ACCEPT: u32 = 7u;
-
 override WORKGROUP_SIZE: u32 = 64u;
 
 // Flat particle index of a 1D or 2D dispatch (2D when n needs more than 65535 workgroups).

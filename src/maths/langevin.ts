@@ -12,13 +12,8 @@ import type { CpuState, StepParams } from './steps';
 export type LangevinParams = StepParams &
   Required<Pick<StepParams, 'temperature' | 'h' | 'gamma' | 'close' | 'velocity_std'>>;
 
-/** Threefry streams of the Langevin kernels (STREAM_LANGEVIN, STREAM_ACCEPT in lib/step.wgsl). */
-export const LangevinStream = {
-  /** The noise of every Langevin move, counted by the particle's move number. */
-  move: 6,
-  /** MALA's accept/reject uniforms. */
-  accept: 7,
-} as const;
+/** Threefry streams of the Langevin kernels (STREAM_LANGEVIN, STREAM_ACCEPT in lib/rng.wgsl). */
+export const LangevinStream = { move: Stream.langevin, accept: Stream.accept } as const;
 
 /** The struct Held of shaders/lib/step.wgsl, per particle: 8 words. */
 export const HELD_WORDS = 8;

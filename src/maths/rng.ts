@@ -22,6 +22,10 @@ export const Stream = {
   subsample: 4,
   /** The deliberate score error's noise, per denoiser evaluation (shaders/perturb.wgsl). */
   perturb: 5,
+  /** Langevin moves, counted by each particle's move number (src/maths/langevin.ts). */
+  langevin: 6,
+  /** MALA's accept/reject uniforms. */
+  accept: 7,
 } as const;
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const;

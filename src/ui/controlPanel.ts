@@ -9,12 +9,15 @@ import {
   DATASET_IDS,
   decodeHash,
   DENOISERS,
+  LANDSCAPES,
+  LANGEVIN,
   LIMITS,
   MODES,
   REC_FORMATS,
   REC_QUALITIES,
   REC_RESOLUTIONS,
   SAMPLERS,
+  VIEWS,
   type Settings,
 } from '../settings';
 import { GRIDS, isVariancePreserving, SCHEDULES, type ScheduleId } from '../maths/schedules';
@@ -39,6 +42,10 @@ export interface PanelActions {
   runSweep(): void;
   record(): void;
   snapshot(): void;
+  /** Clones particles at the current t and runs both to the end (speciation, one point). */
+  clone(): void;
+  /** The speciation curve: clones at a range of t. */
+  speciation(): void;
   report(error: unknown): void;
   message(text: string): void;
 }
@@ -86,6 +93,7 @@ export class ControlPanel {
   private readonly formatNote = { text: '…' };
   private formats: Controller | null = null;
   private tSlider!: Controller;
+  private langevinFolder!: GUI;
   private nController!: Controller;
 
   constructor(
@@ -98,12 +106,14 @@ export class ControlPanel {
     buildPresetsFolder(this.gui, actions);
     this.buildPlayback();
     this.buildProcess();
+    this.buildLangevin();
     this.buildSchedule();
     this.buildCompare();
     this.buildData();
     this.buildSweep();
     this.buildRecord();
     this.buildView();
+    this.buildPhysics();
     for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
         .foldersRecursive()
@@ -139,10 +149,23 @@ export class ControlPanel {
     }
     for (const c of this.compareControllers) c.updateDisplay();
     const reverse = this.draft.mode === 'reverse';
-    for (const key of ['sampler', 'denoiser', 'eta'] as const)
-      this.controllers.get(key)?.enable(reverse);
-    this.tSlider.enable(!reverse);
-    this.tSlider.name(reverse ? 't (forward only)' : 't (scrub)');
+    const predictor = reverse || (this.draft.mode === 'langevin' && this.draft.langevin === 'pc');
+    this.controllers.get('sampler')?.enable(predictor);
+    this.controllers.get('eta')?.enable(predictor);
+    this.controllers.get('denoiser')?.enable(this.draft.mode !== 'forward');
+    const forward = this.draft.mode === 'forward';
+    this.tSlider.enable(forward);
+    this.tSlider.name(forward ? 't (scrub)' : 't (forward only)');
+    const langevin = this.draft.mode === 'langevin';
+    this.langevinFolder.show(langevin);
+    if (langevin) {
+      const kind = this.draft.langevin;
+      this.controllers.get('gamma')?.show(kind === 'underdamped');
+      this.controllers.get('noiseLevel')?.show(kind !== 'annealed' && kind !== 'pc');
+      this.controllers.get('correctorSteps')?.show(kind === 'annealed' || kind === 'pc');
+      this.controllers.get('snr')?.show(kind === 'pc');
+    }
+    this.controllers.get('trailParticles')?.show(this.draft.trails > 0);
   }
 
   /** Called every few frames: the play button and the t slider follow the run. */
@@ -204,6 +227,31 @@ export class ControlPanel {
     this.bind(error, 'errorNoise', LIMITS.errorNoise.min, LIMITS.errorNoise.max, 0.01).name(
       'noise',
     );
+  }
+
+  private buildLangevin(): void {
+    const f = this.gui.addFolder('Langevin');
+    this.langevinFolder = f;
+    this.bind(f, 'langevin', LANGEVIN).name('sampler');
+    this.bind(f, 'temperature', LIMITS.temperature.min, 5, 0.01).name('temperature T');
+    this.bind(f, 'stepSize', LIMITS.stepSize.min, 0.1, 0.0001).name('step size h');
+    this.bind(f, 'gamma', LIMITS.gamma.min, 20, 0.01).name('friction γ');
+    this.bind(f, 'noiseLevel', LIMITS.noiseLevel.min, 1, 0.001).name('noise level t of U');
+    this.bind(f, 'correctorSteps', 1, 20, 1).name('corrector steps');
+    this.bind(f, 'snr', LIMITS.snr.min, 1, 0.001).name('corrector SNR');
+  }
+
+  private buildPhysics(): void {
+    const f = this.gui.addFolder('Physics view');
+    this.bind(f, 'view', VIEWS);
+    this.bind(f, 'landscape', LANDSCAPES);
+    this.bind(f, 'arrows').name('score arrows');
+    this.bind(f, 'trails', 0, 128, 1).name('trail length');
+    this.bind(f, 'trailParticles', 16, 2048, 16).name('trail particles');
+    this.bind(f, 'observables').name('observables charts');
+    this.bind(f, 'marginals').name('marginals vs truth');
+    f.add({ clone: () => this.actions.clone() }, 'clone').name('Clone at current t');
+    f.add({ curve: () => this.actions.speciation() }, 'curve').name('Speciation curve');
   }
 
   private buildSchedule(): void {

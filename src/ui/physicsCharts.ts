@@ -16,7 +16,7 @@ const RING = 2000;
 /** Points drawn per series at most (the ring is strided down to this). */
 const DRAWN = 400;
 const WIDTH = 250;
-const HEIGHT = 100;
+const HEIGHT = 78;
 const GRID = '#8a93a3';
 const PEAK = '#ffd84a';
 

@@ -10,7 +10,9 @@ import {
   DATASET_IDS,
   DEFAULTS,
   DENOISERS,
+  LANDSCAPES,
   LANGEVIN,
+  VIEWS,
   REC_FORMATS,
   REC_QUALITIES,
   REC_RESOLUTIONS,
@@ -223,6 +225,16 @@ function randomSettings(rng: Rng): Settings {
     pointSize: maybe('pointSize', between(LIMITS.pointSize.min, LIMITS.pointSize.max)),
     brightness: maybe('brightness', between(LIMITS.brightness.min, LIMITS.brightness.max)),
     showData: maybe('showData', rng.uniform() < 0.5),
+    view: maybe('view', pick(VIEWS)),
+    landscape: maybe('landscape', pick(LANDSCAPES)),
+    arrows: maybe('arrows', rng.uniform() < 0.5),
+    trails: maybe('trails', int(LIMITS.trails.min, LIMITS.trails.max)),
+    trailParticles: maybe(
+      'trailParticles',
+      int(LIMITS.trailParticles.min, LIMITS.trailParticles.max),
+    ),
+    observables: maybe('observables', rng.uniform() < 0.5),
+    marginals: maybe('marginals', rng.uniform() < 0.5),
   };
 }
 
