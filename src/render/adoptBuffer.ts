@@ -4,7 +4,11 @@
  * with three 0.187: WebGPUAttributeUtils.createAttribute only creates a buffer when none is
  * set), so it lives in this one function.
  */
-import type { StorageInstancedBufferAttribute, WebGPURenderer } from 'three/webgpu';
+import type {
+  StorageBufferAttribute,
+  StorageInstancedBufferAttribute,
+  WebGPURenderer,
+} from 'three/webgpu';
 
 interface BackendData {
   buffer?: GPUBuffer;
@@ -12,7 +16,7 @@ interface BackendData {
 
 export function adoptBuffer(
   renderer: WebGPURenderer,
-  attribute: StorageInstancedBufferAttribute,
+  attribute: StorageBufferAttribute | StorageInstancedBufferAttribute,
   buffer: GPUBuffer,
 ): void {
   const backend = renderer.backend as unknown as { get(object: object): BackendData };

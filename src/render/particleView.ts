@@ -1,12 +1,36 @@
 /**
- * The 2D view: three.js on our device, drawing particles and the dataset as additive soft
- * sprites straight from the simulation's storage buffers (no CPU copy), with pan and zoom.
+ * The particle view: three.js on our device, drawing particles and the dataset as additive soft
+ * sprites straight from the simulation's storage buffers (no CPU copy). In 2D: pan and zoom, with
+ * the landscape as a heat map behind the particles. In 3D: an orbit camera (rotate, zoom, pan)
+ * over the landscape as a surface, the particles riding on it at the height of their energy.
+ *
+ * For the sandbox, besides setParticles / setData / setStyle / resize / render / renderOffscreen:
+ *   view.setPhysics({ view, landscape, arrows, trails, trailParticles }); // any time, cheap
+ *   view.setGrid(energyGrid);       // once: an EnergyGrid (src/sim/energyGrid.ts), read live
+ *   view.setEnergy(sim.energy);     // after each setParticles: U per particle (array<f32>)
+ *   view.setTrails(trails);         // after each Trails.setup (null: none)
+ * Switching 2D / 3D only changes the camera and heights: the run and its buffers are untouched.
  */
 import * as THREE from 'three/webgpu';
 import { float, instanceIndex, smoothstep, storage, uniform, uv, vec3, vec4 } from 'three/tsl';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { adoptBuffer } from './adoptBuffer';
+import { Landscape, type GridBuffers, type LandscapeMode, type TrailBuffers } from './landscape';
 import { VIEW_HEIGHT } from './viewport';
+
+/** The physics view's settings (src/settings.ts). trails = 0: no trails drawn. */
+export interface PhysicsView {
+  view: '2d' | '3d';
+  landscape: LandscapeMode;
+  arrows: boolean;
+  trails: number;
+  trailParticles: number;
+}
+
+/** Where the 3D camera starts: looking down on the landscape from the front, z up. */
+const CAMERA_3D = new THREE.Vector3(0, -6.2, 5.4);
+const TARGET_3D = new THREE.Vector3(0, 0, 0.4);
+const FOV_3D = 45;
 
 export interface ViewStyle {
   pointSize: number;
@@ -24,13 +48,27 @@ interface Cloud {
   sprite: THREE.Sprite;
   attribute: THREE.StorageInstancedBufferAttribute;
   material: THREE.SpriteNodeMaterial;
+  buffer: GPUBuffer;
 }
 
 export class ParticleView {
   readonly renderer: THREE.WebGPURenderer;
   readonly camera: THREE.OrthographicCamera;
-  readonly controls: OrbitControls;
+  readonly camera3d: THREE.PerspectiveCamera;
+  private readonly controls2d: OrbitControls;
+  private readonly controls3d: OrbitControls;
   private readonly scene = new THREE.Scene();
+  private readonly landscape: Landscape;
+  private physics: PhysicsView = {
+    view: '2d',
+    landscape: 'off',
+    arrows: false,
+    trails: 0,
+    trailParticles: 0,
+  };
+  /** Energy per particle (array<f32>, n of them), for their heights in 3D. */
+  private energy: { buffer: GPUBuffer; attribute: THREE.StorageInstancedBufferAttribute } | null =
+    null;
   private particles: Cloud | null = null;
   private data: Cloud | null = null;
   /** World units per CSS pixel, kept current on zoom and resize. */
@@ -43,6 +81,7 @@ export class ParticleView {
   /** Off-screen drawing for clips and snapshots: its canvas, canvas target and camera. */
   private clip: { canvas: HTMLCanvasElement; target: THREE.CanvasTarget } | null = null;
   private readonly clipCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
+  private readonly clipCamera3d = new THREE.PerspectiveCamera(FOV_3D, 1, 0.05, 100);
 
   private constructor(
     readonly canvas: HTMLCanvasElement,
@@ -52,18 +91,90 @@ export class ParticleView {
     this.scene.background = new THREE.Color('#0b0d12');
     this.camera = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
     this.camera.position.set(0, 0, 5);
-    this.controls = new OrbitControls(this.camera, canvas);
-    this.controls.enableRotate = false;
-    this.controls.screenSpacePanning = true;
-    this.controls.zoomToCursor = true;
-    this.controls.minZoom = 0.02;
-    this.controls.maxZoom = 200;
-    this.controls.mouseButtons = {
+    const controls = new OrbitControls(this.camera, canvas);
+    controls.enableRotate = false;
+    controls.screenSpacePanning = true;
+    controls.zoomToCursor = true;
+    controls.minZoom = 0.02;
+    controls.maxZoom = 200;
+    controls.mouseButtons = {
       LEFT: THREE.MOUSE.PAN,
       MIDDLE: THREE.MOUSE.DOLLY,
       RIGHT: THREE.MOUSE.PAN,
     };
-    this.controls.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
+    controls.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
+    this.controls2d = controls;
+    // Its own controls: OrbitControls fixes the camera's up (z here) when made.
+    this.camera3d = new THREE.PerspectiveCamera(FOV_3D, 1, 0.05, 100);
+    this.camera3d.up.set(0, 0, 1);
+    this.camera3d.position.copy(CAMERA_3D);
+    this.camera3d.lookAt(TARGET_3D);
+    this.controls3d = new OrbitControls(this.camera3d, canvas);
+    this.controls3d.target.copy(TARGET_3D);
+    this.controls3d.minDistance = 0.5;
+    this.controls3d.maxDistance = 40;
+    this.controls3d.enableDamping = false;
+    this.controls3d.update();
+    this.controls3d.saveState();
+    this.controls3d.enabled = false;
+    this.landscape = new Landscape(renderer);
+    this.scene.add(this.landscape.group);
+  }
+
+  /** The active view's camera controls (the sandbox turns them off while drawing points). */
+  get controls(): OrbitControls {
+    return this.physics.view === '3d' ? this.controls3d : this.controls2d;
+  }
+
+  /** The active view's camera. */
+  get activeCamera(): THREE.Camera {
+    return this.physics.view === '3d' ? this.camera3d : this.camera;
+  }
+
+  /** Sets the physics view: 2D or 3D, landscape, arrows, trails. Cheap; call on any change. */
+  setPhysics(physics: Readonly<PhysicsView>): void {
+    const before = this.controls;
+    this.physics = { ...physics };
+    const after = this.controls;
+    if (after !== before) {
+      after.enabled = before.enabled;
+      before.enabled = false;
+    }
+    this.landscape.setOptions(
+      physics.view,
+      physics.landscape,
+      physics.arrows,
+      physics.trails > 0 && physics.trailParticles > 0,
+    );
+    this.updateUniforms();
+  }
+
+  /** Draws the landscape, arrows and heights from an EnergyGrid's buffers (read live). */
+  setGrid(grid: GridBuffers): void {
+    this.landscape.setGrid(grid);
+    this.rebuildClouds();
+  }
+
+  /**
+   * The particles' energies U (array<f32>, one per particle, as the denoisers write them): their
+   * heights in 3D. Call after setParticles. Without it, particles take the landscape's height at
+   * their position.
+   */
+  setEnergy(buffer: GPUBuffer | null): void {
+    const n = this.particles?.sprite.count ?? 0;
+    if (!buffer || !n) {
+      this.energy = null;
+    } else {
+      const attribute = new THREE.StorageInstancedBufferAttribute(new Float32Array(n), 1);
+      adoptBuffer(this.renderer, attribute, buffer);
+      this.energy = { buffer, attribute };
+    }
+    this.rebuildClouds();
+  }
+
+  /** Draws the trails of a Trails ring (src/sim/energyGrid.ts); null: none. */
+  setTrails(trails: TrailBuffers | null): void {
+    this.landscape.setTrails(trails);
   }
 
   /** A view on our device: three must not create its own, or our buffers would not be its. */
@@ -80,6 +191,8 @@ export class ParticleView {
 
   /** Draws n particles from `buffer` (vec2 per particle, written by the kernels). */
   setParticles(buffer: GPUBuffer, n: number): void {
+    // The energies belong to the old particles: setEnergy comes after.
+    this.energy = null;
     this.particles = this.replace(
       this.particles,
       buffer,
@@ -115,29 +228,41 @@ export class ParticleView {
     this.camera.top = VIEW_HEIGHT / 2;
     this.camera.bottom = -VIEW_HEIGHT / 2;
     this.camera.updateProjectionMatrix();
+    this.camera3d.aspect = aspect;
+    this.camera3d.updateProjectionMatrix();
     this.updateUniforms();
   }
 
   /** Back to the initial framing. */
   resetView(): void {
-    this.controls.reset();
+    this.controls2d.reset();
+    this.controls3d.reset();
     this.updateUniforms();
   }
 
   /** The world point under a client (CSS pixel) position. */
   toWorld(clientX: number, clientY: number): [number, number] {
     const rect = this.canvas.getBoundingClientRect();
-    const v = new THREE.Vector3(
+    const ndc = new THREE.Vector2(
       ((clientX - rect.left) / rect.width) * 2 - 1,
       -((clientY - rect.top) / rect.height) * 2 + 1,
-      0,
-    ).unproject(this.camera);
+    );
+    if (this.physics.view === '3d') {
+      // Where the ray under the pointer meets the plane z = 0.
+      const ray = new THREE.Raycaster();
+      ray.setFromCamera(ndc, this.camera3d);
+      const hit = new THREE.Vector3();
+      const plane = new THREE.Plane(new THREE.Vector3(0, 0, 1), 0);
+      if (ray.ray.intersectPlane(plane, hit)) return [hit.x, hit.y];
+    }
+    const v = new THREE.Vector3(ndc.x, ndc.y, 0).unproject(this.camera);
     return [v.x, v.y];
   }
 
   render(): void {
     this.updateUniforms();
-    this.renderer.render(this.scene, this.camera);
+    this.landscape.update();
+    this.renderer.render(this.scene, this.activeCamera);
   }
 
   /**
@@ -154,16 +279,29 @@ export class ParticleView {
       target.setSize(width, height, false);
       this.clip = { canvas, target };
     }
-    const camera = this.clipCamera;
-    const half = VIEW_HEIGHT / 2;
-    camera.top = half;
-    camera.bottom = -half;
-    camera.left = (-half * width) / height;
-    camera.right = (half * width) / height;
-    camera.position.copy(this.camera.position);
-    camera.zoom = this.camera.zoom;
-    camera.updateProjectionMatrix();
+    let camera: THREE.Camera;
+    if (this.physics.view === '3d') {
+      const c = this.clipCamera3d;
+      c.up.copy(this.camera3d.up);
+      c.position.copy(this.camera3d.position);
+      c.quaternion.copy(this.camera3d.quaternion);
+      c.aspect = width / height;
+      c.updateProjectionMatrix();
+      camera = c;
+    } else {
+      const c = this.clipCamera;
+      const half = VIEW_HEIGHT / 2;
+      c.top = half;
+      c.bottom = -half;
+      c.left = (-half * width) / height;
+      c.right = (half * width) / height;
+      c.position.copy(this.camera.position);
+      c.zoom = this.camera.zoom;
+      c.updateProjectionMatrix();
+      camera = c;
+    }
     this.updateUniforms();
+    this.landscape.update();
     const live = this.renderer.getCanvasTarget();
     this.renderer.setCanvasTarget(this.clip.target);
     try {
@@ -177,13 +315,22 @@ export class ParticleView {
   dispose(): void {
     this.clip?.target.dispose();
     for (const cloud of [this.particles, this.data]) if (cloud) this.remove(cloud);
-    this.controls.dispose();
+    this.landscape.dispose();
+    this.controls2d.dispose();
+    this.controls3d.dispose();
     void this.renderer.dispose();
   }
 
   private updateUniforms(): void {
     const height = Math.max(1, this.canvas.clientHeight);
-    this.pixel.value = (this.camera.top - this.camera.bottom) / (this.camera.zoom * height);
+    if (this.physics.view === '3d') {
+      // World units per pixel at the orbit target's distance.
+      const distance = this.camera3d.position.distanceTo(this.controls3d.target);
+      const fov = THREE.MathUtils.degToRad(this.camera3d.fov);
+      this.pixel.value = (2 * distance * Math.tan(fov / 2)) / height;
+    } else {
+      this.pixel.value = (this.camera.top - this.camera.bottom) / (this.camera.zoom * height);
+    }
     this.particleSize.value = this.style.pointSize;
     this.dataSize.value = Math.max(1, this.style.pointSize * 0.6);
     // Additive light per particle falls as the cloud grows, so a million points do not saturate.
@@ -207,7 +354,18 @@ export class ParticleView {
     adoptBuffer(this.renderer, attribute, buffer);
     const position = storage(attribute, 'vec2', count).toReadOnly().element(instanceIndex);
     const material = new THREE.SpriteNodeMaterial();
-    material.positionNode = vec3(position.x, position.y, float(0));
+    // In 3D, on the landscape: particles at their own energy's height, the data on the surface.
+    let z: THREE.Node<'float'> = float(0);
+    if (this.landscape.ready) {
+      const energy = order === 1 ? this.energy : null;
+      z = energy
+        ? this.landscape.height(
+            storage(energy.attribute, 'float', count).toReadOnly().element(instanceIndex),
+          )
+        : this.landscape.heightAt(position);
+      z = z.add(this.landscape.heightScale.mul(0.01));
+    }
+    material.positionNode = vec3(position.x, position.y, z);
     material.scaleNode = size.mul(this.pixel);
     // A soft disc: full at the centre, fading to zero at the rim.
     const r = uv().sub(0.5).length().mul(2);
@@ -223,7 +381,35 @@ export class ParticleView {
     sprite.renderOrder = order;
     this.scene.add(sprite);
     this.updateUniforms();
-    return { sprite, attribute, material };
+    return { sprite, attribute, material, buffer };
+  }
+
+  /** Remakes the clouds' materials after their heights' sources changed. */
+  private rebuildClouds(): void {
+    const p = this.particles;
+    if (p)
+      this.particles = this.replace(
+        p,
+        p.buffer,
+        p.sprite.count,
+        PARTICLE_COLOR,
+        this.particleSize,
+        this.particleAlpha,
+        1,
+      );
+    const d = this.data;
+    if (d) {
+      this.data = this.replace(
+        d,
+        d.buffer,
+        d.sprite.count,
+        DATA_COLOR,
+        this.dataSize,
+        this.dataAlpha,
+        0,
+      );
+      this.data.sprite.visible = this.style.showData;
+    }
   }
 
   private remove(cloud: Cloud): void {

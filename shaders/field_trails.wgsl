@@ -1,0 +1,23 @@
+// Trails (src/sim/energyGrid.ts Trails): copies the positions of the first K particles into
+// slot s = record mod L of a ring of L positions per particle, particle p's at p L + s, so each
+// particle's trail is contiguous for the renderer. One table entry per slot, at a dynamic
+// offset, so that several records in one command encoder each write their own slot.
+struct Trail {
+  // K and L.
+  particles: u32,
+  length: u32,
+  slot: u32,
+}
+
+@group(0) @binding(0) var<uniform> trail: Trail;
+// Bound to the first min(K, n) particles.
+@group(0) @binding(1) var<storage, read> x: array<vec2f>;
+@group(0) @binding(2) var<storage, read_write> ring: array<vec2f>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  let p = particle_index(wid, nwg, lid);
+  if (p >= min(trail.particles, arrayLength(&x))) { return; }
+  ring[p * trail.length + trail.slot] = x[p];
+}

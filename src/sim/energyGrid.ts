@@ -1,0 +1,358 @@
+/**
+ * The physics view's fields on the GPU: the energy landscape on a G x G grid (EnergyGrid) and the
+ * trails of the first K particles (Trails). Nothing here reads the GPU back; `update` and
+ * `record` only record dispatches, and allocate nothing on the frame path.
+ *
+ * For the sandbox:
+ *   const grid = await EnergyGrid.create(device, shaderSources); // 128 x 128 over +-4.2
+ *   // Every frame: recomputes only when one of these changed (returns whether it did);
+ *   // temperature is 1 outside Langevin mode, where the energy is U_t itself.
+ *   grid.update(encoder, { denoiser, alpha, sigma, temperature, m, k, data, mixture });
+ *   const trails = await Trails.create(device, shaderSources);
+ *   trails.setup(sim.x, n, settings.trailParticles, settings.trails);   // on (re)allocation
+ *   trails.record(encoder);                                              // after each step
+ *   trails.reset();                                                      // on run restart
+ *
+ * Buffers (grid point (i, j), at index j G + i, sits at origin + spacing (i, j)):
+ *   energy  array<f32>   E = U_t(x) / T, U_t = -log p_t (../shared/docs/maths.md section 2)
+ *   score   array<vec2f> grad log exp(-U_t / T) = -grad U_t / T (the score of p_t at T = 1)
+ *   density array<f32>   exp(-E) / Z: p_t itself at T = 1; at T != 1, Z summed over the grid
+ *   stats   FieldStats   { energy_min, energy_max, log_z, temperature } of the grid
+ * The renderer (src/render/landscape.ts) reads all four straight from these buffers.
+ */
+import { makeStructuredView, type StructuredView } from 'webgpu-utils';
+import { createBuffer } from '../gpu/buffers';
+import {
+  bindKernel,
+  createKernel,
+  kernelSource,
+  workgroups,
+  type Kernel,
+  type ShaderSources,
+} from '../gpu/kernel';
+import type { DenoiserId } from '../settings';
+
+/** Grid points per side. */
+export const GRID_SIZE = 128;
+/** Half the side of the square the grid covers, in world units (the view's height at zoom 1). */
+export const GRID_HALF_WIDTH = 4.2;
+/**
+ * The least sigma the empirical landscape is drawn at: at sigma = 0 it is a sum of deltas, and
+ * log(2 pi sigma^2) diverges.
+ */
+export const MIN_FIELD_SIGMA = 1e-3;
+
+const STORAGE_IO = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const FIELD_PASS: GPUComputePassDescriptor = { label: 'field' };
+const TRAILS_PASS: GPUComputePassDescriptor = { label: 'trails' };
+
+/** What the landscape depends on: it is recomputed when any of these changes. */
+export interface FieldParams {
+  denoiser: DenoiserId;
+  alpha: number;
+  sigma: number;
+  /** 1 outside Langevin mode. */
+  temperature: number;
+  /** Stored data points and mixture components (0 without a mixture). */
+  m: number;
+  k: number;
+  data: GPUBuffer;
+  mixture: GPUBuffer;
+}
+
+export interface GridOptions {
+  size?: number;
+  halfWidth?: number;
+}
+
+/** The grid's geometry, shared with the renderer. */
+export interface GridGeometry {
+  size: number;
+  origin: readonly [number, number];
+  spacing: number;
+}
+
+function compile(device: GPUDevice, sources: ShaderSources, name: string): Promise<Kernel> {
+  return createKernel(device, { label: name, code: kernelSource(sources, name) });
+}
+
+export class EnergyGrid implements GridGeometry {
+  readonly energy: GPUBuffer;
+  readonly score: GPUBuffer;
+  readonly density: GPUBuffer;
+  readonly stats: GPUBuffer;
+  readonly origin: readonly [number, number];
+  readonly spacing: number;
+  private readonly uniform: GPUBuffer;
+  private readonly view: StructuredView;
+  private readonly groups = new Map<Kernel, GPUBindGroup>();
+  private bound: { data: GPUBuffer; mixture: GPUBuffer } | null = null;
+  /** The parameters of the grid's current contents (null: none yet, or invalidated). */
+  private last: FieldParams | null = null;
+  private readonly groupsXY: [number, number];
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly mixtureKernel: Kernel,
+    private readonly empiricalKernel: Kernel,
+    private readonly normaliseKernel: Kernel,
+    readonly size: number,
+    halfWidth: number,
+  ) {
+    const points = size * size;
+    this.energy = createBuffer(device, {
+      label: 'field energy',
+      size: 4 * points,
+      usage: STORAGE_IO,
+    });
+    this.score = createBuffer(device, {
+      label: 'field score',
+      size: 8 * points,
+      usage: STORAGE_IO,
+    });
+    this.density = createBuffer(device, {
+      label: 'field density',
+      size: 4 * points,
+      usage: STORAGE_IO,
+    });
+    const statsStruct = normaliseKernel.definitions.structs.FieldStats;
+    if (!statsStruct) throw new Error('field_normalise.wgsl: no struct FieldStats');
+    this.stats = createBuffer(device, {
+      label: 'field stats',
+      size: statsStruct.size,
+      usage: STORAGE_IO,
+    });
+    const definition = mixtureKernel.definitions.uniforms.grid;
+    if (!definition) throw new Error('field_mixture.wgsl: no uniform grid');
+    this.view = makeStructuredView(definition);
+    this.uniform = createBuffer(device, {
+      label: 'field grid',
+      size: this.view.arrayBuffer.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.spacing = (2 * halfWidth) / (size - 1);
+    this.origin = [-halfWidth, -halfWidth];
+    this.view.set({
+      origin: this.origin,
+      spacing: [this.spacing, this.spacing],
+      width: size,
+      height: size,
+    });
+    this.groupsXY = workgroups(
+      size * size,
+      mixtureKernel.workgroupSize,
+      device.limits.maxComputeWorkgroupsPerDimension,
+    );
+  }
+
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    options: GridOptions = {},
+  ): Promise<EnergyGrid> {
+    const [mixture, empirical, normalise] = await Promise.all(
+      ['field_mixture', 'field_empirical', 'field_normalise'].map((n) =>
+        compile(device, sources, n),
+      ),
+    );
+    return new EnergyGrid(
+      device,
+      mixture!,
+      empirical!,
+      normalise!,
+      options.size ?? GRID_SIZE,
+      options.halfWidth ?? GRID_HALF_WIDTH,
+    );
+  }
+
+  /** The layout of struct Grid as each kernel reads it (they must agree). */
+  gridLayouts(): unknown[] {
+    return [this.mixtureKernel, this.empiricalKernel, this.normaliseKernel].map(
+      (k) => k.definitions.uniforms.grid?.typeDefinition,
+    );
+  }
+
+  /**
+   * Records the grid's computation when the level, temperature, dataset or denoiser changed since
+   * the last one (cheap to call every frame otherwise). Returns whether it recorded.
+   */
+  update(encoder: GPUCommandEncoder, p: FieldParams): boolean {
+    if (this.last && sameParams(this.last, p)) return false;
+    const mixture = p.denoiser === 'exact' && p.k > 0;
+    const kernel = mixture ? this.mixtureKernel : this.empiricalKernel;
+    const sigma = mixture ? p.sigma : Math.max(p.sigma, MIN_FIELD_SIGMA);
+    // Field by field, so that a new level allocates nothing.
+    const v = this.view.views as Record<string, Float32Array | Uint32Array>;
+    v.count![0] = mixture ? p.k : p.m;
+    v.alpha![0] = p.alpha;
+    v.sigma![0] = sigma;
+    v.temperature![0] = p.temperature;
+    this.device.queue.writeBuffer(this.uniform, 0, this.view.arrayBuffer);
+    if (this.bound?.data !== p.data || this.bound.mixture !== p.mixture) this.rebind(p);
+    const pass = encoder.beginComputePass(FIELD_PASS);
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, this.group(kernel));
+    pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
+    pass.setPipeline(this.normaliseKernel.pipeline);
+    pass.setBindGroup(0, this.group(this.normaliseKernel));
+    pass.dispatchWorkgroups(1);
+    pass.end();
+    if (this.last) Object.assign(this.last, p);
+    else this.last = { ...p };
+    return true;
+  }
+
+  /** Forces the next update to recompute. */
+  invalidate(): void {
+    this.last = null;
+  }
+
+  destroy(): void {
+    for (const b of [this.energy, this.score, this.density, this.stats, this.uniform]) b.destroy();
+  }
+
+  private group(kernel: Kernel): GPUBindGroup {
+    const group = this.groups.get(kernel);
+    if (!group) throw new Error(`${kernel.label} is not bound`);
+    return group;
+  }
+
+  private rebind(p: FieldParams): void {
+    const resources = {
+      grid: this.uniform,
+      data: p.data,
+      mixture: p.mixture,
+      energy: this.energy,
+      score: this.score,
+      density: this.density,
+      stats: this.stats,
+    };
+    for (const k of [this.mixtureKernel, this.empiricalKernel, this.normaliseKernel])
+      this.groups.set(k, bindKernel(this.device, k, resources));
+    this.bound = { data: p.data, mixture: p.mixture };
+  }
+}
+
+function sameParams(a: FieldParams, b: FieldParams): boolean {
+  return (
+    a.denoiser === b.denoiser &&
+    a.alpha === b.alpha &&
+    a.sigma === b.sigma &&
+    a.temperature === b.temperature &&
+    a.m === b.m &&
+    a.k === b.k &&
+    a.data === b.data &&
+    a.mixture === b.mixture
+  );
+}
+
+/**
+ * The last L positions of the first K particles, in a GPU ring buffer: particle p's position
+ * from r records ago (r < min(count, L)) is ring[p L + (head - r) mod L].
+ */
+export class Trails {
+  ring: GPUBuffer | null = null;
+  /** K (at most the particles there are) and L. */
+  particles = 0;
+  length = 0;
+  /** Records since the last reset. */
+  count = 0;
+  private table: GPUBuffer | null = null;
+  private group: GPUBindGroup | null = null;
+  private readonly stride: number;
+  private readonly offsets = new Uint32Array(1);
+  private groupsXY: [number, number] = [1, 1];
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly kernel: Kernel,
+  ) {
+    const align = device.limits.minUniformBufferOffsetAlignment;
+    const struct = kernel.definitions.uniforms.trail;
+    if (!struct) throw new Error('field_trails.wgsl: no uniform trail');
+    this.stride = Math.ceil(struct.size / align) * align;
+  }
+
+  static async create(device: GPUDevice, sources: ShaderSources): Promise<Trails> {
+    const kernel = await createKernel(device, {
+      label: 'field_trails',
+      code: kernelSource(sources, 'field_trails'),
+      dynamic: ['trail'],
+    });
+    return new Trails(device, kernel);
+  }
+
+  /** The slot of the latest record. */
+  get head(): number {
+    return this.length ? (this.count + this.length - 1) % this.length : 0;
+  }
+
+  /** Positions recorded per trail so far, at most L. */
+  get filled(): number {
+    return Math.min(this.count, this.length);
+  }
+
+  /**
+   * (Re)allocates for trails of `length` positions of the first `particles` of the n particles in
+   * `x` (0 for either: no trails). Resets.
+   */
+  setup(x: GPUBuffer, n: number, particles: number, length: number): void {
+    this.ring?.destroy();
+    this.table?.destroy();
+    this.ring = this.table = this.group = null;
+    this.particles = Math.min(particles, n);
+    this.length = length;
+    this.count = 0;
+    if (!this.particles || !this.length) return;
+    const definition = this.kernel.definitions.uniforms.trail!;
+    const view = makeStructuredView(definition);
+    const bytes = new Uint8Array(this.stride * length);
+    for (let slot = 0; slot < length; slot++) {
+      view.set({ particles: this.particles, length, slot });
+      bytes.set(new Uint8Array(view.arrayBuffer), slot * this.stride);
+    }
+    this.table = createBuffer(this.device, {
+      label: 'trails table',
+      size: 0,
+      usage: GPUBufferUsage.UNIFORM,
+      data: bytes,
+    });
+    this.ring = createBuffer(this.device, {
+      label: 'trails',
+      size: 8 * this.particles * length,
+      usage: STORAGE_IO,
+    });
+    this.groupsXY = workgroups(
+      this.particles,
+      this.kernel.workgroupSize,
+      this.device.limits.maxComputeWorkgroupsPerDimension,
+    );
+    this.group = bindKernel(this.device, this.kernel, {
+      trail: { buffer: this.table, size: definition.size },
+      x: { buffer: x, size: 8 * this.particles },
+      ring: this.ring,
+    });
+  }
+
+  /** Records the particles' current positions as the newest of each trail. */
+  record(encoder: GPUCommandEncoder): void {
+    if (!this.group) return;
+    this.offsets[0] = (this.count % this.length) * this.stride;
+    const pass = encoder.beginComputePass(TRAILS_PASS);
+    pass.setPipeline(this.kernel.pipeline);
+    pass.setBindGroup(0, this.group, this.offsets, 0, 1);
+    pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
+    pass.end();
+    this.count++;
+  }
+
+  /** Empties every trail (the ring's old contents are no longer drawn). */
+  reset(): void {
+    this.count = 0;
+  }
+
+  destroy(): void {
+    this.ring?.destroy();
+    this.table?.destroy();
+  }
+}
