@@ -5,8 +5,9 @@
 import type { ShaderSources } from './gpu/kernel';
 import type { Dataset } from './maths/datasets';
 import { forwardLevels, levelAt, reverseLevels, type Level } from './maths/schedules';
-import { ParticleView, type ViewStyle } from './render/particleView';
+import { ParticleView } from './render/particleView';
 import type { Settings } from './settings';
+import { EnergyGrid, Trails, type FieldParams } from './sim/energyGrid';
 import { Metrics } from './sim/metrics';
 import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
 
@@ -88,7 +89,16 @@ export class Lane {
     readonly sim: Simulation,
     readonly view: ParticleView,
     readonly metrics: Metrics,
-  ) {}
+    readonly grid: EnergyGrid,
+    readonly trails: Trails,
+  ) {
+    view.setGrid(grid);
+  }
+
+  /** What the grid was last asked for: reused, so a frame allocates nothing. */
+  private field: FieldParams | null = null;
+  private settings: Readonly<Settings> | null = null;
+  private trailShape = '';
 
   static async create(
     device: GPUDevice,
@@ -97,15 +107,19 @@ export class Lane {
   ): Promise<Lane> {
     const sim = await Simulation.create(device, sources);
     let metrics: Metrics | null = null;
+    let grid: EnergyGrid | null = null;
     try {
       metrics = await Metrics.create(device, sources, {
         entropy: { points: ENTROPY_POINTS },
         marginals: {},
       });
-      return new Lane(sim, await ParticleView.create(canvas, device), metrics);
+      grid = await EnergyGrid.create(device, sources);
+      const trails = await Trails.create(device, sources);
+      return new Lane(sim, await ParticleView.create(canvas, device), metrics, grid, trails);
     } catch (e) {
       sim.destroy();
       metrics?.destroy();
+      grid?.destroy();
       throw e;
     }
   }
@@ -113,21 +127,75 @@ export class Lane {
   setData(dataset: Dataset): void {
     this.sim.setData(dataset);
     this.view.setData(this.sim.data, dataset.points.length / 2);
+    this.field = null;
   }
 
   setParticles(n: number): void {
     this.sim.setParticles(n);
     this.view.setParticles(this.sim.x, n);
+    this.trailShape = '';
+    if (this.settings) this.setStyle(this.settings);
   }
 
-  setStyle(style: ViewStyle): void {
-    this.view.setStyle(style);
+  /** How the run is drawn: sprites, the view (2D or 3D), landscape, arrows and trails. */
+  setStyle(s: Readonly<Settings>): void {
+    this.settings = s;
+    this.view.setStyle(s);
+    this.view.setPhysics(s);
+    // Forward kernels evaluate no denoiser: particles then sit on the surface, not on their U.
+    this.view.setEnergy(s.mode === 'forward' ? null : this.sim.energy);
+    const shape = `${this.sim.n}:${s.trails}:${s.trailParticles}`;
+    if (shape !== this.trailShape) {
+      this.trailShape = shape;
+      this.trails.setup(this.sim.x, this.sim.n, s.trailParticles, s.trails);
+      this.view.setTrails(s.trails > 0 ? this.trails : null);
+    }
   }
 
   /** Sets the run and records its reset into `encoder`. */
   start(settings: Readonly<Settings>, encoder: GPUCommandEncoder): void {
     this.sim.setRun(runSpec(settings));
     this.sim.reset(encoder);
+    this.trails.reset();
+    this.setStyle(settings);
+    this.afterSteps(encoder);
+  }
+
+  /**
+   * After a frame's steps: the trails take the new positions, and the landscape follows the
+   * level and temperature when it is shown (recomputed only when they changed). No allocation.
+   */
+  afterSteps(encoder: GPUCommandEncoder): void {
+    if (this.settings && this.settings.trails > 0) this.trails.record(encoder);
+    this.refreshField(encoder);
+  }
+
+  /** Recomputes the landscape's grid if it is shown and its level or temperature changed. */
+  refreshField(encoder: GPUCommandEncoder): void {
+    const s = this.settings;
+    if (!s) return;
+    if (s.landscape === 'off' && !s.arrows && s.view === '2d') return;
+    const level = this.sim.level();
+    if (!level) return;
+    const f = (this.field ??= {
+      denoiser: s.denoiser,
+      alpha: 1,
+      sigma: 1,
+      temperature: 1,
+      m: 0,
+      k: 0,
+      data: this.sim.data,
+      mixture: this.sim.mixture,
+    });
+    f.denoiser = s.denoiser;
+    f.alpha = level.alpha;
+    f.sigma = level.sigma;
+    f.temperature = s.mode === 'langevin' ? s.temperature : 1;
+    f.m = this.sim.dataPoints;
+    f.k = this.sim.components;
+    f.data = this.sim.data;
+    f.mixture = this.sim.mixture;
+    this.grid.update(encoder, f);
   }
 
   get done(): boolean {
@@ -165,6 +233,8 @@ export class Lane {
 
   destroy(): void {
     this.metrics.destroy();
+    this.grid.destroy();
+    this.trails.destroy();
     this.sim.destroy();
     this.view.dispose();
   }

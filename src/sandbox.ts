@@ -88,7 +88,16 @@ export interface Speciation {
 }
 
 /** Settings that only change how the runs are drawn or paced, or what the page shows. */
-const STYLE_KEYS = new Set<keyof Settings>(['pointSize', 'brightness', 'showData']);
+const STYLE_KEYS = new Set<keyof Settings>([
+  'pointSize',
+  'brightness',
+  'showData',
+  'view',
+  'landscape',
+  'arrows',
+  'trails',
+  'trailParticles',
+]);
 const QUIET_KEYS = new Set<keyof Settings>([
   'speed',
   'loop',
@@ -107,6 +116,7 @@ const RUN_CHUNK = 32;
 
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
+const STYLE_ENCODER: GPUCommandEncoderDescriptor = { label: 'style' };
 const METRICS_ENCODER: GPUCommandEncoderDescriptor = { label: 'metrics' };
 
 export class Sandbox {
@@ -281,6 +291,7 @@ export class Sandbox {
     this.lanes.forEach((lane, i) => {
       const settings = this.laneSettings(i);
       lane.sim.scrub(encoder, levelAt(settings.schedule, settings, t));
+      lane.afterSteps(encoder);
     });
     device.queue.submit([encoder.finish()]);
     await this.idle();
@@ -618,6 +629,7 @@ export class Sandbox {
           b.sim.encodeSteps(encoder, 1);
       }
     }
+    for (const lane of this.lanes) lane.afterSteps(encoder);
     this.submission[0] = encoder.finish();
     device.queue.submit(this.submission);
   }
@@ -628,7 +640,11 @@ export class Sandbox {
     this.hold = 0;
     this.accumulator = 0;
     const encoder = device.createCommandEncoder(RESET_ENCODER);
-    for (const lane of this.lanes) lane.sim.reset(encoder);
+    for (const lane of this.lanes) {
+      lane.sim.reset(encoder);
+      lane.trails.reset();
+      lane.afterSteps(encoder);
+    }
     device.queue.submit([encoder.finish()]);
   }
 
@@ -677,7 +693,14 @@ export class Sandbox {
     const device = this.requireGpu().device;
     const s = this.current;
     const has = (...keys: (keyof Settings)[]): boolean => keys.some((k) => changed.includes(k));
-    if (changed.some((k) => STYLE_KEYS.has(k))) for (const lane of this.lanes) lane.setStyle(s);
+    if (changed.some((k) => STYLE_KEYS.has(k))) {
+      const encoder = device.createCommandEncoder(STYLE_ENCODER);
+      for (const lane of this.lanes) {
+        lane.setStyle(s);
+        lane.refreshField(encoder);
+      }
+      device.queue.submit([encoder.finish()]);
+    }
     if (changed.every((k) => STYLE_KEYS.has(k) || QUIET_KEYS.has(k))) return;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');

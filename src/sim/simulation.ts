@@ -254,6 +254,24 @@ export class Simulation {
     return this.stepIndex >= this.plan.length;
   }
 
+  /** Stored data points and mixture components of the dataset. */
+  get dataPoints(): number {
+    return this.dataset ? this.dataset.points.length / 2 : 0;
+  }
+
+  get components(): number {
+    return this.dataset?.mixture?.components.length ?? 0;
+  }
+
+  /** The level of status().t, from the run's own table (no allocation); null before a run. */
+  level(): Level | null {
+    const levels = this.spec?.levels;
+    if (!levels) return null;
+    const annealed = this.spec?.mode === 'langevin' && this.spec.langevin?.kind === 'annealed';
+    const at = annealed ? Math.min(this.stepIndex, this.plan.length - 1) : this.stepIndex;
+    return levels[Math.min(at, levels.length - 1)] ?? null;
+  }
+
   /**
    * Where the run is. t is the level the particles are at; in Langevin mode the level of the
    * energy being sampled (annealed: the level of the current or, at the end, the last step).

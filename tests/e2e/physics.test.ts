@@ -1,0 +1,215 @@
+/**
+ * Langevin and the physics view in the real page: switching to Langevin in the GUI, the live
+ * observables and their charts, the metrics and velocities of the API, a diverging step size
+ * that pauses with a message and leaves the page responsive, and the clone experiment.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { closePages, control, launch, openPage, ready } from './browser';
+import { decodePng, type Image } from './pixels';
+
+/** Mean |difference| over RGB of two screenshots of the same size, 0 to 255. */
+function difference(a: Image, b: Image): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4)
+    for (let c = 0; c < 3; c++) sum += Math.abs(a.data[i + c]! - b.data[i + c]!);
+  return sum / ((a.data.length / 4) * 3);
+}
+
+/** Mean brightness over RGB, 0 to 255. */
+function brightness(a: Image): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4) sum += a.data[i]! + a.data[i + 1]! + a.data[i + 2]!;
+  return sum / ((a.data.length / 4) * 3);
+}
+
+const base = inject('baseUrl');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterEach(async () => {
+  await closePages(browser);
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+async function lastMessage(page: Page, level: 'error' | 'warning' | 'info'): Promise<string> {
+  const note = page.locator(`.message.${level}`).last();
+  await note.waitFor({ timeout: 60_000 });
+  return (await note.textContent()) ?? '';
+}
+
+describe('Langevin in the page', () => {
+  test('switching to Langevin in the GUI runs it, and the metrics say what the sampler does', async () => {
+    const { page, errors } = await openPage(browser, `${base}#n=2048&loop=false&steps=400`);
+    await ready(page);
+    await control(page, 'mode').locator('select').selectOption('langevin');
+    await page.waitForFunction(() => window.sandbox.settings().mode === 'langevin');
+    await control(page, 'Langevin sampler').locator('select').selectOption('mala');
+    await page.waitForFunction(() => window.sandbox.settings().langevin === 'mala');
+    const mala = await page.evaluate(async () => {
+      await window.sandbox.configure({ stepSize: 0.02 });
+      await window.sandbox.run();
+      return { metrics: await window.sandbox.metrics(), status: window.sandbox.status() };
+    });
+    expect(mala.status.step).toBe(400);
+    // gaussians8 at t = 0.05: U is finite, MALA accepts a fraction of its proposals.
+    expect(Number.isFinite(mala.metrics.energy)).toBe(true);
+    expect(mala.metrics.acceptance).toBeGreaterThan(0.3);
+    expect(mala.metrics.acceptance).toBeLessThan(1);
+    expect(mala.metrics.nonFinite).toBe(0);
+    expect(Number.isNaN(mala.metrics.kineticTemperature)).toBe(true);
+    // The cloud sits at the data (on the ring of 8 modes), not around the origin where it started.
+    const meanRadius = (xy: ArrayLike<number>): number => {
+      let r = 0;
+      for (let i = 0; i < xy.length; i += 2) r += Math.hypot(xy[i]!, xy[i + 1]!);
+      return r / (xy.length / 2);
+    };
+    const [particles, data] = await page.evaluate(async () => [
+      Array.from(await window.sandbox.positions()),
+      Array.from(await window.sandbox.data()),
+    ]);
+    expect(meanRadius(particles!) / meanRadius(data!)).toBeCloseTo(1, 1);
+    expect(errors).toEqual([]);
+  });
+
+  test('underdamped: velocities() and a kinetic temperature near T', async () => {
+    const { page } = await openPage(
+      browser,
+      `${base}#n=4096&loop=false&mode=langevin&langevin=underdamped&stepSize=0.02&gamma=2&temperature=0.7&steps=300`,
+    );
+    await ready(page);
+    const out = await page.evaluate(async () => {
+      await window.sandbox.run();
+      const v = await window.sandbox.velocities();
+      return { v: Array.from(v), metrics: await window.sandbox.metrics() };
+    });
+    expect(out.v).toHaveLength(2 * 4096);
+    let v2 = 0;
+    for (const c of out.v) v2 += c * c;
+    const fromVelocities = v2 / out.v.length;
+    // The GPU's reduction agrees with the velocities read back, and both with T = 0.7
+    // (standard error of <v^2>/d over 8192 coordinates: 0.7 sqrt(2 / 8192) = 0.011).
+    expect(out.metrics.kineticTemperature).toBeCloseTo(fromVelocities, 3);
+    expect(Math.abs(out.metrics.kineticTemperature - 0.7)).toBeLessThan(0.06);
+    // Heat flows out of the particles as they fall into the wells from N(0, I).
+    expect(out.metrics.heat).toBeGreaterThan(0);
+    await expect(
+      page.evaluate(() =>
+        window.sandbox.configure({ langevin: 'ula' }).then(() => window.sandbox.velocities()),
+      ),
+    ).rejects.toThrow(/underdamped/);
+  });
+
+  test('the observables charts fill in as the run plays', async () => {
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=2048&mode=langevin&langevin=ula&stepSize=0.005&steps=2000`,
+    );
+    await ready(page);
+    const energy = page.locator('.physics-charts .physics-chart:not([hidden])');
+    await expect.poll(() => energy.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+    expect(errors).toEqual([]);
+  });
+
+  test('a diverging step size pauses the run with what to lower, and the page stays responsive', async () => {
+    const { page } = await openPage(
+      browser,
+      `${base}#n=2048&mode=langevin&langevin=ula&steps=5000&loop=false`,
+    );
+    await ready(page);
+    await page.evaluate(() => window.sandbox.configure({ stepSize: 5 }));
+    await page.evaluate(() => window.sandbox.play());
+    const text = await lastMessage(page, 'error');
+    expect(text).toMatch(/diverged/);
+    expect(text).toMatch(/Lower stepSize/);
+    // Paused: the step count stays put; the page still answers and draws.
+    const a = await page.evaluate(() => window.sandbox.status().step);
+    await page.waitForTimeout(1500);
+    const b = await page.evaluate(() => window.sandbox.status().step);
+    expect(b).toBe(a);
+    expect(a).toBeLessThan(5000);
+    const frames = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          let k = 0;
+          const tick = (): void => {
+            if (++k === 5) resolve(k);
+            else requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+    expect(frames).toBe(5);
+    // A sane step size runs again, with every particle finite.
+    const m = await page.evaluate(async () => {
+      await window.sandbox.configure({ stepSize: 0.005, steps: 50 });
+      await window.sandbox.run();
+      return window.sandbox.metrics();
+    });
+    expect(m.nonFinite + m.escaped).toBe(0);
+  });
+});
+
+describe('the physics view', () => {
+  test('the heat map, the 3D landscape, arrows and trails render, and 2D comes back unchanged', async () => {
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=2048&loop=false&mode=langevin&langevin=ula&stepSize=0.002&steps=30&trails=16&trailParticles=64&observables=false`,
+    );
+    await ready(page);
+    await page.evaluate(() => window.sandbox.run());
+    const shot = async (): Promise<Image> => {
+      // Two frames drawn after the change, then the canvas as the user sees it.
+      await page.evaluate(
+        () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+      );
+      return decodePng(await page.locator('#view').screenshot());
+    };
+    const plain = await shot();
+    await control(page, 'landscape').locator('select').selectOption('energy');
+    await page.waitForFunction(() => window.sandbox.settings().landscape === 'energy');
+    const heat = await shot();
+    await control(page, 'view').locator('select').selectOption('3d');
+    await page.waitForFunction(() => window.sandbox.settings().view === '3d');
+    const surface = await shot();
+    await page.evaluate(() => window.sandbox.configure({ arrows: true }));
+    const arrows = await shot();
+    await page.evaluate(() => window.sandbox.configure({ view: '2d', arrows: false }));
+    const back = await shot();
+    // The heat map lights the background behind the particles; the 3D view is another picture.
+    expect(brightness(heat)).toBeGreaterThan(brightness(plain) + 5);
+    expect(difference(heat, plain)).toBeGreaterThan(5);
+    expect(difference(surface, heat)).toBeGreaterThan(5);
+    expect(difference(arrows, surface)).toBeGreaterThan(0.5);
+    // Back in 2D: the same picture as before (the run did not move meanwhile).
+    expect(difference(back, heat)).toBeLessThan(0.5);
+    expect(await page.evaluate(() => window.sandbox.status().step)).toBe(30);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('clone experiment', () => {
+  test('clones early in a reverse run end in the same mode less often than clones late in it', async () => {
+    const { page } = await openPage(browser, `${base}#n=2048&loop=false&sampler=ddpm&steps=40`);
+    await ready(page);
+    const out = await page.evaluate(async () => {
+      await window.sandbox.reset();
+      const early = await window.sandbox.speciation({ count: 512 });
+      await window.sandbox.step(36);
+      const late = await window.sandbox.speciation({ count: 512 });
+      return { early, late };
+    });
+    expect(out.early.points[0]!.t).toBeGreaterThan(0.9);
+    expect(out.late.points[0]!.t).toBeLessThan(0.2);
+    // Chance for 8 equal modes is 1/8; committed particles keep their mode.
+    expect(out.early.chance).toBeCloseTo(1 / 8, 6);
+    expect(out.early.points[0]!.sameMode).toBeLessThan(0.35);
+    expect(out.late.points[0]!.sameMode).toBeGreaterThan(0.9);
+    expect(out.early.theory).not.toBeNull();
+    expect(out.early.note).toBeNull();
+  });
+});
