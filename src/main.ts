@@ -252,7 +252,7 @@ async function measurePhysics(s: Settings): Promise<void> {
   const [sample] = await sandbox.measureMetrics(s.marginals);
   if (!sample) return;
   // A new run (or a restart: t back at its start, step back at 0) starts the charts afresh.
-  const run = `${encodeHash({ ...s, speed: 0, loop: false })}`;
+  const run = encodeHash({ ...s, speed: 0, loop: false });
   if (run !== chartedRun || sample.step < lastStep) physicsCharts?.reset();
   chartedRun = run;
   lastStep = sample.step;

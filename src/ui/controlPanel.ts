@@ -232,7 +232,7 @@ export class ControlPanel {
   private buildLangevin(): void {
     const f = this.gui.addFolder('Langevin');
     this.langevinFolder = f;
-    this.bind(f, 'langevin', LANGEVIN).name('sampler');
+    this.bind(f, 'langevin', LANGEVIN).name('Langevin sampler');
     this.bind(f, 'temperature', LIMITS.temperature.min, 5, 0.01).name('temperature T');
     this.bind(f, 'stepSize', LIMITS.stepSize.min, 0.1, 0.0001).name('step size h');
     this.bind(f, 'gamma', LIMITS.gamma.min, 20, 0.01).name('friction γ');
