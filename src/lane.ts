@@ -84,6 +84,11 @@ export function runSpec(s: Readonly<Settings>): RunSpec {
   };
 }
 
+function destroyPart(part: { destroy?: () => void; dispose?: () => void }): void {
+  if (part.destroy) part.destroy();
+  else part.dispose?.();
+}
+
 export class Lane {
   private constructor(
     readonly sim: Simulation,
@@ -105,23 +110,25 @@ export class Lane {
     sources: ShaderSources,
     canvas: HTMLCanvasElement,
   ): Promise<Lane> {
-    const sim = await Simulation.create(device, sources);
-    let metrics: Metrics | null = null;
-    let grid: EnergyGrid | null = null;
-    try {
-      metrics = await Metrics.create(device, sources, {
-        entropy: { points: ENTROPY_POINTS },
-        marginals: {},
-      });
-      grid = await EnergyGrid.create(device, sources);
-      const trails = await Trails.create(device, sources);
-      return new Lane(sim, await ParticleView.create(canvas, device), metrics, grid, trails);
-    } catch (e) {
-      sim.destroy();
-      metrics?.destroy();
-      grid?.destroy();
-      throw e;
-    }
+    // Every pipeline compiles at once: startup waits for the slowest, not for their sum.
+    const parts = await Promise.allSettled([
+      Simulation.create(device, sources),
+      Metrics.create(device, sources, { entropy: { points: ENTROPY_POINTS }, marginals: {} }),
+      EnergyGrid.create(device, sources),
+      Trails.create(device, sources),
+      ParticleView.create(canvas, device),
+    ] as const);
+    const [sim, metrics, grid, trails, view] = parts;
+    if (
+      sim.status === 'fulfilled' &&
+      metrics.status === 'fulfilled' &&
+      grid.status === 'fulfilled' &&
+      trails.status === 'fulfilled' &&
+      view.status === 'fulfilled'
+    )
+      return new Lane(sim.value, view.value, metrics.value, grid.value, trails.value);
+    for (const part of parts) if (part.status === 'fulfilled') destroyPart(part.value);
+    throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
   }
 
   setData(dataset: Dataset): void {

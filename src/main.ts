@@ -248,8 +248,11 @@ function measureLoop(): void {
 
 /** The observables into the charts, the marginals into their panel (off the frame path). */
 async function measurePhysics(s: Settings): Promise<void> {
-  if (!s.observables && !s.marginals) return;
-  const [sample] = await sandbox.measureMetrics(s.marginals);
+  // Always measured, cheaply, so a diverging run is caught; the entropy (O(P^2)) only for charts.
+  const [sample] = await sandbox.measureMetrics({
+    marginals: s.marginals,
+    entropy: s.observables && measurements++ % 4 === 0,
+  });
   if (!sample) return;
   // A new run (or a restart: t back at its start, step back at 0) starts the charts afresh.
   const run = encodeHash({ ...s, speed: 0, loop: false });
@@ -267,6 +270,7 @@ async function measurePhysics(s: Settings): Promise<void> {
   }
 }
 let lastStep = 0;
+let measurements = 0;
 
 /** Clone at the current t (one point) or over the whole run (the curve), into its panel. */
 function speciate(curve: boolean): void {
@@ -435,6 +439,7 @@ async function boot(): Promise<void> {
 }
 
 const ready = boot();
+void ready.finally(() => messages.release()).catch(() => undefined);
 ready.catch((e: unknown) => console.warn(e));
 
 const api: SandboxApi = {

@@ -139,8 +139,6 @@ export class Sandbox {
   private lostDuringClip = false;
   /** Bumped whenever the runs restart, so a running run() knows to stop. */
   private generation = 0;
-  /** How many measurements of the observables were taken. */
-  private measurements = 0;
   /** The run whose divergence was reported (reported once per run). */
   private diverged = -1;
   private cloner: Cloner | null = null;
@@ -358,16 +356,19 @@ export class Sandbox {
 
   /**
    * Measures every lane's observables on the GPU and reads back a few dozen bytes each (never
-   * on the frame path: the caller throttles it). The entropy is measured every fourth time. A
+   * on the frame path: the caller throttles it). The entropy (O(P^2)) only when asked. A
    * run whose particles diverged (NaN, or escaped far away) pauses with what to lower.
    */
-  async measureMetrics(marginals = false): Promise<(PhysicsSample | null)[]> {
+  async measureMetrics(
+    what: { marginals?: boolean; entropy?: boolean } = {},
+  ): Promise<(PhysicsSample | null)[]> {
     const device = this.gpu?.device;
     if (!device || !this.lanes.length || this.rebuilding) return [];
     const lanes = [...this.lanes];
     const statuses = lanes.map((l) => l.status());
     const generation = this.generation;
-    const entropy = this.measurements++ % 4 === 0;
+    const entropy = what.entropy ?? false;
+    const marginals = what.marginals ?? false;
     const encoder = device.createCommandEncoder(METRICS_ENCODER);
     lanes.forEach((lane, i) => lane.measure(encoder, this.laneSettings(i), { entropy, marginals }));
     device.queue.submit([encoder.finish()]);
@@ -394,7 +395,7 @@ export class Sandbox {
   async metrics(): Promise<PhysicsSample> {
     await this.rebuilding;
     await this.idle();
-    const [sample] = await this.measureMetrics();
+    const [sample] = await this.measureMetrics({ entropy: true });
     if (!sample) throw new Error('the sandbox is not running');
     return sample;
   }

@@ -11,6 +11,16 @@ export class Messages {
     parent.appendChild(this.element);
   }
 
+  /** Notes shown while held (before the sandbox is on screen) start their time on release. */
+  private held: (() => void)[] | null = [];
+
+  /** Starts the clocks of the notes shown so far; later notes start theirs at once. */
+  release(): void {
+    const pending = this.held ?? [];
+    this.held = null;
+    for (const start of pending) start();
+  }
+
   show(text: string, level: Level = 'info'): void {
     const note = document.createElement('div');
     note.className = `message ${level}`;
@@ -19,6 +29,13 @@ export class Messages {
     note.addEventListener('click', () => note.remove());
     this.element.appendChild(note);
     while (this.element.children.length > 4) this.element.firstElementChild?.remove();
-    setTimeout(() => note.remove(), level === 'error' ? 12_000 : level === 'warning' ? 8000 : 5000);
+    const start = (): void => {
+      setTimeout(
+        () => note.remove(),
+        level === 'error' ? 12_000 : level === 'warning' ? 8000 : 5000,
+      );
+    };
+    if (this.held) this.held.push(start);
+    else start();
   }
 }

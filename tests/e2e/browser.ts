@@ -25,6 +25,10 @@ export async function openPage(
   viewport = { width: 1000, height: 700 },
 ): Promise<OpenPage> {
   const page = await browser.newPage({ viewport });
+  // The live observables cost SwiftShader (a CPU) much more than a GPU: pages that do not test
+  // them leave them off, unless the link says otherwise.
+  if (!/[#&]observables=/.test(url))
+    url += url.includes('#') ? '&observables=false' : '#observables=false';
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());

@@ -72,7 +72,7 @@ describe('Langevin in the page', () => {
       Array.from(await window.sandbox.positions()),
       Array.from(await window.sandbox.data()),
     ]);
-    expect(meanRadius(particles!) / meanRadius(data!)).toBeCloseTo(1, 1);
+    expect(meanRadius(particles) / meanRadius(data)).toBeCloseTo(1, 1);
     expect(errors).toEqual([]);
   });
 
@@ -107,7 +107,7 @@ describe('Langevin in the page', () => {
   test('the observables charts fill in as the run plays', async () => {
     const { page, errors } = await openPage(
       browser,
-      `${base}#n=2048&mode=langevin&langevin=ula&stepSize=0.005&steps=2000`,
+      `${base}#n=2048&mode=langevin&langevin=ula&stepSize=0.005&steps=2000&observables=true`,
     );
     await ready(page);
     const energy = page.locator('.physics-charts .physics-chart:not([hidden])');

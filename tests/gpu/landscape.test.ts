@@ -124,9 +124,10 @@ describe(`physics view (seed ${seed})`, () => {
     const density = await draw('density', { landscape: 'density' });
     const surface = await draw('3d', { view: '3d' });
     const peaks = await draw('3d-density', { view: '3d', landscape: 'density' });
-    // Without a landscape only the particles light pixels; with it the whole view is coloured.
+    // Without a landscape only the particles light pixels; with it the wells glow around them
+    // (the high-energy plateau stays dark, so it lights much of the view, not all of it).
     expect(lit(off)).toBeLessThan(0.5);
-    expect(lit(flat)).toBeGreaterThan(0.9);
+    expect(lit(flat)).toBeGreaterThan(lit(off) + 0.25);
     expect(difference(flat, off)).toBeGreaterThan(20);
     expect(difference(density, flat)).toBeGreaterThan(10);
     expect(difference(surface, flat)).toBeGreaterThan(10);
