@@ -151,8 +151,14 @@ function togglePlay(): void {
 const sweepPanel = new SweepPanel(root);
 const recordBar = new RecordBar(root);
 
-/** The chart to inset into clips: the schedule chart's canvas at the current t. */
+/**
+ * The chart to inset into clips: in Langevin mode the live observables' (heat capacity) when
+ * they are on, else the schedule chart's canvas at the current t.
+ */
 const chartCanvas = (): HTMLCanvasElement | null => {
+  const s = sandbox.settings();
+  const observed = s.mode === 'langevin' && s.observables ? physicsCharts?.canvas() : null;
+  if (observed) return observed;
   chart?.setT(sandbox.status().t);
   return chart?.canvas() ?? null;
 };
