@@ -2,21 +2,11 @@
 // p_t(x) = sum_k pi_k N(x; alpha mu_k, C_k), C_k = alpha^2 Sigma_k + sigma^2 I, and
 // E[x0 | x] = sum_k r_k(x) (mu_k + alpha Sigma_k C_k^-1 (x - alpha mu_k)), r_k the responsibilities,
 // accumulated with an online softmax over k. Also writes the energy U = -log p_t(x).
-struct Component {
-  mean: vec2f,
-  log_weight: f32,
-  _pad: f32,
-  // Covariance (xx, xy, yy, unused).
-  cov: vec4f,
-}
-
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> x: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> x0hat: array<vec2f>;
 @group(0) @binding(3) var<storage, read_write> energy: array<f32>;
 @group(0) @binding(6) var<storage, read> mixture: array<Component>;
-
-const LOG_2PI: f32 = 1.8378770664093453;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -31,13 +21,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var acc = vec2f(0.0);
   for (var k = 0u; k < step.k; k++) {
     let c = mixture[k];
-    let cxx = a * a * c.cov.x + s2;
-    let cxy = a * a * c.cov.y;
-    let cyy = a * a * c.cov.z + s2;
-    let det = cxx * cyy - cxy * cxy;
-    let r = xi - a * c.mean;
-    let ci_r = vec2f(cyy * r.x - cxy * r.y, cxx * r.y - cxy * r.x) / det;
-    let logit = c.log_weight - 0.5 * dot(r, ci_r) - 0.5 * log(det) - LOG_2PI;
+    let term = component_term(c, xi, a, s2);
+    let logit = term.logit;
+    let ci_r = term.ci_r;
     let mean_k = c.mean + a * vec2f(c.cov.x * ci_r.x + c.cov.y * ci_r.y,
                                     c.cov.y * ci_r.x + c.cov.z * ci_r.y);
     if (logit > m) {

@@ -24,7 +24,6 @@ struct Grid {
 
 var<workgroup> tile: array<vec2f, WORKGROUP_SIZE>;
 
-const LOG_2PI: f32 = 1.8378770664093453;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

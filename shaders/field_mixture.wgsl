@@ -16,20 +16,10 @@ struct Grid {
   temperature: f32,
 }
 
-struct Component {
-  mean: vec2f,
-  log_weight: f32,
-  _pad: f32,
-  // Covariance (xx, xy, yy, unused).
-  cov: vec4f,
-}
-
 @group(0) @binding(0) var<uniform> grid: Grid;
 @group(0) @binding(1) var<storage, read> mixture: array<Component>;
 @group(0) @binding(2) var<storage, read_write> energy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> score: array<vec2f>;
-
-const LOG_2PI: f32 = 1.8378770664093453;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -44,13 +34,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var acc = vec2f(0.0);
   for (var k = 0u; k < grid.count; k++) {
     let c = mixture[k];
-    let cxx = a * a * c.cov.x + s2;
-    let cxy = a * a * c.cov.y;
-    let cyy = a * a * c.cov.z + s2;
-    let det = cxx * cyy - cxy * cxy;
-    let r = xi - a * c.mean;
-    let ci_r = vec2f(cyy * r.x - cxy * r.y, cxx * r.y - cxy * r.x) / det;
-    let logit = c.log_weight - 0.5 * dot(r, ci_r) - 0.5 * log(det) - LOG_2PI;
+    let term = component_term(c, xi, a, s2);
+    let logit = term.logit;
+    let ci_r = term.ci_r;
     if (logit > m) {
       let scale = exp(m - logit);
       l = l * scale + 1.0;

@@ -8,7 +8,7 @@ import { makeShaderDataDefinitions, type ShaderDataDefinitions } from 'webgpu-ut
 /** WGSL sources by path relative to shaders/, e.g. 'ddim.wgsl', 'lib/rng.wgsl'. */
 export type ShaderSources = Readonly<Record<string, string>>;
 
-const LIBS = ['lib/step.wgsl', 'lib/rng.wgsl'] as const;
+const LIBS = ['lib/step.wgsl', 'lib/rng.wgsl', 'lib/mixture.wgsl'] as const;
 
 /** The full source of a kernel: the shared library, then the kernel's own file. */
 export function kernelSource(sources: ShaderSources, name: string): string {

@@ -12,7 +12,7 @@
 import type { Dataset, DatasetId } from './datasets';
 import { logSnr, levelAt, type ScheduleId, type ScheduleParams } from './schedules';
 import { Rng, Stream } from './rng';
-import { assignToModes, moments } from './stats';
+import { assignToModes, mixtureMoments, moments } from './stats';
 
 /** Largest eigenvalue of a symmetric 2x2 covariance (xx, xy, yy). */
 export function topEigenvalue(cov: readonly [number, number, number]): number {
@@ -22,23 +22,7 @@ export function topEigenvalue(cov: readonly [number, number, number]): number {
 
 /** The data covariance (xx, xy, yy): exact for mixtures, the sample's otherwise. */
 export function dataCovariance(dataset: Dataset): [number, number, number] {
-  const mixture = dataset.mixture;
-  if (!mixture) return moments(dataset.points).cov;
-  let mx = 0;
-  let my = 0;
-  for (const c of mixture.components) {
-    mx += c.weight * c.mean[0];
-    my += c.weight * c.mean[1];
-  }
-  const cov: [number, number, number] = [0, 0, 0];
-  for (const c of mixture.components) {
-    const dx = c.mean[0] - mx;
-    const dy = c.mean[1] - my;
-    cov[0] += c.weight * (c.cov[0] + dx * dx);
-    cov[1] += c.weight * (c.cov[1] + dx * dy);
-    cov[2] += c.weight * (c.cov[2] + dy * dy);
-  }
-  return cov;
+  return dataset.mixture ? mixtureMoments(dataset.mixture).cov : moments(dataset.points).cov;
 }
 
 /**

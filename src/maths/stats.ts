@@ -42,6 +42,25 @@ export function moments(points: Cloud): Moments {
   return { count: n, mean: [mx, my], cov: [sxx / d, sxy / d, syy / d] };
 }
 
+/** The exact mean and covariance (xx, xy, yy) of a Gaussian mixture. */
+export function mixtureMoments(mixture: Mixture): Pick<Moments, 'mean' | 'cov'> {
+  let mx = 0;
+  let my = 0;
+  for (const c of mixture.components) {
+    mx += c.weight * c.mean[0];
+    my += c.weight * c.mean[1];
+  }
+  const cov: [number, number, number] = [0, 0, 0];
+  for (const c of mixture.components) {
+    const dx = c.mean[0] - mx;
+    const dy = c.mean[1] - my;
+    cov[0] += c.weight * (c.cov[0] + dx * dx);
+    cov[1] += c.weight * (c.cov[1] + dx * dy);
+    cov[2] += c.weight * (c.cov[2] + dy * dy);
+  }
+  return { mean: [mx, my], cov };
+}
+
 /** Standard errors of the entries of `moments`, from the sample's own fourth moments. */
 export interface MomentErrors {
   mean: [number, number];

@@ -56,7 +56,7 @@ const KERNEL_FILES = {
 } as const;
 type KernelId = keyof typeof KERNEL_FILES;
 
-/** Bytes per mixture component (struct Component in denoise_mixture.wgsl). */
+/** Bytes per mixture component (struct Component in shaders/lib/mixture.wgsl). */
 const COMPONENT_FLOATS = 8;
 
 /** Descriptors of the frame path, made once. */

@@ -28,6 +28,7 @@ import {
   momentErrors,
   moments,
   slicedWasserstein2,
+  mixtureMoments,
   type Moments,
 } from '../../src/maths/stats';
 import type { LangevinId, SamplerId } from '../../src/settings';
@@ -293,25 +294,6 @@ function smoothed(mixture: Mixture, level: Level): Mixture {
       cov: [a * a * c.cov[0] + s2, a * a * c.cov[1], a * a * c.cov[2] + s2],
     })),
   };
-}
-
-/** Mean and covariance of a mixture. */
-function mixtureMoments(mixture: Mixture): Pick<Moments, 'mean' | 'cov'> {
-  let mx = 0;
-  let my = 0;
-  for (const c of mixture.components) {
-    mx += c.weight * c.mean[0];
-    my += c.weight * c.mean[1];
-  }
-  const cov: [number, number, number] = [0, 0, 0];
-  for (const c of mixture.components) {
-    const dx = c.mean[0] - mx;
-    const dy = c.mean[1] - my;
-    cov[0] += c.weight * (c.cov[0] + dx * dx);
-    cov[1] += c.weight * (c.cov[1] + dx * dy);
-    cov[2] += c.weight * (c.cov[2] + dy * dy);
-  }
-  return { mean: [mx, my], cov };
 }
 
 /** Every moment of the samples more than Z standard errors from `want`; empty when they match. */
