@@ -74,6 +74,9 @@ export async function availableFormats(width: number, height: number): Promise<s
   return out;
 }
 
+const animationFrame = (): Promise<void> =>
+  new Promise((resolve) => requestAnimationFrame(() => resolve()));
+
 const abortError = (): DOMException =>
   new DOMException('the recording was cancelled', 'AbortError');
 
@@ -223,6 +226,9 @@ async function recordRealTime(
       hooks.onProgress?.(frame, frame + expectedLeft(source, options));
       await tick();
     }
+    // The capture samples the canvas on the page's own frames: give it a few more to take the
+    // last state before the recorder stops.
+    for (let i = 0; i < 4; i++) await animationFrame();
   } catch (e) {
     recorder.stop();
     await stopped;
