@@ -121,8 +121,13 @@ describe('Langevin in the page', () => {
       `${base}#n=2048&mode=langevin&langevin=ula&steps=5000&loop=false`,
     );
     await ready(page);
-    await page.evaluate(() => window.sandbox.configure({ stepSize: 5 }));
-    await page.evaluate(() => window.sandbox.play());
+    // Paused while the step size changes, so the divergence is found after play(), not
+    // before it (a play() after the pause would resume the run).
+    await page.evaluate(async () => {
+      window.sandbox.pause();
+      await window.sandbox.configure({ stepSize: 5 });
+      window.sandbox.play();
+    });
     const text = await lastMessage(page, 'error');
     expect(text).toMatch(/diverged/);
     expect(text).toMatch(/Lower stepSize/);
