@@ -39,6 +39,25 @@ struct Step {
   gamma: f32,
   close: u32,
   velocity_std: f32,
+  // Coordinates per particle: 2 for point clouds, 784 or 3072 for images. The element-wise kernels
+  // run over vec2 lanes, dim / 2 per particle (lane_count, particle_of).
+  dim: u32,
+  // The smoothed denoiser (denoise_image_empirical.wgsl): the std of the query's noise and the
+  // number of Monte Carlo draws averaged (1 with smoothing 0: the plain empirical denoiser).
+  smoothing: f32,
+  draws: u32,
+  // The Gaussian-model denoiser (denoise_image_gaussian.wgsl): the rank of its covariance.
+  rank: u32,
+}
+
+// Every particle's vec2 lanes: n for point clouds, n dim / 2 for images.
+fn lane_count(s: Step) -> u32 {
+  return s.n * (s.dim / 2u);
+}
+
+// The particle that lane i belongs to.
+fn particle_of(s: Step, i: u32) -> u32 {
+  return i / (s.dim / 2u);
 }
 
 // Per-particle state of the Langevin kernels (buffer `held`), 32 bytes. MALA: the position before

@@ -43,6 +43,14 @@ export interface StepParams {
   gamma?: number;
   close?: number;
   velocity_std?: number;
+  /**
+   * Coordinates per particle (2 for point clouds, d for images), the smoothed denoiser's noise std
+   * and Monte Carlo draws, the Gaussian model's rank. Optional: StepWriter writes 2, 0, 1 and 0.
+   */
+  dim?: number;
+  smoothing?: number;
+  draws?: number;
+  rank?: number;
 }
 
 /**

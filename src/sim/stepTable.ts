@@ -27,7 +27,22 @@ export interface RunConstants {
   seed: number;
   /** The deliberate score error (none when absent). */
   error?: ScoreError;
+  /** Coordinates per particle: 2 (the default) for point clouds, d for images. */
+  dim?: number;
+  /** The smoothed denoiser's query noise std and Monte Carlo draws (defaults 0 and 1). */
+  smoothing?: number;
+  draws?: number;
+  /** The Gaussian-model denoiser's rank (default 0). */
+  rank?: number;
 }
+
+/** What StepWriter writes for the fields a table may leave out. */
+const FIELD_DEFAULTS: Partial<Record<keyof StepParams, number>> = {
+  dim: 2,
+  smoothing: 0,
+  draws: 1,
+  rank: 0,
+};
 
 /**
  * The step from level a to level b, the denoiser evaluating at `at`; `prev` is the level before a
@@ -71,6 +86,10 @@ export function stepParams(
     gamma: 0,
     close: 0,
     velocity_std: 0,
+    dim: c.dim ?? 2,
+    smoothing: c.smoothing ?? 0,
+    draws: c.draws ?? 1,
+    rank: c.rank ?? 0,
   };
 }
 
@@ -183,7 +202,7 @@ export class StepWriter {
   write(view: DataView, slot: number, p: StepParams): void {
     const base = slot * this.stride;
     for (const f of this.fields) {
-      const value = p[f.name];
+      const value = p[f.name] ?? FIELD_DEFAULTS[f.name];
       if (value === undefined) throw new Error(`StepParams lacks ${f.name}`);
       if (f.float) view.setFloat32(base + f.offset, value, true);
       else view.setUint32(base + f.offset, value >>> 0, true);

@@ -61,9 +61,24 @@ const STEP_PARAMS_KEYS: Record<keyof StepParams, true> = {
   gamma: true,
   close: true,
   velocity_std: true,
+  dim: true,
+  smoothing: true,
+  draws: true,
+  rank: true,
 };
 /** Fields that are counts or identifiers, u32 in WGSL; the rest are f32. */
-const INTEGER_FIELDS = new Set<string>(['n', 'm', 'k', 'seed', 'index', 'evaluation', 'close']);
+const INTEGER_FIELDS = new Set<string>([
+  'n',
+  'm',
+  'k',
+  'seed',
+  'index',
+  'evaluation',
+  'close',
+  'dim',
+  'draws',
+  'rank',
+]);
 
 const typeOf = (name: string): string | undefined =>
   (struct.fields[name]?.type as { type?: string } | undefined)?.type;
@@ -122,6 +137,10 @@ describe('StepWriter', () => {
     gamma: 0.17,
     close: 0x80000001,
     velocity_std: 0.18,
+    dim: 3072,
+    smoothing: 0.19,
+    draws: 4,
+    rank: 33,
   };
 
   test('writes each field at its WGSL offset with its WGSL type', () => {
