@@ -15,7 +15,7 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   let xi = x[i];
   let g = (xi - step.alpha * x0hat[i]) / (step.sigma * step.sigma);
   let half = 0.5 * step.h;

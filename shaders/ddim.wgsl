@@ -10,7 +10,7 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   let d = x0hat[i];
   let eps = (x[i] - step.alpha_t * d) / step.sigma_t;
   let r = step.alpha_t * step.sigma_s / (step.sigma_t * step.alpha_s);

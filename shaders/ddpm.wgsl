@@ -9,7 +9,7 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   let a_ts = step.alpha_t / step.alpha_s;
   let var_t = step.sigma_t * step.sigma_t;
   let var_s = step.sigma_s * step.sigma_s;

@@ -13,7 +13,7 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   let ratio = step.sigma_s / step.sigma_t;
   x[i] = ratio * x[i] + (step.alpha_s - step.alpha_t * ratio) * x0hat[i];
 }

@@ -8,7 +8,9 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
-  let x0 = data[pick_index(step.seed, STREAM_PICK, i, step.m)];
+  if (i >= lane_count(step)) { return; }
+  // Each particle picks one data point (an image: its dim / 2 lanes from the same one).
+  let lanes = step.dim / 2u;
+  let x0 = data[pick_index(step.seed, STREAM_PICK, i / lanes, step.m) * lanes + i % lanes];
   x[i] = step.alpha * x0 + step.sigma * normal2(step.seed, STREAM_NOISE, i, 0u);
 }

@@ -8,7 +8,7 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   let a = step.alpha_s / step.alpha_t;
   let v = max(step.sigma_s * step.sigma_s - a * a * step.sigma_t * step.sigma_t, 0.0);
   x[i] = a * x[i] + sqrt(v) * normal2(step.seed, STREAM_STEP, i, step.index);

@@ -11,9 +11,11 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   v[i] = step.velocity_std * normal2(step.seed, STREAM_NOISE, i, 1u);
-  accept[i] = 0.0;
+  if (i % (step.dim / 2u) == 0u) {
+    accept[particle_of(step, i)] = 0.0;
+  }
   heat[i] = 0.0;
   held[i] = Held(vec2f(0.0), vec2f(0.0), 0.0, 0.0, 0u, 0u);
 }

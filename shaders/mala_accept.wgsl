@@ -4,6 +4,8 @@
 // particle gets its held x, x0_hat and U back, so `energy` holds U at x after every step; a NaN
 // acceptance ratio (an unstable h) rejects. Heat of an accepted move (Sekimoto 1998, midpoint):
 // -(g + g') . (x' - x) / (2 T); a rejected move releases none. accept = 1 if accepted, else 0.
+// One invocation per particle, over its dim / 2 lanes (an image accepts or rejects as a whole);
+// the heat goes to the particle's first lane.
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read_write> x: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> x0hat: array<vec2f>;
@@ -15,25 +17,42 @@
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
-  let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
-  let hd = held[i];
-  let xp = x[i];
+  let p = particle_index(wid, nwg, lid);
+  if (p >= step.n) { return; }
+  let lanes = step.dim / 2u;
+  let first = p * lanes;
   let s2 = step.sigma * step.sigma;
-  let g = (hd.x - step.alpha * hd.x0hat) / s2;
-  let gp = (xp - step.alpha * x0hat[i]) / s2;
-  let back = hd.x - xp + step.h * gp;
-  let log_ratio = -(energy[i] - hd.energy) / step.temperature
-                  - dot(back, back) / (4.0 * step.h * step.temperature) + hd.log_q;
-  let u = to_uniform(threefry2x32(vec2u(step.seed, STREAM_ACCEPT), vec2u(i, hd.moves)).x);
-  if (log(u) < log_ratio) {
-    heat[i] -= 0.5 * dot(g + gp, xp - hd.x) / step.temperature;
-    accept[i] = 1.0;
-  } else {
-    x[i] = hd.x;
-    x0hat[i] = hd.x0hat;
-    energy[i] = hd.energy;
-    accept[i] = 0.0;
+  var back2 = 0.0;
+  var log_q = 0.0;
+  var work = 0.0;
+  for (var j = first; j < first + lanes; j++) {
+    let hd = held[j];
+    let xp = x[j];
+    let g = (hd.x - step.alpha * hd.x0hat) / s2;
+    let gp = (xp - step.alpha * x0hat[j]) / s2;
+    let back = hd.x - xp + step.h * gp;
+    back2 += dot(back, back);
+    log_q += hd.log_q;
+    work += dot(g + gp, xp - hd.x);
   }
-  held[i].moves = hd.moves + 1u;
+  let held_energy = held[first].energy;
+  let moves = held[first].moves;
+  let log_ratio = -(energy[p] - held_energy) / step.temperature
+                  - back2 / (4.0 * step.h * step.temperature) + log_q;
+  let u = to_uniform(threefry2x32(vec2u(step.seed, STREAM_ACCEPT), vec2u(p, moves)).x);
+  let accepted = log(u) < log_ratio;
+  if (accepted) {
+    heat[first] -= 0.5 * work / step.temperature;
+    accept[p] = 1.0;
+  } else {
+    energy[p] = held_energy;
+    accept[p] = 0.0;
+  }
+  for (var j = first; j < first + lanes; j++) {
+    if (!accepted) {
+      x[j] = held[j].x;
+      x0hat[j] = held[j].x0hat;
+    }
+    held[j].moves = moves + 1u;
+  }
 }

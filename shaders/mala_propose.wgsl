@@ -11,12 +11,12 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   let xi = x[i];
   let d = x0hat[i];
   let g = (xi - step.alpha * d) / (step.sigma * step.sigma);
   let moves = held[i].moves;
   let z = normal2(step.seed, STREAM_LANGEVIN, i, moves);
-  held[i] = Held(xi, d, energy[i], 0.5 * dot(z, z), moves, 0u);
+  held[i] = Held(xi, d, energy[particle_of(step, i)], 0.5 * dot(z, z), moves, 0u);
   x[i] = xi - step.h * g + sqrt(2.0 * step.h * step.temperature) * z;
 }

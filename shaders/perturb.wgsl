@@ -12,7 +12,7 @@ const BIAS_DIRECTION = vec2f(0.6, 0.8);
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
   let i = particle_index(wid, nwg, lid);
-  if (i >= step.n) { return; }
+  if (i >= lane_count(step)) { return; }
   var d = (1.0 + step.error_scale) * x0hat[i] + step.error_bias * BIAS_DIRECTION;
   if (step.error_noise > 0.0) {
     d += step.error_noise * normal2(step.seed, STREAM_PERTURB, i, step.evaluation);

@@ -6,7 +6,7 @@
  * g = grad U = (x - alpha x0_hat) / sigma^2, T the temperature, h the step size.
  */
 import { normal2, threefry2x32, toUniform, Stream } from './rng';
-import type { CpuState, StepParams } from './steps';
+import { laneCount, particleOf, type CpuState, type StepParams } from './steps';
 
 /** The step parameters of a Langevin kernel: every Langevin field present. */
 export type LangevinParams = StepParams &
@@ -36,18 +36,23 @@ export interface LangevinCpu {
   };
 }
 
-export function langevinCpu(n: number): LangevinCpu {
+/**
+ * The Langevin state of n particles of `dim` coordinates: accept per particle; velocities, heat
+ * and the held state per vec2 lane (dim / 2 per particle; for points a lane is a particle).
+ */
+export function langevinCpu(n: number, dim = 2): LangevinCpu {
+  const lanes = (n * dim) / 2;
   return {
-    v: new Float64Array(2 * n),
+    v: new Float64Array(2 * lanes),
     accept: new Float64Array(n),
-    heat: new Float64Array(n),
+    heat: new Float64Array(lanes),
     held: {
-      x: new Float64Array(2 * n),
-      x0hat: new Float64Array(2 * n),
-      energy: new Float64Array(n),
-      logQ: new Float64Array(n),
-      moves: new Uint32Array(n),
-      pending: new Uint32Array(n),
+      x: new Float64Array(2 * lanes),
+      x0hat: new Float64Array(2 * lanes),
+      energy: new Float64Array(lanes),
+      logQ: new Float64Array(lanes),
+      moves: new Uint32Array(lanes),
+      pending: new Uint32Array(lanes),
     },
   };
 }
@@ -113,7 +118,7 @@ const bits = new Uint32Array(2);
 
 /** langevin_init.wgsl: velocities ~ N(0, velocity_std^2 I), the rest cleared. */
 export function langevinInit(lv: LangevinCpu, p: LangevinParams): void {
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, Stream.noise, i, 1, z);
     lv.v[2 * i] = p.velocity_std * z[0]!;
     lv.v[2 * i + 1] = p.velocity_std * z[1]!;
@@ -132,7 +137,7 @@ export function ula(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
   const T = p.temperature;
   const sd = Math.sqrt(2 * p.h * T);
   const h = lv.held;
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, LangevinStream.move, i, h.moves[i]!, z);
     let q = lv.heat[i]!;
     for (let c = 0; c < 2; c++) {
@@ -157,9 +162,9 @@ export function ula(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
 export function malaPropose(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
   const sd = Math.sqrt(2 * p.h * p.temperature);
   const h = lv.held;
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, LangevinStream.move, i, h.moves[i]!, z);
-    h.energy[i] = st.energy[i]!;
+    h.energy[i] = st.energy[particleOf(p, i)]!;
     h.logQ[i] = 0.5 * (z[0]! * z[0]! + z[1]! * z[1]!);
     h.pending[i] = 0;
     for (let c = 0; c < 2; c++) {
@@ -172,7 +177,10 @@ export function malaPropose(st: CpuState, lv: LangevinCpu, p: LangevinParams): v
   }
 }
 
-/** MALA's log acceptance ratio and uniform for particle i (mala_accept.wgsl). */
+/**
+ * MALA's log acceptance ratio and uniform for particle i (mala_accept.wgsl), over its dim / 2
+ * lanes; the held energy and move counter are its first lane's.
+ */
 export function malaDecision(
   st: CpuState,
   lv: LangevinCpu,
@@ -181,14 +189,17 @@ export function malaDecision(
 ): { logRatio: number; logU: number } {
   const h = lv.held;
   const T = p.temperature;
+  const lanes = (p.dim ?? 2) / 2;
+  const first = i * lanes;
   let back2 = 0;
-  for (let c = 0; c < 2; c++) {
-    const k = 2 * i + c;
+  let logQ = 0;
+  for (let k = 2 * first; k < 2 * (first + lanes); k++) {
     const back = h.x[k]! - st.x[k]! + p.h * grad(st.x[k]!, st.x0hat[k]!, p);
     back2 += back * back;
   }
-  const logRatio = -(st.energy[i]! - h.energy[i]!) / T - back2 / (4 * p.h * T) + h.logQ[i]!;
-  threefry2x32(p.seed, LangevinStream.accept, i, h.moves[i]!, bits);
+  for (let j = first; j < first + lanes; j++) logQ += h.logQ[j]!;
+  const logRatio = -(st.energy[i]! - h.energy[first]!) / T - back2 / (4 * p.h * T) + logQ;
+  threefry2x32(p.seed, LangevinStream.accept, i, h.moves[first]!, bits);
   return { logRatio, logU: Math.log(toUniform(bits[0]!)) };
 }
 
@@ -200,27 +211,29 @@ export function malaAccept(
   decide: (i: number, accepted: boolean) => boolean = (_, a) => a,
 ): void {
   const h = lv.held;
+  const lanes = (p.dim ?? 2) / 2;
   for (let i = 0; i < p.n; i++) {
+    const first = i * lanes;
+    const moves = h.moves[first]!;
     const { logRatio, logU } = malaDecision(st, lv, p, i);
     if (decide(i, logU < logRatio)) {
       let work = 0;
-      for (let c = 0; c < 2; c++) {
-        const k = 2 * i + c;
+      for (let k = 2 * first; k < 2 * (first + lanes); k++) {
         const g = grad(h.x[k]!, h.x0hat[k]!, p);
         const gp = grad(st.x[k]!, st.x0hat[k]!, p);
         work += (g + gp) * (st.x[k]! - h.x[k]!);
       }
-      lv.heat[i] = lv.heat[i]! - (0.5 * work) / p.temperature;
+      lv.heat[first] = lv.heat[first]! - (0.5 * work) / p.temperature;
       lv.accept[i] = 1;
     } else {
-      for (let c = 0; c < 2; c++) {
-        st.x[2 * i + c] = h.x[2 * i + c]!;
-        st.x0hat[2 * i + c] = h.x0hat[2 * i + c]!;
+      for (let k = 2 * first; k < 2 * (first + lanes); k++) {
+        st.x[k] = h.x[k]!;
+        st.x0hat[k] = h.x0hat[k]!;
       }
-      st.energy[i] = h.energy[i]!;
+      st.energy[i] = h.energy[first]!;
       lv.accept[i] = 0;
     }
-    h.moves[i] = h.moves[i]! + 1;
+    for (let j = first; j < first + lanes; j++) h.moves[j] = moves + 1;
   }
 }
 
@@ -230,7 +243,7 @@ export function baoabBaoa(st: CpuState, lv: LangevinCpu, p: LangevinParams): voi
   const c = Math.exp(-p.gamma * p.h);
   const sd = Math.sqrt(-Math.expm1(-2 * p.gamma * p.h) * p.temperature);
   const h = lv.held;
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, LangevinStream.move, i, h.moves[i]!, z);
     let dk = 0;
     for (let q = 0; q < 2; q++) {
@@ -249,6 +262,6 @@ export function baoabBaoa(st: CpuState, lv: LangevinCpu, p: LangevinParams): voi
 
 /** baoab_b.wgsl: the closing half kick. */
 export function baoabB(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
-  for (let k = 0; k < 2 * p.n; k++)
+  for (let k = 0; k < 2 * laneCount(p); k++)
     lv.v[k] = lv.v[k]! - 0.5 * p.h * grad(st.x[k]!, st.x0hat[k]!, p);
 }

@@ -64,19 +64,28 @@ export interface CpuState {
   aux: Float64Array;
 }
 
-export function cpuState(n: number): CpuState {
+/** The state of n particles of `dim` coordinates (2 for points): energy per particle. */
+export function cpuState(n: number, dim = 2): CpuState {
   return {
-    x: new Float64Array(2 * n),
-    x0hat: new Float64Array(2 * n),
+    x: new Float64Array(dim * n),
+    x0hat: new Float64Array(dim * n),
     energy: new Float64Array(n),
-    aux: new Float64Array(4 * n),
+    aux: new Float64Array(2 * dim * n),
   };
 }
 
 const z = new Float64Array(2);
 
+/**
+ * The vec2 lanes the element-wise kernels run over: one per point, dim / 2 per image (the
+ * particle of lane i is floor(i / (dim / 2))).
+ */
+export const laneCount = (p: Pick<StepParams, 'n' | 'dim'>): number => (p.n * (p.dim ?? 2)) / 2;
+export const particleOf = (p: Pick<StepParams, 'dim'>, i: number): number =>
+  Math.floor(i / ((p.dim ?? 2) / 2));
+
 export function prior(st: CpuState, p: StepParams): void {
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, Stream.noise, i, 0, z);
     st.x[2 * i] = p.sigma_t * z[0]!;
     st.x[2 * i + 1] = p.sigma_t * z[1]!;
@@ -84,8 +93,9 @@ export function prior(st: CpuState, p: StepParams): void {
 }
 
 export function forwardJump(st: CpuState, p: StepParams, data: ArrayLike<number>): void {
-  for (let i = 0; i < p.n; i++) {
-    const j = pickIndex(p.seed, Stream.pick, i, p.m);
+  for (let i = 0; i < laneCount(p); i++) {
+    const lanes = (p.dim ?? 2) / 2;
+    const j = pickIndex(p.seed, Stream.pick, particleOf(p, i), p.m) * lanes + (i % lanes);
     normal2(p.seed, Stream.noise, i, 0, z);
     st.x[2 * i] = p.alpha * data[2 * j]! + p.sigma * z[0]!;
     st.x[2 * i + 1] = p.alpha * data[2 * j + 1]! + p.sigma * z[1]!;
@@ -95,7 +105,7 @@ export function forwardJump(st: CpuState, p: StepParams, data: ArrayLike<number>
 export function forwardStep(st: CpuState, p: StepParams): void {
   const a = p.alpha_s / p.alpha_t;
   const sd = Math.sqrt(Math.max(p.sigma_s ** 2 - a * a * p.sigma_t ** 2, 0));
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, Stream.step, i, p.index, z);
     for (let c = 0; c < 2; c++) st.x[2 * i + c] = a * st.x[2 * i + c]! + sd * z[c]!;
   }
@@ -105,7 +115,7 @@ export function ddim(st: CpuState, p: StepParams): void {
   const r = (p.alpha_t * p.sigma_s) / (p.sigma_t * p.alpha_s);
   const c = p.eta * p.sigma_s * Math.sqrt(Math.max(1 - r * r, 0));
   const keep = Math.sqrt(Math.max(p.sigma_s ** 2 - c * c, 0));
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     if (c > 0) normal2(p.seed, Stream.step, i, p.index, z);
     for (let q = 0; q < 2; q++) {
       const d = st.x0hat[2 * i + q]!;
@@ -121,7 +131,7 @@ export function ddpm(st: CpuState, p: StepParams): void {
   const vS = p.sigma_s ** 2;
   const vTs = Math.max(vT - aTs * aTs * vS, 0);
   const sd = Math.sqrt((vTs * vS) / vT);
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, Stream.step, i, p.index, z);
     for (let q = 0; q < 2; q++) {
       const mean =
@@ -139,13 +149,13 @@ export function ddpm(st: CpuState, p: StepParams): void {
 export function euler(st: CpuState, p: StepParams): void {
   const ratio = p.sigma_s / p.sigma_t;
   const c = p.alpha_s - p.alpha_t * ratio;
-  for (let k = 0; k < 2 * p.n; k++) st.x[k] = ratio * st.x[k]! + c * st.x0hat[k]!;
+  for (let k = 0; k < 2 * laneCount(p); k++) st.x[k] = ratio * st.x[k]! + c * st.x0hat[k]!;
 }
 
 export function heunPredict(st: CpuState, p: StepParams): void {
   const shT = p.sigma_t / p.alpha_t;
   const shS = p.sigma_s / p.alpha_s;
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     for (let q = 0; q < 2; q++) {
       const xh = st.x[2 * i + q]! / p.alpha_t;
       const d = (xh - st.x0hat[2 * i + q]!) / shT;
@@ -159,7 +169,7 @@ export function heunPredict(st: CpuState, p: StepParams): void {
 export function heunCorrect(st: CpuState, p: StepParams): void {
   const shT = p.sigma_t / p.alpha_t;
   const shS = p.sigma_s / p.alpha_s;
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     for (let q = 0; q < 2; q++) {
       const dS = (st.x[2 * i + q]! / p.alpha_s - st.x0hat[2 * i + q]!) / shS;
       const xh = st.aux[4 * i + q]!;
@@ -216,7 +226,7 @@ export function dpmRatio(
 export function em(st: CpuState, p: StepParams): void {
   const sd = Math.sqrt(p.diffusion);
   const inv = 1 / (p.sigma_t * p.sigma_t);
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     const noisy = p.sigma_s > 0;
     if (noisy) normal2(p.seed, Stream.step, i, p.index, z);
     for (let q = 0; q < 2; q++) {
@@ -232,7 +242,7 @@ export function dpmpp2m(st: CpuState, p: StepParams): void {
   const ratio = p.sigma_s / p.sigma_t;
   const coef = p.alpha_s - p.alpha_t * ratio;
   const c = p.r > 0 ? 0.5 / p.r : 0;
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     for (let q = 0; q < 2; q++) {
       const d0 = st.x0hat[2 * i + q]!;
       const d = p.r > 0 ? (1 + c) * d0 - c * st.aux[4 * i + q]! : d0;
@@ -248,7 +258,7 @@ export const BIAS_DIRECTION = [0.6, 0.8] as const;
 
 /** The deliberate score error (shaders/perturb.wgsl), applied to x0_hat in place. */
 export function perturb(st: CpuState, p: StepParams): void {
-  for (let i = 0; i < p.n; i++) {
+  for (let i = 0; i < laneCount(p); i++) {
     const noisy = p.error_noise > 0;
     if (noisy) normal2(p.seed, Stream.perturb, i, p.evaluation, z);
     for (let q = 0; q < 2; q++) {

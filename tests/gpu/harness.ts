@@ -78,6 +78,10 @@ export async function runKernel(
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const f32 = (a: ArrayLike<number> | undefined, size: number): Float32Array<ArrayBuffer> =>
     a ? Float32Array.from(a) : new Float32Array(size);
+  // Per-lane buffers: dim / 2 vec2 lanes per particle (one for points); energy and accept per
+  // particle. Kernels that run per particle dispatch n invocations, the rest one per lane.
+  const lanes = (p.n * (p.dim ?? 2)) / 2;
+  const perParticle = name === 'mala_accept' || name.startsWith('denoise_');
   const buffers = {
     step: createBuffer(device, {
       label: 'step',
@@ -85,12 +89,12 @@ export async function runKernel(
       usage: GPUBufferUsage.UNIFORM,
       data: new Uint8Array(writer.pack([p])),
     }),
-    x: createBuffer(device, { label: 'x', size: 0, usage, data: f32(inputs.x, 2 * p.n) }),
+    x: createBuffer(device, { label: 'x', size: 0, usage, data: f32(inputs.x, 2 * lanes) }),
     x0hat: createBuffer(device, {
       label: 'x0hat',
       size: 0,
       usage,
-      data: f32(inputs.x0hat, 2 * p.n),
+      data: f32(inputs.x0hat, 2 * lanes),
     }),
     energy: createBuffer(device, {
       label: 'energy',
@@ -98,21 +102,21 @@ export async function runKernel(
       usage,
       data: f32(inputs.energy, p.n),
     }),
-    v: createBuffer(device, { label: 'v', size: 0, usage, data: f32(inputs.v, 2 * p.n) }),
+    v: createBuffer(device, { label: 'v', size: 0, usage, data: f32(inputs.v, 2 * lanes) }),
     accept: createBuffer(device, {
       label: 'accept',
       size: 0,
       usage,
       data: f32(inputs.accept, p.n),
     }),
-    heat: createBuffer(device, { label: 'heat', size: 0, usage, data: f32(inputs.heat, p.n) }),
+    heat: createBuffer(device, { label: 'heat', size: 0, usage, data: f32(inputs.heat, lanes) }),
     held: createBuffer(device, {
       label: 'held',
-      size: 32 * p.n,
+      size: 32 * lanes,
       usage,
       ...(inputs.held ? { data: new Uint8Array(inputs.held) } : {}),
     }),
-    aux: createBuffer(device, { label: 'aux', size: 0, usage, data: f32(inputs.aux, 4 * p.n) }),
+    aux: createBuffer(device, { label: 'aux', size: 0, usage, data: f32(inputs.aux, 4 * lanes) }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: f32(inputs.data, 2) }),
     mixture: createBuffer(device, {
       label: 'mixture',
@@ -129,7 +133,7 @@ export async function runKernel(
   const pass = encoder.beginComputePass();
   pass.setPipeline(k.pipeline);
   pass.setBindGroup(0, group, [0]);
-  pass.dispatchWorkgroups(Math.ceil(p.n / k.workgroupSize));
+  pass.dispatchWorkgroups(Math.ceil((perParticle ? p.n : lanes) / k.workgroupSize));
   pass.end();
   device.queue.submit([encoder.finish()]);
   const read = async (b: GPUBuffer): Promise<Float32Array> =>
