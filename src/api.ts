@@ -4,6 +4,7 @@
  */
 import type { ClipOptions } from './record/clip';
 import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from './sandbox';
+import type { Memorisation } from './maths/memorisation';
 import type { CurveOptions } from './sim/speciation';
 import type { RecResolution } from './settings';
 
@@ -75,6 +76,22 @@ export interface SandboxApi {
    * against t with the chance level and Biroli & Mezard's speciation time.
    */
   speciation(options?: CurveOptions & { count?: number; curve?: boolean }): Promise<Speciation>;
+  /**
+   * Image datasets (mnist, shapes, colour, images): the batch, n images of d floats each (784 or
+   * 3072; pixels in [-1, 1], colour interleaved RGB), as the GPU holds it now.
+   */
+  images(): Promise<Float32Array>;
+  /**
+   * Image datasets: the batch's memorisation now: the fraction of x0_hat whose nearest training
+   * image is nearer than a third of the second nearest, the median ratio d1 / d2, the RMS pixel
+   * distance to the nearest training image, and t and step.
+   */
+  memorisation(): Promise<(Memorisation & { t: number; step: number }) | null>;
+  /**
+   * Image files (PNG, JPEG, WebP): in an image dataset they are added to 'images' (32x32
+   * colour) and shown; on a point dataset the first becomes the 'custom' points (its dark pixels).
+   */
+  loadImages(files: Blob[]): Promise<void>;
 }
 
 declare global {

@@ -3,16 +3,24 @@
  * side in compare mode (the same data and initial noise, different samplers or schedules).
  */
 import type { ShaderSources } from './gpu/kernel';
+import { isImageData } from './io/imageData';
 import type { Dataset } from './maths/datasets';
+import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from './maths/memorisation';
+import { ImageGrid } from './render/imageGrid';
 import { forwardLevels, levelAt, reverseLevels, type Level } from './maths/schedules';
 import { ParticleView } from './render/particleView';
-import type { Settings } from './settings';
+import { isImageDataset } from './maths/imageDatasets';
+import { SMOOTHING_DRAWS, type Settings } from './settings';
 import { EnergyGrid, Trails, type FieldParams } from './sim/energyGrid';
+import { Filmstrip } from './sim/filmstrip';
 import { Metrics } from './sim/metrics';
+import { StagingPool } from './sim/observables';
 import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
 
 /** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
 const ENTROPY_POINTS = 1024;
+/** Frames of a followed image's filmstrip, spread over the run. */
+const FILMSTRIP_FRAMES = 12;
 
 /**
  * The levels a run over these settings visits. Langevin: annealed and pc walk the reverse run's
@@ -57,8 +65,9 @@ export function divergenceAdvice(s: Readonly<Settings>, bad: number, step: numbe
 
 /** What the simulation needs of the settings for one run. */
 export function runSpec(s: Readonly<Settings>): RunSpec {
+  // The deliberate score error is a 2D lab tool (a fixed bias direction in the plane).
   const error =
-    s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0
+    !isImageDataset(s.dataset) && (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
       ? { scale: s.errorScale, bias: s.errorBias, noise: s.errorNoise }
       : undefined;
   return {
@@ -69,6 +78,9 @@ export function runSpec(s: Readonly<Settings>): RunSpec {
     eta: s.eta,
     seed: s.seed,
     ...(error ? { error } : {}),
+    ...(s.denoiser === 'smoothed'
+      ? { smoothing: { std: s.smoothing, draws: SMOOTHING_DRAWS } }
+      : {}),
     ...(s.mode === 'langevin'
       ? {
           langevin: {
@@ -104,6 +116,19 @@ export class Lane {
   private field: FieldParams | null = null;
   private settings: Readonly<Settings> | null = null;
   private trailShape = '';
+  /**
+   * Image datasets: the grid drawn instead of the particles, the followed image's filmstrip, and
+   * the readback of the nearest training images (memorisation), made on the first image dataset.
+   */
+  private images: {
+    grid: ImageGrid;
+    filmstrip: Filmstrip;
+    staging: StagingPool | null;
+    dataset: Dataset & { image: { width: number; height: number; channels: 1 | 3 } };
+    followed: number;
+  } | null = null;
+  /** Whether the lane shows images (its dataset is an image dataset). */
+  imageMode = false;
 
   static async create(
     device: GPUDevice,
@@ -133,20 +158,68 @@ export class Lane {
 
   setData(dataset: Dataset): void {
     this.sim.setData(dataset);
-    this.view.setData(this.sim.data, dataset.points.length / 2);
     this.field = null;
+    if (isImageData(dataset)) {
+      this.imageMode = true;
+      if (!this.images) {
+        const filmstrip = new Filmstrip();
+        const grid = new ImageGrid(this.view.renderer);
+        this.images = { grid, filmstrip, staging: null, dataset, followed: -1 };
+      }
+      this.images.dataset = dataset;
+      this.images.filmstrip.setup(this.sim.device, this.sim.dim, FILMSTRIP_FRAMES);
+      this.images.followed = -1;
+      this.view.setImages(this.images.grid);
+      this.bindImages();
+      return;
+    }
+    this.imageMode = false;
+    this.view.setImages(null);
+    this.view.setData(this.sim.data, dataset.points.length / 2);
+    // A switch from images reallocated the particles at 2 coordinates: draw the new buffer.
+    if (this.sim.n) this.view.setParticles(this.sim.x, this.sim.n);
   }
 
   setParticles(n: number): void {
     this.sim.setParticles(n);
-    this.view.setParticles(this.sim.x, n);
+    if (this.imageMode) this.bindImages();
+    else this.view.setParticles(this.sim.x, n);
     this.trailShape = '';
     if (this.settings) this.setStyle(this.settings);
+  }
+
+  /** Points the image grid at the simulation's current buffers. */
+  private bindImages(): void {
+    const im = this.images;
+    if (!im || !this.sim.n) return;
+    im.grid.setBuffers({
+      x: this.sim.x,
+      x0hat: this.sim.x0hat,
+      data: this.sim.data,
+      nearest: this.sim.nearest,
+      n: this.sim.n,
+      m: this.sim.dataPoints,
+      shape: im.dataset.image,
+      filmstrip: im.filmstrip,
+    });
+    im.staging?.destroy();
+    im.staging = new StagingPool(this.sim.device, 'nearest', NEAREST_RECORD_BYTES * this.sim.n);
   }
 
   /** How the run is drawn: sprites, the view (2D or 3D), landscape, arrows and trails. */
   setStyle(s: Readonly<Settings>): void {
     this.settings = s;
+    const im = this.images;
+    if (this.imageMode && im) {
+      im.grid.setPanels({ x0hat: s.showX0hat, nearest: s.showNearest });
+      const follow = s.follow >= 0 && s.follow < this.sim.n ? s.follow : -1;
+      if (follow !== im.followed) {
+        im.followed = follow;
+        im.filmstrip.reset();
+      }
+      im.grid.follow(follow >= 0 ? follow : null);
+      return;
+    }
     this.view.setStyle(s);
     this.view.setPhysics(s);
     // Forward kernels evaluate no denoiser: particles then sit on the surface, not on their U.
@@ -164,7 +237,16 @@ export class Lane {
     this.sim.setRun(runSpec(settings));
     this.sim.reset(encoder);
     this.trails.reset();
+    this.images?.filmstrip.reset(encoder);
     this.setStyle(settings);
+    this.afterSteps(encoder);
+  }
+
+  /** Restarts the same run: fresh noise, trails and filmstrip cleared. */
+  restart(encoder: GPUCommandEncoder): void {
+    this.sim.reset(encoder);
+    this.trails.reset();
+    this.images?.filmstrip.reset(encoder);
     this.afterSteps(encoder);
   }
 
@@ -173,14 +255,50 @@ export class Lane {
    * level and temperature when it is shown (recomputed only when they changed). No allocation.
    */
   afterSteps(encoder: GPUCommandEncoder): void {
+    if (this.imageMode) {
+      this.recordFilmstrip(encoder);
+      // The last state's nearest images, so the panel ends right without waiting for a read.
+      if (this.sim.done) this.sim.measureNearest(encoder);
+      return;
+    }
     if (this.settings && this.settings.trails > 0) this.trails.record(encoder);
     this.refreshField(encoder);
+  }
+
+  /** The followed image into its filmstrip, FILMSTRIP_FRAMES times over the run (and at the end). */
+  private recordFilmstrip(encoder: GPUCommandEncoder): void {
+    const im = this.images;
+    if (!im || im.followed < 0) return;
+    const { step, steps } = this.sim.status();
+    const stride = Math.max(1, Math.floor(steps / (FILMSTRIP_FRAMES - 1)));
+    if (step % stride === 0 || step === steps)
+      im.filmstrip.record(encoder, this.sim.x, im.followed, this.sim.dim);
+  }
+
+  /**
+   * Images: records the nearest training images of the batch's x0_hat (the panel reads them),
+   * then reads back the memorisation; null for point clouds or when nothing could be read.
+   */
+  async measureImages(): Promise<Memorisation | null> {
+    const im = this.images;
+    if (!this.imageMode || !im?.staging) return null;
+    const encoder = this.sim.device.createCommandEncoder({ label: 'memorisation' });
+    this.sim.measureNearest(encoder);
+    this.sim.device.queue.submit([encoder.finish()]);
+    const n = this.sim.n;
+    const dim = this.sim.dim;
+    return im.staging.read(this.sim.nearest, (bytes) => memorisationOf(bytes, n, dim));
+  }
+
+  /** The image under a client point of the canvas, or null (points, or no image there). */
+  pickImage(clientX: number, clientY: number, rect: DOMRectReadOnly): number | null {
+    return this.imageMode && this.images ? this.images.grid.pick(clientX, clientY, rect) : null;
   }
 
   /** Recomputes the landscape's grid if it is shown and its level or temperature changed. */
   refreshField(encoder: GPUCommandEncoder): void {
     const s = this.settings;
-    if (!s) return;
+    if (!s || this.imageMode) return;
     if (s.landscape === 'off' && !s.arrows && s.view === '2d') return;
     const level = this.sim.level();
     if (!level) return;
@@ -194,14 +312,17 @@ export class Lane {
       data: this.sim.data,
       mixture: this.sim.mixture,
     });
-    f.denoiser = s.denoiser;
+    // The landscape of the denoiser's model: the fitted Gaussian for 'gaussian' (a one-component
+    // mixture), the unsmoothed empirical energy for 'smoothed'.
+    const gaussian = s.denoiser === 'gaussian';
+    f.denoiser = gaussian ? 'exact' : s.denoiser === 'smoothed' ? 'empirical' : s.denoiser;
     f.alpha = level.alpha;
     f.sigma = level.sigma;
     f.temperature = s.mode === 'langevin' ? s.temperature : 1;
     f.m = this.sim.dataPoints;
-    f.k = this.sim.components;
+    f.k = gaussian ? 1 : this.sim.components;
     f.data = this.sim.data;
-    f.mixture = this.sim.mixture;
+    f.mixture = gaussian ? this.sim.gaussian : this.sim.mixture;
     this.grid.update(encoder, f);
   }
 
@@ -239,6 +360,9 @@ export class Lane {
   }
 
   destroy(): void {
+    this.images?.grid.dispose();
+    this.images?.filmstrip.destroy();
+    this.images?.staging?.destroy();
     this.metrics.destroy();
     this.grid.destroy();
     this.trails.destroy();

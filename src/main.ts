@@ -36,6 +36,9 @@ import { SweepPanel } from './ui/sweepPanel';
 import { MarginalsPanel } from './ui/marginalsPanel';
 import { PhysicsCharts } from './ui/physicsCharts';
 import { SpeciationPanel } from './ui/speciationPanel';
+import { MemorisationPanel } from './ui/memorisationPanel';
+import { decodeImageFile, imageFileToPoints } from './io/imageFiles';
+import { COLOUR_SHAPE, imageDim, isImageDataset } from './maths/imageDatasets';
 
 const root = document.getElementById('app')!;
 const canvas = document.getElementById('view') as HTMLCanvasElement;
@@ -71,6 +74,7 @@ const physicsColumn = document.getElementById('physics')!;
 let physicsCharts: PhysicsCharts | null = null;
 let marginalsPanel: MarginalsPanel | null = null;
 let speciationPanel: SpeciationPanel | null = null;
+let memorisationPanel: MemorisationPanel | null = null;
 /** The run the charts show: they restart with it. */
 let chartedRun = '';
 
@@ -83,8 +87,14 @@ function showSettings(settings: Settings): void {
   physicsCharts?.setMode(settings.mode);
   physicsCharts?.element.toggleAttribute('hidden', !settings.observables);
   marginalsPanel?.element.toggleAttribute('hidden', !settings.marginals);
-  root.classList.toggle('physics-on', settings.observables || settings.marginals);
-  if (settings.mode !== 'reverse') speciationPanel?.element.setAttribute('hidden', '');
+  const images = isImageDataset(settings.dataset);
+  // Images have their own live measurement (memorisation); the point-cloud physics is for points.
+  physicsCharts?.element.toggleAttribute('hidden', images || !settings.observables);
+  marginalsPanel?.element.toggleAttribute('hidden', images || !settings.marginals);
+  memorisationPanel?.element.toggleAttribute('hidden', !images);
+  root.classList.toggle('images', images);
+  root.classList.toggle('physics-on', images || settings.observables || settings.marginals);
+  if (settings.mode !== 'reverse' || images) speciationPanel?.element.setAttribute('hidden', '');
   updateLabels();
 }
 
@@ -131,7 +141,35 @@ async function useCustomPoints(
   messages.show(`Using ${count} points from ${source}${scaled}.`, 'info');
 }
 
+const IMAGE_FILE = /\.(png|jpe?g|webp|gif|bmp)$/i;
+
+/**
+ * Image files: in an image dataset they join 'images' (your own 32x32 colour images); on points,
+ * the first becomes the 'custom' points, its dark pixels (diffuse into your own logo).
+ */
+async function loadImageFiles(files: readonly Blob[]): Promise<void> {
+  if (files.length === 0) throw new Error('no image files');
+  const name = (f: Blob): string => (f instanceof File ? f.name : 'the image');
+  if (isImageDataset(sandbox.settings().dataset)) {
+    const d = imageDim(COLOUR_SHAPE);
+    const out = new Float32Array(files.length * d);
+    for (const [i, file] of files.entries())
+      out.set(await decodeImageFile(file, COLOUR_SHAPE), i * d);
+    await sandbox.addImages(out);
+    const count = files.length === 1 ? name(files[0]!) : `${files.length} images`;
+    messages.show(`Added ${count} to your images (32×32 colour).`, 'info');
+    return;
+  }
+  const s = sandbox.settings();
+  const points = await imageFileToPoints(files[0]!, s.m, s.seed);
+  await useCustomPoints(points, false, `the dark pixels of ${name(files[0]!)}`);
+}
+
 async function loadFile(file: File): Promise<void> {
+  if (IMAGE_FILE.test(file.name) || file.type.startsWith('image/')) {
+    await loadImageFiles([file]).catch(report);
+    return;
+  }
   try {
     checkFileSize(file.size, file.name);
     const points = parsePoints(await file.text(), file.name);
@@ -141,7 +179,8 @@ async function loadFile(file: File): Promise<void> {
   }
 }
 
-const POINT_FILES = '.csv,.tsv,.txt,.json,text/csv,application/json';
+const POINT_FILES =
+  '.csv,.tsv,.txt,.json,text/csv,application/json,image/png,image/jpeg,image/webp';
 
 function togglePlay(): void {
   if (sandbox.isPlaying) sandbox.pause();
@@ -241,10 +280,12 @@ function measureLoop(): void {
     const hidden = document.hidden || new Set(splitList(s.hide)).has('hud');
     const work = hidden
       ? Promise.resolve()
-      : sandbox
-          .measureDistances()
-          .then(updateLabels)
-          .then(() => measurePhysics(s));
+      : sandbox.imageMode
+        ? measureImages(s)
+        : sandbox
+            .measureDistances()
+            .then(updateLabels)
+            .then(() => measurePhysics(s));
     void work
       .catch(() => undefined)
       .finally(() => setTimeout(tick, Math.max(500, 4 * (performance.now() - started))));
@@ -277,6 +318,17 @@ async function measurePhysics(s: Settings): Promise<void> {
 }
 let lastStep = 0;
 let measurements = 0;
+
+/** The batch's memorisation into its panel; the nearest-image panel updates on the GPU meanwhile. */
+async function measureImages(s: Settings): Promise<void> {
+  const [sample] = await sandbox.measureImages();
+  if (!sample) return;
+  const run = encodeHash({ ...s, speed: 0, loop: false, follow: -1 });
+  if (run !== chartedRun || sample.step < lastStep) memorisationPanel?.reset();
+  chartedRun = run;
+  lastStep = sample.step;
+  memorisationPanel?.push(sample);
+}
 
 /** Clone at the current t (one point) or over the whole run (the curve), into its panel. */
 function speciate(curve: boolean): void {
@@ -322,6 +374,14 @@ function startUi(): void {
   speciationPanel.element.setAttribute('hidden', '');
   speciationPanel.onClone = () => speciate(false);
   speciationPanel.onCurve = () => speciate(true);
+  memorisationPanel = new MemorisationPanel(physicsColumn);
+  // Image datasets: a click on an image follows it large with its filmstrip; elsewhere, back.
+  canvas.addEventListener('click', (e) => {
+    if (!sandbox.imageMode) return;
+    const index = sandbox.pickImage(e.clientX, e.clientY);
+    const follow = index ?? -1;
+    if (follow !== sandbox.settings().follow) sandbox.configure({ follow }).catch(report);
+  });
   hud = new Hud(root);
   chart = new ScheduleChart(document.getElementById('charts')!, (customCurve) => {
     sandbox.configure({ schedule: 'custom', customCurve }).catch((e: unknown) => {
@@ -405,7 +465,11 @@ function startUi(): void {
     step: () => void sandbox.step().catch(report),
     reset: () => void sandbox.reset().catch(report),
   });
-  acceptDrops(root, (file) => void loadFile(file));
+  acceptDrops(root, (files) => {
+    const images = files.filter((f) => IMAGE_FILE.test(f.name) || f.type.startsWith('image/'));
+    if (images.length) void loadImageFiles(images).catch(report);
+    else if (files[0]) void loadFile(files[0]);
+  });
   const resize = new ResizeObserver(() => sandbox.resize());
   resize.observe(canvas);
   resize.observe(canvasB);
@@ -472,5 +536,8 @@ const api: SandboxApi = {
   metrics: () => sandbox.metrics(),
   velocities: () => sandbox.velocities(),
   speciation: (options) => sandbox.speciation(options),
+  images: () => sandbox.images(),
+  memorisation: async () => (await sandbox.measureImages())[0] ?? null,
+  loadImages: (files) => loadImageFiles(files),
 };
 window.sandbox = api;

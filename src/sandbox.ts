@@ -29,6 +29,9 @@ import {
 } from './record/recorder';
 import type { RecResolution } from './settings';
 import { generateDataset, subsamplePoints, type Dataset } from './maths/datasets';
+import { isImageDataset } from './maths/imageDatasets';
+import type { Memorisation } from './maths/memorisation';
+import { makeImageDataset } from './io/imageData';
 import { levelAt } from './maths/schedules';
 import { applyPatch, compareSettings, DEFAULTS, type Settings } from './settings';
 import type { RunStatus } from './sim/simulation';
@@ -97,6 +100,9 @@ const STYLE_KEYS = new Set<keyof Settings>([
   'arrows',
   'trails',
   'trailParticles',
+  'showX0hat',
+  'showNearest',
+  'follow',
 ]);
 const QUIET_KEYS = new Set<keyof Settings>([
   'speed',
@@ -113,6 +119,8 @@ const QUIET_KEYS = new Set<keyof Settings>([
 const LOOP_HOLD_FRAMES = 75;
 /** Steps per submit when running to the end, so the page stays responsive. */
 const RUN_CHUNK = 32;
+/** Training images at most: all of MNIST's 10,000. */
+const IMAGE_M_MAX = 10_000;
 
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
@@ -125,6 +133,8 @@ export class Sandbox {
   private lanes: Lane[] = [];
   private dataset: Dataset | null = null;
   private custom: Float32Array | null = null;
+  /** The user's own images (dataset 'images'): 32x32 RGB, flat. */
+  private userImages: Float32Array | null = null;
   private meter: DistanceMeter | null = null;
   private playing = false;
   private accumulator = 0;
@@ -179,6 +189,9 @@ export class Sandbox {
     if (result.settings.dataset === 'custom' && !this.custom) {
       throw new Error('no custom points yet: draw on the canvas or load a CSV or JSON file');
     }
+    if (result.settings.dataset === 'images' && !this.userImages) {
+      throw new Error('no images of your own yet: drop PNG or JPEG files on the page');
+    }
     const previous = this.current;
     this.current = result.settings;
     try {
@@ -207,6 +220,66 @@ export class Sandbox {
       this.custom = previous;
       throw e;
     }
+  }
+
+  /**
+   * Adds the user's images (32x32 RGB each, flat, in the pixel convention) to the 'images'
+   * dataset, or replaces it, and switches to it.
+   */
+  async addImages(images: Float32Array, replace = false): Promise<void> {
+    if (images.length === 0) throw new Error('no images to use');
+    const previous = this.userImages;
+    const kept = replace || !previous ? new Float32Array(0) : previous;
+    const next = new Float32Array(kept.length + images.length);
+    next.set(kept);
+    next.set(images, kept.length);
+    this.userImages = next;
+    try {
+      if (this.current.dataset === 'images') {
+        await this.apply(['dataset']);
+        this.events.settings?.(this.settings(), ['dataset']);
+      } else {
+        await this.configure({ dataset: 'images' });
+      }
+    } catch (e) {
+      this.userImages = previous;
+      throw e;
+    }
+  }
+
+  /** Whether the runs are of images (an image dataset) rather than points. */
+  get imageMode(): boolean {
+    return this.lanes[0]?.imageMode ?? isImageDataset(this.current.dataset);
+  }
+
+  /** The batch of images of the first run, n x d floats (a readback). */
+  async images(): Promise<Float32Array> {
+    await this.rebuilding;
+    if (!this.imageMode)
+      throw new Error(
+        `images() needs an image dataset (mnist, shapes, colour, images), not ${this.current.dataset}`,
+      );
+    return this.requireLane().sim.positions();
+  }
+
+  /**
+   * The memorisation of each lane's batch (image datasets; [] otherwise): its nearest training
+   * images recorded on the GPU for the panel, a few bytes per image read back (not on the frame
+   * path: the caller throttles it), with where the run is.
+   */
+  async measureImages(): Promise<((Memorisation & { t: number; step: number }) | null)[]> {
+    if (!this.gpu || !this.imageMode || this.rebuilding) return [];
+    const lanes = [...this.lanes];
+    const statuses = lanes.map((l) => l.status());
+    const reads = await Promise.all(lanes.map((l) => l.measureImages().catch(() => null)));
+    return reads.map((r, i) => (r ? { ...r, t: statuses[i]!.t, step: statuses[i]!.step } : null));
+  }
+
+  /** The image under a client point of lane i's canvas, or null. */
+  pickImage(clientX: number, clientY: number, lane = 0): number | null {
+    const canvas = this.canvases[lane];
+    if (!canvas) return null;
+    return this.lanes[lane]?.pickImage(clientX, clientY, canvas.getBoundingClientRect()) ?? null;
   }
 
   /** Custom points kept from an earlier visit, before start(). */
@@ -314,6 +387,7 @@ export class Sandbox {
    * back, never on the frame path). Concurrent calls share one measurement.
    */
   measureDistances(): Promise<(number | null)[]> {
+    if (this.imageMode) return Promise.resolve([]);
     return this.meter?.measure(this.lanes.map((l) => l.sim)) ?? Promise.resolve([]);
   }
 
@@ -323,6 +397,7 @@ export class Sandbox {
    */
   async sweep(request: SweepRequest, options: SweepOptions = {}): Promise<SweepResult> {
     await this.rebuilding;
+    this.refuseImages('sweep');
     const { samplers, schedules, nfe, ...keys } = request;
     checkSweepSpec({ samplers, schedules, nfe });
     const result = applyPatch({ ...this.current, compare: false }, keys, {
@@ -330,6 +405,7 @@ export class Sandbox {
     });
     if (!result.ok) throw new Error(`sweep: ${result.error}`);
     const base = result.settings;
+    if (isImageDataset(base.dataset)) throw new Error('sweep works on 2D point datasets');
     const same =
       base.dataset === this.current.dataset &&
       base.m === this.current.m &&
@@ -363,7 +439,7 @@ export class Sandbox {
     what: { marginals?: boolean; entropy?: boolean } = {},
   ): Promise<(PhysicsSample | null)[]> {
     const device = this.gpu?.device;
-    if (!device || !this.lanes.length || this.rebuilding) return [];
+    if (!device || !this.lanes.length || this.rebuilding || this.imageMode) return [];
     const lanes = [...this.lanes];
     const statuses = lanes.map((l) => l.status());
     const generation = this.generation;
@@ -404,7 +480,7 @@ export class Sandbox {
   async marginals(): Promise<MarginalsView | null> {
     const lane = this.lanes[0];
     const spec = lane?.metrics.histogram;
-    if (!lane || !spec || !this.dataset) return null;
+    if (!lane || !spec || !this.dataset || this.imageMode) return null;
     const particles = await lane.metrics.marginals();
     if (!particles) return null;
     const s = this.current;
@@ -436,6 +512,7 @@ export class Sandbox {
     options: CurveOptions & { count?: number; curve?: boolean } = {},
   ): Promise<Speciation> {
     await this.rebuilding;
+    this.refuseImages('cloning');
     const s = this.current;
     if (s.mode !== 'reverse') throw new Error("cloning needs the reverse process (mode 'reverse')");
     const device = this.requireGpu().device;
@@ -641,11 +718,7 @@ export class Sandbox {
     this.hold = 0;
     this.accumulator = 0;
     const encoder = device.createCommandEncoder(RESET_ENCODER);
-    for (const lane of this.lanes) {
-      lane.sim.reset(encoder);
-      lane.trails.reset();
-      lane.afterSteps(encoder);
-    }
+    for (const lane of this.lanes) lane.restart(encoder);
     device.queue.submit([encoder.finish()]);
   }
 
@@ -664,13 +737,21 @@ export class Sandbox {
     return lane;
   }
 
+  /** Point-cloud tools (sweeps, clones, marginals, velocities) refuse image datasets. */
+  private refuseImages(what: string): void {
+    if (this.imageMode)
+      throw new Error(`${what} works on 2D point datasets; ${this.current.dataset} is images`);
+  }
+
   private requireCustom(): Float32Array {
     if (!this.custom) throw new Error('no custom points');
     return this.custom;
   }
 
-  private makeDataset(): Dataset {
+  private async makeDataset(): Promise<Dataset> {
     const s = this.current;
+    if (isImageDataset(s.dataset))
+      return makeImageDataset(s.dataset, Math.min(s.m, IMAGE_M_MAX), s.seed, this.userImages);
     if (s.dataset === 'custom') {
       return {
         id: 'custom',
@@ -707,11 +788,12 @@ export class Sandbox {
     device.pushErrorScope('validation');
     if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
     if (has('dataset', 'm', 'seed')) {
-      this.dataset = this.makeDataset();
+      this.dataset = await this.makeDataset();
       for (const lane of this.lanes) lane.setData(this.dataset);
     }
     if (has('n')) for (const lane of this.lanes) lane.setParticles(s.n);
-    if (has('dataset', 'm', 'seed', 'n')) await this.meter?.setData(s.n, this.dataset!.points);
+    if (has('dataset', 'm', 'seed', 'n') && !this.imageMode)
+      await this.meter?.setData(s.n, this.dataset!.points);
     this.startRuns();
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
@@ -764,7 +846,21 @@ export class Sandbox {
           'warning',
         );
       }
-      this.dataset = this.makeDataset();
+      if (s.dataset === 'images' && !this.userImages) {
+        this.current = { ...this.current, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
+        this.events.message?.(
+          'your images are not available here: showing the default dataset',
+          'warning',
+        );
+      }
+      try {
+        this.dataset = await this.makeDataset();
+      } catch (e) {
+        if (!isImageDataset(this.current.dataset)) throw e;
+        this.events.message?.(`${String(e)}: showing the default dataset`, 'warning');
+        this.current = { ...this.current, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
+        this.dataset = await this.makeDataset();
+      }
       this.lanes = [await Lane.create(gpu.device, this.sources, this.canvases[0])];
       if (this.current.compare) await this.setLaneCount(2);
       for (const lane of this.lanes) {
@@ -773,7 +869,7 @@ export class Sandbox {
         lane.setStyle(this.current);
       }
       this.meter = new DistanceMeter(gpu.device, this.sources);
-      await this.meter.setData(this.current.n, this.dataset.points);
+      if (!this.imageMode) await this.meter.setData(this.current.n, this.dataset.points);
       this.startRuns();
       await this.idle();
     } catch (e) {

@@ -4,6 +4,7 @@
  * checked in one place and an invalid one never replaces the last good settings.
  */
 import { DATASETS, type DatasetId } from './maths/datasets';
+import { IMAGE_DATASETS, isImageDataset, type ImageDatasetId } from './maths/imageDatasets';
 import {
   DEFAULT_SCHEDULE_PARAMS,
   GRIDS,
@@ -29,9 +30,20 @@ export const VIEWS = ['2d', '3d'] as const;
 export const LANDSCAPES = ['off', 'energy', 'density'] as const;
 export type ViewId = (typeof VIEWS)[number];
 export type LandscapeId = (typeof LANDSCAPES)[number];
-export const DENOISERS = ['exact', 'empirical'] as const;
+/**
+ * exact: the mixture's posterior mean where the data is a mixture, else the empirical one;
+ * empirical: the ideal denoiser of the stored points (memorises); smoothed: that denoiser averaged
+ * over Gaussian perturbations of its input (Scarvelis et al. 2023), strength `smoothing`;
+ * gaussian: the exact denoiser of a Gaussian fitted to the data (generalises, blurrily).
+ */
+export const DENOISERS = ['exact', 'empirical', 'smoothed', 'gaussian'] as const;
 export const SAMPLERS = ['ddpm', 'ddim', 'euler', 'heun', 'em', 'dpmpp2m'] as const;
-export const DATASET_IDS = [...DATASETS, 'custom'] as const;
+export const DATASET_IDS = [...DATASETS, 'custom', ...IMAGE_DATASETS] as const;
+/** Images per batch in image modes (n), at most, and the batch a switch to images starts with. */
+export const IMAGE_BATCH_MAX = 1024;
+export const IMAGE_BATCH_DEFAULT = 64;
+/** Monte Carlo draws of the smoothed denoiser per evaluation. */
+export const SMOOTHING_DRAWS = 4;
 
 export type Mode = (typeof MODES)[number];
 export type DenoiserId = (typeof DENOISERS)[number];
@@ -40,14 +52,17 @@ export type SamplerId = (typeof SAMPLERS)[number];
 export interface Settings extends ScheduleParams {
   /** 'reverse': denoise from noise to data; 'forward': diffuse data into noise. */
   mode: Mode;
-  dataset: DatasetId;
-  /** Stored data points: the empirical denoiser's keys (at most this many from a file). */
+  /** A 2D point dataset, or an image dataset (mnist, shapes, colour, images). */
+  dataset: DatasetId | ImageDatasetId;
+  /** Stored data points (training images): the empirical denoiser's keys. */
   m: number;
-  /** Particles. */
+  /** Particles; for image datasets, the batch of images (at most IMAGE_BATCH_MAX). */
   n: number;
   /** Seed of every random draw: datasets, initial noise, step noise. */
   seed: number;
   denoiser: DenoiserId;
+  /** The smoothed denoiser's strength: the std of the noise added to its input. */
+  smoothing: number;
   sampler: SamplerId;
   schedule: ScheduleId;
   steps: number;
@@ -111,6 +126,11 @@ export interface Settings extends ScheduleParams {
   trailParticles: number;
   observables: boolean;
   marginals: boolean;
+  /** Image datasets: side panels of x0_hat and of each sample's nearest training image, and the
+   * image followed large with its filmstrip (-1: none). */
+  showX0hat: boolean;
+  showNearest: boolean;
+  follow: number;
 }
 
 export const DEFAULTS: Readonly<Settings> = {
@@ -120,6 +140,7 @@ export const DEFAULTS: Readonly<Settings> = {
   n: 50000,
   seed: 1,
   denoiser: 'exact',
+  smoothing: 0.3,
   sampler: 'ddim',
   schedule: 'cosine',
   steps: 100,
@@ -164,6 +185,9 @@ export const DEFAULTS: Readonly<Settings> = {
   trailParticles: 256,
   observables: true,
   marginals: false,
+  showX0hat: true,
+  showNearest: true,
+  follow: -1,
 };
 
 export const LIMITS = {
@@ -191,6 +215,8 @@ export const LIMITS = {
   brightness: { min: 0.01, max: 20 },
   trails: { min: 0, max: 256 },
   trailParticles: { min: 1, max: 4096 },
+  smoothing: { min: 0, max: 10 },
+  follow: { min: -1, max: 1023 },
 } as const;
 
 type Key = keyof Settings;
@@ -221,6 +247,7 @@ const INTEGERS: readonly Key[] = [
   'recHoldLast',
   'trails',
   'trailParticles',
+  'follow',
 ];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
@@ -273,6 +300,21 @@ export function applyPatch(
       changed.push(key);
     }
   }
+  if (isImageDataset(next.dataset) && next.n > IMAGE_BATCH_MAX) {
+    // n is the batch in image modes: a switch to images starts with a small batch, unless the
+    // patch asked for one that is too big.
+    if (changed.includes('n'))
+      return {
+        ok: false,
+        error: `n is the batch of images for ${next.dataset}: at most ${IMAGE_BATCH_MAX}, not ${next.n}`,
+      };
+    next.n = IMAGE_BATCH_DEFAULT;
+    changed.push('n');
+  }
+  if (next.follow >= next.n && next.follow !== -1) {
+    next.follow = -1;
+    if (!changed.includes('follow')) changed.push('follow');
+  }
   for (const id of SCHEDULES) {
     const problem = scheduleProblem(id, next);
     if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
@@ -286,6 +328,7 @@ export function applyPatch(
 export const COMPARE_KEYS: readonly Key[] = [
   'sampler',
   'denoiser',
+  'smoothing',
   'schedule',
   'steps',
   'eta',

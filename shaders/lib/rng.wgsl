@@ -9,6 +9,8 @@ const STREAM_PERTURB: u32 = 5u;
 // Langevin moves' noise (counted by Held.moves in lib/step.wgsl) and MALA's accept uniforms.
 const STREAM_LANGEVIN: u32 = 6u;
 const STREAM_ACCEPT: u32 = 7u;
+// The smoothed denoiser's query noise (denoise_image_empirical.wgsl), counted by evaluation.
+const STREAM_SMOOTH: u32 = 8u;
 
 fn rotl32(x: u32, r: u32) -> u32 {
   return (x << r) | (x >> (32u - r));

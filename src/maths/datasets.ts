@@ -3,6 +3,7 @@
  * Mixtures carry their exact parameters, so the exact denoiser and the sampler tests know the
  * true distribution; every dataset also stores M sampled points (the empirical denoiser's keys).
  */
+import type { ImageDatasetId } from './imageDatasets';
 import { Rng, Stream } from './rng';
 
 export const DATASETS = [
@@ -30,12 +31,21 @@ export interface Mixture {
 }
 
 export interface Dataset {
-  id: DatasetId;
-  /** Stored points, x and y interleaved. */
+  id: DatasetId | ImageDatasetId;
+  /** Stored points, x and y interleaved; for images, image after image (dim floats each). */
   points: Float32Array;
   /** The exact distribution, where it is a Gaussian mixture. */
   mixture: Mixture | null;
+  /** Coordinates per point: 2 when absent, width x height x channels for images. */
+  dim?: number;
 }
+
+/** Coordinates per stored point: 2 for point clouds, d for images. */
+export const datasetDim = (d: Pick<Dataset, 'dim'>): number => d.dim ?? 2;
+
+/** Stored points (images) of a dataset. */
+export const datasetSize = (d: Pick<Dataset, 'dim' | 'points'>): number =>
+  d.points.length / datasetDim(d);
 
 function isotropicMixture(means: [number, number][], std: number): Mixture {
   const v = std * std;

@@ -26,6 +26,8 @@ export const Stream = {
   langevin: 6,
   /** MALA's accept/reject uniforms. */
   accept: 7,
+  /** The smoothed image denoiser's query noise, per denoiser evaluation. */
+  smooth: 8,
 } as const;
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const;

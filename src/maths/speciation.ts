@@ -225,7 +225,10 @@ export function modeClassifier(dataset: Dataset): ModeClassifier {
       chance: mixture.components.reduce((s, c) => s + c.weight * c.weight, 0),
     };
   }
-  const k = Math.min(CLUSTERS[dataset.id] ?? DEFAULT_CLUSTERS, dataset.points.length / 2);
+  const k = Math.min(
+    CLUSTERS[dataset.id as DatasetId] ?? DEFAULT_CLUSTERS,
+    dataset.points.length / 2,
+  );
   const centroids = kMeans(dataset.points, k);
   const shares = new Float64Array(k);
   const own = nearestCentroid(dataset.points, centroids);

@@ -10,11 +10,13 @@
  *   view.setEnergy(sim.energy);     // after each setParticles: U per particle (array<f32>)
  *   view.setTrails(trails);         // after each Trails.setup (null: none)
  * Switching 2D / 3D only changes the camera and heights: the run and its buffers are untouched.
+ * For image datasets, view.setImages(grid) draws an ImageGrid (src/render/imageGrid.ts) instead.
  */
 import * as THREE from 'three/webgpu';
 import { float, instanceIndex, smoothstep, storage, uniform, uv, vec3, vec4 } from 'three/tsl';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { adoptBuffer } from './adoptBuffer';
+import type { ImageGrid } from './imageGrid';
 import { Landscape, type GridBuffers, type LandscapeMode, type TrailBuffers } from './landscape';
 import { VIEW_HEIGHT } from './viewport';
 
@@ -82,6 +84,8 @@ export class ParticleView {
   private clip: { canvas: HTMLCanvasElement; target: THREE.CanvasTarget } | null = null;
   private readonly clipCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
   private readonly clipCamera3d = new THREE.PerspectiveCamera(FOV_3D, 1, 0.05, 100);
+  /** While set, drawn instead of the particles; the controls' state from before it. */
+  private images: { grid: ImageGrid; controls: boolean } | null = null;
 
   private constructor(
     readonly canvas: HTMLCanvasElement,
@@ -216,6 +220,18 @@ export class ParticleView {
     this.updateUniforms();
   }
 
+  /**
+   * Draws `grid` (its scene and camera) instead of the particles in render and renderOffscreen,
+   * with the pan / zoom controls off; null: back to the particles, controls as they were.
+   */
+  setImages(grid: ImageGrid | null): void {
+    if (grid === this.images?.grid) return;
+    const controls = this.images ? this.images.controls : this.controls.enabled;
+    this.images = grid ? { grid, controls } : null;
+    this.controls.enabled = grid ? false : controls;
+    grid?.resize(Math.max(1, this.canvas.clientWidth), Math.max(1, this.canvas.clientHeight));
+  }
+
   /** Fits the canvas's CSS size; call on resize. */
   resize(): void {
     const width = Math.max(1, this.canvas.clientWidth);
@@ -230,6 +246,7 @@ export class ParticleView {
     this.camera.updateProjectionMatrix();
     this.camera3d.aspect = aspect;
     this.camera3d.updateProjectionMatrix();
+    this.images?.grid.resize(width, height);
     this.updateUniforms();
   }
 
@@ -260,6 +277,10 @@ export class ParticleView {
   }
 
   render(): void {
+    if (this.images) {
+      this.renderer.render(this.images.grid.scene, this.images.grid.camera);
+      return;
+    }
     this.updateUniforms();
     this.landscape.update();
     this.renderer.render(this.scene, this.activeCamera);
@@ -279,6 +300,7 @@ export class ParticleView {
       target.setSize(width, height, false);
       this.clip = { canvas, target };
     }
+    if (this.images) return this.renderImages(this.images.grid, width, height, this.clip);
     let camera: THREE.Camera;
     if (this.physics.view === '3d') {
       const c = this.clipCamera3d;
@@ -310,6 +332,25 @@ export class ParticleView {
       this.renderer.setCanvasTarget(live);
     }
     return this.clip.canvas;
+  }
+
+  /** The image grid laid out for the clip's size, then back to the canvas's. */
+  private renderImages(
+    grid: ImageGrid,
+    width: number,
+    height: number,
+    clip: { canvas: HTMLCanvasElement; target: THREE.CanvasTarget },
+  ): HTMLCanvasElement {
+    const live = this.renderer.getCanvasTarget();
+    grid.resize(width, height);
+    this.renderer.setCanvasTarget(clip.target);
+    try {
+      this.renderer.render(grid.scene, grid.camera);
+    } finally {
+      this.renderer.setCanvasTarget(live);
+      grid.resize(Math.max(1, this.canvas.clientWidth), Math.max(1, this.canvas.clientHeight));
+    }
+    return clip.canvas;
   }
 
   dispose(): void {

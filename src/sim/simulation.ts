@@ -11,7 +11,16 @@ import {
   type Kernel,
   type ShaderSources,
 } from '../gpu/kernel';
-import type { Dataset, Mixture } from '../maths/datasets';
+import { datasetDim, datasetSize, type Dataset, type Mixture } from '../maths/datasets';
+import { fitGaussianModel, packGaussianModel } from '../maths/gaussianModel';
+import { moments } from '../maths/stats';
+import {
+  IMAGE_KERNELS,
+  IMAGE_WORKGROUP_SIZE,
+  imageWorkgroups,
+  NEAREST_BYTES,
+  type ImageKernelId,
+} from './imageKernels';
 import type { Level } from '../maths/schedules';
 import { HELD_WORDS } from '../maths/langevin';
 import type { DenoiserId, Mode, SamplerId } from '../settings';
@@ -38,6 +47,8 @@ const KERNEL_FILES = {
   forward_jump: 'forward_jump',
   forward_step: 'forward_step',
   denoise_mixture: 'denoise_mixture',
+  // The same kernel bound to the one-Gaussian model of the points (denoiser 'gaussian').
+  denoise_gaussian: 'denoise_mixture',
   denoise_empirical: 'denoise_empirical',
   ddpm: 'ddpm',
   ddim: 'ddim',
@@ -53,8 +64,21 @@ const KERNEL_FILES = {
   mala_accept: 'mala_accept',
   baoab_baoa: 'baoab_baoa',
   baoab_b: 'baoab_b',
+  denoise_image_empirical: IMAGE_KERNELS.empirical,
+  denoise_image_gaussian: IMAGE_KERNELS.gaussian,
+  image_nearest: IMAGE_KERNELS.nearest,
 } as const;
 type KernelId = keyof typeof KERNEL_FILES;
+
+/** The image kernels, dispatched by their own tiling (src/sim/imageKernels.ts). */
+const IMAGE_KERNEL_OF: Partial<Record<KernelId, ImageKernelId>> = {
+  denoise_image_empirical: 'empirical',
+  denoise_image_gaussian: 'gaussian',
+  image_nearest: 'nearest',
+};
+
+/** Rank of the Gaussian model of images (denoiser 'gaussian'): its top principal directions. */
+export const IMAGE_GAUSSIAN_RANK = 64;
 
 /** Bytes per mixture component (struct Component in shaders/lib/mixture.wgsl). */
 const COMPONENT_FLOATS = 8;
@@ -63,6 +87,7 @@ const COMPONENT_FLOATS = 8;
 const STEPS_PASS: GPUComputePassDescriptor = { label: 'steps' };
 const RESET_PASS: GPUComputePassDescriptor = { label: 'reset' };
 const SCRUB_PASS: GPUComputePassDescriptor = { label: 'scrub' };
+const NEAREST_PASS: GPUComputePassDescriptor = { label: 'nearest' };
 
 export interface RunSpec {
   mode: Mode;
@@ -73,6 +98,8 @@ export interface RunSpec {
   seed: number;
   /** A deliberate error in the denoiser after every evaluation (none when absent). */
   error?: ScoreError;
+  /** The smoothed denoiser: the query noise std and the Monte Carlo draws averaged. */
+  smoothing?: { std: number; draws: number };
   /**
    * Mode 'langevin': the sampler and its parameters. ula, mala, underdamped: `levels` repeats
    * the one level of the energy, once per step and once more; annealed: the reverse run's levels,
@@ -101,14 +128,39 @@ export function packMixture(mixture: Mixture | null): Float32Array<ArrayBuffer> 
   return out;
 }
 
+/** The one-Gaussian model of a point cloud (denoiser 'gaussian' on points): its mean and covariance. */
+export function gaussianOfPoints(points: Float32Array): Mixture {
+  const m = moments(points);
+  return { components: [{ weight: 1, mean: m.mean, cov: m.cov }] };
+}
+
+/** Kernels that run once per particle; every other kernel runs once per vec2 lane. */
+const PER_PARTICLE: ReadonlySet<KernelId> = new Set([
+  'denoise_mixture',
+  'denoise_gaussian',
+  'denoise_empirical',
+  'mala_accept',
+]);
+
 export class Simulation {
-  /** Particle positions, x and y interleaved: what three.js draws. */
+  /**
+   * Particle positions, `dim` floats each (x and y interleaved for points, pixels for images):
+   * what three.js draws.
+   */
   x!: GPUBuffer;
   x0hat!: GPUBuffer;
   energy!: GPUBuffer;
   aux!: GPUBuffer;
   data!: GPUBuffer;
   mixture!: GPUBuffer;
+  /** The one-Gaussian model of the stored points (denoiser 'gaussian'), as a 1-component mixture. */
+  gaussian!: GPUBuffer;
+  /**
+   * Images: the Gaussian model of the training images (src/maths/gaussianModel.ts layout), fitted
+   * when a run first asks for it, and each particle's nearest training images (measureNearest).
+   */
+  gauss: GPUBuffer | null = null;
+  nearest!: GPUBuffer;
   /** Velocities, array<vec2f>: zero unless the run is underdamped Langevin. */
   v!: GPUBuffer;
   /** array<f32>: 1 if the particle's last MALA proposal was accepted, else 0. */
@@ -120,6 +172,10 @@ export class Simulation {
   table: GPUBuffer | null = null;
 
   n = 0;
+  /** The rank of the images' Gaussian model, once fitted. */
+  private rank = 0;
+  /** Coordinates per particle: 2 for point clouds, d for images (from the dataset). */
+  dim = 2;
   private dataset: Dataset | null = null;
   private spec: RunSpec | null = null;
   private plan: Pass[][] = [];
@@ -155,7 +211,7 @@ export class Simulation {
           label: id,
           code: kernelSource(sources, KERNEL_FILES[id]),
           dynamic: ['step'],
-          workgroupSize,
+          workgroupSize: IMAGE_KERNEL_OF[id] ? IMAGE_WORKGROUP_SIZE : workgroupSize,
         });
         return [id, kernel] as const;
       }),
@@ -163,7 +219,11 @@ export class Simulation {
     return new Simulation(device, Object.fromEntries(entries) as Record<KernelId, Kernel>);
   }
 
-  /** (Re)allocates the particle buffers for n particles. */
+  /**
+   * (Re)allocates the particle buffers for n particles of the dataset's dimension: x, x0_hat and
+   * v hold dim floats per particle; energy and accept one per particle; aux, heat and the held
+   * state one entry per vec2 lane (dim / 2 per particle).
+   */
   setParticles(n: number): void {
     for (const b of [
       this.x,
@@ -174,26 +234,35 @@ export class Simulation {
       this.accept,
       this.heat,
       this.held,
+      this.nearest,
     ])
       b?.destroy();
     const d = this.device;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.x = createBuffer(d, { label: 'x', size: 8 * n, usage: usage | GPUBufferUsage.VERTEX });
-    this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * n, usage });
+    const lanes = (n * this.dim) / 2;
+    this.x = createBuffer(d, { label: 'x', size: 8 * lanes, usage: usage | GPUBufferUsage.VERTEX });
+    this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * lanes, usage });
     this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
-    this.aux = createBuffer(d, { label: 'aux', size: 16 * n, usage });
-    this.v = createBuffer(d, { label: 'v', size: 8 * n, usage });
+    this.aux = createBuffer(d, { label: 'aux', size: 16 * lanes, usage });
+    this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
     this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
-    this.heat = createBuffer(d, { label: 'heat', size: 4 * n, usage });
-    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * n, usage });
+    this.heat = createBuffer(d, { label: 'heat', size: 4 * lanes, usage });
+    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * lanes, usage });
+    this.nearest = createBuffer(d, { label: 'nearest', size: NEAREST_BYTES * n, usage });
     this.n = n;
     this.rebind();
   }
 
-  /** Uploads a dataset: its stored points and, for mixtures, the exact parameters. */
+  /**
+   * Uploads a dataset: its stored points and, for mixtures, the exact parameters. A dataset of
+   * another dimension reallocates the particles (same n).
+   */
   setData(dataset: Dataset): void {
     this.data?.destroy();
     this.mixture?.destroy();
+    this.gaussian?.destroy();
+    this.gauss?.destroy();
+    this.gauss = null;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.data = createBuffer(this.device, {
       label: 'data',
@@ -207,7 +276,18 @@ export class Simulation {
       usage,
       data: packMixture(dataset.mixture),
     });
+    const dim = datasetDim(dataset);
+    this.gaussian = createBuffer(this.device, {
+      label: 'gaussian',
+      size: 0,
+      usage,
+      data: packMixture(dim === 2 ? gaussianOfPoints(dataset.points) : null),
+    });
     this.dataset = dataset;
+    if (dim !== this.dim) {
+      this.dim = dim;
+      if (this.n) this.setParticles(this.n);
+    }
     this.rebind();
   }
 
@@ -217,6 +297,7 @@ export class Simulation {
     if (spec.levels.length < 2) throw new Error('a run needs at least one step');
     if (spec.mode === 'langevin' && !spec.langevin)
       throw new Error('a Langevin run needs langevin');
+    if (spec.denoiser === 'gaussian' && this.dim > 2 && !this.gauss) this.fitGaussian(spec.seed);
     const constants = this.constants(spec);
     const bytes = this.writer.pack(
       spec.mode === 'langevin' && spec.langevin
@@ -246,6 +327,17 @@ export class Simulation {
     this.scrubT = null;
   }
 
+  /**
+   * Records the nearest and second-nearest training image of each particle's x0_hat into
+   * `nearest` (images only; a measurement, not part of a step).
+   */
+  measureNearest(encoder: GPUCommandEncoder): void {
+    if (this.dim === 2 || !this.spec) return;
+    const pass = encoder.beginComputePass(NEAREST_PASS);
+    this.dispatch(pass, 'image_nearest', 0);
+    pass.end();
+  }
+
   get steps(): number {
     return this.plan.length;
   }
@@ -254,9 +346,9 @@ export class Simulation {
     return this.stepIndex >= this.plan.length;
   }
 
-  /** Stored data points and mixture components of the dataset. */
+  /** Stored data points (images) and mixture components of the dataset. */
   get dataPoints(): number {
-    return this.dataset ? this.dataset.points.length / 2 : 0;
+    return this.dataset ? datasetSize(this.dataset) : 0;
   }
 
   get components(): number {
@@ -357,14 +449,14 @@ export class Simulation {
     this.stepIndex = next < 0 ? this.plan.length : next - 1;
   }
 
-  /** Particle positions, interleaved (a readback: not for the frame path). */
+  /** Particle positions, dim floats each (a readback: not for the frame path). */
   async positions(): Promise<Float32Array> {
-    return new Float32Array(await readback(this.device, this.x, 8 * this.n));
+    return new Float32Array(await readback(this.device, this.x, 4 * this.dim * this.n));
   }
 
-  /** Velocities, interleaved (a readback: not for the frame path). */
+  /** Velocities, dim floats each (a readback: not for the frame path). */
   async velocities(): Promise<Float32Array> {
-    return new Float32Array(await readback(this.device, this.v, 8 * this.n));
+    return new Float32Array(await readback(this.device, this.v, 4 * this.dim * this.n));
   }
 
   async readBuffer(
@@ -387,20 +479,48 @@ export class Simulation {
       this.held,
       this.data,
       this.mixture,
+      this.gaussian,
+      this.gauss,
+      this.nearest,
       this.table,
     ])
       b?.destroy();
   }
 
+  /** Fits the Gaussian model of the training images and uploads it (seconds for MNIST). */
+  private fitGaussian(seed: number): void {
+    const data = this.dataset!.points;
+    const rank = Math.min(IMAGE_GAUSSIAN_RANK, this.dim - 1, datasetSize(this.dataset!) - 1);
+    const model = fitGaussianModel(data, this.dim, Math.max(0, rank), seed);
+    this.gauss = createBuffer(this.device, {
+      label: 'gauss',
+      size: 0,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      data: packGaussianModel(model),
+    });
+    this.rank = model.lambda.length;
+    this.rebind();
+  }
+
   private constants(spec: RunSpec): RunConstants {
+    const gaussian = spec.denoiser === 'gaussian' && this.dim === 2;
     return {
       eta: spec.eta,
       n: this.n,
-      m: this.dataset!.points.length / 2,
-      k: this.dataset!.mixture?.components.length ?? 0,
+      m: datasetSize(this.dataset!),
+      k: gaussian ? 1 : (this.dataset!.mixture?.components.length ?? 0),
       seed: spec.seed,
       error: spec.error,
+      dim: this.dim,
+      smoothing: spec.denoiser === 'smoothed' ? (spec.smoothing?.std ?? 0) : 0,
+      draws: spec.denoiser === 'smoothed' ? (spec.smoothing?.draws ?? 1) : 1,
+      rank: this.rank,
     };
+  }
+
+  /** Monte Carlo draws per denoiser evaluation of the run (1 unless smoothed). */
+  private get draws(): number {
+    return this.spec?.denoiser === 'smoothed' ? (this.spec.smoothing?.draws ?? 1) : 1;
   }
 
   private requireSpec(): RunSpec {
@@ -410,6 +530,9 @@ export class Simulation {
 
   private kernelOf(name: KernelName, spec: RunSpec): KernelId {
     if (name !== 'denoise') return name;
+    if (this.dim > 2)
+      return spec.denoiser === 'gaussian' ? 'denoise_image_gaussian' : 'denoise_image_empirical';
+    if (spec.denoiser === 'gaussian') return 'denoise_gaussian';
     return spec.denoiser === 'exact' && this.dataset?.mixture
       ? 'denoise_mixture'
       : 'denoise_empirical';
@@ -422,7 +545,13 @@ export class Simulation {
     this.offsets[0] = slot * this.writer.stride;
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group, this.offsets, 0, 1);
-    const [x, y] = workgroups(this.n, kernel.workgroupSize, this.maxPerDimension);
+    const image = IMAGE_KERNEL_OF[id];
+    if (image) {
+      pass.dispatchWorkgroups(imageWorkgroups(image, this.n, this.draws));
+      return;
+    }
+    const count = PER_PARTICLE.has(id) ? this.n : (this.n * this.dim) / 2;
+    const [x, y] = workgroups(count, kernel.workgroupSize, this.maxPerDimension);
     pass.dispatchWorkgroups(x, y);
   }
 
@@ -441,9 +570,13 @@ export class Simulation {
       accept: this.accept,
       heat: this.heat,
       held: this.held,
+      nearest: this.nearest,
+      // Bound to the data until a Gaussian model is fitted (only its kernel reads it).
+      gauss: this.gauss ?? this.data,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
-      this.groups.set(id, bindKernel(this.device, this.kernels[id], resources));
+      const own = id === 'denoise_gaussian' ? { ...resources, mixture: this.gaussian } : resources;
+      this.groups.set(id, bindKernel(this.device, this.kernels[id], own));
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { ShaderSources } from '../gpu/kernel';
 import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../maths/datasets';
+import { isImageDataset } from '../maths/imageDatasets';
 import { Rng, Stream } from '../maths/rng';
 import { SCHEDULES, type ScheduleId } from '../maths/schedules';
 import { runSpec } from '../lane';
@@ -89,7 +90,8 @@ function freshSample(
 ): Float32Array | null {
   const s = seed + 1 + k;
   if (dataset.mixture) return sampleMixture(dataset.mixture, count, new Rng(s, Stream.subsample));
-  if (dataset.id !== 'custom') return generateDataset(dataset.id, count, s).points;
+  if (dataset.id !== 'custom' && !isImageDataset(dataset.id))
+    return generateDataset(dataset.id, count, s).points;
   // Custom data: the stored points not in the reference, if there are enough of them.
   const rest = dataset.points.subarray(2 * count);
   return rest.length >= 2 * count ? subsamplePoints(rest, count, s) : null;

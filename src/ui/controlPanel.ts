@@ -20,6 +20,7 @@ import {
   VIEWS,
   type Settings,
 } from '../settings';
+import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES, type ScheduleId } from '../maths/schedules';
 import { buildPresetsFolder } from './presetsFolder';
 
@@ -69,6 +70,9 @@ const SCHEDULE_KEYS: Record<ScheduleId, (keyof Settings)[]> = {
 };
 
 /** Particle counts offered: 1k, 2k, 5k, 10k ... up to the device's limit. */
+/** Batch sizes offered for image datasets (n). */
+const BATCH_CHOICES = [16, 64, 256, 1024] as const;
+
 export function particleChoices(max: number): number[] {
   const out: number[] = [];
   for (let decade = 1000; decade <= max; decade *= 10) {
@@ -94,6 +98,7 @@ export class ControlPanel {
   private formats: Controller | null = null;
   private tSlider!: Controller;
   private langevinFolder!: GUI;
+  private imagesFolder!: GUI;
   private nController!: Controller;
 
   constructor(
@@ -113,6 +118,7 @@ export class ControlPanel {
     this.buildSweep();
     this.buildRecord();
     this.buildView();
+    this.buildImages();
     this.buildPhysics();
     for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
@@ -126,9 +132,13 @@ export class ControlPanel {
   /** Re-reads the settings (after any change, from any source) into the controllers. */
   refresh(): void {
     Object.assign(this.draft, this.actions.settings());
-    const choices = particleChoices(this.actions.maxParticles);
+    const images = isImageDataset(this.draft.dataset);
+    const choices = images ? [...BATCH_CHOICES] : particleChoices(this.actions.maxParticles);
     if (!choices.includes(this.draft.n)) choices.push(this.draft.n);
     this.nController.options(choices.sort((a, b) => a - b));
+    this.nController.name(images ? 'batch (images)' : 'particles');
+    this.imagesFolder.show(images);
+    this.controllers.get('smoothing')?.show(this.draft.denoiser === 'smoothed');
     for (const c of this.controllers.values()) c.updateDisplay();
     const visible = new Set(SCHEDULE_KEYS[this.draft.schedule]);
     for (const keys of Object.values(SCHEDULE_KEYS)) {
@@ -216,6 +226,9 @@ export class ControlPanel {
     this.bind(f, 'mode', MODES);
     this.bind(f, 'sampler', SAMPLERS);
     this.bind(f, 'denoiser', DENOISERS);
+    this.bind(f, 'smoothing', LIMITS.smoothing.min, LIMITS.smoothing.max, 0.01).name(
+      'smoothing (σ of input noise)',
+    );
     this.bind(f, 'steps', 1, 1000, 1);
     this.bind(f, 'eta', 0, 1, 0.01);
     this.bind(f, 'seed', 0, 9999, 1);
@@ -348,6 +361,15 @@ export class ControlPanel {
       .name('Draw points')
       .onChange((on: boolean) => this.actions.setDrawing(on));
     f.add({ clear: () => this.actions.clearDrawing() }, 'clear').name('Clear drawing');
+  }
+
+  private buildImages(): void {
+    const f = this.gui.addFolder('Images');
+    this.imagesFolder = f;
+    this.bind(f, 'showX0hat').name('x0_hat panel');
+    this.bind(f, 'showNearest').name('nearest training image');
+    this.bind(f, 'follow', -1, 1023, 1).name('follow image (-1: grid)');
+    f.add({ load: () => this.actions.loadFile() }, 'load').name('Add your images…');
   }
 
   private buildView(): void {

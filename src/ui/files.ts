@@ -12,8 +12,8 @@ export function chooseFile(accept: string, onFile: (file: File) => void): void {
   input.click();
 }
 
-/** Files dropped on the page go to `onFile`; `target` shows a drop hint meanwhile. */
-export function acceptDrops(target: HTMLElement, onFile: (file: File) => void): void {
+/** Files dropped on the page go to `onFiles`; `target` shows a drop hint meanwhile. */
+export function acceptDrops(target: HTMLElement, onFiles: (files: File[]) => void): void {
   window.addEventListener('dragover', (e) => {
     e.preventDefault();
     target.classList.add('dropping');
@@ -22,7 +22,7 @@ export function acceptDrops(target: HTMLElement, onFile: (file: File) => void): 
   window.addEventListener('drop', (e) => {
     e.preventDefault();
     target.classList.remove('dropping');
-    const file = e.dataTransfer?.files[0];
-    if (file) onFile(file);
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (files.length) onFiles(files);
   });
 }

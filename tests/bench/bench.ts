@@ -59,16 +59,19 @@ async function main(): Promise<number> {
   const child = await reexecForVulkan();
   if (child !== null) return child;
 
-  const cases = benchCases(args.quick ? [1e3] : DATA_SIZES, args.quick ? 1e3 : DEFAULTS.m).filter(
-    (c) => !args.only.length || args.only.some((o) => c.name.includes(o)),
-  );
+  const cases = benchCases(
+    args.quick ? [1e3] : DATA_SIZES,
+    args.quick ? 1e3 : DEFAULTS.m,
+    args.quick ? 1e3 : 1e4,
+    args.quick ? [64] : undefined,
+  ).filter((c) => !args.only.length || args.only.some((o) => c.name.includes(o)));
   if (!cases.length) throw new Error(`no case matches --only ${args.only.join(',')}`);
 
   // The CPU references first, before Dawn is loaded: pure JavaScript, one thread.
   const cpuRows: CpuRow[] = [];
   for (const c of cases) {
     const r = await timeCpu(c, {
-      work: args.quick ? 2e5 : 2e6,
+      work: (args.quick ? 2e5 : 2e6) / (c.pairCost ?? 1),
       reps: args.quick ? 1 : 3,
       minSeconds: args.quick ? 0.01 : 0.1,
     });
@@ -130,7 +133,7 @@ async function main(): Promise<number> {
     // Each case may spend its share of what is left of the budget.
     const caseDeadline = performance.now() + (deadline - performance.now()) / (cases.length - ci);
     let previous: { n: number; seconds: number } | null = null;
-    for (const n of sizes) {
+    for (const n of c.sizes ?? sizes) {
       if (previous) {
         // Linear in N: an overestimate where fixed costs dominate, so never too optimistic.
         const predicted = (previous.seconds * n) / previous.n;

@@ -20,6 +20,7 @@ import * as ref from '../../src/maths/steps';
 import { packMixture, Simulation } from '../../src/sim/simulation';
 import { StepWriter, stepParams, type RunConstants } from '../../src/sim/stepTable';
 import type { DenoiserId, SamplerId } from '../../src/settings';
+import { imageBenchCases } from './imageDenoisers';
 import type { Workload } from './timer';
 
 const SEED = 1;
@@ -38,6 +39,10 @@ export interface BenchCase {
   k: number | null;
   /** Denoiser evaluations per step (pair evaluations per step are n * m * this). */
   denoises: number;
+  /** Particle counts to time, instead of the bench's (image cases: batches of images). */
+  sizes?: readonly number[];
+  /** Cost of one pair in point-cloud pairs, to scale the CPU reference's work (images: d / 2). */
+  pairCost?: number;
   gpu(ctx: GpuContext, n: number): Promise<Workload>;
   /** A closure that runs one step over n particles on the CPU in float64. */
   cpu(n: number): () => void;
@@ -309,8 +314,16 @@ function stepCase(sampler: 'ddim' | 'heun', denoiser: DenoiserId, m: number): Be
   };
 }
 
-/** Every case, in table order; `ms` are the empirical denoiser's data sizes. */
-export function benchCases(ms: readonly number[], stepM: number): BenchCase[] {
+/**
+ * Every case, in table order; `ms` are the empirical denoiser's data sizes, `imageM` the image
+ * cases' training images and `imageSizes` their batches.
+ */
+export function benchCases(
+  ms: readonly number[],
+  stepM: number,
+  imageM = 10_000,
+  imageSizes?: readonly number[],
+): BenchCase[] {
   return [
     mixtureCase('gaussians8'),
     mixtureCase('gaussians25'),
@@ -323,5 +336,6 @@ export function benchCases(ms: readonly number[], stepM: number): BenchCase[] {
     stepCase('ddim', 'empirical', stepM),
     stepCase('heun', 'exact', stepM),
     stepCase('heun', 'empirical', stepM),
+    ...imageBenchCases(imageM, imageSizes),
   ];
 }

@@ -4,11 +4,14 @@
  * hash codec (only non-default keys written; decode . encode is the identity on valid settings).
  */
 import { describe, expect, test } from 'vitest';
+import { isImageDataset } from '../../src/maths/imageDatasets';
 import { Rng } from '../../src/maths/rng';
 import { GRIDS, SCHEDULES } from '../../src/maths/schedules';
 import {
   DATASET_IDS,
   DEFAULTS,
+  IMAGE_BATCH_DEFAULT,
+  IMAGE_BATCH_MAX,
   DENOISERS,
   LANDSCAPES,
   LANGEVIN,
@@ -97,7 +100,7 @@ describe('applyPatch', () => {
     ['betaMax <= betaMin', { betaMax: 0.05 }, 'betaMax'],
     ['sigmoidTau 0', { sigmoidTau: 0 }, 'sigmoidTau'],
     ['rho NaN', { rho: NaN }, 'rho'],
-    ['unknown dataset', { dataset: 'mnist' }, 'dataset'],
+    ['unknown dataset', { dataset: 'cifar10' }, 'dataset'],
     ['unknown sampler', { sampler: 'dpm++' }, 'sampler'],
     ['unknown schedule', { schedule: 'quadratic' }, 'schedule'],
     ['unknown mode', { mode: 'sideways' }, 'mode'],
@@ -164,11 +167,20 @@ function randomSettings(rng: Rng): Settings {
     DEFAULTS.sigmaMin,
     DEFAULTS.sigmaMax,
   ]);
+  const dataset = maybe('dataset', pick(DATASET_IDS));
+  // n is the batch for image datasets: at most IMAGE_BATCH_MAX.
+  const n = isImageDataset(dataset)
+    ? int(1, IMAGE_BATCH_MAX)
+    : maybe('n', int(LIMITS.n.min, LIMITS.n.max));
   return {
     mode: maybe('mode', pick(MODES)),
-    dataset: maybe('dataset', pick(DATASET_IDS)),
+    dataset,
     m: maybe('m', int(LIMITS.m.min, LIMITS.m.max)),
-    n: maybe('n', int(LIMITS.n.min, LIMITS.n.max)),
+    n,
+    smoothing: maybe('smoothing', between(LIMITS.smoothing.min, LIMITS.smoothing.max)),
+    showX0hat: maybe('showX0hat', rng.uniform() < 0.5),
+    showNearest: maybe('showNearest', rng.uniform() < 0.5),
+    follow: maybe('follow', int(-1, Math.min(n, 1024) - 1)),
     seed: maybe('seed', int(LIMITS.seed.min, LIMITS.seed.max)),
     denoiser: maybe('denoiser', pick(DENOISERS)),
     sampler: maybe('sampler', pick(SAMPLERS)),
@@ -310,5 +322,25 @@ describe(`URL hash (seed ${seed})`, () => {
   ])('an invalid value in the hash (%s) is refused by applyPatch, naming %s', (hash, key) => {
     const error = expectError(applyPatch(DEFAULTS, decodeHash(hash).patch));
     expect(error).toMatch(new RegExp(`\\b${key}\\b`));
+  });
+});
+
+describe('image datasets: n is the batch', () => {
+  test('a switch to images starts a small batch; a batch too big is refused; points keep n', () => {
+    const a = applyPatch(DEFAULTS, { dataset: 'mnist' });
+    expect(a.ok && a.settings.n).toBe(IMAGE_BATCH_DEFAULT);
+    expect(a.ok && a.changed).toContain('n');
+    const b = applyPatch(DEFAULTS, { dataset: 'mnist', n: IMAGE_BATCH_MAX + 1 });
+    expect(b.ok).toBe(false);
+    expect(!b.ok && b.error).toMatch(/batch of images .* at most 1024/);
+    const c = applyPatch(DEFAULTS, { dataset: 'colour', n: 256 });
+    expect(c.ok && c.settings.n).toBe(256);
+    const d = applyPatch(DEFAULTS, { dataset: 'moons' });
+    expect(d.ok && d.settings.n).toBe(DEFAULTS.n);
+  });
+
+  test('following an image past the batch lets go of it', () => {
+    const a = applyPatch({ ...DEFAULTS, dataset: 'mnist', n: 64, follow: 50 }, { n: 16 });
+    expect(a.ok && a.settings.follow).toBe(-1);
   });
 });

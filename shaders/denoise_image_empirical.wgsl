@@ -1,0 +1,164 @@
+// The ideal empirical denoiser over M training images (../shared/docs/maths.md section 2), and the
+// smoothed closed-form denoiser of Scarvelis, Borde & Solomon 2023 ("Closed-form diffusion
+// models"): D_s(x) = E_z[D(x + s z)] by `draws` Monte Carlo draws (draws 1, smoothing 0: plain).
+// Flash-attention style (Dao et al. 2022): a workgroup owns ROWS query rows (ROWS / draws images,
+// each `draws` times), streams blocks of TM training images; the distances go through workgroup
+// tiles of TK coordinates, then an online softmax per row, then acc[row][dim] += w y_j over dims
+// owned by threads (dims lid, lid + 256, ...). Distances are summed as (x - a y)^2, not expanded
+// into dot products: the expansion cancels catastrophically at small sigma. Needs WORKGROUP_SIZE
+// 256 (32 lanes per row) and dim <= 3072 (12 dims per thread), dim even.
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> x0hat: array<f32>;
+@group(0) @binding(3) var<storage, read_write> energy: array<f32>;
+@group(0) @binding(5) var<storage, read> data: array<f32>;
+
+const ROWS = 8u;
+const LANES = 32u;
+const PAIRS = 4u;
+const TM = 128u; // LANES * PAIRS
+const TK = 16u;
+const CHUNKS = 12u;
+
+var<workgroup> ys: array<f32, 2064>; // TK x (TM + 1): padded against bank conflicts
+var<workgroup> xs: array<f32, 128>; // ROWS x TK
+var<workgroup> pw: array<vec4f, 256>; // weights w[j] of rows 0-3, 4-7
+var<workgroup> red: array<f32, 256>;
+var<workgroup> row_m: array<f32, ROWS>;
+var<workgroup> row_scale: array<f32, ROWS>;
+
+// Coordinates c, c + 1 of draw k of image i: x + s z.
+fn query(i: u32, k: u32, c: u32) -> vec2f {
+  var v = vec2f(x[i * step.dim + c], x[i * step.dim + c + 1u]);
+  if (step.smoothing > 0.0) {
+    let lane = i * (step.dim / 2u) + c / 2u;
+    v += step.smoothing * normal2(step.seed, STREAM_SMOOTH, lane * step.draws + k, step.evaluation);
+  }
+  return v;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let d = step.dim;
+  let per = ROWS / step.draws;
+  let row = lid / LANES;
+  let lane = lid % LANES;
+  let a = step.alpha;
+  let inv = 1.0 / (2.0 * step.sigma * step.sigma);
+  if (lid < ROWS) { row_m[lid] = -3.0e38; }
+  var acc: array<vec4f, 24>; // 2 * CHUNKS: rows 0-3 and 4-7 of dim lid + c WORKGROUP_SIZE
+  var l = 0.0; // this lane's part of its row's softmax denominator
+  for (var jb = 0u; jb < step.m; jb += TM) {
+    var dist = array<f32, PAIRS>(0.0, 0.0, 0.0, 0.0);
+    // Kahan-compensated over the chunks: the logits are ~d/2 large and only their differences
+    // matter, so plain float32 sums would cost ~1e-3 in the weights at d = 3072.
+    var comp = array<f32, PAIRS>(0.0, 0.0, 0.0, 0.0);
+    for (var kb = 0u; kb < d; kb += TK) {
+      for (var e = lid; e < TM * TK; e += WORKGROUP_SIZE) {
+        let j = jb + e / TK;
+        let c = kb + e % TK;
+        let y = data[min(j, step.m - 1u) * d + min(c, d - 1u)];
+        ys[(e % TK) * (TM + 1u) + e / TK] = select(0.0, y, j < step.m && c < d);
+      }
+      if (lid < ROWS * TK / 2u) {
+        let r = lid / (TK / 2u);
+        let c = 2u * (lid % (TK / 2u));
+        let i = min(wid.x * per + r / step.draws, step.n - 1u);
+        let v = select(vec2f(0.0), query(i, r % step.draws, kb + c), kb + c < d);
+        xs[r * TK + c] = v.x;
+        xs[r * TK + c + 1u] = v.y;
+      }
+      workgroupBarrier();
+      var part = array<f32, PAIRS>(0.0, 0.0, 0.0, 0.0);
+      for (var k = 0u; k < TK; k++) {
+        let xv = xs[row * TK + k];
+        for (var q = 0u; q < PAIRS; q++) {
+          let diff = xv - a * ys[k * (TM + 1u) + lane + q * LANES];
+          part[q] = fma(diff, diff, part[q]);
+        }
+      }
+      for (var q = 0u; q < PAIRS; q++) {
+        let y = part[q] - comp[q];
+        let t = dist[q] + y;
+        comp[q] = (t - dist[q]) - y;
+        dist[q] = t;
+      }
+      workgroupBarrier();
+    }
+    // Online softmax: the block's max per row, then rescale what came before.
+    var block_max = -3.0e38;
+    for (var q = 0u; q < PAIRS; q++) {
+      if (jb + lane + q * LANES < step.m) { block_max = max(block_max, -dist[q] * inv); }
+    }
+    red[lid] = block_max;
+    workgroupBarrier();
+    if (lid < ROWS) {
+      var mx = row_m[lid];
+      for (var t = 0u; t < LANES; t++) { mx = max(mx, red[lid * LANES + t]); }
+      row_scale[lid] = exp(row_m[lid] - mx);
+      row_m[lid] = mx;
+    }
+    workgroupBarrier();
+    l *= row_scale[row];
+    for (var q = 0u; q < PAIRS; q++) {
+      let j = lane + q * LANES;
+      let w = select(0.0, exp(-dist[q] * inv - row_m[row]), jb + j < step.m);
+      l += w;
+      pw[2u * j + row / 4u][row % 4u] = w;
+    }
+    workgroupBarrier();
+    let s0 = vec4f(row_scale[0], row_scale[1], row_scale[2], row_scale[3]);
+    let s1 = vec4f(row_scale[4], row_scale[5], row_scale[6], row_scale[7]);
+    let count = min(TM, step.m - jb);
+    for (var c = 0u; c < CHUNKS; c++) {
+      let dim = lid + c * WORKGROUP_SIZE;
+      if (dim < d) {
+        var a0 = acc[2u * c] * s0;
+        var a1 = acc[2u * c + 1u] * s1;
+        for (var j = 0u; j < count; j++) {
+          let y = vec4f(data[(jb + j) * d + dim]);
+          a0 = fma(pw[2u * j], y, a0);
+          a1 = fma(pw[2u * j + 1u], y, a1);
+        }
+        acc[2u * c] = a0;
+        acc[2u * c + 1u] = a1;
+      }
+    }
+    workgroupBarrier();
+  }
+  red[lid] = l;
+  workgroupBarrier();
+  if (lid < ROWS) {
+    var sum = 0.0;
+    for (var t = 0u; t < LANES; t++) { sum += red[lid * LANES + t]; }
+    row_scale[lid] = sum; // now the row's softmax denominator
+  }
+  workgroupBarrier();
+  let l0 = vec4f(row_scale[0], row_scale[1], row_scale[2], row_scale[3]);
+  let l1 = vec4f(row_scale[4], row_scale[5], row_scale[6], row_scale[7]);
+  let kw = 1.0 / f32(step.draws);
+  for (var c = 0u; c < CHUNKS; c++) {
+    let dim = lid + c * WORKGROUP_SIZE;
+    let a0 = acc[2u * c] / l0;
+    let a1 = acc[2u * c + 1u] / l1;
+    var v = array<f32, ROWS>(a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+    for (var li = 0u; li < per; li++) {
+      let i = wid.x * per + li;
+      if (dim < d && i < step.n) {
+        var mean = 0.0;
+        for (var k = 0u; k < step.draws; k++) { mean += v[li * step.draws + k]; }
+        x0hat[i * d + dim] = mean * kw;
+      }
+    }
+  }
+  let i = wid.x * per + lid;
+  if (lid < per && i < step.n) {
+    let constant = log(f32(step.m)) + 0.5 * f32(d) * (LOG_2PI + 2.0 * log(step.sigma));
+    var u = 0.0;
+    for (var k = 0u; k < step.draws; k++) {
+      let r = lid * step.draws + k;
+      u += constant - (row_m[r] + log(row_scale[r]));
+    }
+    energy[i] = u * kw;
+  }
+}
