@@ -96,12 +96,12 @@ describe(`image runs (seed ${seed})`, () => {
   test('gaussian model: the samples have the data mean and its covariance', async () => {
     const m = 600;
     const data = shapes(m, seed);
-    const n = 128;
-    const steps = 50;
+    const n = 96;
+    const steps = 30;
     const x = await sample(data, n, 'gaussian', steps);
     // With a Gaussian model the DDIM chain is linear: a direction of variance lambda ends with
     // variance lambda F(lambda), F computed exactly here from the same levels (DDIM with few
-    // steps under-disperses: F is 0.9 to 0.98 at 50 steps), so the check has no slack for bias.
+    // steps under-disperses: F is 0.8 to 0.95 at 30 steps), so the check has no slack for bias.
     const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
     const F = (lambda: number): number => {
       let v = levels[0]!.sigma ** 2;
@@ -152,9 +152,9 @@ describe(`image runs (seed ${seed})`, () => {
     // Var of the total variance of n Gaussian samples: 2 sum lambda^2 / n.
     const sumSq = ended.reduce((a, b) => a + b * b, 0);
     expect(Math.abs(total - trace)).toBeLessThan(Z * Math.sqrt((2 * sumSq) / n));
-    // And the data's own total variance, up to DDIM's under-dispersion at 50 steps.
+    // And the data's own total variance, up to DDIM's under-dispersion at 30 steps (10 to 20%).
     const dataTrace = model.lambda.reduce((a, b) => a + b, 0) + (D - rank) * model.lambda0;
-    expect(total / dataTrace).toBeGreaterThan(0.85);
+    expect(total / dataTrace).toBeGreaterThan(0.75);
     expect(total / dataTrace).toBeLessThan(1.02);
     // |mean - mu|^2 has expectation trace / n (a sum of many independent terms): within 2x.
     expect(err2).toBeLessThan((2 * trace) / n);

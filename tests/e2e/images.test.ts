@@ -1,0 +1,152 @@
+/**
+ * Images in the real page: switching to MNIST in the GUI shows a grid of the batch that denoises
+ * into digits (the screenshots change, the samples' mean pixel and ink fraction are the data's,
+ * and every sample ends on a training digit, memorised); a dropped PNG becomes a dataset, of
+ * images in an image mode and of points (its dark pixels) on a point dataset; a bad file is
+ * refused with a message. Small batches and few training images: SwiftShader is a CPU.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { closePages, control, launch, openPage, ready } from './browser';
+import { decodePng, type Image } from './pixels';
+
+const base = inject('baseUrl');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+
+afterEach(async () => {
+  await closePages(browser);
+});
+
+afterAll(async () => {
+  await browser.close();
+});
+
+/** Mean |difference| over RGB of two screenshots of the same size, 0 to 255. */
+function difference(a: Image, b: Image): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4)
+    for (let c = 0; c < 3; c++) sum += Math.abs(a.data[i + c]! - b.data[i + c]!);
+  return sum / ((a.data.length / 4) * 3);
+}
+
+async function lastMessage(page: Page, level: 'error' | 'warning' | 'info'): Promise<string> {
+  const note = page.locator(`.message.${level}`).last();
+  await note.waitFor({ timeout: 60_000 });
+  return (await note.textContent()) ?? '';
+}
+
+/** Mean pixel and ink fraction (pixels above 0, on [-1, 1]) of flat images. */
+function stats(x: number[]): { mean: number; ink: number } {
+  let sum = 0;
+  let ink = 0;
+  for (const v of x) {
+    sum += v;
+    if (v > 0) ink++;
+  }
+  return { mean: sum / x.length, ink: ink / x.length };
+}
+
+/** Drops a PNG drawn in the page (white, a black rectangle at [x0, x1] x [y0, y1]) on the page. */
+async function dropPng(page: Page, rect: [number, number, number, number], bytes?: number[]) {
+  await page.evaluate(
+    async ([r, raw]) => {
+      let blob: Blob;
+      if (raw) blob = new Blob([new Uint8Array(raw)], { type: 'image/png' });
+      else {
+        const c = new OffscreenCanvas(64, 64);
+        const g = c.getContext('2d')!;
+        g.fillStyle = '#fff';
+        g.fillRect(0, 0, 64, 64);
+        g.fillStyle = '#000';
+        g.fillRect(r[0], r[1], r[2] - r[0], r[3] - r[1]);
+        blob = await c.convertToBlob({ type: 'image/png' });
+      }
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'logo.png', { type: 'image/png' }));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, cancelable: true }));
+    },
+    [rect, bytes ?? null] as const,
+  );
+}
+
+describe('images', () => {
+  test('switching to MNIST in the GUI shows a grid that denoises into digits', async () => {
+    const { page, errors } = await openPage(browser, `${base}#n=2000&m=300&steps=12&loop=false`, {
+      width: 900,
+      height: 600,
+    });
+    await ready(page);
+    await control(page, 'dataset').locator('select').selectOption('mnist');
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'mnist', undefined, {
+      timeout: 60_000,
+    });
+    // n is now the batch: a switch to images starts with 64; 16 is enough here.
+    expect(await page.evaluate(() => window.sandbox.settings().n)).toBe(64);
+    await page.evaluate(async () => {
+      window.sandbox.pause();
+      await window.sandbox.configure({ n: 16 });
+      await window.sandbox.reset();
+    });
+    const noise = await page.evaluate(async () => Array.from(await window.sandbox.images()));
+    expect(noise.length).toBe(16 * 784);
+    await page.waitForTimeout(300);
+    const start = decodePng(await page.locator('#view').screenshot());
+    await page.evaluate(() => window.sandbox.run());
+    await page.waitForTimeout(300);
+    const end = decodePng(await page.locator('#view').screenshot());
+    expect(difference(start, end)).toBeGreaterThan(5);
+    const samples = stats(
+      await page.evaluate(async () => Array.from(await window.sandbox.images())),
+    );
+    const data = stats(await page.evaluate(async () => Array.from(await window.sandbox.data())));
+    // Noise has mean 0 and half its pixels above 0; digits are mostly background.
+    expect(Math.abs(stats(noise).ink - 0.5)).toBeLessThan(0.05);
+    expect(Math.abs(samples.mean - data.mean)).toBeLessThan(0.1);
+    expect(Math.abs(samples.ink - data.ink)).toBeLessThan(0.05);
+    // The empirical denoiser memorises: every sample is a training digit.
+    const memo = await page.evaluate(() => window.sandbox.memorisation());
+    expect(memo!.memorised).toBe(1);
+    expect(memo!.distance).toBeLessThan(1e-3);
+    expect(errors).toEqual([]);
+  });
+
+  test('a dropped PNG becomes the points of a point dataset, and images in an image mode', async () => {
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=2000&m=2000&steps=10&loop=false&dataset=moons`,
+    );
+    await ready(page);
+    // A black bar on the left of a white square: its points lie left of the centre.
+    await dropPng(page, [4, 8, 24, 56]);
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'custom', undefined, {
+      timeout: 60_000,
+    });
+    const points = await page.evaluate(async () => Array.from(await window.sandbox.data()));
+    const xs = points.filter((_, i) => i % 2 === 0);
+    const ys = points.filter((_, i) => i % 2 === 1);
+    const spread = (a: number[]): number => Math.max(...a) - Math.min(...a);
+    // The bar is 20 wide and 48 tall: the cloud is about 2.4 times taller than wide.
+    expect(spread(ys) / spread(xs)).toBeGreaterThan(2);
+    expect(spread(ys) / spread(xs)).toBeLessThan(3);
+    // In an image mode the same drop adds a 32x32 colour image to 'images'.
+    await page.evaluate(() => window.sandbox.configure({ dataset: 'shapes', m: 100, n: 8 }));
+    await dropPng(page, [16, 16, 48, 48]);
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'images', undefined, {
+      timeout: 60_000,
+    });
+    const image = await page.evaluate(async () => Array.from(await window.sandbox.data()));
+    expect(image.length).toBe(32 * 32 * 3);
+    // White paper, black square in the middle: corners at 1, centre at -1.
+    expect(image[0]).toBeCloseTo(1, 1);
+    expect(image[3 * (16 * 32 + 16)]).toBeCloseTo(-1, 1);
+    // A file that is no image is refused; the dataset stays.
+    await dropPng(page, [0, 0, 0, 0], [1, 2, 3, 4, 5]);
+    await expect(lastMessage(page, 'error')).resolves.toMatch(/logo\.png/);
+    expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('images');
+    expect(errors).toEqual([]);
+  });
+});
