@@ -120,7 +120,13 @@ const sandbox: Sandbox = new Sandbox([canvas, canvasB], shaderSources, {
     if (++frameCount % 6 !== 0) return;
     const s = sandbox.status();
     const settings = sandbox.settings();
-    hud?.update({ ...s, n: settings.n, fps: sandbox.fpsEstimate, mode: settings.mode });
+    hud?.update({
+      ...s,
+      n: settings.n,
+      fps: sandbox.fpsEstimate,
+      mode: settings.mode,
+      unit: sandbox.imageMode ? 'images' : 'particles',
+    });
     chart?.setT(s.t);
     panel?.tick();
   },

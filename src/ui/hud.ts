@@ -7,6 +7,8 @@ export interface HudState {
   n: number;
   fps: number;
   mode: string;
+  /** What n counts: particles, or images in an image dataset. */
+  unit?: 'particles' | 'images';
 }
 
 export function hudText(s: HudState): string {
@@ -16,7 +18,7 @@ export function hudText(s: HudState): string {
     `t ${s.t.toFixed(3)}`,
     `step ${fmt(s.step)} / ${fmt(s.steps)}`,
     `NFE ${fmt(s.nfe)}`,
-    `${fmt(s.n)} particles`,
+    `${fmt(s.n)} ${s.unit ?? 'particles'}`,
     `${Math.round(s.fps)} fps`,
   ].join('   ');
 }

@@ -41,7 +41,7 @@ export class MemorisationPanel {
         height: HEIGHT,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: false, dir: -1 }, y: { range: [0, 1] } },
+        scales: { x: { time: false, dir: -1, range: [0, 1] }, y: { range: [0, 1] } },
         axes: [
           { ...axis, label: 't', labelSize: 12, size: 28 },
           { ...axis, size: 34 },
