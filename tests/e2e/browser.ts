@@ -56,3 +56,14 @@ export function control(page: Page, name: string): Locator {
     .locator('.lil-controller')
     .filter({ has: page.locator('.lil-name', { hasText: label }) });
 }
+
+/** The text of the latest message of this level, waiting up to `timeout` ms for one. */
+export async function lastMessage(
+  page: Page,
+  level: 'error' | 'warning' | 'info',
+  timeout = 60_000,
+): Promise<string> {
+  const note = page.locator(`.message.${level}`).last();
+  await note.waitFor({ timeout });
+  return (await note.textContent()) ?? '';
+}

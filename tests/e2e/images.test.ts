@@ -7,8 +7,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { closePages, control, launch, openPage, ready } from './browser';
-import { decodePng, type Image } from './pixels';
+import { closePages, control, lastMessage, launch, openPage, ready } from './browser';
+import { decodePng, difference } from './pixels';
 
 const base = inject('baseUrl');
 let browser: Browser;
@@ -24,20 +24,6 @@ afterEach(async () => {
 afterAll(async () => {
   await browser.close();
 });
-
-/** Mean |difference| over RGB of two screenshots of the same size, 0 to 255. */
-function difference(a: Image, b: Image): number {
-  let sum = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) sum += Math.abs(a.data[i + c]! - b.data[i + c]!);
-  return sum / ((a.data.length / 4) * 3);
-}
-
-async function lastMessage(page: Page, level: 'error' | 'warning' | 'info'): Promise<string> {
-  const note = page.locator(`.message.${level}`).last();
-  await note.waitFor({ timeout: 60_000 });
-  return (await note.textContent()) ?? '';
-}
 
 /** Mean pixel and ink fraction (pixels above 0, on [-1, 1]) of flat images. */
 function stats(x: number[]): { mean: number; ink: number } {

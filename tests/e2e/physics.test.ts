@@ -4,17 +4,9 @@
  * that pauses with a message and leaves the page responsive, and the clone experiment.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { closePages, control, launch, openPage, ready } from './browser';
-import { decodePng, type Image } from './pixels';
-
-/** Mean |difference| over RGB of two screenshots of the same size, 0 to 255. */
-function difference(a: Image, b: Image): number {
-  let sum = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) sum += Math.abs(a.data[i + c]! - b.data[i + c]!);
-  return sum / ((a.data.length / 4) * 3);
-}
+import type { Browser } from 'playwright-core';
+import { closePages, control, lastMessage, launch, openPage, ready } from './browser';
+import { decodePng, difference, type Image } from './pixels';
 
 /** Mean brightness over RGB, 0 to 255. */
 function brightness(a: Image): number {
@@ -35,12 +27,6 @@ afterEach(async () => {
 afterAll(async () => {
   await browser.close();
 });
-
-async function lastMessage(page: Page, level: 'error' | 'warning' | 'info'): Promise<string> {
-  const note = page.locator(`.message.${level}`).last();
-  await note.waitFor({ timeout: 60_000 });
-  return (await note.textContent()) ?? '';
-}
 
 describe('Langevin in the page', () => {
   test('switching to Langevin in the GUI runs it, and the metrics say what the sampler does', async () => {

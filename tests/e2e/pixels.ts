@@ -54,3 +54,11 @@ export function particlePixels(
   }
   return { total, near: inside };
 }
+
+/** Mean |difference| over RGB of two screenshots of the same size, 0 to 255. */
+export function difference(a: Image, b: Image): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4)
+    for (let c = 0; c < 3; c++) sum += Math.abs(a.data[i + c]! - b.data[i + c]!);
+  return sum / ((a.data.length / 4) * 3);
+}

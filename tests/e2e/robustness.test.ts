@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { closePages, control, launch, openPage, ready } from './browser';
+import { closePages, control, lastMessage, launch, openPage, ready } from './browser';
 
 const base = inject('baseUrl');
 const SMALL = '#n=3000&steps=30&loop=false';
@@ -25,12 +25,6 @@ async function chooseFile(page: Page, name: string, contents: string): Promise<v
   const chooser = page.waitForEvent('filechooser');
   await control(page, 'Load CSV / JSON…').locator('button').click();
   await (await chooser).setFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(contents) });
-}
-
-async function lastMessage(page: Page, level: 'error' | 'warning' | 'info'): Promise<string> {
-  const note = page.locator(`.message.${level}`).last();
-  await note.waitFor({ timeout: 30_000 });
-  return (await note.textContent()) ?? '';
 }
 
 describe('without WebGPU', () => {
