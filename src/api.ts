@@ -4,6 +4,7 @@
  */
 import type { ClipOptions } from './record/clip';
 import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from './sandbox';
+import type { ImagePanelRect } from './lane';
 import type { Memorisation } from './maths/memorisation';
 import type { CurveOptions } from './sim/speciation';
 import type { RecResolution } from './settings';
@@ -92,6 +93,12 @@ export interface SandboxApi {
    * colour) and shown; on a point dataset the first becomes the 'custom' points (its dark pixels).
    */
   loadImages(files: Blob[]): Promise<void>;
+  /**
+   * Image datasets: where the canvas shows each panel (CSS pixels from the canvas's top left):
+   * kind 'x' | 'x0hat' | 'nearest' | 'big-x' | 'big-x0hat' | 'big-nearest' | 'strip', its
+   * left and top, columns and cell size. Image i of a grid panel is cell i, row by row.
+   */
+  imagePanels(): ImagePanelRect[] | null;
 }
 
 declare global {

@@ -19,6 +19,16 @@ import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
 
 /** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
 const ENTROPY_POINTS = 1024;
+/** Where an image panel lies on the canvas (CSS pixels) and its cells. */
+export interface ImagePanelRect {
+  kind: string;
+  left: number;
+  top: number;
+  cols: number;
+  cellWidth: number;
+  cellHeight: number;
+}
+
 /** Frames of a followed image's filmstrip, spread over the run. */
 const FILMSTRIP_FRAMES = 12;
 
@@ -156,6 +166,11 @@ export class Lane {
     throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
   }
 
+  /** Compiles what the dataset needs first (the image kernels for images): before setData. */
+  async prepare(dataset: Dataset): Promise<void> {
+    if (isImageData(dataset)) await this.sim.enableImages();
+  }
+
   setData(dataset: Dataset): void {
     this.sim.setData(dataset);
     this.field = null;
@@ -288,6 +303,19 @@ export class Lane {
     const n = this.sim.n;
     const dim = this.sim.dim;
     return im.staging.read(this.sim.nearest, (bytes) => memorisationOf(bytes, n, dim));
+  }
+
+  /** Where the image grid's panels are (CSS pixels), for their labels; null for points. */
+  imagePanels(): ImagePanelRect[] | null {
+    if (!this.imageMode || !this.images) return null;
+    return this.images.grid.layout.panels.map((p) => ({
+      kind: p.kind,
+      left: p.left,
+      top: p.top,
+      cols: p.cols,
+      cellWidth: p.cellWidth,
+      cellHeight: p.cellHeight,
+    }));
   }
 
   /** The image under a client point of the canvas, or null (points, or no image there). */

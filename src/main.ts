@@ -37,6 +37,7 @@ import { MarginalsPanel } from './ui/marginalsPanel';
 import { PhysicsCharts } from './ui/physicsCharts';
 import { SpeciationPanel } from './ui/speciationPanel';
 import { MemorisationPanel } from './ui/memorisationPanel';
+import { PanelLabels } from './ui/panelLabels';
 import { decodeImageFile, imageFileToPoints } from './io/imageFiles';
 import { COLOUR_SHAPE, imageDim, isImageDataset } from './maths/imageDatasets';
 
@@ -75,6 +76,7 @@ let physicsCharts: PhysicsCharts | null = null;
 let marginalsPanel: MarginalsPanel | null = null;
 let speciationPanel: SpeciationPanel | null = null;
 let memorisationPanel: MemorisationPanel | null = null;
+let panelLabels: PanelLabels | null = null;
 /** The run the charts show: they restart with it. */
 let chartedRun = '';
 
@@ -129,6 +131,7 @@ const sandbox: Sandbox = new Sandbox([canvas, canvasB], shaderSources, {
     });
     chart?.setT(s.t);
     panel?.tick();
+    panelLabels?.update(sandbox.imagePanels());
   },
 });
 
@@ -381,6 +384,7 @@ function startUi(): void {
   speciationPanel.onClone = () => speciate(false);
   speciationPanel.onCurve = () => speciate(true);
   memorisationPanel = new MemorisationPanel(physicsColumn);
+  panelLabels = new PanelLabels(canvas.parentElement!);
   // Image datasets: a click on an image follows it large with its filmstrip; elsewhere, back.
   canvas.addEventListener('click', (e) => {
     if (!sandbox.imageMode) return;
@@ -545,5 +549,6 @@ const api: SandboxApi = {
   images: () => sandbox.images(),
   memorisation: async () => (await sandbox.measureImages())[0] ?? null,
   loadImages: (files) => loadImageFiles(files),
+  imagePanels: () => sandbox.imagePanels(),
 };
 window.sandbox = api;

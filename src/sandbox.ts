@@ -7,7 +7,7 @@
  */
 import { acquireGpu, maxParticles, type Gpu } from './gpu/device';
 import type { ShaderSources } from './gpu/kernel';
-import { describeRun, divergenceAdvice, Lane, runSpec } from './lane';
+import { describeRun, divergenceAdvice, Lane, runSpec, type ImagePanelRect } from './lane';
 import { targetMarginals, type MarginalDensities } from './maths/observables';
 import { theorySpeciationT } from './maths/speciation';
 import type { MetricsSample } from './sim/metrics';
@@ -152,6 +152,8 @@ export class Sandbox {
   /** The run whose divergence was reported (reported once per run). */
   private diverged = -1;
   private cloner: Cloner | null = null;
+  /** The last settings change asked for: the next waits for it (see exclusive). */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly canvases: readonly [HTMLCanvasElement, HTMLCanvasElement],
@@ -177,8 +179,22 @@ export class Sandbox {
     return this.gpu?.device ?? null;
   }
 
-  /** Validates and applies a patch; rejects with the reason and keeps the last good settings. */
-  async configure(
+  /**
+   * Validates and applies a patch; rejects with the reason and keeps the last good settings.
+   * Changes apply one at a time, in the order asked (the GUI, the URL and a script may overlap).
+   */
+  configure(patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>): Promise<void> {
+    return this.exclusive(() => this.configureNow(patch));
+  }
+
+  /** Runs `work` after every settings change asked before it has finished. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(work, work);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  private async configureNow(
     patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
   ): Promise<void> {
     await this.rebuilding;
@@ -205,7 +221,11 @@ export class Sandbox {
   }
 
   /** Makes `points` (checked and scaled) the 'custom' dataset and switches to it. */
-  async setCustomPoints(points: Float32Array): Promise<void> {
+  setCustomPoints(points: Float32Array): Promise<void> {
+    return this.exclusive(() => this.setCustomPointsNow(points));
+  }
+
+  private async setCustomPointsNow(points: Float32Array): Promise<void> {
     if (points.length < 2) throw new Error('no points to use');
     const previous = this.custom;
     this.custom = points;
@@ -214,7 +234,7 @@ export class Sandbox {
         await this.apply(['dataset']);
         this.events.settings?.(this.settings(), ['dataset']);
       } else {
-        await this.configure({ dataset: 'custom' });
+        await this.configureNow({ dataset: 'custom' });
       }
     } catch (e) {
       this.custom = previous;
@@ -226,7 +246,11 @@ export class Sandbox {
    * Adds the user's images (32x32 RGB each, flat, in the pixel convention) to the 'images'
    * dataset, or replaces it, and switches to it.
    */
-  async addImages(images: Float32Array, replace = false): Promise<void> {
+  addImages(images: Float32Array, replace = false): Promise<void> {
+    return this.exclusive(() => this.addImagesNow(images, replace));
+  }
+
+  private async addImagesNow(images: Float32Array, replace: boolean): Promise<void> {
     if (images.length === 0) throw new Error('no images to use');
     const previous = this.userImages;
     const kept = replace || !previous ? new Float32Array(0) : previous;
@@ -239,7 +263,7 @@ export class Sandbox {
         await this.apply(['dataset']);
         this.events.settings?.(this.settings(), ['dataset']);
       } else {
-        await this.configure({ dataset: 'images' });
+        await this.configureNow({ dataset: 'images' });
       }
     } catch (e) {
       this.userImages = previous;
@@ -273,6 +297,11 @@ export class Sandbox {
     const statuses = lanes.map((l) => l.status());
     const reads = await Promise.all(lanes.map((l) => l.measureImages().catch(() => null)));
     return reads.map((r, i) => (r ? { ...r, t: statuses[i]!.t, step: statuses[i]!.step } : null));
+  }
+
+  /** Where the image panels of lane i are, for their labels (null: not images). */
+  imagePanels(lane = 0): ImagePanelRect[] | null {
+    return this.lanes[lane]?.imagePanels() ?? null;
   }
 
   /** The image under a client point of lane i's canvas, or null. */
@@ -788,7 +817,9 @@ export class Sandbox {
     device.pushErrorScope('validation');
     if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
     if (has('dataset', 'm', 'seed')) {
-      this.dataset = await this.makeDataset();
+      const dataset = await this.makeDataset();
+      await Promise.all(this.lanes.map((lane) => lane.prepare(dataset)));
+      this.dataset = dataset;
       for (const lane of this.lanes) lane.setData(this.dataset);
     }
     if (has('n')) for (const lane of this.lanes) lane.setParticles(s.n);
@@ -809,6 +840,7 @@ export class Sandbox {
     }
     if (this.lanes.length === 2) return;
     const lane = await Lane.create(this.requireGpu().device, this.sources, this.canvases[1]);
+    await lane.prepare(this.dataset!);
     lane.setData(this.dataset!);
     lane.setParticles(this.current.n);
     lane.setStyle(this.current);
@@ -862,6 +894,7 @@ export class Sandbox {
         this.dataset = await this.makeDataset();
       }
       this.lanes = [await Lane.create(gpu.device, this.sources, this.canvases[0])];
+      await this.lanes[0]!.prepare(this.dataset);
       if (this.current.compare) await this.setLaneCount(2);
       for (const lane of this.lanes) {
         lane.setData(this.dataset);

@@ -69,6 +69,10 @@ const KERNEL_FILES = {
   image_nearest: IMAGE_KERNELS.nearest,
 } as const;
 type KernelId = keyof typeof KERNEL_FILES;
+type PointKernelId = Exclude<
+  KernelId,
+  'denoise_image_empirical' | 'denoise_image_gaussian' | 'image_nearest'
+>;
 
 /** The image kernels, dispatched by their own tiling (src/sim/imageKernels.ts). */
 const IMAGE_KERNEL_OF: Partial<Record<KernelId, ImageKernelId>> = {
@@ -76,6 +80,20 @@ const IMAGE_KERNEL_OF: Partial<Record<KernelId, ImageKernelId>> = {
   denoise_image_gaussian: 'gaussian',
   image_nearest: 'nearest',
 };
+
+async function compile(
+  device: GPUDevice,
+  sources: ShaderSources,
+  id: KernelId,
+  workgroupSize = 64,
+): Promise<Kernel> {
+  return createKernel(device, {
+    label: id,
+    code: kernelSource(sources, KERNEL_FILES[id]),
+    dynamic: ['step'],
+    workgroupSize: IMAGE_KERNEL_OF[id] ? IMAGE_WORKGROUP_SIZE : workgroupSize,
+  });
+}
 
 /** Rank of the Gaussian model of images (denoiser 'gaussian'): its top principal directions. */
 export const IMAGE_GAUSSIAN_RANK = 64;
@@ -190,7 +208,8 @@ export class Simulation {
 
   private constructor(
     readonly device: GPUDevice,
-    private readonly kernels: Record<KernelId, Kernel>,
+    private readonly kernels: Partial<Record<KernelId, Kernel>> & Record<PointKernelId, Kernel>,
+    private readonly sources: ShaderSources,
   ) {
     const struct = kernels.prior.definitions.structs.Step;
     if (!struct) throw new Error('no Step struct in the kernels');
@@ -200,23 +219,34 @@ export class Simulation {
   }
 
   /** Compiles every kernel. */
+  /** Compiles the point-cloud kernels (the image kernels wait for enableImages). */
   static async create(
     device: GPUDevice,
     sources: ShaderSources,
     workgroupSize = 64,
   ): Promise<Simulation> {
+    const ids = (Object.keys(KERNEL_FILES) as KernelId[]).filter((id) => !IMAGE_KERNEL_OF[id]);
     const entries = await Promise.all(
-      (Object.keys(KERNEL_FILES) as KernelId[]).map(async (id) => {
-        const kernel = await createKernel(device, {
-          label: id,
-          code: kernelSource(sources, KERNEL_FILES[id]),
-          dynamic: ['step'],
-          workgroupSize: IMAGE_KERNEL_OF[id] ? IMAGE_WORKGROUP_SIZE : workgroupSize,
-        });
-        return [id, kernel] as const;
-      }),
+      ids.map(async (id) => [id, await compile(device, sources, id, workgroupSize)] as const),
     );
-    return new Simulation(device, Object.fromEntries(entries) as Record<KernelId, Kernel>);
+    return new Simulation(
+      device,
+      Object.fromEntries(entries) as Record<PointKernelId, Kernel>,
+      sources,
+    );
+  }
+
+  /**
+   * Compiles the image denoisers and the nearest-image search, once: call before the first
+   * image dataset (they are large kernels, and point clouds never need them).
+   */
+  async enableImages(): Promise<void> {
+    const ids = (Object.keys(IMAGE_KERNEL_OF) as KernelId[]).filter((id) => !this.kernels[id]);
+    const compiled = await Promise.all(
+      ids.map(async (id) => [id, await compile(this.device, this.sources, id)] as const),
+    );
+    for (const [id, kernel] of compiled) this.kernels[id] = kernel;
+    if (compiled.length) this.rebind();
   }
 
   /**
@@ -541,6 +571,7 @@ export class Simulation {
   private dispatch(pass: GPUComputePassEncoder, id: KernelId, slot: number): void {
     const kernel = this.kernels[id];
     const group = this.groups.get(id);
+    if (!kernel) throw new Error(`${id} is not compiled: enableImages() first`);
     if (!group) throw new Error(`${id} is not bound`);
     this.offsets[0] = slot * this.writer.stride;
     pass.setPipeline(kernel.pipeline);
@@ -575,8 +606,10 @@ export class Simulation {
       gauss: this.gauss ?? this.data,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
+      const kernel = this.kernels[id];
+      if (!kernel) continue;
       const own = id === 'denoise_gaussian' ? { ...resources, mixture: this.gaussian } : resources;
-      this.groups.set(id, bindKernel(this.device, this.kernels[id], own));
+      this.groups.set(id, bindKernel(this.device, kernel, own));
     }
   }
 }

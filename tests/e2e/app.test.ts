@@ -90,7 +90,7 @@ describe('settings, GUI and URL', () => {
         { sigmaMin: 50, sigmaMax: 10 },
         { sampler: 'nope' },
         { schedule: 'quadratic' },
-        { dataset: 'mnist' },
+        { dataset: 'cifar10' },
         { n: 1e12 },
         { bogus: 1 },
       ];

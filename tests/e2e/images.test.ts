@@ -97,6 +97,27 @@ describe('images', () => {
     const memo = await page.evaluate(() => window.sandbox.memorisation());
     expect(memo!.memorised).toBe(1);
     expect(memo!.distance).toBeLessThan(1e-3);
+    // A click on image 5 of the batch follows it large, with its filmstrip; a click on the
+    // filmstrip goes back to the grid.
+    const grid = (await page.evaluate(() => window.sandbox.imagePanels()))!.find(
+      (p) => p.kind === 'x',
+    )!;
+    const cell = (i: number): { x: number; y: number } => ({
+      x: grid.left + ((i % grid.cols) + 0.5) * grid.cellWidth,
+      y: grid.top + (Math.floor(i / grid.cols) + 0.5) * grid.cellHeight,
+    });
+    await page.locator('#view').click({ position: cell(5) });
+    await page.waitForFunction(() => window.sandbox.settings().follow === 5);
+    const following = (await page.evaluate(() => window.sandbox.imagePanels()))!;
+    expect(following.map((p) => p.kind)).toEqual(expect.arrayContaining(['big-x', 'strip']));
+    await expect
+      .poll(() => page.locator('.panel-labels').textContent(), { timeout: 10_000 })
+      .toContain('followed image');
+    const strip = following.find((p) => p.kind === 'strip')!;
+    await page.locator('#view').click({
+      position: { x: strip.left + strip.cellWidth / 2, y: strip.top + strip.cellHeight / 2 },
+    });
+    await page.waitForFunction(() => window.sandbox.settings().follow === -1);
     expect(errors).toEqual([]);
   });
 

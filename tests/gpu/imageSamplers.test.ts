@@ -27,6 +27,7 @@ let device: GPUDevice;
 beforeAll(async () => {
   device = (await testGpu()).device;
   sim = await Simulation.create(device, shaderSources);
+  await sim.enableImages();
 });
 
 afterAll(() => {

@@ -1,0 +1,46 @@
+/**
+ * Labels over the image grid's panels (x_t, x0_hat, nearest, the followed image and its
+ * filmstrip), placed from the grid's own layout in CSS pixels; redrawn only when it changes.
+ */
+export interface PanelLabel {
+  kind: string;
+  left: number;
+  top: number;
+}
+
+const NAMES: Readonly<Record<string, string>> = {
+  x: 'x_t: the batch',
+  x0hat: 'x0_hat: where each is heading',
+  nearest: 'nearest training image (orange: memorised)',
+  'big-x': 'followed image (click elsewhere: back)',
+  'big-x0hat': 'its x0_hat',
+  'big-nearest': 'its nearest training image',
+  strip: 'its trajectory, oldest to newest',
+};
+
+export class PanelLabels {
+  private readonly element: HTMLElement;
+  private last = '';
+
+  constructor(parent: HTMLElement) {
+    this.element = document.createElement('div');
+    this.element.className = 'panel-labels';
+    parent.append(this.element);
+  }
+
+  /** Shows these labels (none: null or empty). */
+  update(labels: readonly PanelLabel[] | null): void {
+    const key = JSON.stringify(labels ?? []);
+    if (key === this.last) return;
+    this.last = key;
+    this.element.replaceChildren(
+      ...(labels ?? []).map((l) => {
+        const span = document.createElement('span');
+        span.textContent = NAMES[l.kind] ?? l.kind;
+        span.style.left = `${l.left}px`;
+        span.style.top = `${Math.max(0, l.top - 15)}px`;
+        return span;
+      }),
+    );
+  }
+}
