@@ -15,6 +15,7 @@ import {
   type Mixture,
 } from '../../src/maths/datasets';
 import { Rng } from '../../src/maths/rng';
+import { assignToModes } from '../../src/maths/stats';
 
 const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
 const Z = 5;
@@ -109,19 +110,15 @@ describe(`generated datasets (seed ${seed})`, () => {
 });
 
 /** Splits samples by nearest component mean. */
-function byNearestMean(points: Float32Array, mixture: Mixture): number[][] {
+/**
+ * The points of each component, by largest responsibility (not the nearest mean: a 4-sigma point
+ * of a wide component can be nearer the mean of a thin one, and one such point inflates the thin
+ * one's small variance by several standard errors).
+ */
+function byComponent(points: Float32Array, mixture: Mixture): number[][] {
+  const { labels } = assignToModes(points, mixture);
   const groups = mixture.components.map(() => [] as number[]);
-  for (let i = 0; i < points.length / 2; i++) {
-    const x = points[2 * i]!;
-    const y = points[2 * i + 1]!;
-    let best = 0;
-    let bestD = Infinity;
-    mixture.components.forEach((c, k) => {
-      const d = (x - c.mean[0]) ** 2 + (y - c.mean[1]) ** 2;
-      if (d < bestD) [best, bestD] = [k, d];
-    });
-    groups[best]!.push(x, y);
-  }
+  labels.forEach((k, i) => groups[k]!.push(points[2 * i]!, points[2 * i + 1]!));
   return groups;
 }
 
@@ -132,7 +129,7 @@ function byNearestMean(points: Float32Array, mixture: Mixture): number[][] {
 function expectMixtureMoments(points: Float32Array, mixture: Mixture): void {
   const m = points.length / 2;
   const total = mixture.components.reduce((s, c) => s + c.weight, 0);
-  byNearestMean(points, mixture).forEach((group, k) => {
+  byComponent(points, mixture).forEach((group, k) => {
     const c = mixture.components[k]!;
     const p = c.weight / total;
     const s = stats(group);
