@@ -73,7 +73,7 @@ describe(`image runs (seed ${seed})`, () => {
     const m = 120;
     const data = shapes(m, seed);
     const n = 24;
-    const x = await sample(data, n, 'empirical', 30);
+    const x = await sample(data, n, 'empirical', 20);
     const near = nearestImages(x, n, data.points, m, D);
     for (let i = 0; i < n; i++) {
       // Within float32 rounding of a stored image (pixels in [-1, 1]): RMS under 1e-3, and the
@@ -86,8 +86,8 @@ describe(`image runs (seed ${seed})`, () => {
   test('smoothed + DDIM: some samples end measurably away from every training image', async () => {
     const m = 120;
     const data = shapes(m, seed);
-    const n = 24;
-    const x = await sample(data, n, 'smoothed', 30, { std: 4, draws: 4 });
+    const n = 16;
+    const x = await sample(data, n, 'smoothed', 20, { std: 4, draws: 4 });
     const near = nearestImages(x, n, data.points, m, D);
     const away = Array.from(near.d1).filter((d1) => Math.sqrt(d1 / D) > 0.02).length;
     expect(away).toBeGreaterThan(n / 4);
@@ -95,14 +95,14 @@ describe(`image runs (seed ${seed})`, () => {
   });
 
   test('gaussian model: the samples have the data mean and its covariance', async () => {
-    const m = 600;
+    const m = 300;
     const data = shapes(m, seed);
-    const n = 96;
-    const steps = 30;
+    const n = 64;
+    const steps = 24;
     const x = await sample(data, n, 'gaussian', steps);
     // With a Gaussian model the DDIM chain is linear: a direction of variance lambda ends with
     // variance lambda F(lambda), F computed exactly here from the same levels (DDIM with few
-    // steps under-disperses: F is 0.8 to 0.95 at 30 steps), so the check has no slack for bias.
+    // steps under-disperses: F is 0.75 to 0.95 at 24 steps), so the check has no slack for bias.
     const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
     const F = (lambda: number): number => {
       let v = levels[0]!.sigma ** 2;
@@ -153,9 +153,9 @@ describe(`image runs (seed ${seed})`, () => {
     // Var of the total variance of n Gaussian samples: 2 sum lambda^2 / n.
     const sumSq = ended.reduce((a, b) => a + b * b, 0);
     expect(Math.abs(total - trace)).toBeLessThan(Z * Math.sqrt((2 * sumSq) / n));
-    // And the data's own total variance, up to DDIM's under-dispersion at 30 steps (10 to 20%).
+    // And the data's own total variance, up to DDIM's under-dispersion at 24 steps (10 to 25%).
     const dataTrace = model.lambda.reduce((a, b) => a + b, 0) + (D - rank) * model.lambda0;
-    expect(total / dataTrace).toBeGreaterThan(0.75);
+    expect(total / dataTrace).toBeGreaterThan(0.7);
     expect(total / dataTrace).toBeLessThan(1.02);
     // |mean - mu|^2 has expectation trace / n (a sum of many independent terms): within 2x.
     expect(err2).toBeLessThan((2 * trace) / n);
