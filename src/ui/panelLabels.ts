@@ -12,7 +12,7 @@ const NAMES: Readonly<Record<string, string>> = {
   x: 'x_t: the batch',
   x0hat: 'x0_hat: where each is heading',
   nearest: 'nearest training image (orange: memorised)',
-  'big-x': 'followed image (click elsewhere: back)',
+  'big-x': 'followed image',
   'big-x0hat': 'its x0_hat',
   'big-nearest': 'its nearest training image',
   strip: 'its trajectory, oldest to newest',
