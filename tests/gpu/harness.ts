@@ -163,8 +163,3 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   }
   return diff / scale;
 }
-
-/** A fresh seed per run, reported so that a failure can be replayed. */
-export function freshSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}

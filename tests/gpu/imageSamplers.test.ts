@@ -14,9 +14,10 @@ import { nearestImages } from '../../src/maths/imageDenoisers';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import type { DenoiserId } from '../../src/settings';
 import { IMAGE_GAUSSIAN_RANK, Simulation } from '../../src/sim/simulation';
-import { freshSeed, gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu } from './harness';
+import { SEED } from '../random';
 
-const seed = freshSeed();
+const seed = SEED;
 const D = imageDim(MNIST_SHAPE);
 /** Bound on |estimate - expected| in standard errors, for each single check. */
 const Z = 5;
@@ -68,7 +69,7 @@ async function sample(
   return sim.positions();
 }
 
-describe(`image runs (seed ${seed})`, () => {
+describe(`image runs (SEED=${seed})`, () => {
   test('empirical + DDIM: every sample ends on a training image (exact memorisation)', async () => {
     const m = 120;
     const data = shapes(m, seed);

@@ -12,9 +12,10 @@ import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedule
 import { ParticleView, type PhysicsView } from '../../src/render/particleView';
 import { EnergyGrid, Trails } from '../../src/sim/energyGrid';
 import { Simulation } from '../../src/sim/simulation';
-import { freshSeed, gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu } from './harness';
+import { SEED } from '../random';
 
-const seed = freshSeed();
+const seed = SEED;
 const W = 320;
 const H = 240;
 const N = 4000;
@@ -117,7 +118,7 @@ function lit(a: Uint8ClampedArray): number {
   return count / (a.length / 4);
 }
 
-describe(`physics view (seed ${seed})`, () => {
+describe(`physics view (SEED=${seed})`, () => {
   test('the heat map fills the 2D view behind the particles; 3D draws a different picture', async () => {
     const off = await draw('off', { landscape: 'off', arrows: false, trails: 0 });
     const flat = await draw('2d', {});

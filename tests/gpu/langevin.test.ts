@@ -34,9 +34,10 @@ import {
 import type { LangevinId, SamplerId } from '../../src/settings';
 import { Simulation } from '../../src/sim/simulation';
 import { stepParams } from '../../src/sim/stepTable';
-import { freshSeed, gpuErrors, relativeError, runKernel, testGpu } from './harness';
+import { gpuErrors, relativeError, runKernel, testGpu } from './harness';
+import { SEED } from '../random';
 
-const seed = freshSeed();
+const seed = SEED;
 const rng = new Rng(seed, 77);
 const nextSeed = (): number => rng.int(2 ** 32);
 /** Bound on |estimate - expected| in standard errors, for each single check. */
@@ -51,7 +52,7 @@ function normals(count: number, scale = 1): Float64Array {
   return Float64Array.from({ length: count }, () => scale * rng.normal());
 }
 
-describe(`Langevin kernels match float64 (seed ${seed})`, () => {
+describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
   const n = 1000;
 
   /** A random Langevin step at a random VP level; close and pending as given. */
@@ -354,7 +355,7 @@ const STATIONARY = [
   { kind: 'underdamped', h: 0.05, gamma: 2, steps: 600 },
 ] as const;
 
-describe(`ula, mala and underdamped sample exp(-U / T) (seed ${seed})`, () => {
+describe(`ula, mala and underdamped sample exp(-U / T) (SEED=${seed})`, () => {
   const n = 4096;
   for (const c of STATIONARY) {
     test(`${c.kind}: a two-component mixture at alpha ${LEVEL.alpha}, sigma ${LEVEL.sigma}`, async () => {
@@ -410,7 +411,7 @@ describe(`ula, mala and underdamped sample exp(-U / T) (seed ${seed})`, () => {
   }
 });
 
-describe(`MALA is exact at a step where ULA is biased (seed ${seed})`, () => {
+describe(`MALA is exact at a step where ULA is biased (SEED=${seed})`, () => {
   test('h = 0.2 on a Gaussian of variance 0.2: ULA doubles the variance, MALA does not', async () => {
     const n = 4096;
     const iso: Mixture = { components: [{ weight: 1, mean: [0.2, 0.1], cov: [0.19, 0, 0.19] }] };
@@ -435,7 +436,7 @@ describe(`MALA is exact at a step where ULA is biased (seed ${seed})`, () => {
   });
 });
 
-describe(`underdamped with gamma = 0 is Hamiltonian (seed ${seed})`, () => {
+describe(`underdamped with gamma = 0 is Hamiltonian (SEED=${seed})`, () => {
   /** Mean over particles of |E(tau) - E(0)|, E = U + |v|^2 / 2, after tau / h steps. */
   async function drift(h: number, runSeed: number): Promise<number> {
     const tau = 2;
@@ -497,7 +498,7 @@ function modeProblems(mixture: Mixture, samples: Float32Array): string[] {
   return problems;
 }
 
-describe(`annealed Langevin and predictor-corrector reach the mixture from noise (seed ${seed})`, () => {
+describe(`annealed Langevin and predictor-corrector reach the mixture from noise (SEED=${seed})`, () => {
   const n = 4096;
 
   /**
@@ -553,7 +554,7 @@ describe(`annealed Langevin and predictor-corrector reach the mixture from noise
   });
 });
 
-describe(`heat released to the bath (seed ${seed})`, () => {
+describe(`heat released to the bath (SEED=${seed})`, () => {
   /**
    * On a Gaussian U is quadratic, and for a quadratic the midpoint rule is exact:
    * -(g(a) + g(b)) . (b - a) / 2 = U(a) - U(b). So the Stratonovich heat of ULA and of accepted
@@ -600,7 +601,7 @@ describe(`heat released to the bath (seed ${seed})`, () => {
   }
 });
 
-describe(`underdamped heat: the first law (seed ${seed})`, () => {
+describe(`underdamped heat: the first law (SEED=${seed})`, () => {
   /**
    * B and A are Hamiltonian (energy kept to O(h^2)), so the only exchange with the bath is O's:
    * U + |v|^2 / 2 changes by -T Q per particle, up to the integrator's O(h^2) error.
@@ -640,7 +641,7 @@ describe(`underdamped heat: the first law (seed ${seed})`, () => {
   });
 });
 
-describe(`status and unstable step sizes (seed ${seed})`, () => {
+describe(`status and unstable step sizes (SEED=${seed})`, () => {
   test('t is the energy level; step, steps and NFE count the plan', async () => {
     const level = LEVEL;
     const base = { mixture: TWO, n: 256, h: 0.01, levels: repeat(level, 10), seed };

@@ -23,9 +23,10 @@ import {
   Observables,
   requireStruct,
 } from '../../src/sim/observables';
-import { freshSeed, gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu } from './harness';
+import { SEED } from '../random';
 
-const seed = freshSeed();
+const seed = SEED;
 const rng = new Rng(seed, 78);
 const RADIUS = 50;
 
@@ -108,7 +109,7 @@ function expectClose(gpu: ObservableValues, cpu: ObservableValues, tol: number):
   }
 }
 
-describe(`observables on the GPU (seed ${seed})`, () => {
+describe(`observables on the GPU (SEED=${seed})`, () => {
   test('Partial and Params are laid out alike in obs_reduce and obs_combine', async () => {
     const [reduce, combine] = await Promise.all([
       compileKernel(device, shaderSources, 'obs_reduce'),
@@ -171,7 +172,7 @@ describe(`observables on the GPU (seed ${seed})`, () => {
   });
 });
 
-describe(`marginal histograms on the GPU (seed ${seed})`, () => {
+describe(`marginal histograms on the GPU (SEED=${seed})`, () => {
   for (const spec of [
     { bins: 64, x: [-3, 3], y: [-3, 3] },
     { bins: 37, x: [-1.3, 2.9], y: [-0.2, 0.45] },
@@ -200,7 +201,7 @@ describe(`marginal histograms on the GPU (seed ${seed})`, () => {
   }
 });
 
-describe(`Kozachenko-Leonenko entropy on the GPU (seed ${seed})`, () => {
+describe(`Kozachenko-Leonenko entropy on the GPU (SEED=${seed})`, () => {
   test('equals the CPU k-NN on the same subsample and the entropy of N(0, Sigma)', async () => {
     const points = 1024;
     const k = 4;

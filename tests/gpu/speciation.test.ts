@@ -13,9 +13,10 @@ import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedule
 import { cloneLevels, modeClassifier, type SpeciationPoint } from '../../src/maths/speciation';
 import type { RunSpec } from '../../src/sim/simulation';
 import { Cloner, cloneAt, continuation } from '../../src/sim/speciation';
-import { freshSeed, gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu } from './harness';
+import { SEED } from '../random';
 
-const seed = freshSeed();
+const seed = SEED;
 const Z = 5;
 const COUNT = 1024;
 const STEPS = 50;
@@ -50,7 +51,7 @@ afterEach(() => {
   expect(gpuErrors).toEqual([]);
 });
 
-describe(`clones on gaussians8 (seed ${seed})`, () => {
+describe(`clones on gaussians8 (SEED=${seed})`, () => {
   test('a clone is an exact copy: equal seeds end bit-equal, different seeds do not', async () => {
     const level = Math.floor(STEPS / 2);
     const same = await cloner.clone(spec(), level, { seeds: [seed ^ 1, seed ^ 1] });
@@ -94,7 +95,7 @@ describe(`clones on gaussians8 (seed ${seed})`, () => {
   });
 });
 
-describe(`clones on moons, k-means classes (seed ${seed})`, () => {
+describe(`clones on moons, k-means classes (SEED=${seed})`, () => {
   test('empirical denoiser: chance at t = 1, 1 at the end', async () => {
     const { device } = await testGpu();
     const moons = generateDataset('moons', 1024, seed);

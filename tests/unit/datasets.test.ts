@@ -16,8 +16,9 @@ import {
 } from '../../src/maths/datasets';
 import { Rng } from '../../src/maths/rng';
 import { assignToModes } from '../../src/maths/stats';
+import { SEED } from '../random';
 
-const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+const seed = SEED;
 const Z = 5;
 
 interface Stats {
@@ -63,7 +64,7 @@ function stats(points: ArrayLike<number>): Stats {
   };
 }
 
-describe(`generated datasets (seed ${seed})`, () => {
+describe(`generated datasets (SEED=${seed})`, () => {
   const M = 4000;
 
   test.each(DATASETS)('%s: deterministic in (id, m, seed), different across seeds', (id) => {
@@ -145,7 +146,7 @@ function expectMixtureMoments(points: Float32Array, mixture: Mixture): void {
   });
 }
 
-describe(`mixture samples (seed ${seed})`, () => {
+describe(`mixture samples (SEED=${seed})`, () => {
   test.each(['gaussians8', 'gaussians25'] as const)('%s: moments per component', (id) => {
     const d = generateDataset(id, 50_000, seed);
     expectMixtureMoments(d.points, d.mixture!);
@@ -173,7 +174,7 @@ describe(`mixture samples (seed ${seed})`, () => {
   });
 });
 
-describe(`subsamplePoints (seed ${seed})`, () => {
+describe(`subsamplePoints (SEED=${seed})`, () => {
   /** Point i is (i, -i - 0.5): every point distinct and recognisable. */
   const cloud = (count: number): Float32Array =>
     Float32Array.from({ length: 2 * count }, (_, k) => (k % 2 === 0 ? k / 2 : -(k - 1) / 2 - 0.5));

@@ -5,8 +5,9 @@
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../src/maths/rng';
 import { MAX_FILE_BYTES, MAX_POINTS, checkFileSize, parsePoints } from '../../src/io/parsePoints';
+import { SEED } from '../random';
 
-const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+const seed = SEED;
 
 const points = (text: string, name = 'points.csv'): number[] => [...parsePoints(text, name)];
 const error = (text: string, name = 'points.csv'): string => {
@@ -133,7 +134,7 @@ describe('CSV and TSV', () => {
   });
 });
 
-describe(`round trips (seed ${seed})`, () => {
+describe(`round trips (SEED=${seed})`, () => {
   const rng = new Rng(seed, 11);
   const cloud = Array.from({ length: 500 }, () => rng.normal() * 10 ** (rng.int(9) - 4));
 

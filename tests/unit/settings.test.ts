@@ -28,8 +28,9 @@ import {
   encodeHash,
   type Settings,
 } from '../../src/settings';
+import { SEED } from '../random';
 
-const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+const seed = SEED;
 
 function expectOk(result: ReturnType<typeof applyPatch>): Settings {
   if (!result.ok) throw new Error(`refused: ${result.error}`);
@@ -250,7 +251,7 @@ function randomSettings(rng: Rng): Settings {
   };
 }
 
-describe(`URL hash (seed ${seed})`, () => {
+describe(`URL hash (SEED=${seed})`, () => {
   test('the defaults encode to an empty hash', () => {
     expect(encodeHash(DEFAULTS)).toBe('');
   });

@@ -25,12 +25,13 @@ import {
   topEigenvalue,
 } from '../../src/maths/speciation';
 import { momentErrors, moments } from '../../src/maths/stats';
+import { SEED } from '../random';
 
-const seed = Number(process.env.SEED ?? crypto.getRandomValues(new Uint32Array(1))[0]!);
+const seed = SEED;
 const rng = new Rng(seed, 91);
 const P = DEFAULT_SCHEDULE_PARAMS;
 
-describe(`theory (seed ${seed})`, () => {
+describe(`theory (SEED=${seed})`, () => {
   test('top eigenvalue of a 2x2 covariance against its rotation', () => {
     const l1 = 0.2 + 3 * rng.uniform();
     const l2 = l1 * rng.uniform();
@@ -111,7 +112,7 @@ describe(`theory (seed ${seed})`, () => {
   });
 });
 
-describe(`classes (seed ${seed})`, () => {
+describe(`classes (SEED=${seed})`, () => {
   test('k-means finds well separated clusters', () => {
     const k = 2 + rng.int(5);
     const centres: [number, number][] = [];

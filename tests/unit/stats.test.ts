@@ -17,9 +17,10 @@ import {
   slicedWasserstein2,
   wasserstein2SquaredSorted,
 } from '../../src/maths/stats';
+import { SEED } from '../random';
 
 /** Fresh randomness per run; the seed is in the test names to replay a failure. */
-const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+const seed = SEED;
 const rng = new Rng(seed, 77);
 
 /** n points of N(mean, s^2 I). */
@@ -34,7 +35,7 @@ function gaussian(n: number, s: number, mean: [number, number] = [0, 0]): Float6
 
 const map = (p: Float64Array, f: (v: number, i: number) => number): Float64Array => p.map(f);
 
-describe(`moments (seed ${seed})`, () => {
+describe(`moments (SEED=${seed})`, () => {
   test('mean and unbiased covariance of a small cloud, by hand', () => {
     // Points (0, 0), (2, 0), (0, 2), (2, 2): mean (1, 1), variances 4/3, no correlation.
     const m = moments([0, 0, 2, 0, 0, 2, 2, 2]);
@@ -70,7 +71,7 @@ describe(`moments (seed ${seed})`, () => {
   });
 });
 
-describe(`1D Wasserstein-2 by quantile matching (seed ${seed})`, () => {
+describe(`1D Wasserstein-2 by quantile matching (SEED=${seed})`, () => {
   test('two samples of different sizes, by hand', () => {
     // F_a^-1 = 0 on (0, 1/2), 1 on (1/2, 1); F_b^-1 = 0, 1/2, 1 on thirds: they differ by 1/2 on
     // (1/3, 2/3), so W2^2 = 1/4 * 1/3.
@@ -87,7 +88,7 @@ describe(`1D Wasserstein-2 by quantile matching (seed ${seed})`, () => {
   });
 });
 
-describe(`sliced Wasserstein-2 (seed ${seed})`, () => {
+describe(`sliced Wasserstein-2 (SEED=${seed})`, () => {
   const P = 64;
   const a = gaussian(3000, 1);
   const b = gaussian(2000, 0.7, [0.3, -0.2]);
@@ -170,7 +171,7 @@ describe(`sliced Wasserstein-2 (seed ${seed})`, () => {
   });
 });
 
-describe(`energy distance (seed ${seed})`, () => {
+describe(`energy distance (SEED=${seed})`, () => {
   test('is 0 for a cloud with itself, symmetric, positive otherwise', () => {
     const x = gaussian(300, 1);
     const y = gaussian(200, 1, [0.5, 0]);
@@ -184,7 +185,7 @@ describe(`energy distance (seed ${seed})`, () => {
   });
 });
 
-describe(`mode assignment (seed ${seed})`, () => {
+describe(`mode assignment (SEED=${seed})`, () => {
   // Three separated components of unequal weights and shapes (one correlated).
   const mixture: Mixture = {
     components: [
@@ -237,7 +238,7 @@ describe(`mode assignment (seed ${seed})`, () => {
   });
 });
 
-describe(`normal CDF and the KS statistic (seed ${seed})`, () => {
+describe(`normal CDF and the KS statistic (SEED=${seed})`, () => {
   test('normalCdf at known points', () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 7);
     expect(normalCdf(1)).toBeCloseTo(0.841344746, 7);
@@ -264,7 +265,7 @@ describe(`normal CDF and the KS statistic (seed ${seed})`, () => {
   });
 });
 
-describe(`moment standard errors (seed ${seed})`, () => {
+describe(`moment standard errors (SEED=${seed})`, () => {
   test('match the Gaussian formulas for a large normal sample', () => {
     // N(0, diag(4, 1)): se(mean) = (2, 1) / sqrt(n), se(var) = (4, 1) sqrt(2 / n),
     // se(cov xy) = sqrt(4 * 1 / n). The estimates are themselves within a few percent.

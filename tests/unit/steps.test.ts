@@ -2,8 +2,9 @@
 import { describe, expect, test } from 'vitest';
 import { Rng, Stream, normal2 } from '../../src/maths/rng';
 import * as ref from '../../src/maths/steps';
+import { SEED } from '../random';
 
-const rng = new Rng(Math.floor(Math.random() * 2 ** 32), 42);
+const rng = new Rng(SEED, 42);
 
 function randomCase(n: number): { p: ref.StepParams; st: ref.CpuState } {
   const lt = -3 + 6 * rng.uniform();
