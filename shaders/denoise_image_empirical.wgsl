@@ -45,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let lane = lid % LANES;
   let a = step.alpha;
   let inv = 1.0 / (2.0 * step.sigma * step.sigma);
-  if (lid < ROWS) { row_m[lid] = -3.0e38; }
+  if (lid < ROWS) { row_m[lid] = 3.0e38; } // the row's smallest distance so far
   var acc: array<vec4f, 24>; // 2 * CHUNKS: rows 0-3 and 4-7 of dim lid + c WORKGROUP_SIZE
   var l = 0.0; // this lane's part of its row's softmax denominator
   for (var jb = 0u; jb < step.m; jb += TM) {
@@ -85,24 +85,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
       workgroupBarrier();
     }
-    // Online softmax: the block's max per row, then rescale what came before.
-    var block_max = -3.0e38;
+    // Online softmax over logits -D / (2 sigma^2), shifted by the row's smallest distance so far
+    // (row_m): D_j - D_min is exact between close distances (Sterbenz), and the compensation
+    // (D_j's true value is dist - comp) enters after the shift, so the weights do not carry the
+    // rounding of D_j itself, ~EPS32 D_j / (2 sigma^2), which is large for large d / sigma^2.
+    var block_min = 3.0e38;
     for (var q = 0u; q < PAIRS; q++) {
-      if (jb + lane + q * LANES < step.m) { block_max = max(block_max, -dist[q] * inv); }
+      if (jb + lane + q * LANES < step.m) { block_min = min(block_min, dist[q]); }
     }
-    red[lid] = block_max;
+    red[lid] = block_min;
     workgroupBarrier();
     if (lid < ROWS) {
-      var mx = row_m[lid];
-      for (var t = 0u; t < LANES; t++) { mx = max(mx, red[lid * LANES + t]); }
-      row_scale[lid] = exp(row_m[lid] - mx);
-      row_m[lid] = mx;
+      var mn = row_m[lid];
+      for (var t = 0u; t < LANES; t++) { mn = min(mn, red[lid * LANES + t]); }
+      row_scale[lid] = exp(-(row_m[lid] - mn) * inv);
+      row_m[lid] = mn;
     }
     workgroupBarrier();
     l *= row_scale[row];
     for (var q = 0u; q < PAIRS; q++) {
       let j = lane + q * LANES;
-      let w = select(0.0, exp(-dist[q] * inv - row_m[row]), jb + j < step.m);
+      let w = select(0.0, exp(-((dist[q] - row_m[row]) - comp[q]) * inv), jb + j < step.m);
       l += w;
       pw[2u * j + row / 4u][row % 4u] = w;
     }
@@ -157,7 +160,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var u = 0.0;
     for (var k = 0u; k < step.draws; k++) {
       let r = lid * step.draws + k;
-      u += constant - (row_m[r] + log(row_scale[r]));
+      u += constant + row_m[r] * inv - log(row_scale[r]);
     }
     energy[i] = u * kw;
   }

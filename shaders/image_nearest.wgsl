@@ -38,6 +38,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var bi = 0u;
   for (var jb = 0u; jb < step.m; jb += TM) {
     var dist = array<f32, PAIRS>(0.0, 0.0, 0.0, 0.0);
+    // Kahan-compensated over the chunks, as in denoise_image_empirical.wgsl: a plain float32 sum
+    // of d / TK chunks loses up to d / TK ulps, and the memorisation rule compares d1 with d2.
+    var comp = array<f32, PAIRS>(0.0, 0.0, 0.0, 0.0);
     for (var kb = 0u; kb < d; kb += TK) {
       for (var e = lid; e < TM * TK; e += WORKGROUP_SIZE) {
         let j = jb + e / TK;
@@ -59,7 +62,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
           part[q] = fma(diff, diff, part[q]);
         }
       }
-      for (var q = 0u; q < PAIRS; q++) { dist[q] += part[q]; }
+      for (var q = 0u; q < PAIRS; q++) {
+        let y = part[q] - comp[q];
+        let t = dist[q] + y;
+        comp[q] = (t - dist[q]) - y;
+        dist[q] = t;
+      }
       workgroupBarrier();
     }
     for (var q = 0u; q < PAIRS; q++) {
