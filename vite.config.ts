@@ -19,15 +19,12 @@ const MNIST_FILE = 'mnist.bin.gz';
  */
 function runSeed(): number {
   const given = process.env.SEED;
-  if (given !== undefined && given !== '') {
-    const seed = Number(given);
-    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
-      throw new Error(`SEED must be an integer in [0, 2^32), got '${given}'`);
-    return seed;
-  }
-  const seed = randomInt(2 ** 32);
+  const seed = given ? Number(given) : randomInt(2 ** 32);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw new Error(`SEED must be an integer in [0, 2^32), got '${given}'`);
+  if (!given && process.env.VITEST)
+    console.log(`Randomised tests: SEED=${seed} (SEED=${seed} npm test replays them)`);
   process.env.SEED = String(seed);
-  if (process.env.VITEST) console.log(`Randomised tests: SEED=${seed} (SEED=${seed} npm test replays them)`);
   return seed;
 }
 const provide = { seed: runSeed(), stress: process.env.STRESS === '1' };
