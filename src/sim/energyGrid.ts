@@ -165,13 +165,6 @@ export class EnergyGrid implements GridGeometry {
     );
   }
 
-  /** The layout of struct Grid as each kernel reads it (they must agree). */
-  gridLayouts(): unknown[] {
-    return [this.mixtureKernel, this.empiricalKernel, this.normaliseKernel].map(
-      (k) => k.definitions.uniforms.grid?.typeDefinition,
-    );
-  }
-
   /**
    * Records the grid's computation when the level, temperature, dataset or denoiser changed since
    * the last one (cheap to call every frame otherwise). Returns whether it recorded.

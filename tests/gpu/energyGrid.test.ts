@@ -1,8 +1,9 @@
 /**
  * The physics view's fields on real WebGPU (src/sim/energyGrid.ts): the landscape kernels against
- * float64 U, p and score (src/maths/denoisers.ts, the score by Tweedie from x0_hat) on the same
- * grid, for a mixture and for stored data, fresh random each run (seed in the names); the score
- * against minus the finite-difference gradient of the GPU's own U; and the trails ring buffer.
+ * float64 U and score (src/maths/denoisers.ts, the score by Tweedie from x0_hat) on the same grid,
+ * for a mixture and for stored data, fresh random each run (seed in the names); the summary (min,
+ * max, log Z, p) against float64 on the GPU's own energies; the float64 score against minus the
+ * finite-difference gradient of U; and the trails ring buffer.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createBuffer, readback } from '../../src/gpu/buffers';
@@ -12,8 +13,17 @@ import { denoiseEmpirical, denoiseMixture, type Denoised } from '../../src/maths
 import { Rng } from '../../src/maths/rng';
 import { EnergyGrid, Trails, type FieldParams } from '../../src/sim/energyGrid';
 import { packMixture } from '../../src/sim/simulation';
-import { gpuErrors, relativeError, testGpu } from './harness';
-import { SEED } from '../random';
+import {
+  F32,
+  componentTermF32,
+  distanceLogits,
+  gpuErrors,
+  softmaxBounds,
+  softmaxF32,
+  testGpu,
+  worstElement,
+} from './harness';
+import { SEED, within } from '../random';
 
 const seed = SEED;
 const rng = new Rng(seed, 77);
@@ -85,22 +95,18 @@ interface Field {
   logZ: number;
 }
 
-/** The float64 field: E = U / T, score = (alpha D - x) / (sigma^2 T), p = exp(-E) / Z. */
+/** The float64 field E = U / T and score (alpha D - x) / (sigma^2 T) (Tweedie). */
 function reference(
   d: Denoised,
   alpha: number,
   sigma: number,
   temperature: number,
   g: EnergyGrid = grid,
-): Field {
+): Pick<Field, 'energy' | 'score'> {
   const x = gridPoints(g);
   const energy = d.energy.map((u) => u / temperature);
   const score = x.map((xi, c) => (alpha * d.x0hat[c]! - xi) / (sigma * sigma * temperature));
-  const min = Math.min(...energy);
-  const max = Math.max(...energy);
-  const sum = energy.reduce((s, e) => s + Math.exp(min - e), 0);
-  const logZ = temperature === 1 ? 0 : Math.log(sum * g.spacing ** 2) - min;
-  return { energy, score, density: energy.map((e) => Math.exp(-e - logZ)), min, max, logZ };
+  return { energy, score };
 }
 
 async function run(
@@ -126,41 +132,159 @@ async function run(
   };
 }
 
-function expectField(gpu: Field, cpu: Field): void {
-  expect(relativeError(gpu.energy, cpu.energy)).toBeLessThan(2e-5);
-  expect(relativeError(gpu.score, cpu.score)).toBeLessThan(1e-4);
-  expect(relativeError(gpu.density, cpu.density)).toBeLessThan(1e-4);
-  const scale = Math.max(Math.abs(cpu.min), Math.abs(cpu.max));
-  expect(Math.abs(gpu.min - cpu.min)).toBeLessThan(2e-5 * scale);
-  expect(Math.abs(gpu.max - cpu.max)).toBeLessThan(2e-5 * scale);
-  expect(Math.abs(gpu.logZ - cpu.logZ)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.logZ)));
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** What a field depends on, as the tests call run() and the float64 reference. */
+type Source =
+  | { denoiser: 'exact'; mixture: Mixture }
+  | { denoiser: 'empirical'; points: Float32Array<ArrayBuffer> };
+
+/** field_mixture.wgsl or field_empirical.wgsl replayed on the grid with float32 bounds (F32). */
+function fieldBounds(
+  source: Source,
+  alpha: number,
+  sigma: number,
+  temperature: number,
+  g: EnergyGrid = grid,
+): { energy: Float64Array; score: Float64Array } {
+  const points = g.size * g.size;
+  const [a, sig, T] = [alpha, sigma, temperature].map((v) => F32.of(v));
+  const s2 = sig!.mul(sig!);
+  const spacing = F32.of(g.spacing);
+  const energy = new Float64Array(points);
+  const score = new Float64Array(2 * points);
+  for (let k = 0; k < points; k++) {
+    const at = [k % g.size, Math.floor(k / g.size)];
+    const x = at.map((i, c) => F32.of(g.origin[c]!).add(spacing.mul(i)));
+    let u: F32;
+    let mean: F32[];
+    if (source.denoiser === 'exact') {
+      const terms = source.mixture.components.map((c) => componentTermF32(c, x, a!, s2));
+      const s = softmaxF32(
+        terms.map((t) => t.logit),
+        terms.flatMap((t) => t.ciR),
+        2,
+      );
+      u = s.lse.neg();
+      mean = s.mean;
+    } else {
+      const ys = source.points;
+      const inv = new F32(1).div(new F32(2).mul(s2));
+      // dv = x - a y here, a y - x in the kernel: the same bounds.
+      const d = distanceLogits(x, ys, a!, inv);
+      const r = softmaxBounds(d.logit, d.logitErr, d.dv, d.dvErr, 2);
+      u = new F32(r.lse, r.lseErr)
+        .neg()
+        .add(new F32(ys.length / 2).log())
+        .add(s2.log())
+        .add(F32.of(LOG_2PI));
+      mean = [0, 1].map((c) => new F32(r.mean[c]!, r.meanErr[c]).neg().div(s2));
+    }
+    energy[k] = u.div(T!).e;
+    mean.forEach((v, c) => (score[2 * k + c] = v.div(T!).e));
+  }
+  return { energy, score };
+}
+
+// float32: 2x the running error bound (F32) of the field kernel replayed per grid point.
+const FIELD_MODEL = '2x the running float32 error bound of the field kernels';
+
+/** Energy and score within their bounds of float64. */
+function expectField(
+  gpu: Field,
+  cpu: Pick<Field, 'energy' | 'score'>,
+  bounds: { energy: Float64Array; score: Float64Array },
+): void {
+  for (const o of ['energy', 'score'] as const) {
+    const { error, tolerance } = worstElement(gpu[o], cpu[o], bounds[o]);
+    within(error, tolerance, `${o}: ${FIELD_MODEL}`);
+  }
+}
+
+// float32: 2x the running bound of field_normalise replayed on the GPU's energies (sums, exp, log).
+const NORMALISE_MODEL = '2x the running float32 error bound of field_normalise on the GPU energies';
+
+/**
+ * field_normalise against float64 on the energies the GPU computed: min and max exactly, log Z
+ * (summed as the kernel does: a lane per 256th point, then a tree) and the density within their
+ * bounds; at T = 1, log Z = 0 exactly.
+ */
+function expectNormalised(gpu: Field, temperature: number, g: EnergyGrid = grid): void {
+  const e = gpu.energy;
+  const points = e.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of e) [min, max] = [Math.min(min, v), Math.max(max, v)];
+  expect([gpu.min, gpu.max]).toEqual([min, max]);
+  if (temperature === 1) {
+    expect(gpu.logZ).toBe(0);
+  } else {
+    const lanes = Array.from({ length: 256 }, (_, lane) => {
+      let sum = new F32(0);
+      for (let k = lane; k < points; k += 256) sum = sum.add(new F32(min - e[k]!).exp());
+      return sum;
+    });
+    for (let stride = 128; stride >= 1; stride >>= 1)
+      for (let lane = 0; lane < stride; lane++)
+        lanes[lane] = lanes[lane]!.add(lanes[lane + stride]!);
+    const spacing = F32.of(g.spacing);
+    const logZ = lanes[0]!.mul(spacing).mul(spacing).log().sub(new F32(min));
+    const { error, tolerance } = worstElement([gpu.logZ], [logZ.v], [logZ.e]);
+    within(error, tolerance, `log Z: ${NORMALISE_MODEL}`);
+  }
+  const density = Array.from(e, (v) => new F32(v).neg().sub(new F32(gpu.logZ)).exp());
+  const worst = worstElement(
+    gpu.density,
+    density.map((d) => d.v),
+    density.map((d) => d.e),
+  );
+  within(worst.error, worst.tolerance, `density: ${NORMALISE_MODEL}`);
+}
+
+/** The field of `source` on the GPU against float64, within its bounds. */
+async function expectSource(
+  source: Source,
+  alpha: number,
+  sigma: number,
+  temperature: number,
+  g: EnergyGrid = grid,
+): Promise<{ field: Field; cpu: Pick<Field, 'energy' | 'score'>; recorded: boolean }> {
+  const exact = source.denoiser === 'exact';
+  const { field, recorded } = await run(
+    {
+      denoiser: source.denoiser,
+      alpha,
+      sigma,
+      temperature,
+      m: exact ? 1 : source.points.length / 2,
+      k: exact ? source.mixture.components.length : 0,
+      data: upload(exact ? new Float32Array(2) : source.points),
+      mixture: upload(exact ? packMixture(source.mixture) : new Float32Array(8)),
+    },
+    g,
+  );
+  const d = exact
+    ? denoiseMixture(gridPoints(g), source.mixture, alpha, sigma)
+    : denoiseEmpirical(gridPoints(g), source.points, alpha, sigma);
+  const cpu = reference(d, alpha, sigma, temperature, g);
+  expectField(field, cpu, fieldBounds(source, alpha, sigma, temperature, g));
+  expectNormalised(field, temperature, g);
+  return { field, cpu, recorded };
 }
 
 describe(`energy grid (SEED=${seed})`, () => {
-  test('every field kernel reads struct Grid with the same layout', () => {
-    const [a, ...rest] = grid.gridLayouts();
-    expect(a).toBeDefined();
-    for (const b of rest) expect(b).toEqual(a);
-  });
-
   for (const temperature of [1, 0.5 + 1.5 * rng.uniform()]) {
     test(`mixture at T = ${temperature.toFixed(3)} matches float64`, async () => {
       const mixture = randomMixture(5);
       const alpha = 0.3 + 0.7 * rng.uniform();
       const sigma = 0.1 + 0.6 * rng.uniform();
-      const { field, recorded } = await run({
-        denoiser: 'exact',
+      const { recorded } = await expectSource(
+        { denoiser: 'exact', mixture },
         alpha,
         sigma,
         temperature,
-        m: 1,
-        k: 5,
-        data: upload(new Float32Array(2)),
-        mixture: upload(packMixture(mixture)),
-      });
+      );
       expect(recorded).toBe(true);
-      const d = denoiseMixture(gridPoints(), mixture, alpha, sigma);
-      expectField(field, reference(d, alpha, sigma, temperature));
     });
 
     test(`empirical data at T = ${temperature.toFixed(3)} matches float64`, async () => {
@@ -168,22 +292,12 @@ describe(`energy grid (SEED=${seed})`, () => {
       const points = Float32Array.from({ length: 2 * m }, () => rng.normal());
       const alpha = 0.3 + 0.7 * rng.uniform();
       const sigma = 0.15 + 0.5 * rng.uniform();
-      const { field } = await run({
-        denoiser: 'empirical',
-        alpha,
-        sigma,
-        temperature,
-        m,
-        k: 0,
-        data: upload(points),
-        mixture: upload(new Float32Array(8)),
-      });
-      const d = denoiseEmpirical(gridPoints(), points, alpha, sigma);
-      expectField(field, reference(d, alpha, sigma, temperature));
+      await expectSource({ denoiser: 'empirical', points }, alpha, sigma, temperature);
     });
   }
 
   test('update does nothing when nothing changed, and recomputes when sigma does', async () => {
+    const points = Float32Array.from({ length: 100 }, () => rng.normal());
     const p: FieldParams = {
       denoiser: 'empirical',
       alpha: 1,
@@ -191,7 +305,7 @@ describe(`energy grid (SEED=${seed})`, () => {
       temperature: 1,
       m: 50,
       k: 0,
-      data: upload(Float32Array.from({ length: 100 }, () => rng.normal())),
+      data: upload(points),
       mixture: upload(new Float32Array(8)),
     };
     expect((await run(p)).recorded).toBe(true);
@@ -199,56 +313,45 @@ describe(`energy grid (SEED=${seed})`, () => {
     expect(before.recorded).toBe(false);
     const after = await run({ ...p, sigma: 0.25 });
     expect(after.recorded).toBe(true);
-    expect(after.field.min).toBeLessThan(before.field.min);
+    // Recomputed at the new sigma: the float64 field at sigma = 0.25, within its bounds.
+    const cpu = reference(denoiseEmpirical(gridPoints(), points, 1, 0.25), 1, 0.25, 1);
+    const source = { denoiser: 'empirical', points } as const;
+    expectField(after.field, cpu, fieldBounds(source, 1, 0.25, 1));
+    expectNormalised(after.field, 1);
   });
 
-  test('the score is minus the finite-difference gradient of the energy', async () => {
+  test('the score is minus the gradient of the energy, and a finer grid matches float64', async () => {
     // A finer grid than the others, so that central differences resolve the landscape.
     const fine = await EnergyGrid.create(device, shaderSources, { size: FINE, halfWidth: HALF });
     const mixture = randomMixture(4);
     const alpha = 0.5 + 0.5 * rng.uniform();
     const sigma = 0.5 + 0.4 * rng.uniform();
     const temperature = 0.5 + rng.uniform();
-    const { field } = await run(
-      {
-        alpha,
-        sigma,
-        temperature,
-        m: 1,
-        k: 4,
-        denoiser: 'exact',
-        data: upload(new Float32Array(2)),
-        mixture: upload(packMixture(mixture)),
-      },
-      fine,
-    );
-    const d = denoiseMixture(gridPoints(fine), mixture, alpha, sigma);
-    const cpu = reference(d, alpha, sigma, temperature, fine);
+    const source = { denoiser: 'exact', mixture } as const;
+    const { cpu } = await expectSource(source, alpha, sigma, temperature, fine);
     fine.destroy();
-    // Central differences over interior points, of the GPU's and of the float64 energy: the
-    // GPU's may differ from the true score by the float64 one's truncation error plus float32
-    // rounding of E divided by the step.
+    // Central differences of the float64 energy against its (Tweedie) score, two steps from the
+    // edge; the truncation h^2 E''' / 6 is estimated (Richardson) by a third of the change from
+    // step 2h to step h.
     const h = fine.spacing;
-    let gpuErr = 0;
-    let truncation = 0;
-    let scale = 0;
-    for (let j = 1; j < FINE - 1; j++)
-      for (let i = 1; i < FINE - 1; i++) {
+    let error = 0;
+    let richardson = 0;
+    for (let j = 2; j < FINE - 2; j++)
+      for (let i = 2; i < FINE - 2; i++) {
         const g = j * FINE + i;
         for (const [axis, step] of [
           [0, 1],
           [1, FINE],
         ] as const) {
-          const fd = (e: Float64Array) => -(e[g + step]! - e[g - step]!) / (2 * h);
-          const s = cpu.score[2 * g + axis]!;
-          gpuErr = Math.max(gpuErr, Math.abs(fd(field.energy) - field.score[2 * g + axis]!));
-          truncation = Math.max(truncation, Math.abs(fd(cpu.energy) - s));
-          scale = Math.max(scale, Math.abs(s));
+          const e = cpu.energy;
+          const fd = -(e[g + step]! - e[g - step]!) / (2 * h);
+          const fd2 = -(e[g + 2 * step]! - e[g - 2 * step]!) / (4 * h);
+          error = Math.max(error, Math.abs(fd - cpu.score[2 * g + axis]!));
+          richardson = Math.max(richardson, Math.abs(fd2 - fd) / 3);
         }
       }
-    const rounding = (4 * 2 ** -23 * Math.max(Math.abs(cpu.min), Math.abs(cpu.max))) / h;
-    expect(truncation).toBeLessThan(0.05 * scale);
-    expect(gpuErr).toBeLessThan(1.5 * truncation + rounding + 1e-5 * scale);
+    // Truncation h^2 E''' / 6 + O(h^4): 2x the Richardson estimate leaves room for the O(h^4).
+    within(error, 2 * richardson, 'central differences of U_t / T against its score');
   });
 });
 

@@ -163,3 +163,335 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   }
   return diff / scale;
 }
+
+// Float32 error bounds from the inputs: what a kernel's own arithmetic may cost (running error
+// analysis, Wilkinson 1963; Higham 2002 section 3.3), each operation at the accuracy WGSL states
+// (section 15.7.4): + - * correctly rounded, / 2.5 ulp, sqrt as 1 / inverseSqrt (2 + 2.5 ulp),
+// exp 3 + 2|x| ulp, log 3 ulp (2^-21 absolute on [0.5, 2]); 1 ulp <= 2 EPS32 |value|.
+import { threefry2x32, toUniform } from '../../src/maths/rng';
+
+/** float32's unit roundoff (EPS32 of tests/random.ts). */
+const ROUNDOFF = 2 ** -24;
+
+/**
+ * A float64 value v with a first-order bound e on the error of computing it in WGSL's float32:
+ * each operation carries its operands' bounds through and adds its own rounding. Numbers passed
+ * as operands are exact constants (0.5, 1, 2); a rounded constant is `F32.of(c)`.
+ */
+export class F32 {
+  constructor(
+    readonly v: number,
+    readonly e = 0,
+  ) {}
+
+  /** A float64 value rounded once to float32 (an input buffer, a uniform field, a constant). */
+  static of(v: number): F32 {
+    return new F32(v, ROUNDOFF * Math.abs(v));
+  }
+
+  add(b: F32 | number): F32 {
+    const o = lift(b);
+    const v = this.v + o.v;
+    return new F32(v, this.e + o.e + ROUNDOFF * Math.abs(v));
+  }
+
+  sub(b: F32 | number): F32 {
+    return this.add(lift(b).neg());
+  }
+
+  neg(): F32 {
+    return new F32(-this.v, this.e);
+  }
+
+  /** max(x, 0): exact; a negative x within its bound of 0 may be positive. */
+  max0(): F32 {
+    return this.v >= 0 ? this : new F32(0, Math.max(0, this.e + this.v));
+  }
+
+  mul(b: F32 | number): F32 {
+    const o = lift(b);
+    const v = this.v * o.v;
+    const e = Math.abs(this.v) * o.e + Math.abs(o.v) * this.e + this.e * o.e;
+    return new F32(v, e + ROUNDOFF * Math.abs(v));
+  }
+
+  div(b: F32 | number): F32 {
+    const o = lift(b);
+    const v = this.v / o.v;
+    const room = Math.abs(o.v) - o.e;
+    const e = room > 0 ? (this.e + Math.abs(v) * o.e) / room : Infinity;
+    return new F32(v, e + 5 * ROUNDOFF * Math.abs(v));
+  }
+
+  /** sqrt(max(x, 0)), as the kernels write it. */
+  sqrt(): F32 {
+    const a = Math.max(this.v, 0);
+    const v = Math.sqrt(a);
+    const spread = Math.max(Math.sqrt(a + this.e) - v, v - Math.sqrt(Math.max(a - this.e, 0)));
+    return new F32(v, spread + 9 * ROUNDOFF * v);
+  }
+
+  exp(): F32 {
+    const v = Math.exp(this.v);
+    return new F32(v, v * Math.expm1(this.e) + (6 + 4 * Math.abs(this.v)) * ROUNDOFF * v);
+  }
+
+  log(): F32 {
+    const v = Math.log(this.v);
+    const spread = this.e < this.v ? -Math.log1p(-this.e / this.v) : Infinity;
+    const own = this.v >= 0.5 && this.v <= 2 ? 2 ** -21 : 6 * ROUNDOFF * Math.abs(v);
+    return new F32(v, spread + own);
+  }
+}
+
+const lift = (b: F32 | number): F32 => (typeof b === 'number' ? new F32(b) : b);
+
+/** dot(a, b) of two vec2f. */
+export const dot2 = (a: readonly F32[], b: readonly F32[]): F32 =>
+  a[0]!.mul(b[0]!).add(a[1]!.mul(b[1]!));
+
+/** Taylor polynomials of cos_sin_2pi (shaders/lib/rng.wgsl) on [-pi/4, pi/4]: truncation. */
+const POLYNOMIAL_TRUNCATION = (Math.PI / 4) ** 11 / 39916800;
+
+/** a0 + a (a1 + a (a2 + ...)), float32 constants. */
+function horner(a: F32, coefficients: readonly number[]): F32 {
+  let t = F32.of(coefficients[coefficients.length - 1]!);
+  for (let k = coefficients.length - 2; k >= 0; k--) t = F32.of(coefficients[k]!).add(a.mul(t));
+  return t;
+}
+
+/**
+ * normal2 of shaders/lib/rng.wgsl with its bound: Box-Muller through WGSL's log and sqrt, the
+ * angle through cos_sin_2pi's polynomials; the uniforms themselves are exact.
+ */
+export function normal2F32(seed: number, stream: number, particle: number, step: number): F32[] {
+  const bits = threefry2x32(seed, stream, particle, step);
+  const r = new F32(toUniform(bits[0]!)).log().mul(-2).sqrt();
+  const u = toUniform(bits[1]!);
+  const q = Math.round(4 * u);
+  // u - q / 4 is exact: u is a multiple of 2^-24 and |u - q / 4| <= 1 / 8.
+  const a = F32.of(2 * Math.PI).mul(u - 0.25 * q);
+  const a2 = a.mul(a);
+  const sin = a.mul(horner(a2, [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880]));
+  const cos = horner(a2, [1, -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800]);
+  const s = new F32(sin.v, sin.e + POLYNOMIAL_TRUNCATION);
+  const c = new F32(cos.v, cos.e + POLYNOMIAL_TRUNCATION);
+  const quadrant = [
+    [c, s],
+    [s.neg(), c],
+    [c.neg(), s.neg()],
+    [s, c.neg()],
+  ][q & 3]!;
+  return [r.mul(quadrant[0]!), r.mul(quadrant[1]!)];
+}
+
+/**
+ * The kernels' online softmax (running max; Milakov & Gimelshein 2018) over m terms in order,
+ * with bounds: the weighted mean of the values (dim per term) and log sum_j exp(logit_j). Beyond
+ * the logits' and values' own bounds: each exp(logit - max) (its argument and 3 + 2|x| ulp),
+ * each rescale of the running sums by exp(max_old - max_new) (an error on every earlier weight),
+ * the sums' roundings (running bounds of their partial sums), the division and the log. First
+ * order; the running maxima's own errors cancel. Plain arrays, for the denoisers' m x n terms.
+ */
+export function softmaxBounds(
+  logit: Float64Array,
+  logitErr: Float64Array,
+  values: ArrayLike<number>,
+  valueErr: ArrayLike<number> | null,
+  dim: number,
+): { mean: Float64Array; meanErr: Float64Array; lse: number; lseErr: number } {
+  const m = logit.length;
+  let max = -Infinity;
+  for (let j = 0; j < m; j++) max = Math.max(max, logit[j]!);
+  const w = new Float64Array(m);
+  const theta = new Float64Array(m);
+  const rescale = new Float64Array(m);
+  let running = -Infinity;
+  let total = 0;
+  const mean = new Float64Array(dim);
+  for (let j = 0; j < m; j++) {
+    const l = logit[j]!;
+    w[j] = Math.exp(l - max);
+    total += w[j]!;
+    for (let c = 0; c < dim; c++) mean[c]! += w[j]! * values[j * dim + c]!;
+    if (l > running) {
+      if (j > 0) rescale[j] = ROUNDOFF * (6 + 5 * (l - running));
+      theta[j] = logitErr[j]!;
+      running = l;
+    } else {
+      theta[j] = logitErr[j]! + ROUNDOFF * (6 + 5 * (running - l));
+    }
+  }
+  for (let c = 0; c < dim; c++) mean[c]! /= total;
+  for (let j = m - 2, later = rescale[m - 1]!; j >= 0; j--) {
+    theta[j]! += later;
+    later += rescale[j]!;
+  }
+  // Running bounds of l and acc: every partial sum rounded once (twice at a rescale).
+  let sum = 0;
+  let sumErr = 0;
+  let weighted = 0;
+  const partial = new Float64Array(dim);
+  const accErr = new Float64Array(dim);
+  const spread = new Float64Array(dim);
+  for (let j = 0; j < m; j++) {
+    const wj = w[j]!;
+    const p = wj / total;
+    const tj = theta[j]!;
+    const rescaled = rescale[j]! > 0;
+    sumErr += (rescaled ? 2 * sum : sum) + wj;
+    sum += wj;
+    weighted += p * tj;
+    for (let c = 0; c < dim; c++) {
+      const v = values[j * dim + c]!;
+      const term = wj * v;
+      const before = partial[c]!;
+      const after = before + term;
+      partial[c] = after;
+      accErr[c] = accErr[c]! + (rescaled ? Math.abs(before) : Math.abs(term)) + Math.abs(after);
+      spread[c] = spread[c]! + p * tj * Math.abs(v - mean[c]!);
+    }
+  }
+  if (valueErr) {
+    for (let j = 0; j < m; j++)
+      for (let c = 0; c < dim; c++)
+        spread[c] = spread[c]! + (w[j]! / total) * valueErr[j * dim + c]!;
+  }
+  sumErr *= ROUNDOFF;
+  const meanErr = mean.map(
+    (v, c) =>
+      spread[c]! +
+      (ROUNDOFF * accErr[c]! + Math.abs(v) * sumErr) / total +
+      5 * ROUNDOFF * Math.abs(v),
+  );
+  const logSum = new F32(total, sumErr).log();
+  const lse = new F32(max).add(new F32(logSum.v, logSum.e + weighted));
+  return { mean, meanErr, lse: lse.v, lseErr: lse.e };
+}
+
+/** softmaxBounds on F32 logits and values. */
+export function softmaxF32(
+  logits: readonly F32[],
+  values: readonly F32[],
+  dim: number,
+): { mean: F32[]; lse: F32 } {
+  const s = softmaxBounds(
+    Float64Array.from(logits, (l) => l.v),
+    Float64Array.from(logits, (l) => l.e),
+    Float64Array.from(values, (v) => v.v),
+    Float64Array.from(values, (v) => v.e),
+    dim,
+  );
+  return {
+    mean: Array.from(s.mean, (v, c) => new F32(v, s.meanErr[c])),
+    lse: new F32(s.lse, s.lseErr),
+  };
+}
+
+/**
+ * The logits -|q - a y_j|^2 inv of the empirical denoisers and fields, dv_j = q - a y_j (2 per
+ * term) and their bounds, y_j the float32 data (exact), operation for operation as F32 would:
+ * inline, as there are n m of them.
+ */
+export function distanceLogits(
+  q: readonly F32[],
+  data: Float32Array,
+  a: F32,
+  inv: F32,
+): { logit: Float64Array; logitErr: Float64Array; dv: Float64Array; dvErr: Float64Array } {
+  const m = data.length / 2;
+  const logit = new Float64Array(m);
+  const logitErr = new Float64Array(m);
+  const dvs = new Float64Array(2 * m);
+  const dvErrs = new Float64Array(2 * m);
+  for (let j = 0; j < m; j++) {
+    let dot = 0;
+    let dotErr = 0;
+    for (let c = 0; c < 2; c++) {
+      const y = data[2 * j + c]!;
+      const ay = a.v * y;
+      const ayErr = Math.abs(y) * a.e + ROUNDOFF * Math.abs(ay);
+      const dv = q[c]!.v - ay;
+      const dvErr = q[c]!.e + ayErr + ROUNDOFF * Math.abs(dv);
+      dvs[2 * j + c] = dv;
+      dvErrs[2 * j + c] = dvErr;
+      const sq = dv * dv;
+      dotErr += 2 * Math.abs(dv) * dvErr + dvErr * dvErr + ROUNDOFF * sq;
+      dot += sq;
+    }
+    dotErr += ROUNDOFF * dot;
+    const v = -dot * inv.v;
+    logit[j] = v;
+    logitErr[j] = dot * inv.e + inv.v * dotErr + dotErr * inv.e + ROUNDOFF * Math.abs(v);
+  }
+  return { logit, logitErr, dv: dvs, dvErr: dvErrs };
+}
+
+/** A Gaussian mixture component as packMixture stores it (src/sim/simulation.ts): float64 here. */
+interface ComponentF64 {
+  weight: number;
+  mean: readonly [number, number];
+  cov: readonly [number, number, number];
+}
+
+/** component_term of shaders/lib/mixture.wgsl with bounds: log(pi N(x; a mu, C)) and C^-1 r. */
+export function componentTermF32(
+  c: ComponentF64,
+  x: readonly F32[],
+  a: F32,
+  s2: F32,
+): { logit: F32; ciR: F32[] } {
+  const aa = a.mul(a);
+  const cxx = aa.mul(F32.of(c.cov[0])).add(s2);
+  const cxy = aa.mul(F32.of(c.cov[1]));
+  const cyy = aa.mul(F32.of(c.cov[2])).add(s2);
+  const det = cxx.mul(cyy).sub(cxy.mul(cxy));
+  const r = [x[0]!.sub(a.mul(F32.of(c.mean[0]))), x[1]!.sub(a.mul(F32.of(c.mean[1])))];
+  const ciR = [
+    cyy.mul(r[0]!).sub(cxy.mul(r[1]!)).div(det),
+    cxx.mul(r[1]!).sub(cxy.mul(r[0]!)).div(det),
+  ];
+  const logit = F32.of(Math.log(c.weight))
+    .sub(dot2(r, ciR).mul(0.5))
+    .sub(det.log().mul(0.5))
+    .sub(F32.of(Math.log(2 * Math.PI)));
+  return { logit, ciR };
+}
+
+/**
+ * WGSL may reassociate and fuse operations (section 15.7.4), so a kernel's roundings may fall on
+ * other partial sums than the F32 replay's: tolerances are twice the replayed bound.
+ */
+export const REASSOCIATION_SLACK = 2;
+
+/**
+ * The element where |a - b| is the largest fraction of its bound, as { error, tolerance } for
+ * within(): a comparison element by element, each against REASSOCIATION_SLACK times its bound.
+ */
+export function worstElement(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  bound: ArrayLike<number>,
+): { error: number; tolerance: number } {
+  if (a.length !== b.length || a.length !== bound.length)
+    throw new Error(`lengths ${a.length}, ${b.length}, ${bound.length}`);
+  let worst = { error: 0, tolerance: 1, ratio: 0 };
+  for (let i = 0; i < a.length; i++) {
+    const error = Math.abs(a[i]! - b[i]!);
+    const ratio = error === 0 ? 0 : error / bound[i]!;
+    if (!(ratio <= worst.ratio)) worst = { error, tolerance: bound[i]!, ratio };
+  }
+  return { error: worst.error, tolerance: REASSOCIATION_SLACK * worst.tolerance };
+}
+
+/**
+ * 1 - exp(-a) as shaders/baoab_baoa.wgsl forms it: its Horner series to a^6 below a = 0.1
+ * (truncated: a^7 / 5040 more), else the subtraction.
+ */
+export function oneMinusExpF32(a: F32): F32 {
+  if (a.v >= 0.1) return new F32(1).sub(a.neg().exp());
+  let h = F32.of(1 / 120).sub(a.div(720));
+  for (const k of [F32.of(1 / 24), F32.of(1 / 6), new F32(0.5), new F32(1)]) h = k.sub(a.mul(h));
+  const series = a.mul(h);
+  return new F32(series.v, series.e + a.v ** 7 / 5040);
+}
