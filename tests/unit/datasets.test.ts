@@ -1,7 +1,8 @@
 /**
  * Generated datasets and user-point helpers (src/maths/datasets.ts): determinism, scale and
  * centring of every dataset; per-component moments of the mixtures against their parameters,
- * within 5 standard errors; subsampling and normalisation properties.
+ * each test at a false-failure rate of at most 1e-4 per run (zFor); subsampling and normalisation
+ * properties, up to the float32 rounding bounded beside each check.
  */
 import { describe, expect, test } from 'vitest';
 import {
@@ -15,11 +16,28 @@ import {
   type Mixture,
 } from '../../src/maths/datasets';
 import { Rng } from '../../src/maths/rng';
-import { assignToModes } from '../../src/maths/stats';
-import { SEED } from '../random';
+import { assignToModes, mixtureMoments } from '../../src/maths/stats';
+import { EPS32, SEED, within, zFor } from '../random';
 
 const seed = SEED;
-const Z = 5;
+/** Unit roundoff of float64. */
+const U64 = 2 ** -53;
+
+const maxAbs = (a: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+};
+
+/**
+ * |z| of a sample variance s2 of n normals of variance v, by Wilson-Hilferty: (s2 / v)^(1/3) is
+ * normal with mean 1 - 2 / (9 nu) and variance 2 / (9 nu), nu = n - 1; its two-sided tails stay
+ * within 1% of the chi-square's at nu >= 1000 and are below them (safe) for nu >= 50.
+ */
+function varianceZ(s2: number, v: number, n: number): number {
+  const nu = n - 1;
+  return Math.abs(Math.cbrt(s2 / v) - (1 - 2 / (9 * nu))) / Math.sqrt(2 / (9 * nu));
+}
 
 interface Stats {
   count: number;
@@ -76,11 +94,23 @@ describe(`generated datasets (SEED=${seed})`, () => {
 
   test.each(DATASETS)('%s: m finite points, centred, about unit scale', (id) => {
     for (const m of [1, 2, 100, M]) expect(generateDataset(id, m, seed).points).toHaveLength(2 * m);
-    const { points } = generateDataset(id, M, seed);
+    const { points, mixture } = generateDataset(id, M, seed);
     expect(points.every(Number.isFinite)).toBe(true);
     const s = stats(points);
-    // Shapes are centred exactly; mixtures have mean 0 and sample means within 5 SE of it.
-    for (const c of s.mean) expect(Math.abs(c)).toBeLessThan((Z * s.rms) / Math.sqrt(M));
+    if (mixture) {
+      // Mixtures have mean 0: the sample mean of M points has SE sqrt(Var / M) per coordinate.
+      const { cov } = mixtureMoments(mixture);
+      const z = zFor(2);
+      within(Math.abs(s.mean[0]), z * Math.sqrt(cov[0] / M), 'sample mean: SE sqrt(Var_x / M)');
+      within(Math.abs(s.mean[1]), z * Math.sqrt(cov[2] / M), 'sample mean: SE sqrt(Var_y / M)');
+    } else {
+      // Shapes are centred in float32: each stored x - mean is rounded once (<= EPS32 |x|), the
+      // float64 means are off by <= M u max|x|.
+      const tol = (EPS32 + 2 * M * U64) * s.maxAbs;
+      for (const c of s.mean) within(Math.abs(c), tol, 'float32 centring: one rounding per point');
+    }
+    // Design ranges, not tolerances: every dataset's support ends >= 10 sd of its noise inside
+    // |x| = 2, and its RMS (0.5 to 0.9) is many SE inside (0.3, 1.5).
     expect(s.maxAbs).toBeLessThan(2);
     expect(s.rms).toBeGreaterThan(0.3);
     expect(s.rms).toBeLessThan(1.5);
@@ -124,25 +154,29 @@ function byComponent(points: Float32Array, mixture: Mixture): number[][] {
 }
 
 /**
- * Per component: the share of samples (binomial SE), the mean (SE sqrt(cov / n)) and the
- * covariance (for a Gaussian, Var(s_ab) = (s_aa s_bb + s_ab^2) / n).
+ * Per component, six checks at z = zFor(6 K) (rate 1e-4 for the test): the share of samples
+ * (binomial SE), the mean (SE sqrt(cov / n)), the variances (chi-square, by Wilson-Hilferty) and
+ * the covariance (for a Gaussian, Var(s_xy) = (s_xx s_yy + s_xy^2) / n). The components are >= 10
+ * sd apart, so fewer than 1e-6 of the points are assigned to another.
  */
 function expectMixtureMoments(points: Float32Array, mixture: Mixture): void {
   const m = points.length / 2;
   const total = mixture.components.reduce((s, c) => s + c.weight, 0);
+  const z = zFor(6 * mixture.components.length);
   byComponent(points, mixture).forEach((group, k) => {
     const c = mixture.components[k]!;
     const p = c.weight / total;
     const s = stats(group);
-    expect(Math.abs(s.count - m * p)).toBeLessThan(Z * Math.sqrt(m * p * (1 - p)));
+    const seCount = Math.sqrt(m * p * (1 - p));
+    within(Math.abs(s.count - m * p), z * seCount, 'binomial count: SE sqrt(m p (1 - p))');
     const [sxx, sxy, syy] = c.cov;
     const n = s.count;
-    expect(Math.abs(s.mean[0] - c.mean[0])).toBeLessThan(Z * Math.sqrt(sxx / n));
-    expect(Math.abs(s.mean[1] - c.mean[1])).toBeLessThan(Z * Math.sqrt(syy / n));
-    const se = (a: number, b: number, ab: number): number => Math.sqrt((a * b + ab * ab) / n);
-    expect(Math.abs(s.cov[0] - sxx)).toBeLessThan(Z * se(sxx, sxx, sxx));
-    expect(Math.abs(s.cov[1] - sxy)).toBeLessThan(Z * se(sxx, syy, sxy));
-    expect(Math.abs(s.cov[2] - syy)).toBeLessThan(Z * se(syy, syy, syy));
+    within(Math.abs(s.mean[0] - c.mean[0]), z * Math.sqrt(sxx / n), 'mean: SE sqrt(Sxx / n)');
+    within(Math.abs(s.mean[1] - c.mean[1]), z * Math.sqrt(syy / n), 'mean: SE sqrt(Syy / n)');
+    within(varianceZ(s.cov[0], sxx, n), z, 'sample variance: chi-square, Wilson-Hilferty z');
+    within(varianceZ(s.cov[2], syy, n), z, 'sample variance: chi-square, Wilson-Hilferty z');
+    const seXy = Math.sqrt((sxx * syy + sxy * sxy) / n);
+    within(Math.abs(s.cov[1] - sxy), z * seXy, 'covariance: SE sqrt((Sxx Syy + Sxy^2) / n)');
   });
 }
 
@@ -167,9 +201,13 @@ describe(`mixture samples (SEED=${seed})`, () => {
   test('sampleMixture with a degenerate (rank one) covariance stays on its line', () => {
     const mixture: Mixture = { components: [{ weight: 1, mean: [1, 2], cov: [1, 2, 4] }] };
     const points = sampleMixture(mixture, 1000, new Rng(seed, 6));
-    // Covariance [[1, 2], [2, 4]]: all mass on y - 2 = 2 (x - 1).
+    // Covariance [[1, 2], [2, 4]]: all mass on y - 2 = 2 (x - 1). x = 1 + z and y = 2 + 2 z are
+    // each rounded once to float32; the differences below are exact in float64.
     for (let i = 0; i < 1000; i++) {
-      expect(points[2 * i + 1]! - 2).toBeCloseTo(2 * (points[2 * i]! - 1), 4);
+      const x = points[2 * i]!;
+      const y = points[2 * i + 1]!;
+      const tol = EPS32 * (Math.abs(y) + 2 * Math.abs(x));
+      within(Math.abs(y - 2 - 2 * (x - 1)), tol, 'float32: x and y rounded once each');
     }
   });
 });
@@ -201,7 +239,7 @@ describe(`subsamplePoints (SEED=${seed})`, () => {
     expect(subsamplePoints(p, 100, seed + 1)).not.toEqual(s);
   });
 
-  test('each point is kept with probability m / count (within 5 SE)', () => {
+  test('each point is kept with probability m / count', () => {
     const count = 20;
     const m = 5;
     const runs = 4000;
@@ -211,13 +249,16 @@ describe(`subsamplePoints (SEED=${seed})`, () => {
       const s = subsamplePoints(p, m, seed + r);
       for (let i = 0; i < m; i++) kept[s[2 * i]!]!++;
     }
+    // Each point's count is binomial (runs, m / count): the runs' seeds are independent.
     const q = m / count;
+    const z = zFor(count);
+    const se = Math.sqrt(runs * q * (1 - q));
     for (const k of kept)
-      expect(Math.abs(k - runs * q)).toBeLessThan(Z * Math.sqrt(runs * q * (1 - q)));
+      within(Math.abs(k - runs * q), z * se, 'binomial count: SE sqrt(r q (1 - q))');
   });
 });
 
-describe('normalisePoints', () => {
+describe(`normalisePoints (SEED=${seed})`, () => {
   const rng = new Rng(seed, 8);
   const raw = Float32Array.from({ length: 2000 }, (_, k) =>
     k % 2 === 0 ? 300 + 40 * rng.normal() : -7 + 3 * rng.uniform(),
@@ -227,17 +268,26 @@ describe('normalisePoints', () => {
     const { points, scale } = normalisePoints(raw);
     const before = stats(raw);
     const after = stats(points);
-    for (const c of after.mean) expect(Math.abs(c)).toBeLessThan(1e-5);
-    expect(after.rms).toBeCloseTo(CUSTOM_RMS, 5);
-    // The same factor on both axes: the aspect ratio of the cloud is kept.
-    expect(Math.sqrt(after.cov[0] / after.cov[2])).toBeCloseTo(
-      Math.sqrt(before.cov[0] / before.cov[2]),
-      4,
-    );
+    const n = raw.length / 2;
+    // Each output is (x - mean) rounded to float32, times scale rounded again: <= 2 EPS32 relative;
+    // the float64 means (here and in the code) differ by <= 2 n u max|x|.
+    const meanSlack = 4 * n * U64 * maxAbs(raw) * scale;
+    const model = 'float32: two roundings per output, float64 means';
+    for (const c of after.mean) within(Math.abs(c), 2 * EPS32 * after.maxAbs + meanSlack, model);
+    // The RMS of values each within EPS32 relative of the exactly scaled ones.
+    within(Math.abs(after.rms - CUSTOM_RMS), CUSTOM_RMS * (EPS32 + 4 * n * U64), model);
+    // The same factor on both axes: the aspect ratio of the cloud is kept. Each variance moves by
+    // <= 2 x 2 EPS32 relative, their ratio by twice that, its square root by half.
+    const aspect = Math.sqrt(before.cov[0] / before.cov[2]);
+    const kept = Math.sqrt(after.cov[0] / after.cov[2]);
+    within(Math.abs(kept - aspect), (4 * EPS32 + 8 * n * U64) * aspect, model);
     // x_out = (x_in - mean) * scale, for every point.
-    for (let i = 0; i < 10; i++) {
-      expect(points[2 * i]!).toBeCloseTo((raw[2 * i]! - before.mean[0]) * scale, 4);
-      expect(points[2 * i + 1]!).toBeCloseTo((raw[2 * i + 1]! - before.mean[1]) * scale, 4);
+    for (let i = 0; i < n; i++) {
+      for (const a of [0, 1]) {
+        const want = (raw[2 * i + a]! - before.mean[a]!) * scale;
+        const got = points[2 * i + a]!;
+        within(Math.abs(got - want), 2 * EPS32 * Math.abs(want) + meanSlack, model);
+      }
     }
   });
 
@@ -247,7 +297,17 @@ describe('normalisePoints', () => {
     expect(raw).toEqual(copy);
     const moved = raw.map((v, k) => 5 * v + (k % 2 === 0 ? -1000 : 42));
     const b = normalisePoints(moved).points;
-    for (let k = 0; k < a.length; k++) expect(Math.abs(b[k]! - a[k]!)).toBeLessThan(1e-3);
+    // moved is rounded to float32: by e <= EPS32 max|moved| / 5 in raw units. Normalising is
+    // affine-invariant, and moves by <= scale (2 e) + |out| e / rms for inputs moved by <= e
+    // (the mean and the RMS each move by <= e); each normalisation adds 2 EPS32 relative.
+    const { scale } = normalisePoints(raw);
+    const rms = CUSTOM_RMS / scale;
+    const e = (EPS32 * maxAbs(moved)) / 5;
+    const slack = 8 * (raw.length / 2) * U64 * maxAbs(moved) * scale;
+    for (let k = 0; k < a.length; k++) {
+      const tol = 2 * e * scale + (Math.abs(a[k]!) * e) / rms + 5 * EPS32 * Math.abs(a[k]!) + slack;
+      within(Math.abs(b[k]! - a[k]!), tol, 'float32 rounding of the moved input, then of both');
+    }
   });
 
   test('a cloud of identical points becomes zeros with scale 1, not NaN', () => {

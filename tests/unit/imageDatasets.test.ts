@@ -22,10 +22,12 @@ import {
   shapeLabels,
 } from '../../src/maths/imageDatasets';
 import { Rng } from '../../src/maths/rng';
-import { SEED } from '../random';
+import { EPS32, SEED, within, zFor } from '../random';
 
 const seed = SEED;
 const rng = new Rng(seed);
+/** Unit roundoff of float64. */
+const U64 = 2 ** -53;
 
 const range = (a: ArrayLike<number>): [number, number] => {
   let min = Infinity;
@@ -90,6 +92,7 @@ describe(`image datasets (SEED=${seed})`, () => {
   test('shapes: classes vary, and only rings have a hole at their centre of ink', () => {
     const labels = shapeLabels(n, seed);
     const images = generateShapes(n, seed);
+    // 60 uniform labels of 6 classes fall in 3 or fewer with probability C(6, 3) 2^-60 < 1e-16.
     expect(new Set(labels).size).toBeGreaterThanOrEqual(4);
     for (let i = 0; i < n; i++) {
       let mass = 0;
@@ -187,19 +190,30 @@ describe(`image datasets (SEED=${seed})`, () => {
       expect(raw[2 * k + 1]).toBeLessThanOrEqual(H - y0);
     }
     const points = imageToPoints(rgba, W, H, m, seed);
-    let [mx, my, ss] = [0, 0, 0];
+    let [mx, my, ss, largest] = [0, 0, 0, 0];
     for (let k = 0; k < m; k++) {
       mx += points[2 * k]! / m;
       my += points[2 * k + 1]! / m;
       ss += (points[2 * k]! ** 2 + points[2 * k + 1]! ** 2) / (2 * m);
+      largest = Math.max(largest, Math.abs(points[2 * k]!), Math.abs(points[2 * k + 1]!));
     }
-    expect(Math.abs(mx) + Math.abs(my)).toBeLessThan(1e-5);
-    expect(Math.sqrt(ss)).toBeCloseTo(CUSTOM_RMS, 5);
-    // The raw points centred and scaled by one factor for both axes.
+    // float32: each output is the centred value rounded, times the scale rounded: <= 2 EPS32
+    // relative to the exact one (and the RMS of values so perturbed moves by <= EPS32 of it, the
+    // centred values being what the scale was computed from); the float64 means here and in the
+    // code differ by <= 2 m u max|raw|.
+    const model = 'float32: two roundings per output, float64 means';
+    const rawMax = raw.reduce((t, v) => Math.max(t, Math.abs(v)), 0);
     const rawMean = [0, 1].map((a) => raw.reduce((t, v, j) => (j % 2 === a ? t + v / m : t), 0));
     const rawRms = Math.sqrt(raw.reduce((t, v, j) => t + (v - rawMean[j % 2]!) ** 2, 0) / (2 * m));
+    const scale = CUSTOM_RMS / rawRms;
+    const meanSlack = 8 * m * U64 * rawMax * scale;
+    within(Math.abs(mx) + Math.abs(my), 2 * (2 * EPS32 * largest + meanSlack), model);
+    within(Math.abs(Math.sqrt(ss) - CUSTOM_RMS), CUSTOM_RMS * (EPS32 + 8 * m * U64), model);
+    // The raw points centred and scaled by one factor for both axes; the scale here is computed
+    // from the unrounded centred values, so it is within another EPS32 of the code's.
     for (let j = 0; j < 2 * m; j++) {
-      expect(points[j]).toBeCloseTo(((raw[j]! - rawMean[j % 2]!) * CUSTOM_RMS) / rawRms, 4);
+      const want = (raw[j]! - rawMean[j % 2]!) * scale;
+      within(Math.abs(points[j]! - want), 3 * EPS32 * Math.abs(want) + meanSlack, model);
     }
     expect(equal(imageToPoints(rgba, W, H, m, seed), points)).toBe(true);
   });
@@ -217,9 +231,10 @@ describe(`image datasets (SEED=${seed})`, () => {
       expect(raw[2 * k]).toBeLessThanOrEqual(16);
       if (raw[2 * k]! < 8) left++;
     }
-    // Expected share 8 / (8 + 8 * 127 / 255), within 5 standard errors.
+    // Expected share 8 / (8 + 8 * 127 / 255): a binomial share, SE sqrt(p (1 - p) / m).
     const p = 8 / (8 + (8 * 127) / 255);
-    expect(Math.abs(left / m - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / m));
+    const se = Math.sqrt((p * (1 - p)) / m);
+    within(Math.abs(left / m - p), zFor(1) * se, 'binomial share: SE sqrt(p (1 - p) / m)');
   });
 
   test('an image with no dark pixels is refused', () => {

@@ -1,7 +1,9 @@
 /**
  * The counter-based generator (src/maths/rng.ts): Threefry-2x32-20 against the known-answer
  * vectors of Random123 (kat_vectors, "threefry2x32_20"), and the statistics of the draws built on
- * it, with tolerances of 5 standard errors of the sample size.
+ * it: each test's checks are z standard errors wide, z = zFor(checks), so that a test fails on a
+ * correct generator with probability at most 1e-4 per run (the statistics are means of 1e5 draws,
+ * normal to well within that rate; two-sided, so their skewness cancels to first order).
  */
 import { describe, expect, test } from 'vitest';
 import {
@@ -13,11 +15,10 @@ import {
   toUniform,
   uniform2,
 } from '../../src/maths/rng';
-import { SEED } from '../random';
+import { SEED, within, zFor } from '../random';
 
 /** Fresh seeds per run; the seed is in the test names to replay a failure. */
 const seed = SEED;
-const Z = 5;
 
 const hex = (words: Uint32Array): string[] =>
   [...words].map((w) => w.toString(16).padStart(8, '0'));
@@ -139,47 +140,55 @@ describe(`normal2 (SEED=${seed})`, () => {
   }
   const all = Float64Array.from([...first, ...second]);
 
-  test('mean 0, variance 1, fourth moment 3 (normal), within 5 standard errors', () => {
+  test('mean 0, variance 1, fourth moment 3 (normal)', () => {
     const n = all.length;
     const m = moments(all);
-    // SE of the mean 1/sqrt(n); of the sample variance sqrt(2/n); of mean z^4 sqrt((105-9)/n).
-    expect(Math.abs(m.mean)).toBeLessThan(Z / Math.sqrt(n));
-    expect(Math.abs(m.variance - 1)).toBeLessThan(Z * Math.sqrt(2 / n));
-    expect(Math.abs(m.fourth - 3)).toBeLessThan(Z * Math.sqrt(96 / n));
+    const z = zFor(3);
+    within(Math.abs(m.mean), z / Math.sqrt(n), 'mean of n normals: SE 1 / sqrt(n)');
+    within(Math.abs(m.variance - 1), z * Math.sqrt(2 / n), 'sample variance: SE sqrt(2 / n)');
+    within(Math.abs(m.fourth - 3), z * Math.sqrt(96 / n), 'mean of z^4: SE sqrt((105 - 9) / n)');
   });
 
   test('each output on its own is standard normal', () => {
+    const z = zFor(4);
     for (const xs of [first, second]) {
       const m = moments(xs);
-      expect(Math.abs(m.mean)).toBeLessThan(Z / Math.sqrt(N));
-      expect(Math.abs(m.variance - 1)).toBeLessThan(Z * Math.sqrt(2 / N));
+      within(Math.abs(m.mean), z / Math.sqrt(N), 'mean of N normals: SE 1 / sqrt(N)');
+      within(Math.abs(m.variance - 1), z * Math.sqrt(2 / N), 'sample variance: SE sqrt(2 / N)');
     }
   });
 
   test('P(|z| < 1) and P(|z| < 2) match the normal distribution', () => {
+    const z = zFor(2);
     for (const [k, p] of [
       [1, 0.6826894921370859],
       [2, 0.9544997361036416],
     ] as const) {
-      const hits = all.filter((z) => Math.abs(z) < k).length / all.length;
-      expect(Math.abs(hits - p)).toBeLessThan(Z * Math.sqrt((p * (1 - p)) / all.length));
+      const hits = all.filter((v) => Math.abs(v) < k).length / all.length;
+      const se = Math.sqrt((p * (1 - p)) / all.length);
+      within(Math.abs(hits - p), z * se, `binomial share P(|z| < ${k}): SE sqrt(p (1 - p) / n)`);
     }
   });
 
+  // The sample correlation of n independent pairs has SE 1 / sqrt(n - 1), whatever their law
+  // (E r^2 = 1 / (n - 1) under independence); n >= N - 1 pairs below.
+  const rSe = 1 / Math.sqrt(N - 2);
+
   test('the two outputs of one draw are uncorrelated', () => {
-    expect(Math.abs(correlation(first, second))).toBeLessThan(Z / Math.sqrt(N));
+    const z = zFor(2);
+    within(Math.abs(correlation(first, second)), z * rSe, 'correlation: SE 1 / sqrt(N)');
     // Box-Muller pairs are independent, so their squares are uncorrelated too.
     const sq = (xs: Float64Array): Float64Array => xs.map((x) => x * x);
-    expect(Math.abs(correlation(sq(first), sq(second)))).toBeLessThan(Z / Math.sqrt(N));
+    within(Math.abs(correlation(sq(first), sq(second))), z * rSe, 'correlation: SE 1 / sqrt(N)');
   });
 
   test('consecutive particle counters are uncorrelated', () => {
+    const z = zFor(2);
     const a = first.subarray(0, N - 1);
     const b = first.subarray(1);
-    expect(Math.abs(correlation(a, b))).toBeLessThan(Z / Math.sqrt(N));
-    expect(Math.abs(correlation(second.subarray(0, N - 1), first.subarray(1)))).toBeLessThan(
-      Z / Math.sqrt(N),
-    );
+    within(Math.abs(correlation(a, b)), z * rSe, 'correlation: SE 1 / sqrt(N)');
+    const c = correlation(second.subarray(0, N - 1), first.subarray(1));
+    within(Math.abs(c), z * rSe, 'correlation: SE 1 / sqrt(N)');
   });
 
   test('consecutive step counters of one particle are uncorrelated', () => {
@@ -189,12 +198,12 @@ describe(`normal2 (SEED=${seed})`, () => {
       a[i] = normal2(seed, Stream.step, 3, i, pair)[0]!;
       b[i] = normal2(seed, Stream.step, 3, i + 1, pair)[0]!;
     }
-    expect(Math.abs(correlation(a, b))).toBeLessThan(Z / Math.sqrt(N));
+    within(Math.abs(correlation(a, b)), zFor(1) * rSe, 'correlation: SE 1 / sqrt(N)');
   });
 
   test('streams of one seed are uncorrelated', () => {
     const other = Float64Array.from({ length: N }, (_, i) => normal2(seed, Stream.step, i, 7)[0]!);
-    expect(Math.abs(correlation(first, other))).toBeLessThan(Z / Math.sqrt(N));
+    within(Math.abs(correlation(first, other)), zFor(1) * rSe, 'correlation: SE 1 / sqrt(N)');
   });
 
   test('is a pure function of (seed, stream, particle, step)', () => {
@@ -216,16 +225,23 @@ describe(`uniform2 (SEED=${seed})`, () => {
       a[i] = u[0]!;
       b[i] = u[1]!;
     }
+    const z = zFor(5);
     for (const xs of [a, b]) {
       const [lo, hi] = extent(xs);
       expect(lo).toBeGreaterThan(0);
       expect(hi).toBeLessThan(1);
       const m = moments(xs);
       // Var(U) = 1/12; Var((U - 1/2)^2) = 1/80 - 1/144 = 1/180.
-      expect(Math.abs(m.mean - 0.5)).toBeLessThan(Z * Math.sqrt(1 / 12 / N));
-      expect(Math.abs(m.variance - 1 / 12)).toBeLessThan(Z * Math.sqrt(1 / 180 / N));
+      within(
+        Math.abs(m.mean - 0.5),
+        z * Math.sqrt(1 / 12 / N),
+        'mean of uniforms: SE 1/sqrt(12 N)',
+      );
+      const varSe = Math.sqrt(1 / 180 / N);
+      within(Math.abs(m.variance - 1 / 12), z * varSe, 'sample variance: SE sqrt(1 / (180 N))');
     }
-    expect(Math.abs(correlation(a, b))).toBeLessThan(Z / Math.sqrt(N));
+    const rSe = 1 / Math.sqrt(N - 2);
+    within(Math.abs(correlation(a, b)), z * rSe, 'correlation: SE 1 / sqrt(N)');
   });
 
   test('uses the same Threefry draw as normal2, through toUniform', () => {
@@ -240,23 +256,21 @@ describe(`uniform2 (SEED=${seed})`, () => {
 describe(`pickIndex (SEED=${seed})`, () => {
   test('is an integer in [0, m) for any m, including 1 and 2^24 + 1', () => {
     for (const m of [1, 2, 3, 1000, 2 ** 24 + 1, 4_000_000_000]) {
-      for (let i = 0; i < 2000; i++) {
-        const j = pickIndex(seed, Stream.pick, i, m);
-        expect(Number.isInteger(j)).toBe(true);
-        expect(j).toBeGreaterThanOrEqual(0);
-        expect(j).toBeLessThan(m);
-      }
+      const picks = Array.from({ length: 2000 }, (_, i) => pickIndex(seed, Stream.pick, i, m));
+      expect(picks.filter((j) => !(Number.isInteger(j) && j >= 0 && j < m))).toEqual([]);
     }
   });
 
-  test('hits each of m values about equally often (each count within 5 SE)', () => {
+  test('hits each of m values about equally often', () => {
     const m = 7;
     const N = 70_000;
     const counts = new Array<number>(m).fill(0);
     for (let i = 0; i < N; i++) counts[pickIndex(seed, Stream.pick, i, m)]!++;
     const p = 1 / m;
+    const z = zFor(m);
+    const se = Math.sqrt(N * p * (1 - p));
     for (const c of counts)
-      expect(Math.abs(c - N * p)).toBeLessThan(Z * Math.sqrt(N * p * (1 - p)));
+      within(Math.abs(c - N * p), z * se, 'binomial count: SE sqrt(N p (1 - p))');
   });
   // Float roundings once made picks near a bin edge differ (m * 2^-25 of draws).
   test('equals the WGSL pick_index draw for draw at m = 100000', () => {
@@ -298,7 +312,8 @@ describe(`Rng (SEED=${seed})`, () => {
     expect(lo).toBeGreaterThan(0);
     expect(hi).toBeLessThan(1);
     expect(xs.some((x) => Math.fround(x) !== x)).toBe(true);
-    expect(Math.abs(moments(xs).mean - 0.5)).toBeLessThan(Z * Math.sqrt(1 / 12 / N));
+    const se = Math.sqrt(1 / 12 / N);
+    within(Math.abs(moments(xs).mean - 0.5), zFor(1) * se, 'mean of uniforms: SE 1/sqrt(12 N)');
   });
 
   test('normal is standard normal; consecutive normals are uncorrelated', () => {
@@ -306,11 +321,11 @@ describe(`Rng (SEED=${seed})`, () => {
     const N = 100_000;
     const xs = Float64Array.from({ length: N }, () => rng.normal());
     const m = moments(xs);
-    expect(Math.abs(m.mean)).toBeLessThan(Z / Math.sqrt(N));
-    expect(Math.abs(m.variance - 1)).toBeLessThan(Z * Math.sqrt(2 / N));
-    expect(Math.abs(correlation(xs.subarray(0, N - 1), xs.subarray(1)))).toBeLessThan(
-      Z / Math.sqrt(N),
-    );
+    const z = zFor(3);
+    within(Math.abs(m.mean), z / Math.sqrt(N), 'mean of N normals: SE 1 / sqrt(N)');
+    within(Math.abs(m.variance - 1), z * Math.sqrt(2 / N), 'sample variance: SE sqrt(2 / N)');
+    const r = correlation(xs.subarray(0, N - 1), xs.subarray(1));
+    within(Math.abs(r), z / Math.sqrt(N - 2), 'correlation of N - 1 pairs: SE 1 / sqrt(N - 2)');
   });
 
   test('int(n) is an integer in [0, n), every value reached', () => {

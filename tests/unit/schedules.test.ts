@@ -299,9 +299,23 @@ describe('reverseLevels and forwardLevels', () => {
 
   // VP runs step uniformly in t from 1 down to T_MIN (Song et al. 2021 stop at 1e-3), then to
   // sigma = 0: t_i = 1 - (1 - T_MIN) i / (steps - 1) for i < steps.
-  test('T_MIN is a small positive time', () => {
-    expect(T_MIN).toBeGreaterThan(0);
-    expect(T_MIN).toBeLessThanOrEqual(1e-2);
+  test('T_MIN is the first training timestep: the last noisy level, finer than 1 / steps, not clean', () => {
+    expect(T_MIN).toBe(1 / TRAIN_STEPS);
+    for (const id of VP) {
+      for (const p of PARAMS) {
+        const q: ScheduleParams = { ...p, grid: 'linspace' };
+        for (const steps of [10, 100]) {
+          const levels = reverseLevels(id, q, steps);
+          const last = levels[steps - 1]!;
+          // t = 1 / T up to the rounding of 1 + (T_MIN - 1) (a few u).
+          expect(Math.abs(last.t * TRAIN_STEPS - 1)).toBeLessThan(1e-12);
+          // Noisy, but less so than a uniform grid to t = 0 would leave (its level at 1 / steps).
+          expect(last.sigma).toBeGreaterThan(0);
+          expect(last.sigma).toBeLessThan(levelAt(id, q, 1 / steps).sigma);
+          expect(levels[steps]!).toEqual({ t: 0, alpha: 1, sigma: 0 });
+        }
+      }
+    }
   });
 
   for (const id of VP) {

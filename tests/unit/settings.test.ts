@@ -269,20 +269,27 @@ describe(`URL hash (SEED=${seed})`, () => {
     expect(Object.keys(randomSettings(new Rng(seed, 1))).sort()).toEqual([...SETTING_KEYS].sort());
   });
 
-  test('decodeHash(encodeHash(s)) applied to the defaults gives s back, for random valid s', () => {
-    const rng = new Rng(seed, 2);
-    for (let trial = 0; trial < 300; trial++) {
-      const s = expectOk(applyPatch(DEFAULTS, { ...randomSettings(rng) }));
-      const hash = encodeHash(s);
-      const written = new Set(new URLSearchParams(hash).keys());
-      for (const key of SETTING_KEYS) expect(written.has(key)).toBe(s[key] !== DEFAULTS[key]);
-      for (const form of [hash, `#${hash}`]) {
-        const { patch, unknown } = decodeHash(form);
-        expect(unknown).toEqual([]);
-        expect(expectOk(applyPatch(DEFAULTS, patch))).toEqual(s);
+  // 300 round trips: seconds on a loaded 2-core machine, near the default 5 s timeout.
+  test(
+    'decodeHash(encodeHash(s)) applied to the defaults gives s back, for random valid s',
+    {
+      timeout: 60_000,
+    },
+    () => {
+      const rng = new Rng(seed, 2);
+      for (let trial = 0; trial < 300; trial++) {
+        const s = expectOk(applyPatch(DEFAULTS, { ...randomSettings(rng) }));
+        const hash = encodeHash(s);
+        const written = new Set(new URLSearchParams(hash).keys());
+        for (const key of SETTING_KEYS) expect(written.has(key)).toBe(s[key] !== DEFAULTS[key]);
+        for (const form of [hash, `#${hash}`]) {
+          const { patch, unknown } = decodeHash(form);
+          expect(unknown).toEqual([]);
+          expect(expectOk(applyPatch(DEFAULTS, patch))).toEqual(s);
+        }
       }
-    }
-  });
+    },
+  );
 
   test('numbers survive exactly, including exponents and negative values', () => {
     const s = expectOk(
