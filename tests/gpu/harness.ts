@@ -172,6 +172,8 @@ import { threefry2x32, toUniform } from '../../src/maths/rng';
 
 /** float32's unit roundoff (EPS32 of tests/random.ts). */
 const ROUNDOFF = 2 ** -24;
+/** The smallest normal float32: WGSL lets a subnormal input or result be flushed to zero. */
+const FLUSHED = 2 ** -126;
 
 /**
  * A float64 value v with a first-order bound e on the error of computing it in WGSL's float32:
@@ -186,13 +188,13 @@ export class F32 {
 
   /** A float64 value rounded once to float32 (an input buffer, a uniform field, a constant). */
   static of(v: number): F32 {
-    return new F32(v, ROUNDOFF * Math.abs(v));
+    return new F32(v, ROUNDOFF * Math.abs(v) + FLUSHED);
   }
 
   add(b: F32 | number): F32 {
     const o = lift(b);
     const v = this.v + o.v;
-    return new F32(v, this.e + o.e + ROUNDOFF * Math.abs(v));
+    return new F32(v, this.e + o.e + ROUNDOFF * Math.abs(v) + FLUSHED);
   }
 
   sub(b: F32 | number): F32 {
@@ -212,7 +214,7 @@ export class F32 {
     const o = lift(b);
     const v = this.v * o.v;
     const e = Math.abs(this.v) * o.e + Math.abs(o.v) * this.e + this.e * o.e;
-    return new F32(v, e + ROUNDOFF * Math.abs(v));
+    return new F32(v, e + ROUNDOFF * Math.abs(v) + FLUSHED);
   }
 
   div(b: F32 | number): F32 {
@@ -220,7 +222,7 @@ export class F32 {
     const v = this.v / o.v;
     const room = Math.abs(o.v) - o.e;
     const e = room > 0 ? (this.e + Math.abs(v) * o.e) / room : Infinity;
-    return new F32(v, e + 5 * ROUNDOFF * Math.abs(v));
+    return new F32(v, e + 5 * ROUNDOFF * Math.abs(v) + FLUSHED);
   }
 
   /** sqrt(max(x, 0)), as the kernels write it. */
@@ -228,12 +230,12 @@ export class F32 {
     const a = Math.max(this.v, 0);
     const v = Math.sqrt(a);
     const spread = Math.max(Math.sqrt(a + this.e) - v, v - Math.sqrt(Math.max(a - this.e, 0)));
-    return new F32(v, spread + 9 * ROUNDOFF * v);
+    return new F32(v, spread + 9 * ROUNDOFF * v + FLUSHED);
   }
 
   exp(): F32 {
     const v = Math.exp(this.v);
-    return new F32(v, v * Math.expm1(this.e) + (6 + 4 * Math.abs(this.v)) * ROUNDOFF * v);
+    return new F32(v, v * Math.expm1(this.e) + (6 + 4 * Math.abs(this.v)) * ROUNDOFF * v + FLUSHED);
   }
 
   log(): F32 {
