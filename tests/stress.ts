@@ -41,21 +41,34 @@ for (let r = 0; r < runs; r++) {
     const name = m[2]!.replace(/ \(SEED=\d+\)/g, '');
     if (ratio > (worst.get(name)?.ratio ?? -1)) worst.set(name, { ratio, seed });
   }
-  const failed = out.split('\n').filter((l) => /^\s*(FAIL|×)\s/.test(l) || /AssertionError/.test(l));
-  if (child.status !== 0) failures.push({ seed, lines: failed.length ? failed : [out.slice(-2000)] });
+  const failed = out
+    .split('\n')
+    .filter((l) => /^\s*(FAIL|×)\s/.test(l) || /AssertionError/.test(l));
+  if (child.status !== 0)
+    failures.push({ seed, lines: failed.length ? failed : [out.slice(-2000)] });
   const secs = ((Date.now() - t0) / 1000).toFixed(0);
   console.log(
     `run ${r + 1}/${runs}: SEED=${seed} ${child.status === 0 ? 'passed' : 'FAILED'} in ${secs} s`,
   );
+  if (child.status !== 0)
+    console.log(
+      failures
+        .at(-1)!
+        .lines.map((l) => `    ${l}`)
+        .join('\n'),
+    );
 }
 
 const sorted = [...worst].sort((a, b) => b[1].ratio - a[1].ratio);
-console.log(`\n${runs} runs, ${projects.join(' + ')}, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log(
+  `\n${runs} runs, ${projects.join(' + ')}, ${((Date.now() - started) / 60000).toFixed(1)} min`,
+);
 console.log(`seeds: ${seeds.join(' ')}`);
 console.log(`\nworst error / tolerance over ${sorted.length} toleranced tests (top 20):`);
 for (const [name, { ratio, seed }] of sorted.slice(0, 20))
   console.log(`  ${ratio.toFixed(3)}  SEED=${seed}  ${name}`);
 for (const f of failures) console.log(`\nFAILED with SEED=${f.seed}:\n${f.lines.join('\n')}`);
-if (report) writeFileSync(report, JSON.stringify({ runs, seeds, failures, worst: sorted }, null, 2));
+if (report)
+  writeFileSync(report, JSON.stringify({ runs, seeds, failures, worst: sorted }, null, 2));
 console.log(`\n${runs - failures.length} passed, ${failures.length} failed`);
 process.exit(failures.length ? 1 : 0);
