@@ -221,6 +221,9 @@ export class PhysicsCharts {
       c.data as uPlot.AlignedData,
       c.element,
     );
+    // For the end-to-end tests and the curious: the chart's element holds its uPlot (the data
+    // drawn, its scales and canvas).
+    Object.assign(c.element, { uplot: c.plot });
   }
 
   /** The argmax of the heat capacity over the whole ring, in a reverse run against t. */

@@ -3,32 +3,38 @@
  * keeps the GUI, the settings and the URL in step, and handles bad input and lost devices.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
-import { closePages, control, launch, openPage, ready } from './browser';
+import {
+  closePages,
+  control,
+  frames,
+  launch,
+  nextMessage,
+  openPage,
+  ready,
+  SharedPage,
+  shownCount,
+} from './browser';
 import { decodePng, particlePixels } from './pixels';
 
 const base = inject('baseUrl');
 /** Small runs: SwiftShader is a CPU. */
 const SMALL = '#n=4000&steps=40&loop=false';
+/** The page of the tests that need no fresh one: fewer particles, as each frame draws them all. */
+const shared = new SharedPage(`${base}#n=2000&steps=40&loop=false`);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launch();
 });
-afterEach(async () => {
-  await closePages(browser);
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
 });
 afterAll(async () => {
   await browser.close();
 });
-
-async function settle(page: Page): Promise<void> {
-  // Two animation frames: the last GPU results are on the canvas.
-  await page.evaluate(
-    () => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))),
-  );
-}
 
 describe('boot and view', () => {
   test('boots with no console errors, and the denoised particles sit on the 8 modes', async () => {
@@ -36,12 +42,13 @@ describe('boot and view', () => {
     await ready(page);
     await page.evaluate(() => window.sandbox.pause());
     await page.evaluate(() => window.sandbox.reset());
-    await settle(page);
+    // Two animation frames: the last GPU results are on the canvas.
+    await frames(page, 2);
     const modes = datasetMixture('gaussians8')!.components.map((c) => c.mean);
     const region = (await page.locator('#view').boundingBox())!;
     const noise = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
     await page.evaluate(() => window.sandbox.run());
-    await settle(page);
+    await frames(page, 2);
     const denoised = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
     expect(await page.evaluate(() => window.sandbox.status())).toMatchObject({
       step: 40,
@@ -80,8 +87,7 @@ describe('settings, GUI and URL', () => {
   });
 
   test('invalid values are rejected with a message and the last good settings stay', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}`);
-    await ready(page);
+    const { page } = await shared.get(browser);
     const before = await page.evaluate(() => window.sandbox.settings());
     const rejections = await page.evaluate(async () => {
       const attempts: Record<string, unknown>[] = [
@@ -120,9 +126,10 @@ describe('settings, GUI and URL', () => {
     await sigmaMax.press('Enter');
     await page.waitForFunction(() => location.hash.includes('sigmaMax=0.5'));
     const sigmaMin = control(page, 'sigma min').locator('input').last();
+    const shown = await shownCount(page);
     await sigmaMin.fill('0.9');
     await sigmaMin.press('Enter');
-    await expect(page.locator('.message.error').first().textContent()).resolves.toMatch(/sigmaMin/);
+    await expect(nextMessage(page, 'error', shown)).resolves.toMatch(/sigmaMin/);
     expect(await page.evaluate(() => window.sandbox.settings().sigmaMin)).toBe(before.sigmaMin);
     await expect(sigmaMin.inputValue()).resolves.toBe(String(before.sigmaMin));
   });
@@ -138,17 +145,17 @@ describe('settings, GUI and URL', () => {
       steps: 100,
       sampler: 'euler',
     });
-    await expect(page.locator('.message.warning').first().textContent()).resolves.toMatch(/steps/);
+    await expect(nextMessage(page, 'warning')).resolves.toMatch(/steps/);
     expect(errors).toEqual([]);
   });
 });
 
 describe('runs', () => {
   test('same settings and seed give the same particles bit for bit; another seed does not', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}&sampler=ddpm`);
-    await ready(page);
+    const { page } = await shared.get(browser);
     const result = await page.evaluate(async () => {
       const s = window.sandbox;
+      await s.configure({ sampler: 'ddpm' });
       const runOnce = async (): Promise<number[]> => {
         await s.reset();
         await s.run();
@@ -160,16 +167,15 @@ describe('runs', () => {
       const c = await runOnce();
       return { a, b, c };
     });
-    expect(result.a).toHaveLength(8000);
+    expect(result.a).toHaveLength(4000);
     expect(result.b).toEqual(result.a);
     expect(result.c).not.toEqual(result.a);
   });
 
   test('keyboard: space plays and pauses, right arrow steps, R resets', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}`);
-    await ready(page);
-    await page.evaluate(() => window.sandbox.pause());
-    await page.evaluate(() => window.sandbox.reset());
+    const { page } = await shared.get(browser);
+    // A long run, so that it is still going when paused.
+    await page.evaluate(() => window.sandbox.configure({ steps: 400 }));
     await page.locator('#view').click();
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
@@ -178,20 +184,19 @@ describe('runs', () => {
     await page.waitForFunction(() => window.sandbox.status().step > 4);
     await page.keyboard.press(' ');
     const paused = await page.evaluate(() => window.sandbox.status().step);
-    await page.waitForTimeout(300);
+    expect(paused).toBeLessThan(400);
+    // Playing, every frame takes a step (speed 1): ten frames without one is paused.
+    await frames(page, 10);
     expect(await page.evaluate(() => window.sandbox.status().step)).toBe(paused);
     await page.keyboard.press('r');
     await page.waitForFunction(() => window.sandbox.status().step === 0);
   });
 
   test('generated datasets store at least 10,000 points, and forward scrubbing is closed-form', async () => {
-    const { page } = await openPage(
-      browser,
-      `${base}${SMALL}&mode=forward&dataset=swissroll&schedule=linear`,
-    );
-    await ready(page);
+    const { page } = await shared.get(browser);
     const out = await page.evaluate(async () => {
       const s = window.sandbox;
+      await s.configure({ mode: 'forward', dataset: 'swissroll', schedule: 'linear' });
       const data = Array.from(await s.data());
       await s.scrub(0);
       const atZero = Array.from(await s.positions());

@@ -7,18 +7,34 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { closePages, control, lastMessage, launch, openPage, ready } from './browser';
+import {
+  closePages,
+  control,
+  frames,
+  launch,
+  nextMessage,
+  screenshot,
+  SharedPage,
+  shownCount,
+  WAIT,
+} from './browser';
 import { decodePng, difference } from './pixels';
 
 const base = inject('baseUrl');
+/** The page the tests share (each sets what it needs on it): points, switched to images. */
+const shared = new SharedPage(`${base}#n=2000&m=300&steps=12&loop=false`, {
+  width: 900,
+  height: 600,
+});
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launch();
 });
 
-afterEach(async () => {
-  await closePages(browser);
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
 });
 
 afterAll(async () => {
@@ -61,15 +77,9 @@ async function dropPng(page: Page, rect: [number, number, number, number], bytes
 
 describe('images', () => {
   test('switching to MNIST in the GUI shows a grid that denoises into digits', async () => {
-    const { page, errors } = await openPage(browser, `${base}#n=2000&m=300&steps=12&loop=false`, {
-      width: 900,
-      height: 600,
-    });
-    await ready(page);
+    const { page, errors } = await shared.get(browser);
     await control(page, 'dataset').locator('select').selectOption('mnist');
-    await page.waitForFunction(() => window.sandbox.settings().dataset === 'mnist', undefined, {
-      timeout: 60_000,
-    });
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'mnist');
     // n is now the batch: a switch to images starts with 64; 16 is enough here.
     expect(await page.evaluate(() => window.sandbox.settings().n)).toBe(64);
     await page.evaluate(async () => {
@@ -79,11 +89,12 @@ describe('images', () => {
     });
     const noise = await page.evaluate(async () => Array.from(await window.sandbox.images()));
     expect(noise.length).toBe(16 * 784);
-    await page.waitForTimeout(300);
-    const start = decodePng(await page.locator('#view').screenshot());
+    // Two frames drawn after each change, then the canvas as the user sees it.
+    await frames(page, 2);
+    const start = decodePng(await screenshot(page, page.locator('#view')));
     await page.evaluate(() => window.sandbox.run());
-    await page.waitForTimeout(300);
-    const end = decodePng(await page.locator('#view').screenshot());
+    await frames(page, 2);
+    const end = decodePng(await screenshot(page, page.locator('#view')));
     expect(difference(start, end)).toBeGreaterThan(5);
     const samples = stats(
       await page.evaluate(async () => Array.from(await window.sandbox.images())),
@@ -111,7 +122,7 @@ describe('images', () => {
     const following = (await page.evaluate(() => window.sandbox.imagePanels()))!;
     expect(following.map((p) => p.kind)).toEqual(expect.arrayContaining(['big-x', 'strip']));
     await expect
-      .poll(() => page.locator('.panel-labels').textContent(), { timeout: 10_000 })
+      .poll(() => page.locator('.panel-labels').textContent(), { timeout: WAIT })
       .toContain('followed image');
     const strip = following.find((p) => p.kind === 'strip')!;
     await page.locator('#view').click({
@@ -122,16 +133,13 @@ describe('images', () => {
   });
 
   test('a dropped PNG becomes the points of a point dataset, and images in an image mode', async () => {
-    const { page, errors } = await openPage(
-      browser,
-      `${base}#n=2000&m=2000&steps=10&loop=false&dataset=moons`,
+    const { page, errors } = await shared.get(browser);
+    await page.evaluate(() =>
+      window.sandbox.configure({ n: 2000, m: 2000, steps: 10, dataset: 'moons' }),
     );
-    await ready(page);
     // A black bar on the left of a white square: its points lie left of the centre.
     await dropPng(page, [4, 8, 24, 56]);
-    await page.waitForFunction(() => window.sandbox.settings().dataset === 'custom', undefined, {
-      timeout: 60_000,
-    });
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'custom');
     const points = await page.evaluate(async () => Array.from(await window.sandbox.data()));
     const xs = points.filter((_, i) => i % 2 === 0);
     const ys = points.filter((_, i) => i % 2 === 1);
@@ -142,17 +150,16 @@ describe('images', () => {
     // In an image mode the same drop adds a 32x32 colour image to 'images'.
     await page.evaluate(() => window.sandbox.configure({ dataset: 'shapes', m: 100, n: 8 }));
     await dropPng(page, [16, 16, 48, 48]);
-    await page.waitForFunction(() => window.sandbox.settings().dataset === 'images', undefined, {
-      timeout: 60_000,
-    });
+    await page.waitForFunction(() => window.sandbox.settings().dataset === 'images');
     const image = await page.evaluate(async () => Array.from(await window.sandbox.data()));
     expect(image.length).toBe(32 * 32 * 3);
     // White paper, black square in the middle: corners at 1, centre at -1.
     expect(image[0]).toBeCloseTo(1, 1);
     expect(image[3 * (16 * 32 + 16)]).toBeCloseTo(-1, 1);
     // A file that is no image is refused; the dataset stays.
+    const shown = await shownCount(page);
     await dropPng(page, [0, 0, 0, 0], [1, 2, 3, 4, 5]);
-    await expect(lastMessage(page, 'error')).resolves.toMatch(/logo\.png/);
+    await expect(nextMessage(page, 'error', shown)).resolves.toMatch(/logo\.png/);
     expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('images');
     expect(errors).toEqual([]);
   });

@@ -5,18 +5,81 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { closePages, control, launch, openPage, ready } from './browser';
+import { datasetMixture } from '../../src/maths/datasets';
+import { denoiseMixture } from '../../src/maths/denoisers';
+import { reverseLevels, type ScheduleId } from '../../src/maths/schedules';
+import { slicedWasserstein2 } from '../../src/maths/stats';
+import { cpuState, ddim, heunCorrect, heunPredict, prior } from '../../src/maths/steps';
+import type { Settings } from '../../src/settings';
+import { runPlan } from '../../src/sim/plan';
+import { referenceSample } from '../../src/sim/slicedWasserstein';
+import { stepTable } from '../../src/sim/stepTable';
+import {
+  closePages,
+  control,
+  frames,
+  launch,
+  openFolder,
+  openPage,
+  ready,
+  SharedPage,
+  WAIT,
+} from './browser';
 import { decodePng, isParticlePixel } from './pixels';
 
 const base = inject('baseUrl');
 const SMALL = '#n=2048&steps=20&loop=false';
+/** The page of the tests that need no fresh one (each sets what it needs on it). */
+const shared = new SharedPage(`${base}${SMALL}`);
 let browser: Browser;
+
+/**
+ * The distance a sweep row measures (src/sim/sweep.ts), computed on the CPU in float64: a reverse
+ * run of `steps` steps of ddim (eta 0) or heun on `schedule`, from the settings' prior draws for
+ * the first 256 particles, with the exact denoiser of gaussians8, by the kernels' references
+ * (src/maths/steps.ts) in the run's plan with its step table; then the sliced Wasserstein-2
+ * distance over the sweep's 64 directions (seed 0) to its reference sample (seed 0) of 256 of
+ * the data's points.
+ */
+function cpuSweepDistance(
+  settings: Settings,
+  sampler: 'ddim' | 'heun',
+  schedule: ScheduleId,
+  steps: number,
+  data: readonly number[],
+): number {
+  const points = 256;
+  const mixture = datasetMixture('gaussians8')!;
+  const levels = reverseLevels(schedule, settings, steps);
+  const table = stepTable(levels, {
+    eta: settings.eta,
+    n: points,
+    m: data.length / 2,
+    k: mixture.components.length,
+    seed: settings.seed,
+  });
+  const state = cpuState(points);
+  prior(state, table[0]!);
+  for (const passes of runPlan('reverse', sampler, levels)) {
+    for (const { kernel, slot } of passes) {
+      const p = table[slot]!;
+      if (kernel === 'denoise')
+        state.x0hat.set(denoiseMixture(state.x, mixture, p.alpha, p.sigma).x0hat);
+      else if (kernel === 'ddim') ddim(state, p);
+      else if (kernel === 'heun_predict') heunPredict(state, p);
+      else if (kernel === 'heun_correct') heunCorrect(state, p);
+      else throw new Error(`no reference for ${kernel} here`);
+    }
+  }
+  return slicedWasserstein2(state.x, referenceSample(data, points, 0), 64, 0);
+}
 
 beforeAll(async () => {
   browser = await launch();
 });
-afterEach(async () => {
-  await closePages(browser);
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
 });
 afterAll(async () => {
   await browser.close();
@@ -24,20 +87,23 @@ afterAll(async () => {
 
 describe('schedule chart', () => {
   test('dragging a control point changes the chart, the settings, the URL and the run', async () => {
-    const { page, errors } = await openPage(
-      browser,
-      `${base}${SMALL}&schedule=custom&customCurve=0:6,0.5:0,1:-6`,
+    const { page, errors } = await shared.get(browser);
+    await page.evaluate(() =>
+      window.sandbox.configure({ schedule: 'custom', customCurve: '0:6,0.5:0,1:-6' }),
     );
-    await ready(page);
     const chart = page.locator('.schedule-chart');
-    const before = await chart.screenshot();
-    const runOnce = (): Promise<number[]> =>
-      page.evaluate(async () => {
+    // A run to its end, then the chart once it shows the end (it follows t every 6 frames):
+    // before and after the drag, so that only the curve differs between the two pictures.
+    const runOnce = async (): Promise<{ positions: number[]; chart: Buffer }> => {
+      const positions = await page.evaluate(async () => {
         await window.sandbox.reset();
         await window.sandbox.run();
         return Array.from(await window.sandbox.positions());
       });
-    const runBefore = await runOnce();
+      await frames(page, 8);
+      return { positions, chart: await chart.screenshot() };
+    };
+    const before = await runOnce();
     // The middle point sits at t = 0.5, lambda = 0: drag it up by 20 px (lambda stays below 6).
     const over = (await page.locator('.schedule-chart .u-over').boundingBox())!;
     const x = over.x + over.width / 2;
@@ -57,19 +123,19 @@ describe('schedule chart', () => {
       (c) => new URLSearchParams(location.hash.slice(1)).get('customCurve') === c,
       curve,
     );
-    const after = await chart.screenshot();
-    expect(Buffer.compare(before, after)).not.toBe(0);
-    const runAfter = await runOnce();
-    expect(runAfter).not.toEqual(runBefore);
+    const after = await runOnce();
+    expect(Buffer.compare(before.chart, after.chart)).not.toBe(0);
+    expect(after.positions).not.toEqual(before.positions);
     expect(errors).toEqual([]);
   });
 });
 
 describe('compare mode', () => {
   test('shows two views from the same initial noise, each with its distance to the data', async () => {
+    // 1024 particles a view: each frame draws both, and each measurement sorts both.
     const { page, errors } = await openPage(
       browser,
-      `${base}${SMALL}&compare=true&compareWith=${encodeURIComponent('sampler=heun&schedule=karras&steps=8')}`,
+      `${base}#n=1024&steps=20&loop=false&compare=true&compareWith=${encodeURIComponent('sampler=heun&schedule=karras&steps=8')}`,
     );
     await ready(page);
     const boxes = await Promise.all(['#view', '#view-b'].map((s) => page.locator(s).boundingBox()));
@@ -123,16 +189,20 @@ describe('compare mode', () => {
 });
 
 describe('quality vs NFE', () => {
-  test('a small sweep from the panel completes and its CSV has one row per combination', async () => {
-    const { page, errors } = await openPage(
-      browser,
-      `${base}${SMALL}&sweepSamplers=ddim,heun&sweepSchedules=karras&sweepNfe=1,4&sweepN=256`,
+  test('a small sweep from the panel completes and its CSV has one row per combination, with its distance', async () => {
+    const { page, errors } = await shared.get(browser);
+    await page.evaluate(() =>
+      window.sandbox.configure({
+        sweepSamplers: 'ddim,heun',
+        sweepSchedules: 'karras',
+        sweepNfe: '1,4',
+        sweepN: 256,
+      }),
     );
-    await ready(page);
-    await page.locator('.lil-title', { hasText: 'Sweep (quality vs NFE)' }).click();
+    await openFolder(page, 'Sweep (quality vs NFE)');
     await control(page, 'Run sweep').locator('button').click();
     const csvButton = page.locator('.sweep-buttons button[data-act=csv]');
-    await expect.poll(() => csvButton.isEnabled(), { timeout: 120_000 }).toBe(true);
+    await expect.poll(() => csvButton.isEnabled(), { timeout: WAIT }).toBe(true);
     const download = page.waitForEvent('download');
     await csvButton.click();
     const file = await (await download).path();
@@ -148,26 +218,58 @@ describe('quality vs NFE', () => {
       'heun,karras,1,1',
       'heun,karras,5,3',
     ]);
-    for (const r of rows) expect(Number(r[4])).toBeGreaterThan(0);
+    const distances = rows.map((r) => Number(r[4]));
+    for (const d of distances) {
+      expect(Number.isFinite(d)).toBe(true);
+      expect(d).toBeGreaterThan(0);
+    }
+    // Every row's distance is the run's: the float64 reference of the same runs (the same prior
+    // draws, kernels and exact denoiser) measured against the same reference sample along the
+    // same directions. The GPU's float32 (draws, denoiser, steps, projections, the sums of 256
+    // squares) moves a distance of about 1 by some 1e-5; the tolerance is ten times that.
+    const [settings, data] = await page.evaluate(async () => [
+      window.sandbox.settings(),
+      Array.from(await window.sandbox.data()),
+    ]);
+    rows.forEach((r, i) => {
+      const reference = cpuSweepDistance(
+        settings,
+        r[0] as 'ddim' | 'heun',
+        r[1] as ScheduleId,
+        Number(r[3]),
+        data,
+      );
+      expect(Math.abs(distances[i]! - reference), r.join(',')).toBeLessThan(1e-4 * (1 + reference));
+    });
     // Four DDIM steps beat one (one step lands every particle on the data's mean). Heun's three
     // steps from sigma 10 are not compared: its trapezoid over a 20-fold drop in sigma is worse
     // than one step, which is what such a sweep is for.
-    expect(Number(rows[1]![4])).toBeLessThan(Number(rows[0]![4]));
+    expect(distances[1]).toBeLessThan(distances[0]!);
     expect(errors).toEqual([]);
   });
 
   test('a running sweep can be cancelled, leaving no CSV and the page animating', async () => {
-    const { page } = await openPage(
-      browser,
-      `${base}#n=2048&sweepSamplers=ddpm&sweepSchedules=linear&sweepNfe=1000,1000,1000,1000&sweepN=2048`,
-    );
-    await ready(page);
-    await page.locator('.lil-title', { hasText: 'Sweep (quality vs NFE)' }).click();
+    const { page } = await shared.get(browser);
+    // The live run plays on meanwhile: long enough not to stop (or hold its end) in between.
+    await page.evaluate(async () => {
+      await window.sandbox.configure({
+        sweepSamplers: 'ddpm',
+        sweepSchedules: 'linear',
+        sweepNfe: '1000,1000,1000,1000',
+        sweepN: 2048,
+        steps: 1000,
+      });
+      window.sandbox.play();
+    });
+    await openFolder(page, 'Sweep (quality vs NFE)');
     await control(page, 'Run sweep').locator('button').click();
-    await page.waitForFunction(() => document.querySelector('.sweep-panel progress') !== null);
+    // Running: the panel counts the 4 runs.
+    await expect
+      .poll(() => page.locator('.sweep-label').textContent(), { timeout: WAIT })
+      .toMatch(/^\d \/ 4/);
     await page.locator('.sweep-buttons button[data-act=cancel]').click();
     await expect
-      .poll(() => page.locator('.sweep-label').textContent(), { timeout: 60_000 })
+      .poll(() => page.locator('.sweep-label').textContent(), { timeout: WAIT })
       .toBe('Cancelled.');
     expect(await page.locator('.sweep-buttons button[data-act=csv]').isDisabled()).toBe(true);
     const step = await page.evaluate(() => window.sandbox.status().step);
@@ -175,8 +277,7 @@ describe('quality vs NFE', () => {
   });
 
   test('sweep() in the scripting API returns one row per combination and can take settings keys', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}`);
-    await ready(page);
+    const { page } = await shared.get(browser);
     const rows = await page.evaluate(() =>
       window.sandbox.sweep({
         samplers: ['euler'],
@@ -209,9 +310,8 @@ describe('quality vs NFE', () => {
 
 describe('presets and embedding', () => {
   test('choosing a preset applies it to the settings, the run and the URL', async () => {
-    const { page, errors } = await openPage(browser, `${base}${SMALL}`);
-    await ready(page);
-    await page.locator('.lil-title', { hasText: 'Presets' }).click();
+    const { page, errors } = await shared.get(browser);
+    await openFolder(page, 'Presets');
     await control(page, 'preset').locator('select').selectOption('EDM Heun 18 Karras');
     await page.waitForFunction(() => location.hash.includes('sampler=heun'));
     expect(await page.evaluate(() => window.sandbox.settings())).toMatchObject({
@@ -225,7 +325,11 @@ describe('presets and embedding', () => {
   });
 
   test('an embed link hides the panel, the charts and the HUD, and still animates', async () => {
-    const { page, errors } = await openPage(browser, `${base}#n=2048&hide=gui,charts,hud`);
+    // The data drawn too (other pages leave it off, to save time): drawing it raises no error.
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=2048&hide=gui,charts,hud&showData=true`,
+    );
     await ready(page);
     for (const selector of ['.lil-gui.lil-root', '.charts', '.hud']) {
       expect(await page.locator(selector).isVisible(), selector).toBe(false);

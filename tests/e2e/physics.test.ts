@@ -5,7 +5,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { closePages, control, lastMessage, launch, openPage, ready } from './browser';
+import {
+  closePages,
+  control,
+  frames,
+  launch,
+  nextMessage,
+  screenshot,
+  SharedPage,
+  shownCount,
+  WAIT,
+} from './browser';
 import { decodePng, difference, type Image } from './pixels';
 
 /** Mean brightness over RGB, 0 to 255. */
@@ -16,13 +26,19 @@ function brightness(a: Image): number {
 }
 
 const base = inject('baseUrl');
+/**
+ * The page of the tests that need no fresh one (each sets what it needs on it): 1024 particles,
+ * a reverse run of 400 steps. Every frame draws every particle: no more than the tests need.
+ */
+const shared = new SharedPage(`${base}#n=1024&loop=false&steps=400`);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launch();
 });
-afterEach(async () => {
-  await closePages(browser);
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
 });
 afterAll(async () => {
   await browser.close();
@@ -30,8 +46,7 @@ afterAll(async () => {
 
 describe('Langevin in the page', () => {
   test('switching to Langevin in the GUI runs it, and the metrics say what the sampler does', async () => {
-    const { page, errors } = await openPage(browser, `${base}#n=2048&loop=false&steps=400`);
-    await ready(page);
+    const { page, errors } = await shared.get(browser);
     await control(page, 'mode').locator('select').selectOption('langevin');
     await page.waitForFunction(() => window.sandbox.settings().mode === 'langevin');
     await control(page, 'Langevin sampler').locator('select').selectOption('mala');
@@ -63,12 +78,17 @@ describe('Langevin in the page', () => {
   });
 
   test('underdamped: velocities() and a kinetic temperature near T', async () => {
-    const { page } = await openPage(
-      browser,
-      `${base}#n=4096&loop=false&mode=langevin&langevin=underdamped&stepSize=0.02&gamma=2&temperature=0.7&steps=300`,
-    );
-    await ready(page);
+    const { page } = await shared.get(browser);
     const out = await page.evaluate(async () => {
+      await window.sandbox.configure({
+        n: 4096,
+        mode: 'langevin',
+        langevin: 'underdamped',
+        stepSize: 0.02,
+        gamma: 2,
+        temperature: 0.7,
+        steps: 300,
+      });
       await window.sandbox.run();
       const v = await window.sandbox.velocities();
       return { v: Array.from(v), metrics: await window.sandbox.metrics() };
@@ -90,51 +110,123 @@ describe('Langevin in the page', () => {
     ).rejects.toThrow(/underdamped/);
   });
 
-  test('the observables charts fill in as the run plays', async () => {
-    const { page, errors } = await openPage(
-      browser,
-      `${base}#n=2048&mode=langevin&langevin=ula&stepSize=0.005&steps=2000&observables=true`,
+  test('the observables charts fill in as the run plays, with what metrics() measures', async () => {
+    const { page, errors } = await shared.get(browser);
+    await page.evaluate(async () => {
+      await window.sandbox.configure({
+        mode: 'langevin',
+        langevin: 'ula',
+        stepSize: 0.005,
+        steps: 2000,
+        observables: true,
+      });
+      window.sandbox.play();
+    });
+    const visible = page.locator('.physics-charts .physics-chart:not([hidden])');
+    await expect.poll(() => visible.count(), { timeout: WAIT }).toBeGreaterThanOrEqual(3);
+    // Each chart's element holds its uPlot (src/ui/physicsCharts.ts): what it draws, x first.
+    const plotted = (id: string): Promise<(number | null)[][]> =>
+      page.evaluate(
+        (c) =>
+          (
+            document.querySelector(`.physics-${c}`) as HTMLElement & {
+              uplot: { data: (number | null)[][] };
+            }
+          ).uplot.data,
+        id,
+      );
+    // Samples from two steps of the run at least, then paused. A measurement measures the
+    // distance, then the observables at the step it reads then: the newest two samples at the
+    // paused step make the newest one all of the paused state.
+    await expect
+      .poll(async () => new Set((await plotted('energy'))[0]).size, { timeout: WAIT })
+      .toBeGreaterThanOrEqual(2);
+    await page.evaluate(() => window.sandbox.pause());
+    const step = await page.evaluate(() => window.sandbox.status().step);
+    await expect
+      .poll(async () => (await plotted('energy'))[0]!.slice(-2), { timeout: WAIT })
+      .toEqual([step, step]);
+    const [energy, capacity, distance, nonFinite] = await Promise.all(
+      ['energy', 'heat-capacity', 'distance', 'non-finite'].map(plotted),
     );
-    await ready(page);
-    const energy = page.locator('.physics-charts .physics-chart:not([hidden])');
-    await expect.poll(() => energy.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+    const [metrics, status] = await page.evaluate(async () => [
+      await window.sandbox.metrics(),
+      window.sandbox.status(),
+    ]);
+    expect(status.step).toBe(step);
+    expect(metrics.step).toBe(step);
+    // Against the step of the run, oldest to newest: whole steps, in order, two of them at
+    // least; every chart of the same samples.
+    const steps = energy![0]!;
+    expect(new Set(steps).size).toBeGreaterThanOrEqual(2);
+    for (const [i, x] of steps.entries()) {
+      expect(Number.isInteger(x)).toBe(true);
+      expect(x).toBeGreaterThanOrEqual(i === 0 ? 0 : steps[i - 1]!);
+    }
+    expect(steps.at(-1)).toBe(step);
+    for (const chart of [capacity, distance, nonFinite]) expect(chart![0]).toEqual(steps);
+    // Every sample has a finite energy and heat capacity and no particle lost; the newest,
+    // measured while paused, is what metrics() measures of the same particles, and its
+    // distance is the last one measured.
+    for (const series of [energy![1]!, capacity![1]!]) {
+      for (const v of series) expect(Number.isFinite(v)).toBe(true);
+    }
+    expect(nonFinite![1]!.every((v) => v === 0)).toBe(true);
+    expect(nonFinite![2]!.every((v) => v === 0)).toBe(true);
+    expect(energy![1]!.at(-1)).toBe(metrics.energy);
+    expect(capacity![1]!.at(-1)).toBe(metrics.heatCapacity);
+    expect(distance![1]!.at(-1)).toBe(status.distance);
+    // And the energy chart draws that point where its scales put it: the line's colour
+    // (#ff9a4a) within 2 px of it.
+    const near = await page.evaluate(() => {
+      const u = (
+        document.querySelector('.physics-energy') as HTMLElement & {
+          uplot: {
+            data: number[][];
+            ctx: CanvasRenderingContext2D;
+            valToPos: (v: number, scale: string, canvas: boolean) => number;
+          };
+        }
+      ).uplot;
+      const x = Math.round(u.valToPos(u.data[0]!.at(-1)!, 'x', true));
+      const y = Math.round(u.valToPos(u.data[1]!.at(-1)!, 'y', true));
+      const { data } = u.ctx.getImageData(x - 2, y - 2, 5, 5);
+      let hits = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+        if (a > 64 && Math.abs(r - 0xff) < 40 && Math.abs(g - 0x9a) < 40 && Math.abs(b - 0x4a) < 40)
+          hits++;
+      }
+      return hits;
+    });
+    expect(near).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   });
 
   test('a diverging step size pauses the run with what to lower, and the page stays responsive', async () => {
-    const { page } = await openPage(
-      browser,
-      `${base}#n=2048&mode=langevin&langevin=ula&steps=5000&loop=false`,
-    );
-    await ready(page);
+    const { page } = await shared.get(browser);
     // Paused while the step size changes, so the divergence is found after play(), not
     // before it (a play() after the pause would resume the run).
+    const shown = await shownCount(page);
     await page.evaluate(async () => {
-      window.sandbox.pause();
-      await window.sandbox.configure({ stepSize: 5 });
+      await window.sandbox.configure({
+        mode: 'langevin',
+        langevin: 'ula',
+        steps: 5000,
+        stepSize: 5,
+      });
       window.sandbox.play();
     });
-    const text = await lastMessage(page, 'error');
+    const text = await nextMessage(page, 'error', shown);
     expect(text).toMatch(/diverged/);
     expect(text).toMatch(/Lower stepSize/);
-    // Paused: the step count stays put; the page still answers and draws.
+    // Paused: the step count stays put while the page draws on (playing, every frame would
+    // take a step); the page still answers.
     const a = await page.evaluate(() => window.sandbox.status().step);
-    await page.waitForTimeout(1500);
+    await frames(page, 10);
     const b = await page.evaluate(() => window.sandbox.status().step);
     expect(b).toBe(a);
     expect(a).toBeLessThan(5000);
-    const frames = await page.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          let k = 0;
-          const tick = (): void => {
-            if (++k === 5) resolve(k);
-            else requestAnimationFrame(tick);
-          };
-          requestAnimationFrame(tick);
-        }),
-    );
-    expect(frames).toBe(5);
     // A sane step size runs again, with every particle finite.
     const m = await page.evaluate(async () => {
       await window.sandbox.configure({ stepSize: 0.005, steps: 50 });
@@ -147,18 +239,23 @@ describe('Langevin in the page', () => {
 
 describe('the physics view', () => {
   test('the heat map, the 3D landscape, arrows and trails render, and 2D comes back unchanged', async () => {
-    const { page, errors } = await openPage(
-      browser,
-      `${base}#n=2048&loop=false&mode=langevin&langevin=ula&stepSize=0.002&steps=30&trails=16&trailParticles=64&observables=false`,
-    );
-    await ready(page);
-    await page.evaluate(() => window.sandbox.run());
+    const { page, errors } = await shared.get(browser);
+    await page.evaluate(async () => {
+      await window.sandbox.configure({
+        n: 2048,
+        mode: 'langevin',
+        langevin: 'ula',
+        stepSize: 0.002,
+        steps: 30,
+        trails: 16,
+        trailParticles: 64,
+      });
+      await window.sandbox.run();
+    });
     const shot = async (): Promise<Image> => {
       // Two frames drawn after the change, then the canvas as the user sees it.
-      await page.evaluate(
-        () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
-      );
-      return decodePng(await page.locator('#view').screenshot());
+      await frames(page, 2);
+      return decodePng(await screenshot(page, page.locator('#view')));
     };
     const plain = await shot();
     await control(page, 'landscape').locator('select').selectOption('energy');
@@ -185,9 +282,9 @@ describe('the physics view', () => {
 
 describe('clone experiment', () => {
   test('clones early in a reverse run end in the same mode less often than clones late in it', async () => {
-    const { page } = await openPage(browser, `${base}#n=2048&loop=false&sampler=ddpm&steps=40`);
-    await ready(page);
+    const { page } = await shared.get(browser);
     const out = await page.evaluate(async () => {
+      await window.sandbox.configure({ sampler: 'ddpm', steps: 40 });
       await window.sandbox.reset();
       const early = await window.sandbox.speciation({ count: 512 });
       await window.sandbox.step(36);

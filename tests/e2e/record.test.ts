@@ -5,7 +5,18 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { closePages, control, launch, openPage, ready } from './browser';
+import {
+  closePages,
+  control,
+  launch,
+  nextMessage,
+  openFolder,
+  openPage,
+  ready,
+  SharedPage,
+  shownCount,
+  shownMessages,
+} from './browser';
 import { decodePng } from './pixels';
 import { compareFirstAndLast, readClip } from './video';
 
@@ -15,13 +26,16 @@ const RUN = '#n=2000&steps=12&loop=false&recHoldFirst=2&recHoldLast=3&recFps=30'
 const SIZE = { width: 320, height: 240 };
 /** 1 first frame + 2 held, 12 steps, 3 held at the end. */
 const FRAMES = 1 + 2 + 12 + 3;
+/** The page of the tests that need no fresh one (each sets what it needs on it). */
+const shared = new SharedPage(`${base}${RUN}`);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launch();
 });
-afterEach(async () => {
-  await closePages(browser);
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
 });
 afterAll(async () => {
   await browser.close();
@@ -46,8 +60,7 @@ async function record(
 describe('record()', () => {
   for (const format of ['mp4', 'webm'] as const) {
     test(`a ${format} clip of the whole run has the frames, rate, duration and size asked for`, async () => {
-      const { page, errors } = await openPage(browser, `${base}${RUN}`);
-      await ready(page);
+      const { page, errors } = await shared.get(browser);
       const { bytes, type } = await record(page, { format, ...SIZE });
       expect(type).toBe(format === 'mp4' ? 'video/mp4' : 'video/webm');
       const clip = await readClip(bytes);
@@ -66,8 +79,7 @@ describe('record()', () => {
   }
 
   test('a snapshot PNG decodes to the chosen size', async () => {
-    const { page } = await openPage(browser, `${base}${RUN}`);
-    await ready(page);
+    const { page } = await shared.get(browser);
     const b64 = await page.evaluate(async () => {
       const blob = await window.sandbox.snapshot({ resolution: 'square1080' });
       const buffer = new Uint8Array(await blob.arrayBuffer());
@@ -87,21 +99,26 @@ describe('record()', () => {
 
 describe('frame-exactness', () => {
   test('the same seeded run recorded twice has the same frames and timestamps, even with a busy page', async () => {
-    const { page } = await openPage(browser, `${base}${RUN}&sampler=ddpm`);
-    await ready(page);
+    const { page } = await shared.get(browser);
+    await page.evaluate(() => window.sandbox.configure({ sampler: 'ddpm' }));
     const calm = await readClip((await record(page, { format: 'webm', ...SIZE })).bytes);
+    const a = await compareFirstAndLast(page, calm);
     // Starve the page: a busy loop takes most of every 40 ms, so it draws at a few frames/s.
-    await page.evaluate(() => {
-      setInterval(() => {
+    const busyLoop = await page.evaluate(() =>
+      window.setInterval(() => {
         const end = performance.now() + 30;
         while (performance.now() < end);
-      }, 40);
-    });
-    const busy = await readClip((await record(page, { format: 'webm', ...SIZE })).bytes);
+      }, 40),
+    );
+    let busy;
+    try {
+      busy = await readClip((await record(page, { format: 'webm', ...SIZE })).bytes);
+    } finally {
+      await page.evaluate((id) => window.clearInterval(id), busyLoop);
+    }
     expect(busy.timestamps).toEqual(calm.timestamps);
     expect(busy.timestamps).toHaveLength(FRAMES);
     // The same pixels too: the last frames of both decode alike.
-    const a = await compareFirstAndLast(page, calm);
     const b = await compareFirstAndLast(page, busy);
     expect(Math.abs(a.last - b.last)).toBeLessThan(1);
   });
@@ -109,14 +126,20 @@ describe('frame-exactness', () => {
 
 describe('control and failures', () => {
   test('while recording the run cannot change; cancel leaves no download and the sandbox running', async () => {
-    const { page } = await openPage(
-      browser,
-      `${base}#n=2000&steps=400&recHoldFirst=0&recHoldLast=0&recResolution=720p`,
-    );
-    await ready(page);
+    const { page } = await shared.get(browser);
+    // A long run, playing: still recording when cancelled, and playing on after.
+    await page.evaluate(async () => {
+      await window.sandbox.configure({
+        steps: 400,
+        recHoldFirst: 0,
+        recHoldLast: 0,
+        recResolution: '720p',
+      });
+      window.sandbox.play();
+    });
     let downloads = 0;
     page.on('download', () => downloads++);
-    await page.locator('.lil-title', { hasText: 'Record' }).click();
+    await openFolder(page, 'Record');
     await control(page, '● Record clip').locator('button').click();
     await page.waitForFunction(() =>
       /Recording [1-9]/.test(document.querySelector('.record-label')?.textContent ?? ''),
@@ -131,11 +154,10 @@ describe('control and failures', () => {
     expect(
       await page.locator('.lil-gui.lil-root').evaluate((el) => el.classList.contains('locked')),
     ).toBe(true);
+    const shown = await shownCount(page);
     await page.locator('.record-bar button').click();
-    await expect
-      .poll(() => page.locator('.message').last().textContent(), { timeout: 60_000 })
-      .toMatch(/cancelled: nothing saved/);
-    await page.waitForTimeout(500);
+    // Told once the recording has ended: saving a clip (a download) and this are exclusive.
+    await expect(nextMessage(page, 'info', shown)).resolves.toMatch(/cancelled: nothing saved/);
     expect(downloads).toBe(0);
     expect(await page.locator('.record-bar').isVisible()).toBe(false);
     // Usable again: settings change, and the run plays.
@@ -145,11 +167,12 @@ describe('control and failures', () => {
   });
 
   test('a lost device mid-clip ends it with the frames so far, and the sandbox rebuilds', async () => {
-    const { page } = await openPage(
-      browser,
-      `${base}#n=2000&steps=300&loop=false&recHoldFirst=0&recHoldLast=0`,
+    // The last test of the shared page: it ends on a rebuilt device.
+    const { page } = await shared.get(browser);
+    await page.evaluate(() =>
+      window.sandbox.configure({ steps: 300, recHoldFirst: 0, recHoldLast: 0 }),
     );
-    await ready(page);
+    const shown = await shownCount(page);
     const result = page.evaluate(async () => {
       const blob = await window.sandbox.record({ format: 'webm', width: 320, height: 240 });
       const buffer = new Uint8Array(await blob.arrayBuffer());
@@ -158,12 +181,13 @@ describe('control and failures', () => {
         text += String.fromCharCode(...buffer.subarray(i, i + 0x8000));
       return btoa(text);
     });
+    // Awaited below; should a wait fail first, its failure is the one reported.
+    result.catch(() => undefined);
     await page.waitForFunction(() => window.sandbox.status().step >= 20);
     await page.evaluate(() => window.sandbox.loseDevice());
     const b64 = await result;
-    // Messages fade after a few seconds: read them as soon as the clip is back.
-    const messages = await page.locator('.message').allTextContents();
-    expect(messages).toContainEqual(
+    expect(await nextMessage(page, 'warning', shown)).toMatch(/GPU device was lost/);
+    expect((await shownMessages(page)).slice(shown).map((m) => m.text)).toContainEqual(
       expect.stringMatching(/GPU was lost during the clip: kept its first \d+ frames/),
     );
     const clip = await readClip(new Uint8Array(Buffer.from(b64, 'base64')));
@@ -172,25 +196,17 @@ describe('control and failures', () => {
     await page.waitForFunction(() => window.sandbox.settings().steps === 300);
     await page.evaluate(() => window.sandbox.run());
     expect(await page.evaluate(() => window.sandbox.status().step)).toBe(300);
+    await shared.discard();
   });
 
   test('without WebCodecs it records in real time with MediaRecorder and says so', async () => {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    await context.addInitScript(() => {
+    const { page } = await openPage(browser, `${base}${RUN}`, undefined, () => {
       delete (window as { VideoEncoder?: unknown }).VideoEncoder;
     });
-    const page = await context.newPage();
-    await page.goto(`${base}${RUN}`);
     await ready(page);
-    // The warning shows when the recording starts and fades after a while: wait for it from
-    // the start, as a slow machine can take longer to record than the warning lasts.
-    const warned = page
-      .locator('.message.warning', { hasText: /real time/ })
-      .first()
-      .waitFor({ state: 'attached', timeout: 120_000 });
     const { bytes, type } = await record(page, { format: 'webm', ...SIZE });
-    await warned;
     expect(type).toBe('video/webm');
     expect(bytes.length).toBeGreaterThan(1000);
+    expect(await nextMessage(page, 'warning')).toMatch(/real time/);
   });
 });

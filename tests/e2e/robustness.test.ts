@@ -4,17 +4,33 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { closePages, control, lastMessage, launch, openPage, ready } from './browser';
+import {
+  closePages,
+  control,
+  launch,
+  nextMessage,
+  openPage,
+  ready,
+  SharedPage,
+  shownCount,
+} from './browser';
 
 const base = inject('baseUrl');
 const SMALL = '#n=3000&steps=30&loop=false';
+/**
+ * The page of the tests that need no fresh one (each sets what it needs on it). moons and rings
+ * are no mixtures: their exact denoiser is the empirical one over the m stored points, n x m
+ * terms a step; 1000 points rather than 10,000 keep SwiftShader's steps short.
+ */
+const shared = new SharedPage(`${base}${SMALL}&dataset=moons&m=1000`);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launch();
 });
-afterEach(async () => {
-  await closePages(browser);
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
 });
 afterAll(async () => {
   await browser.close();
@@ -53,18 +69,20 @@ describe('without WebGPU', () => {
 
 describe('a lost device', () => {
   test('is reported, and the sandbox rebuilds itself with the same settings', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}&dataset=rings&sampler=euler&seed=5`);
-    await ready(page);
+    // On the shared page: the tests after this one use it rebuilt, as a user would.
+    const { page } = await shared.get(browser);
     const before = await page.evaluate(async () => {
+      await window.sandbox.configure({ dataset: 'rings', sampler: 'euler', seed: 5 });
       await window.sandbox.run();
       return {
         settings: window.sandbox.settings(),
         positions: Array.from(await window.sandbox.positions()),
       };
     });
+    const shown = await shownCount(page);
     await page.evaluate(() => window.sandbox.loseDevice());
-    await expect(lastMessage(page, 'warning')).resolves.toMatch(/GPU device was lost/);
-    await expect(lastMessage(page, 'info')).resolves.toMatch(/Rebuilt/);
+    await expect(nextMessage(page, 'warning', shown)).resolves.toMatch(/GPU device was lost/);
+    await expect(nextMessage(page, 'info', shown)).resolves.toMatch(/Rebuilt/);
     const after = await page.evaluate(async () => {
       await window.sandbox.reset();
       await window.sandbox.run();
@@ -88,11 +106,11 @@ describe('user files', () => {
   ];
   for (const [name, contents, message] of bad) {
     test(`${name} is refused with a clear message and the dataset stays`, async () => {
-      const { page } = await openPage(browser, `${base}${SMALL}&dataset=moons`);
-      await ready(page);
+      const { page } = await shared.get(browser);
       const data = await page.evaluate(async () => Array.from(await window.sandbox.data()));
+      const shown = await shownCount(page);
       await chooseFile(page, name, contents);
-      await expect(lastMessage(page, 'error')).resolves.toMatch(message);
+      await expect(nextMessage(page, 'error', shown)).resolves.toMatch(message);
       expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('moons');
       expect(await page.evaluate(async () => Array.from(await window.sandbox.data()))).toEqual(
         data,
@@ -101,8 +119,7 @@ describe('user files', () => {
   }
 
   test('a file over a million points is refused, through the scripting API too', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}`);
-    await ready(page);
+    const { page } = await shared.get(browser);
     const message = await page.evaluate(async () => {
       try {
         await window.sandbox.loadPoints(new Float32Array(2 * 1_000_001));
@@ -112,12 +129,12 @@ describe('user files', () => {
       }
     });
     expect(message).toMatch(/1,000,001 points is over the limit of 1,000,000/);
-    expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('gaussians8');
+    expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('moons');
   });
 
   test('a good CSV becomes the dataset, centred and scaled, and the run uses it', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}&denoiser=empirical`);
-    await ready(page);
+    const { page } = await shared.get(browser);
+    await page.evaluate(() => window.sandbox.configure({ denoiser: 'empirical' }));
     // A square of side 200 around (500, 500): any units, any offset.
     const rows = ['px,py'];
     for (let i = 0; i <= 20; i++)
@@ -127,8 +144,11 @@ describe('user files', () => {
         `400,${400 + 10 * i}`,
         `600,${400 + 10 * i}`,
       );
+    const shown = await shownCount(page);
     await chooseFile(page, 'square.csv', rows.join('\n'));
-    await expect(lastMessage(page, 'info')).resolves.toMatch(/Using 84 points from square\.csv/);
+    await expect(nextMessage(page, 'info', shown)).resolves.toMatch(
+      /Using 84 points from square\.csv/,
+    );
     const out = await page.evaluate(async () => {
       await window.sandbox.run();
       return {
@@ -150,8 +170,8 @@ describe('user files', () => {
 
 describe('drawing', () => {
   test('dragging on the canvas in draw mode makes a custom dataset where the mouse went', async () => {
-    const { page } = await openPage(browser, `${base}${SMALL}`);
-    await ready(page);
+    // The last test of the shared page: it leaves drawing on.
+    const { page } = await shared.get(browser);
     await control(page, 'Draw points').locator('input').check();
     const box = (await page.locator('#view').boundingBox())!;
     // From world (-1, 1) to (0, 0): the view is 4.2 world units tall, centred.
@@ -178,14 +198,14 @@ describe('drawing', () => {
 
 describe('offline', () => {
   test('the built page loads again with the network off, from its service worker', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${base}${SMALL}`);
-    await ready(page);
-    await page.evaluate(() => navigator.serviceWorker.ready);
+    const { page } = await openPage(browser, `${base}${SMALL}`);
+    // Installed (its precache filled), then in control of the page from the next load on.
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
     await page.reload();
-    await ready(page);
-    await context.setOffline(true);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await page.context().setOffline(true);
     await page.reload();
     await ready(page);
     expect(await page.evaluate(() => window.sandbox.settings().n)).toBe(3000);
