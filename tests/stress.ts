@@ -23,6 +23,13 @@ const failures: { seed: number; lines: string[] }[] = [];
 const seeds: number[] = [];
 const started = Date.now();
 
+/** Writes the report so far (after every run: a long stress run that is stopped keeps it). */
+function save(done: number): void {
+  if (!report) return;
+  const sorted = [...worst].sort((a, b) => b[1].ratio - a[1].ratio);
+  writeFileSync(report, JSON.stringify({ runs: done, seeds, failures, worst: sorted }, null, 2));
+}
+
 for (let r = 0; r < runs; r++) {
   const seed = randomInt(2 ** 32);
   seeds.push(seed);
@@ -57,6 +64,7 @@ for (let r = 0; r < runs; r++) {
         .lines.map((l) => `    ${l}`)
         .join('\n'),
     );
+  save(r + 1);
 }
 
 const sorted = [...worst].sort((a, b) => b[1].ratio - a[1].ratio);
@@ -68,7 +76,5 @@ console.log(`\nworst error / tolerance over ${sorted.length} toleranced tests (t
 for (const [name, { ratio, seed }] of sorted.slice(0, 20))
   console.log(`  ${ratio.toFixed(3)}  SEED=${seed}  ${name}`);
 for (const f of failures) console.log(`\nFAILED with SEED=${f.seed}:\n${f.lines.join('\n')}`);
-if (report)
-  writeFileSync(report, JSON.stringify({ runs, seeds, failures, worst: sorted }, null, 2));
 console.log(`\n${runs - failures.length} passed, ${failures.length} failed`);
 process.exit(failures.length ? 1 : 0);
