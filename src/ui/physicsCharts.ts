@@ -153,6 +153,8 @@ export class PhysicsCharts {
 
   /** Langevin plots against the step; diffusion against t (the toggle switches). */
   setMode(mode: Mode): void {
+    // Called on every change of settings: the charts are rebuilt only when the mode changes.
+    if (mode === this.mode && this.charts.every((c) => c.plot)) return;
     this.mode = mode;
     this.setX(mode === 'langevin' ? 'step' : 't');
   }

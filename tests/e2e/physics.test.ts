@@ -146,8 +146,17 @@ describe('Langevin in the page', () => {
     await expect
       .poll(async () => (await plotted('energy'))[0]!.slice(-2), { timeout: WAIT })
       .toEqual([step, step]);
-    const [energy, capacity, distance, nonFinite] = await Promise.all(
-      ['energy', 'heat-capacity', 'distance', 'non-finite'].map(plotted),
+    // Every chart read at one moment (one evaluate): a new sample between reads would make
+    // them disagree.
+    const [energy, capacity, distance, nonFinite] = await page.evaluate(() =>
+      ['energy', 'heat-capacity', 'distance', 'non-finite'].map(
+        (c) =>
+          (
+            document.querySelector(`.physics-${c}`) as HTMLElement & {
+              uplot: { data: (number | null)[][] };
+            }
+          ).uplot.data,
+      ),
     );
     const [metrics, status] = await page.evaluate(async () => [
       await window.sandbox.metrics(),
