@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,6 +17,14 @@ const runs = Number(option('runs', '20'));
 const projects = option('project', 'unit,gpu').split(',');
 const report = option('json', '');
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
+
+// The unit tests check the built app's data files under CI (tests/unit/mnist.test.ts): build
+// first if there is no build.
+if (!existsSync('dist/index.html')) {
+  console.log('no dist/: npm run build');
+  const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(1);
+}
 
 const worst = new Map<string, { ratio: number; seed: number }>();
 const failures: { seed: number; lines: string[] }[] = [];
