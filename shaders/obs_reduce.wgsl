@@ -8,7 +8,8 @@ struct Params {
   n: u32,
   // Workgroups of this pass: the partials pass 2 combines.
   groups: u32,
-  // The optional inputs bound: 1 velocities, 2 accept flags, 4 heat.
+  // The optional inputs bound: 1 velocities, 2 accept flags, 4 heat, 8 energies (a measurement
+  // at sigma = 0 of stored points has none: U is no density there).
   inputs: u32,
   radius: f32,
 }
@@ -64,9 +65,13 @@ fn combine(a: Partial, b: Partial) -> Partial {
 fn add_particle(acc: Partial, i: u32) -> Partial {
   var p = acc;
   let xi = x[i];
-  let u = energy[i];
+  var u = 0.0;
+  var ok = is_finite(xi.x) && is_finite(xi.y);
+  if ((params.inputs & 8u) != 0u) {
+    u = energy[i];
+    ok = ok && is_finite(u);
+  }
   let shifted = u - p.pivot;
-  var ok = is_finite(xi.x) && is_finite(xi.y) && is_finite(u);
   var vi = vec2f(0.0);
   var a = 0.0;
   var q = 0.0;
@@ -103,9 +108,11 @@ fn add_particle(acc: Partial, i: u32) -> Partial {
 // Dispatched as params.groups workgroups along x.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let u0 = energy[0];
   var p = Partial();
-  p.pivot = select(0.0, u0, is_finite(u0));
+  if ((params.inputs & 8u) != 0u) {
+    let u0 = energy[0];
+    p.pivot = select(0.0, u0, is_finite(u0));
+  }
   let stride = params.groups * WORKGROUP_SIZE;
   for (var i = wid.x * WORKGROUP_SIZE + lid.x; i < params.n; i += stride) {
     p = add_particle(p, i);

@@ -364,8 +364,10 @@ export class Lane {
 
   /**
    * Records the measurement of the run's observables (k_B = 1; T = 1 for diffusion, whose
-   * temperature is in U_t itself): the Langevin samplers' velocities, accept flags and heat where
-   * they have them. Read the result with `metrics.read()` after the submit.
+   * temperature is in U_t itself) of the particles as they are, at the level status() reports:
+   * their energy from a denoiser evaluation made for it (Simulation.measureDenoiser), and the
+   * Langevin samplers' velocities, accept flags and heat where they have them. Read the result
+   * with `metrics.read()` after the submit.
    */
   measure(
     encoder: GPUCommandEncoder,
@@ -374,9 +376,10 @@ export class Lane {
   ): void {
     const sim = this.sim;
     const langevin = s.mode === 'langevin';
+    const energy = sim.measureDenoiser(encoder);
     this.metrics.encode(encoder, {
       x: sim.x,
-      energy: sim.energy,
+      energy: energy ? sim.measuredEnergy : undefined,
       n: sim.n,
       v: langevin && s.langevin === 'underdamped' ? sim.v : undefined,
       accept: langevin && s.langevin === 'mala' ? sim.accept : undefined,

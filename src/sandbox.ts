@@ -478,18 +478,9 @@ export class Sandbox {
     lanes.forEach((lane, i) => lane.measure(encoder, this.laneSettings(i), { entropy, marginals }));
     device.queue.submit([encoder.finish()]);
     const reads = await Promise.all(lanes.map((l) => l.metrics.read()));
-    const forward = this.current.mode === 'forward';
     const samples = reads.map((r, i): PhysicsSample | null => {
       if (!r) return null;
       const sample = { ...r, t: statuses[i]!.t, step: statuses[i]!.step };
-      // Forward kernels evaluate no denoiser: there is no energy to report.
-      if (forward)
-        Object.assign(sample, {
-          energy: NaN,
-          energyVariance: NaN,
-          heatCapacity: NaN,
-          freeEnergy: NaN,
-        });
       return { ...sample, distance: this.meter?.values[i] ?? NaN };
     });
     if (generation === this.generation) this.checkDivergence(samples[0] ?? null, generation);

@@ -17,8 +17,9 @@
  *
  * read resolves with the values of the last encode submitted before the call (its copy goes in
  * the queue after that work: call it after the submit), or null before any encode and after
- * destroy. Each read has its own staging buffer, so reads in flight never collide. The entropy is
- * that of the last encode that measured it (NaN before any). MetricsSample, k_B = 1:
+ * destroy. Each read has its own staging buffer, so reads in flight never collide. Every value
+ * belongs to the particles of that encode: the entropy is NaN when it skipped it, and the energy's
+ * values when its inputs had no energy. MetricsSample, k_B = 1:
  *   energy <U>, energyVariance Var(U), heatCapacity Var(U) / T^2, kineticTemperature <|v|^2> / d
  *   (NaN without v), acceptance (mean accept flag, NaN without), heat (mean per particle, NaN
  *   without), nonFinite, escaped, count (the particles in the means), entropy (Kozachenko-
@@ -54,7 +55,7 @@ export interface MetricsOptions {
 export interface MetricsInputs extends ObservableInputs {
   /** T for this measurement. */
   temperature?: number;
-  /** false: skip the entropy this time (read keeps the last one). */
+  /** false: skip the entropy this time (read reports it NaN). */
   entropy?: boolean;
   /** false: skip the histograms this time. */
   marginals?: boolean;
@@ -145,7 +146,7 @@ export class Metrics {
     pass.end();
     this.encoded = true;
     this.lastTemperature = inputs.temperature ?? this.temperature;
-    if (knn) this.entropyMeasured = true;
+    this.entropyMeasured = knn !== null;
     if (histograms) this.histogramN = inputs.n;
   }
 

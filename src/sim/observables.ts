@@ -184,8 +184,8 @@ export function stridedGroups(n: number, limit = MAX_GROUPS): number {
 export interface ObservableInputs {
   /** Positions, array<vec2f>. */
   x: GPUBuffer;
-  /** Energies U, array<f32>. */
-  energy: GPUBuffer;
+  /** Energies U, array<f32>; absent: no energy is measured (its mean and variance are NaN). */
+  energy?: GPUBuffer | undefined;
   /** The particles measured: the first n of each buffer. */
   n: number;
   /** Velocities, array<vec2f> (underdamped Langevin). */
@@ -223,6 +223,7 @@ const PARTIAL_FIELDS = [
 const INPUT_V = 1;
 const INPUT_ACCEPT = 2;
 const INPUT_HEAT = 4;
+const INPUT_ENERGY = 8;
 const OBSERVABLES_PASS: GPUComputePassDescriptor = { label: 'observables' };
 
 /**
@@ -313,8 +314,8 @@ export class Observables {
       count: c,
       nonFinite: r.non_finite,
       escaped: r.escaped,
-      meanEnergy: c > 0 ? r.mean_energy : NaN,
-      energyVariance: c > 0 ? r.m2_energy / c : NaN,
+      meanEnergy: r.inputs & INPUT_ENERGY && c > 0 ? r.mean_energy : NaN,
+      energyVariance: r.inputs & INPUT_ENERGY && c > 0 ? r.m2_energy / c : NaN,
       kineticTemperature: mean(r.v2 / DIMENSION, INPUT_V),
       acceptance: mean(r.accept, INPUT_ACCEPT),
       heat: mean(r.heat, INPUT_HEAT),
@@ -342,7 +343,8 @@ export class Observables {
   }
 
   private entry(inputs: ObservableInputs): ObservablesEntry {
-    const { x, energy, n } = inputs;
+    const { x, n } = inputs;
+    const energy = inputs.energy ?? this.absent;
     const v = inputs.v ?? this.absent;
     const accept = inputs.accept ?? this.absent;
     const heat = inputs.heat ?? this.absent;
@@ -353,7 +355,7 @@ export class Observables {
     }
     checkCount('observables', n);
     checkInput('observables: x', x, 8 * n);
-    checkInput('observables: energy', energy, 4 * n);
+    if (inputs.energy) checkInput('observables: energy', inputs.energy, 4 * n);
     if (inputs.v) checkInput('observables: v', inputs.v, 8 * n);
     if (inputs.accept) checkInput('observables: accept', inputs.accept, 4 * n);
     if (inputs.heat) checkInput('observables: heat', inputs.heat, 4 * n);
@@ -362,7 +364,8 @@ export class Observables {
     const flags =
       (inputs.v ? INPUT_V : 0) |
       (inputs.accept ? INPUT_ACCEPT : 0) |
-      (inputs.heat ? INPUT_HEAT : 0);
+      (inputs.heat ? INPUT_HEAT : 0) |
+      (inputs.energy ? INPUT_ENERGY : 0);
     const params = uniformFrom(d, this.reduce, 'params', {
       n,
       groups,

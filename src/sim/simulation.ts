@@ -25,10 +25,14 @@ import type { Level } from '../maths/schedules';
 import { HELD_WORDS } from '../maths/langevin';
 import type { DenoiserId, Mode, SamplerId } from '../settings';
 import {
+  correctorSlot,
   cumulativeNfe,
   langevinInitSlot,
+  langevinSlot,
+  perturbs,
   runPlan,
   scrubSlot,
+  stepSlot,
   type KernelName,
   type Pass,
   type ScoreError,
@@ -106,6 +110,18 @@ const STEPS_PASS: GPUComputePassDescriptor = { label: 'steps' };
 const RESET_PASS: GPUComputePassDescriptor = { label: 'reset' };
 const SCRUB_PASS: GPUComputePassDescriptor = { label: 'scrub' };
 const NEAREST_PASS: GPUComputePassDescriptor = { label: 'nearest' };
+const MEASURE_PASS: GPUComputePassDescriptor = { label: 'measure denoiser' };
+
+/** The kernels a measurement runs on its own outputs (see measureDenoiser). */
+const MEASURED: ReadonlySet<KernelId> = new Set([
+  'denoise_mixture',
+  'denoise_gaussian',
+  'denoise_empirical',
+  'denoise_image_empirical',
+  'denoise_image_gaussian',
+  'perturb',
+  'image_nearest',
+]);
 
 export interface RunSpec {
   mode: Mode;
@@ -168,6 +184,13 @@ export class Simulation {
   x!: GPUBuffer;
   x0hat!: GPUBuffer;
   energy!: GPUBuffer;
+  /**
+   * What a measurement reads (measureDenoiser): the run's denoiser evaluated at the particles as
+   * they are, at the level status() reports. x0hat and energy above are the sampler's own: the
+   * last evaluation of a step, at the level the particles have left.
+   */
+  measuredX0hat!: GPUBuffer;
+  measuredEnergy!: GPUBuffer;
   aux!: GPUBuffer;
   data!: GPUBuffer;
   mixture!: GPUBuffer;
@@ -203,6 +226,10 @@ export class Simulation {
   private scrubT: number | null = null;
   private readonly writer: StepWriter;
   private readonly groups = new Map<KernelId, GPUBindGroup>();
+  /** The same kernels bound to the measurement's outputs (MEASURED only). */
+  private readonly measureGroups = new Map<KernelId, GPUBindGroup>();
+  /** The level of the last scrub (forward mode), while the particles sit there. */
+  private scrubLevel: Level | null = null;
   private readonly offsets = new Uint32Array(1);
   private readonly maxPerDimension: number;
 
@@ -259,6 +286,8 @@ export class Simulation {
       this.x,
       this.x0hat,
       this.energy,
+      this.measuredX0hat,
+      this.measuredEnergy,
       this.aux,
       this.v,
       this.accept,
@@ -273,6 +302,8 @@ export class Simulation {
     this.x = createBuffer(d, { label: 'x', size: 8 * lanes, usage: usage | GPUBufferUsage.VERTEX });
     this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * lanes, usage });
     this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
+    this.measuredX0hat = createBuffer(d, { label: 'measured x0hat', size: 8 * lanes, usage });
+    this.measuredEnergy = createBuffer(d, { label: 'measured energy', size: 4 * n, usage });
     this.aux = createBuffer(d, { label: 'aux', size: 16 * lanes, usage });
     this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
     this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
@@ -355,16 +386,73 @@ export class Simulation {
     this.nfe = cumulativeNfe(this.plan);
     this.stepIndex = 0;
     this.scrubT = null;
+    this.scrubLevel = null;
   }
 
   /**
-   * Records the nearest and second-nearest training image of each particle's x0_hat into
-   * `nearest` (images only; a measurement, not part of a step).
+   * The slot of the step table whose denoiser evaluation is at the level status() reports, and
+   * that level: the next step's first evaluation (its slot holds the level it starts from); at
+   * the end, the last step's corrector slot (its level is the last); after a scrub, the scrub
+   * slot. Langevin at one energy (ula, mala, underdamped) and annealed: the slot of the current
+   * (at the end, the last) step; pc: its predictor's, as for a reverse run.
+   */
+  private measuredSlot(): { slot: number; level: Level } {
+    const spec = this.requireSpec();
+    const steps = this.plan.length;
+    const k = this.stepIndex;
+    if (this.scrubT !== null && this.scrubLevel)
+      return { slot: scrubSlot(steps), level: this.scrubLevel };
+    const at = (i: number): Level => spec.levels[i]!;
+    if (spec.mode === 'langevin' && spec.langevin?.kind !== 'pc') {
+      const i = Math.min(k, steps - 1);
+      return { slot: langevinSlot(i, 0), level: at(i) };
+    }
+    if (spec.mode === 'langevin')
+      return k < steps
+        ? { slot: langevinSlot(k, 0), level: at(k) }
+        : { slot: langevinSlot(steps - 1, 1), level: at(steps) };
+    return k < steps
+      ? { slot: stepSlot(k), level: at(k) }
+      : { slot: correctorSlot(steps - 1), level: at(steps) };
+  }
+
+  /**
+   * Evaluates the run's denoiser (with its score error, as the run's own evaluations carry it)
+   * at the particles as they are and the level status() reports, into measuredX0hat and
+   * measuredEnergy: a measurement, off the frame path and not counted in NFE; it leaves the
+   * sampler's state alone. It is what the next step's first evaluation will compute, bit for bit.
+   *
+   * At sigma = 0 the particles are the data's own variable: x0_hat = x, copied, and U = -log p
+   * of the data where that is a density (a mixture, or the Gaussian model of points). The stored
+   * points of the empirical and smoothed denoisers, and images, have none: returns false then
+   * (no energy measured), true when measuredEnergy holds U.
+   */
+  measureDenoiser(encoder: GPUCommandEncoder): boolean {
+    const spec = this.requireSpec();
+    const { slot, level } = this.measuredSlot();
+    const kernel = this.kernelOf('denoise', spec);
+    const density = kernel === 'denoise_mixture' || kernel === 'denoise_gaussian';
+    const clean = level.sigma === 0;
+    if (!clean || density) {
+      const pass = encoder.beginComputePass(MEASURE_PASS);
+      this.dispatch(pass, kernel, slot, true);
+      if (!clean && spec.mode !== 'forward' && perturbs(spec.error))
+        this.dispatch(pass, 'perturb', slot, true);
+      pass.end();
+    }
+    if (clean) encoder.copyBufferToBuffer(this.x, 0, this.measuredX0hat, 0, this.x.size);
+    return !clean || density;
+  }
+
+  /**
+   * Records the nearest and second-nearest training image of each particle's x0_hat, measured
+   * now (measureDenoiser), into `nearest` (images only; a measurement, not part of a step).
    */
   measureNearest(encoder: GPUCommandEncoder): void {
     if (this.dim === 2 || !this.spec) return;
+    this.measureDenoiser(encoder);
     const pass = encoder.beginComputePass(NEAREST_PASS);
-    this.dispatch(pass, 'image_nearest', 0);
+    this.dispatch(pass, 'image_nearest', 0, true);
     pass.end();
   }
 
@@ -420,6 +508,7 @@ export class Simulation {
     const spec = this.requireSpec();
     this.stepIndex = 0;
     this.scrubT = null;
+    this.scrubLevel = null;
     const pass = encoder.beginComputePass(RESET_PASS);
     if (spec.mode === 'langevin') {
       const slot = langevinInitSlot(this.plan.length);
@@ -441,6 +530,7 @@ export class Simulation {
       if (this.scrubT !== null) {
         this.dispatch(pass, 'forward_step', scrubSlot(this.plan.length));
         this.scrubT = null;
+        this.scrubLevel = null;
       } else {
         for (const p of this.plan[this.stepIndex]!)
           this.dispatch(pass, this.kernelOf(p.kernel, spec), p.slot);
@@ -474,6 +564,7 @@ export class Simulation {
     this.dispatch(pass, 'forward_jump', slot);
     pass.end();
     this.scrubT = level.t;
+    this.scrubLevel = level;
     // At or past the last level there is nothing left to step; otherwise the next step goes from
     // t to level `next` through the scrub slot, then on along the grid.
     this.stepIndex = next < 0 ? this.plan.length : next - 1;
@@ -502,6 +593,8 @@ export class Simulation {
       this.x,
       this.x0hat,
       this.energy,
+      this.measuredX0hat,
+      this.measuredEnergy,
       this.aux,
       this.v,
       this.accept,
@@ -568,9 +661,15 @@ export class Simulation {
       : 'denoise_empirical';
   }
 
-  private dispatch(pass: GPUComputePassEncoder, id: KernelId, slot: number): void {
+  /** One kernel over the particles at a slot; `measured`: bound to the measurement's outputs. */
+  private dispatch(
+    pass: GPUComputePassEncoder,
+    id: KernelId,
+    slot: number,
+    measured = false,
+  ): void {
     const kernel = this.kernels[id];
-    const group = this.groups.get(id);
+    const group = (measured ? this.measureGroups : this.groups).get(id);
     if (!kernel) throw new Error(`${id} is not compiled: enableImages() first`);
     if (!group) throw new Error(`${id} is not bound`);
     this.offsets[0] = slot * this.writer.stride;
@@ -588,6 +687,7 @@ export class Simulation {
 
   private rebind(): void {
     this.groups.clear();
+    this.measureGroups.clear();
     if (!this.x || !this.data || !this.table) return;
     const resources = {
       step: { buffer: this.table, size: this.writer.struct.size },
@@ -610,6 +710,15 @@ export class Simulation {
       if (!kernel) continue;
       const own = id === 'denoise_gaussian' ? { ...resources, mixture: this.gaussian } : resources;
       this.groups.set(id, bindKernel(this.device, kernel, own));
+      if (MEASURED.has(id))
+        this.measureGroups.set(
+          id,
+          bindKernel(this.device, kernel, {
+            ...own,
+            x0hat: this.measuredX0hat,
+            energy: this.measuredEnergy,
+          }),
+        );
     }
   }
 }

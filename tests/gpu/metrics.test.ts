@@ -91,15 +91,18 @@ function lane(n: number, offset: number): Lane {
   return { x, energy, v, accept, heat, inputs: { ...inputs, ...optional } };
 }
 
-/** The sample a read should give, in float64, and the bound on each value's error. */
+/**
+ * The sample a read of lane l should give, in float64, and the bound on each value's error;
+ * `measured` false: an encode that skipped the entropy.
+ */
 function expected(
   l: Lane,
   temperature: number,
-  entropyOf: Lane,
+  measured = true,
 ): { want: MetricsSample; tol: Partial<Record<keyof MetricsSample, number>> } {
   const o = particleObservables(l, RADIUS);
-  const sub = entropyOf.x.subarray(0, 2 * POINTS);
-  const entropy = klEntropy(sub, K, RADIUS);
+  const sub = l.x.subarray(0, 2 * POINTS);
+  const entropy = measured ? klEntropy(sub, K, RADIUS) : NaN;
   const t = observablesTolerance(l, RADIUS);
   const tEntropy = entropyTolerance(sub, K, RADIUS);
   const want = {
@@ -134,7 +137,7 @@ function expectSample(got: MetricsSample | null, { want, tol }: ReturnType<typeo
   expect(got).not.toBeNull();
   for (const key of Object.keys(want) as (keyof MetricsSample)[]) {
     const t = tol[key];
-    if (t === undefined) expect(got![key], key).toBe(want[key]);
+    if (t === undefined || Number.isNaN(want[key])) expect(got![key], key).toBe(want[key]);
     else within(Math.abs(got![key] - want[key]), t, `${key}: float32 reductions`);
   }
 }
@@ -156,12 +159,13 @@ describe(`metrics (SEED=${seed})`, () => {
     const b = lane(7000 + rng.int(1000), 100 + 5 * rng.normal());
     submit({ ...a.inputs, temperature: 0.5 });
     const first = metrics.read();
-    // The second skips the entropy: its read keeps the first's.
+    // The second skips the entropy: its read has none (NaN, and so its free energy), never
+    // the first's, which belongs to other particles.
     submit({ ...b.inputs, entropy: false });
     const second = metrics.read();
     const [ra, rb] = await Promise.all([first, second]);
-    expectSample(ra, expected(a, 0.5, a));
-    expectSample(rb, expected(b, 0.7, a));
+    expectSample(ra, expected(a, 0.5));
+    expectSample(rb, expected(b, 0.7, false));
     expect(ra!.nonFinite).toBeGreaterThan(0);
     expect(ra!.escaped).toBeGreaterThan(0);
   });
@@ -177,6 +181,18 @@ describe(`metrics (SEED=${seed})`, () => {
     expect(r!.count).toBe(o.count);
     const tol = observablesTolerance({ x: a.x, energy: a.energy }, RADIUS).meanEnergy;
     within(Math.abs(r!.energy - o.meanEnergy), tol, 'mean energy: float32 reduction');
+  });
+
+  test('no energy (sigma = 0 of stored points): its values are NaN, and only the other inputs count', async () => {
+    const a = lane(3000, 1);
+    submit({ n: 3000, x: a.inputs.x });
+    const r = await metrics.read();
+    // The energies' infinities no longer make a particle non-finite: positions alone do.
+    const o = particleObservables({ x: a.x, energy: new Float32Array(3000) }, RADIUS);
+    expect(o.nonFinite).toBeLessThan(particleObservables(a, RADIUS).nonFinite);
+    for (const key of ['energy', 'energyVariance', 'heatCapacity', 'freeEnergy'] as const)
+      expect(r![key], key).toBeNaN();
+    expect([r!.count, r!.nonFinite, r!.escaped]).toEqual([o.count, o.nonFinite, o.escaped]);
   });
 
   test('marginal densities equal the CPU counts and match the exact mixture marginals', async () => {
@@ -217,7 +233,7 @@ describe(`metrics (SEED=${seed})`, () => {
     expect(creates).not.toHaveBeenCalled();
     groups.mockRestore();
     creates.mockRestore();
-    expectSample(await metrics.read(), expected(a, 2, a));
+    expectSample(await metrics.read(), expected(a, 2));
     const other = await Metrics.create(device, shaderSources, { entropy: false });
     const encoder = device.createCommandEncoder({ label: 'frame' });
     other.encode(encoder, a.inputs);
