@@ -35,6 +35,7 @@ import { curveFromSchedule, ScheduleChart } from './ui/scheduleChart';
 import { SweepPanel } from './ui/sweepPanel';
 import { MarginalsPanel } from './ui/marginalsPanel';
 import { PhysicsCharts } from './ui/physicsCharts';
+import type { Distance } from './sim/distanceMeter';
 import { SpeciationPanel } from './ui/speciationPanel';
 import { MemorisationPanel } from './ui/memorisationPanel';
 import { PanelLabels } from './ui/panelLabels';
@@ -77,8 +78,14 @@ let marginalsPanel: MarginalsPanel | null = null;
 let speciationPanel: SpeciationPanel | null = null;
 let memorisationPanel: MemorisationPanel | null = null;
 let panelLabels: PanelLabels | null = null;
-/** The run the charts show: they restart with it. */
-let chartedRun = '';
+/**
+ * The fewest points a run's charts get, however slow the GPU: playback waits at every
+ * steps / CHART_POINTS-th step until it is measured (Sandbox.measureEvery).
+ */
+const CHART_POINTS = 40;
+
+/** The run the charts show (Sandbox.run): they restart with it. */
+let chartedRun = -1;
 
 function showSettings(settings: Settings): void {
   const hidden = new Set(splitList(settings.hide));
@@ -87,6 +94,7 @@ function showSettings(settings: Settings): void {
   root.classList.toggle('compare', settings.compare);
   chart?.update(settings, runLevels(settings));
   physicsCharts?.setMode(settings.mode);
+  tieMeasurements(settings);
   physicsCharts?.element.toggleAttribute('hidden', !settings.observables);
   marginalsPanel?.element.toggleAttribute('hidden', !settings.marginals);
   const images = isImageDataset(settings.dataset);
@@ -103,11 +111,13 @@ function showSettings(settings: Settings): void {
 function updateLabels(): void {
   const s = sandbox.settings();
   const status = sandbox.status();
-  const w2 = (d: number | null): string => (d === null ? '' : ` · W2 to data ${d.toFixed(4)}`);
-  labels[0]!.textContent = `A · ${describeRun(s)}${w2(status.distance)}`;
+  // The last distance of this run, with the t of the particles it measured.
+  const [da, db] = sandbox.lastDistances();
+  const w2 = (d: Distance | null | undefined): string =>
+    d ? ` · W2 to data ${d.distance.toFixed(4)} at t ${d.t.toFixed(3)}` : '';
+  labels[0]!.textContent = `A · ${describeRun(s)}${w2(da)}`;
   const b = compareSettings(s);
-  labels[1]!.textContent =
-    b.ok && status.compare ? `B · ${describeRun(b.settings)}${w2(status.compare.distance)}` : '';
+  labels[1]!.textContent = b.ok && status.compare ? `B · ${describeRun(b.settings)}${w2(db)}` : '';
 }
 
 const sandbox: Sandbox = new Sandbox([canvas, canvasB], shaderSources, {
@@ -119,6 +129,12 @@ const sandbox: Sandbox = new Sandbox([canvas, canvasB], shaderSources, {
     showSettings(settings);
   },
   frame: () => {
+    // A new run or a reset clears the charts at once: their points are of particles gone.
+    if (sandbox.runId !== chartedRun) {
+      physicsCharts?.reset();
+      memorisationPanel?.reset();
+      chartedRun = sandbox.runId;
+    }
     if (++frameCount % 6 !== 0) return;
     const s = sandbox.status();
     const settings = sandbox.settings();
@@ -278,26 +294,43 @@ function runSweepFromSettings(): void {
     .catch(report);
 }
 
+/** Playback waits for measurements while their charts are on screen (see CHART_POINTS). */
+function tieMeasurements(s: Settings): void {
+  const hidden = document.hidden || new Set(splitList(s.hide)).has('hud');
+  const charted = !hidden && (isImageDataset(s.dataset) || s.observables);
+  sandbox.measureEvery(charted ? Math.max(1, Math.ceil(s.steps / CHART_POINTS)) : null);
+}
+
 /**
- * A few times a second, off the frame path: each run's distance to the data. On a slow GPU the
- * pause between measurements grows, so measuring never takes more than a fifth of the GPU.
+ * Off the frame path: each run's distance to the data and its observables (or, on images, its
+ * memorisation), a few times a second, measuring never more than a fifth of the GPU's time;
+ * and at once whenever playback waits at a checkpoint for its measurement, so that the charts
+ * follow the steps rather than the clock.
  */
 function measureLoop(): void {
   const tick = (): void => {
     const started = performance.now();
     const s = sandbox.settings();
     const hidden = document.hidden || new Set(splitList(s.hide)).has('hud');
+    tieMeasurements(s);
     const work = hidden
       ? Promise.resolve()
       : sandbox.imageMode
-        ? measureImages(s)
+        ? measureImages()
         : sandbox
             .measureDistances()
             .then(updateLabels)
             .then(() => measurePhysics(s));
     void work
       .catch(() => undefined)
-      .finally(() => setTimeout(tick, Math.max(500, 4 * (performance.now() - started))));
+      .finally(() => {
+        const due = performance.now() + Math.max(500, 4 * (performance.now() - started));
+        const poll = (): void => {
+          if (sandbox.awaitingMeasurement() || performance.now() >= due) tick();
+          else setTimeout(poll, 16);
+        };
+        poll();
+      });
   };
   tick();
 }
@@ -309,13 +342,13 @@ async function measurePhysics(s: Settings): Promise<void> {
     marginals: s.marginals,
     entropy: s.observables && measurements++ % 4 === 0,
   });
-  if (!sample) return;
-  // A new run (or a restart: t back at its start, step back at 0) starts the charts afresh.
-  const run = encodeHash({ ...s, speed: 0, loop: false });
-  if (run !== chartedRun || sample.step < lastStep) physicsCharts?.reset();
-  chartedRun = run;
-  lastStep = sample.step;
-  if (s.observables) physicsCharts?.push({ ...sample });
+  // A sample of a run since reset or replaced is of particles no longer shown.
+  if (!sample || sample.run !== sandbox.runId || sample.run !== chartedRun) return;
+  if (s.observables) {
+    physicsCharts?.push({ ...sample });
+    // Charted: playback may pass this step.
+    sandbox.measured(sample.run, sample.step);
+  }
   if (s.marginals) {
     const view = await sandbox.marginals();
     if (view)
@@ -325,18 +358,14 @@ async function measurePhysics(s: Settings): Promise<void> {
       });
   }
 }
-let lastStep = 0;
 let measurements = 0;
 
 /** The batch's memorisation into its panel; the nearest-image panel updates on the GPU meanwhile. */
-async function measureImages(s: Settings): Promise<void> {
+async function measureImages(): Promise<void> {
   const [sample] = await sandbox.measureImages();
-  if (!sample) return;
-  const run = encodeHash({ ...s, speed: 0, loop: false, follow: -1 });
-  if (run !== chartedRun || sample.step < lastStep) memorisationPanel?.reset();
-  chartedRun = run;
-  lastStep = sample.step;
+  if (!sample || sample.run !== sandbox.runId || sample.run !== chartedRun) return;
   memorisationPanel?.push(sample);
+  sandbox.measured(sample.run, sample.step);
 }
 
 /** Clone at the current t (one point) or over the whole run (the curve), into its panel. */

@@ -35,7 +35,7 @@ import { makeImageDataset } from './io/imageData';
 import { levelAt } from './maths/schedules';
 import { applyPatch, compareSettings, DEFAULTS, type Settings } from './settings';
 import type { RunStatus } from './sim/simulation';
-import { DistanceMeter } from './sim/distanceMeter';
+import { DistanceMeter, type Distance } from './sim/distanceMeter';
 import {
   checkSweepSpec,
   runSweep,
@@ -59,7 +59,10 @@ export interface SandboxEvents {
 }
 
 export interface SandboxStatus extends RunStatus {
-  /** Sliced Wasserstein-2 distance of the particles to the data, when last measured. */
+  /**
+   * Sliced Wasserstein-2 distance to the data of the particles as they are now: null until it
+   * has been measured at this step of this run (a few times a second, or distances()).
+   */
   distance: number | null;
   /** The second run in compare mode. */
   compare: (RunStatus & { distance: number | null }) | null;
@@ -69,7 +72,9 @@ export interface SandboxStatus extends RunStatus {
 export interface PhysicsSample extends MetricsSample {
   t: number;
   step: number;
-  /** Sliced Wasserstein-2 to the data, when last measured (NaN before). */
+  /** The run measured: a count that every new run or reset bumps. */
+  run: number;
+  /** Sliced Wasserstein-2 to the data of the same particles (NaN: not measured at this step). */
   distance: number;
 }
 
@@ -291,12 +296,22 @@ export class Sandbox {
    * images recorded on the GPU for the panel, a few bytes per image read back (not on the frame
    * path: the caller throttles it), with where the run is.
    */
-  async measureImages(): Promise<((Memorisation & { t: number; step: number }) | null)[]> {
+  async measureImages(): Promise<
+    ((Memorisation & { t: number; step: number; run: number }) | null)[]
+  > {
     if (!this.gpu || !this.imageMode || this.rebuilding) return [];
     const lanes = [...this.lanes];
+    const run = this.generation;
     const statuses = lanes.map((l) => l.status());
     const reads = await Promise.all(lanes.map((l) => l.measureImages().catch(() => null)));
-    return reads.map((r, i) => (r ? { ...r, t: statuses[i]!.t, step: statuses[i]!.step } : null));
+    return reads.map((r, i) =>
+      r ? { ...r, t: statuses[i]!.t, step: statuses[i]!.step, run } : null,
+    );
+  }
+
+  /** The current run: a count that every new run or reset bumps (PhysicsSample.run). */
+  get runId(): number {
+    return this.generation;
   }
 
   /** Where the image panels of lane i are, for their labels (null: not images). */
@@ -325,9 +340,20 @@ export class Sandbox {
     const base = a?.status() ?? { t: 0, step: 0, steps: this.current.steps, nfe: 0 };
     return {
       ...base,
-      distance: this.meter?.values[0] ?? null,
-      compare: b ? { ...b.status(), distance: this.meter?.values[1] ?? null } : null,
+      distance: this.currentDistance(0),
+      compare: b ? { ...b.status(), distance: this.currentDistance(1) } : null,
     };
+  }
+
+  /** Lane i's distance to the data if it was measured of the particles as they are now. */
+  private currentDistance(i: number): number | null {
+    const d = this.lastDistances()[i];
+    return d && d.step === this.lanes[i]?.status().step ? d.distance : null;
+  }
+
+  /** Each lane's last measured distance in this run (since its last reset), with its step and t. */
+  lastDistances(): (Distance | null)[] {
+    return (this.meter?.values ?? []).map((d) => (d?.run === this.generation ? d : null));
   }
 
   get fpsEstimate(): number {
@@ -415,9 +441,13 @@ export class Sandbox {
    * Measures each run's sliced Wasserstein-2 distance to the data on the GPU (a few numbers read
    * back, never on the frame path). Concurrent calls share one measurement.
    */
-  measureDistances(): Promise<(number | null)[]> {
-    if (this.imageMode) return Promise.resolve([]);
-    return this.meter?.measure(this.lanes.map((l) => l.sim)) ?? Promise.resolve([]);
+  async measureDistances(): Promise<(number | null)[]> {
+    if (this.imageMode || !this.meter) return [];
+    const measured = await this.meter.measure(
+      this.lanes.map((l) => l.sim),
+      this.generation,
+    );
+    return measured.map((d) => d?.distance ?? null);
   }
 
   /**
@@ -481,7 +511,10 @@ export class Sandbox {
     const samples = reads.map((r, i): PhysicsSample | null => {
       if (!r) return null;
       const sample = { ...r, t: statuses[i]!.t, step: statuses[i]!.step };
-      return { ...sample, distance: this.meter?.values[i] ?? NaN };
+      // The distance measured of the same particles, if any.
+      const d = this.lastDistances()[i];
+      const distance = d && d.run === generation && d.step === sample.step ? d.distance : NaN;
+      return { ...sample, run: generation, distance };
     });
     if (generation === this.generation) this.checkDivergence(samples[0] ?? null, generation);
     return samples;
@@ -697,15 +730,61 @@ export class Sandbox {
 
   private advance(): void {
     if (this.lanes.every((l) => l.done)) {
+      // The end is a checkpoint too: the loop waits for its measurement.
+      if (this.awaitingMeasurement()) return;
       if (!this.current.loop) this.playing = false;
       else if (++this.hold >= LOOP_HOLD_FRAMES) this.restart();
       return;
     }
     this.accumulator += this.current.speed;
-    const k = Math.floor(this.accumulator);
+    let k = Math.floor(this.accumulator);
+    const gate = this.gate();
+    if (gate) k = Math.min(k, Math.max(0, gate.next - this.lanes[0]!.status().step));
     if (k < 1) return;
     this.accumulator -= k;
     this.submitSteps(k);
+  }
+
+  /**
+   * Measurements tied to steps, not to wall time: while set, playback holds the first run at
+   * every `every`-th step (and its last) until measured() reports a measurement of it, so a run
+   * gets its points however slow the GPU. null: playback never waits.
+   */
+  private checkpoints: { every: number; next: number; run: number } | null = null;
+
+  /** Playback waits for a measurement every `every` steps (see checkpoints); null: it never does. */
+  measureEvery(every: number | null): void {
+    if (every === null || !(every >= 1)) {
+      this.checkpoints = null;
+      return;
+    }
+    const step = this.lanes[0]?.status().step ?? 0;
+    const same = this.checkpoints?.every === every && this.checkpoints.run === this.generation;
+    if (!same) this.checkpoints = { every, next: step, run: this.generation };
+  }
+
+  /** A measurement of run `run` (PhysicsSample.run) at `step` is in: playback may pass it. */
+  measured(run: number, step: number): void {
+    const gate = this.gate();
+    if (!gate || run !== gate.run) return;
+    if (step >= gate.next) gate.next = (Math.floor(step / gate.every) + 1) * gate.every;
+  }
+
+  /** Whether playback is held at a checkpoint that no measurement has read yet. */
+  awaitingMeasurement(): boolean {
+    const gate = this.gate();
+    const lane = this.lanes[0];
+    if (!gate || !lane || !this.playing) return false;
+    const { step, steps } = lane.status();
+    return step >= Math.min(gate.next, steps);
+  }
+
+  /** The checkpoints, started afresh (at step 0) for a new run or a reset. */
+  private gate(): { every: number; next: number; run: number } | null {
+    const gate = this.checkpoints;
+    if (gate && gate.run !== this.generation)
+      Object.assign(gate, { run: this.generation, next: 0 });
+    return gate;
   }
 
   /**
@@ -735,6 +814,7 @@ export class Sandbox {
   private restart(): void {
     const device = this.requireGpu().device;
     this.generation++;
+    this.meter?.clear();
     this.hold = 0;
     this.accumulator = 0;
     const encoder = device.createCommandEncoder(RESET_ENCODER);

@@ -1,7 +1,10 @@
 /**
- * Memorisation of a batch of images (../shared/docs/maths.md section 5; Carlini et al. 2023): a
- * sample is memorised when its nearest training image is much nearer than the second nearest,
- * d1 / d2 < 1/3 in distance. Read from the GPU's `nearest` records (shaders/image_nearest.wgsl).
+ * Memorisation of a batch of images (../shared/docs/maths.md section 5): a sample is memorised
+ * when its nearest training image is much nearer than the second nearest, d1 / d2 < 1/3 in
+ * distance: the rule of Yoon, Choi, Kwon & Ryu 2023 ("Diffusion probabilistic models generalize
+ * when they fail to memorize", ICML workshop), also used by Gu et al. 2023 ("On memorization in
+ * diffusion models"). Carlini et al. 2023 use another test (distance relative to the nearest
+ * training neighbours' own). Read from the GPU's `nearest` records (shaders/image_nearest.wgsl).
  */
 
 /** Distance ratio below which a sample counts as a copy of its nearest training image. */

@@ -16,12 +16,25 @@ export const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.m
 export interface Measured {
   x: GPUBuffer;
   n: number;
+  /** Where the run is: read when its measurement is recorded, so the value is of that step. */
+  status(): { step: number; t: number };
+}
+
+/** A distance and the particles it is of: the run (a count that every reset bumps), step and t. */
+export interface Distance {
+  distance: number;
+  run: number;
+  step: number;
+  t: number;
 }
 
 export class DistanceMeter {
   private sw: SlicedWasserstein | null = null;
-  private latest: (number | null)[] = [];
-  private pending: Promise<(number | null)[]> | null = null;
+  private latest: (Distance | null)[] = [];
+  private pending: Promise<(Distance | null)[]> | null = null;
+  /** Bumped by clear and setData: a measurement begun before then is of other particles. */
+  private epoch = 0;
+  private pendingEpoch = -1;
 
   constructor(
     private readonly device: GPUDevice,
@@ -29,14 +42,14 @@ export class DistanceMeter {
   ) {}
 
   /** The last measured distances, one per run (null: not measured since the last change). */
-  get values(): readonly (number | null)[] {
+  get values(): readonly (Distance | null)[] {
     return this.latest;
   }
 
   /** Fits the measure to n particles and these data points, and forgets older values. */
   async setData(n: number, data: Float32Array): Promise<void> {
     const points = Math.min(MAX_POINTS, floorPow2(Math.min(n, data.length / 2)));
-    this.latest = [];
+    this.clear();
     if (this.sw?.points !== points) {
       this.sw?.destroy();
       this.sw = null;
@@ -50,27 +63,40 @@ export class DistanceMeter {
     this.sw.setReference(data);
   }
 
-  /** Forgets the values (a run restarted). */
+  /** Forgets the values (a run restarted); measurements in flight will not be kept. */
   clear(): void {
     this.latest = [];
+    this.epoch++;
   }
 
-  /** Measures each run now; concurrent calls share one measurement. */
-  measure(runs: readonly Measured[]): Promise<(number | null)[]> {
-    this.pending ??= (async () => {
+  /**
+   * Measures each run now (`run`: the runs' count of resets, kept with the values); concurrent
+   * calls share one measurement.
+   */
+  measure(runs: readonly Measured[], run: number): Promise<(Distance | null)[]> {
+    if (this.pending && this.pendingEpoch === this.epoch) return this.pending;
+    // One begun before a clear is of other particles: this one follows it.
+    const before = this.pending;
+    const epoch = this.epoch;
+    this.pendingEpoch = epoch;
+    const pending: Promise<(Distance | null)[]> = (async () => {
+      await before?.catch(() => undefined);
       try {
-        const out: (number | null)[] = [];
-        for (const run of runs) {
+        const out: (Distance | null)[] = [];
+        for (const r of runs) {
           const sw = this.sw;
-          out.push(sw && run.n >= sw.points ? await sw.measure(run.x) : null);
+          const { step, t } = r.status();
+          const distance = sw && r.n >= sw.points ? await sw.measure(r.x) : null;
+          out.push(distance === null ? null : { distance, run, step, t });
         }
-        this.latest = out;
+        if (epoch === this.epoch) this.latest = out;
         return out;
       } finally {
-        this.pending = null;
+        if (this.pendingEpoch === epoch) this.pending = null;
       }
     })();
-    return this.pending;
+    this.pending = pending;
+    return pending;
   }
 
   destroy(): void {

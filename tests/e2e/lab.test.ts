@@ -162,15 +162,21 @@ describe('compare mode', () => {
       expect(d).not.toBeNull();
       expect(d!).toBeLessThan(0.5);
     }
-    // The labels follow the live measurements, a few times a second.
+    // status() reports the distances of the particles as they are: measured at this step.
+    expect([out.status.distance, out.status.compare!.distance]).toEqual(out.distances);
+    // The labels follow the live measurements, a few times a second, each with the t of the
+    // particles it measured: here the end of both runs.
     await page.waitForFunction(() =>
-      /W2 to data 0\.\d+/.test(document.getElementById('label-b')!.textContent),
+      [document.getElementById('label-a')!, document.getElementById('label-b')!].every((l) =>
+        / at t 0\.000$/.test(l.textContent),
+      ),
     );
-    expect(await page.locator('#label-b').textContent()).toMatch(
-      /^B · heun · karras · 8 steps · W2 to data 0\.\d+$/,
+    const [da, db] = out.distances.map((d) => d!.toFixed(4));
+    expect(await page.locator('#label-a').textContent()).toBe(
+      `A · ddim η 0 · cosine · 20 steps · W2 to data ${da} at t 0.000`,
     );
-    expect(await page.locator('#label-a').textContent()).toMatch(
-      /^A · ddim η 0 · cosine · 20 steps · W2 to data \d\.\d+$/,
+    expect(await page.locator('#label-b').textContent()).toBe(
+      `B · heun · karras · 8 steps · W2 to data ${db} at t 0.000`,
     );
     // Particles drawn in both halves.
     const image = decodePng(await page.screenshot());
@@ -184,6 +190,17 @@ describe('compare mode', () => {
       }
       expect(count).toBeGreaterThan(100);
     }
+    // A reset forgets them: they are of particles no longer shown. Until the noise is measured,
+    // status() has no distance; once it is, the noise's.
+    const reset = await page.evaluate(async () => {
+      await window.sandbox.reset();
+      const status = window.sandbox.status();
+      return { status, now: await window.sandbox.distances() };
+    });
+    [reset.status.distance, reset.status.compare!.distance].forEach((d, i) => {
+      expect(reset.now[i]).not.toBe(out.distances[i]);
+      expect(d === null || d === reset.now[i], `lane ${i}: ${d}`).toBe(true);
+    });
     expect(errors).toEqual([]);
   });
 });

@@ -289,6 +289,63 @@ describe('the physics view', () => {
   });
 });
 
+describe('measurements tied to steps', () => {
+  test('a fast run still charts every steps/40-th step, the commitment is marked only when bracketed, and a reset starts afresh', async () => {
+    const { page, errors } = await shared.get(browser);
+    interface Charts {
+      history(key: string): number[];
+      commitmentT: number | null;
+    }
+    // 20 steps at 8 a frame: three frames, far fewer than the measurements a slow GPU can make
+    // meanwhile. Playback waits at every step (ceil(20 / 40)) until it is measured.
+    await page.evaluate(async () => {
+      await window.sandbox.configure({ steps: 20, speed: 8, observables: true });
+      window.sandbox.play();
+    });
+    const history = (key: string): Promise<number[]> =>
+      page.evaluate(
+        (k) =>
+          (
+            document.querySelector('.physics-charts') as HTMLElement & { charts: Charts }
+          ).charts.history(k),
+        key,
+      );
+    await expect.poll(async () => (await history('step')).at(-1), { timeout: WAIT }).toBe(20);
+    const steps = await history('step');
+    for (let k = 0; k <= 20; k++) expect(steps, `step ${k}`).toContain(k);
+    // In order, one run: the steps never go back.
+    for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeGreaterThanOrEqual(steps[i - 1]!);
+    // The heat capacity's peak is marked at its argmax, a sample on each side of it.
+    const [ts, capacity, marked] = await Promise.all([
+      history('t'),
+      history('heatCapacity'),
+      page.evaluate(
+        () =>
+          (document.querySelector('.physics-charts') as HTMLElement & { charts: Charts }).charts
+            .commitmentT,
+      ),
+    ]);
+    const peak = capacity.indexOf(Math.max(...capacity.filter(Number.isFinite)));
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(capacity.length - 1);
+    expect(marked).toBe(ts[peak]);
+    // A reset: the charts hold the new run's samples only (paused at its step 0), and with one
+    // point no peak is bracketed.
+    await page.evaluate(() => window.sandbox.reset());
+    await expect
+      .poll(async () => [...new Set(await history('step'))], { timeout: WAIT })
+      .toEqual([0]);
+    expect(
+      await page.evaluate(
+        () =>
+          (document.querySelector('.physics-charts') as HTMLElement & { charts: Charts }).charts
+            .commitmentT,
+      ),
+    ).toBeNull();
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('clone experiment', () => {
   test('clones early in a reverse run end in the same mode less often than clones late in it', async () => {
     const { page } = await shared.get(browser);
