@@ -401,14 +401,18 @@ function listsProblem(s: Readonly<Settings>): string | null {
     (nfe.length > 40 ? 'sweepNfe: at most 40 values' : null) ??
     ((s.sweepN & (s.sweepN - 1)) !== 0 ? `sweepN must be a power of two, not ${s.sweepN}` : null) ??
     listProblem('hide', s.hide, PANELS, false) ??
-    (s.compareWith && !s.compareWith.includes('=')
-      ? 'compareWith must look like sampler=heun&steps=18'
-      : null) ??
-    (s.compare ? compareProblem(s) : null)
+    compareWithProblem(s)
   );
 }
 
-function compareProblem(s: Readonly<Settings>): string | null {
+/**
+ * compareWith is checked as lane B would use it whether compare is on or off: a value kept while
+ * compare is off would fail only when compare is ticked, and a link holding it could not be
+ * opened as saved. Empty: lane B is lane A.
+ */
+function compareWithProblem(s: Readonly<Settings>): string | null {
+  if (s.compareWith === '') return null;
+  if (!s.compareWith.includes('=')) return 'compareWith must look like sampler=heun&steps=18';
   const result = compareSettings(s);
   return result.ok ? null : result.error;
 }

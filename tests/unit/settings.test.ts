@@ -333,6 +333,30 @@ describe(`URL hash (SEED=${seed})`, () => {
   });
 });
 
+describe('compareWith', () => {
+  test.each([
+    ['sampler=bogus', /compareWith: unknown sampler 'bogus'/],
+    ['bogus', /compareWith must look like/],
+    ['n=5', /compareWith cannot change n/],
+    ['foo=1', /compareWith: unknown setting 'foo'/],
+    ['sigmaMin=50', /compareWith: karras schedule: sigmaMin/],
+  ])('%s is refused when set, with compare off or on', (compareWith, message) => {
+    for (const compare of [false, true]) {
+      expect(expectError(applyPatch(DEFAULTS, { compare, compareWith }))).toMatch(message);
+    }
+  });
+
+  test('a change that would leave compareWith invalid for lane B is refused, compare off', () => {
+    const current = expectOk(applyPatch(DEFAULTS, { sigmaMax: 30, compareWith: 'sigmaMin=12' }));
+    expect(expectError(applyPatch(current, { sigmaMax: 11 }))).toMatch(/^compareWith: /);
+    expect(expectOk(applyPatch(current, { sigmaMax: 13 })).sigmaMax).toBe(13);
+  });
+
+  test('an empty compareWith is valid: lane B is lane A', () => {
+    expect(expectOk(applyPatch(DEFAULTS, { compare: true, compareWith: '' })).compareWith).toBe('');
+  });
+});
+
 describe('image datasets: n is the batch', () => {
   test('a switch to images starts a small batch; a batch too big is refused; points keep n', () => {
     const a = applyPatch(DEFAULTS, { dataset: 'mnist' });
