@@ -11,11 +11,10 @@ import { normalisePoints } from './maths/datasets';
 import type { ScheduleId } from './maths/schedules';
 import { Sandbox } from './sandbox';
 import {
-  applyPatch,
   compareSettings,
-  decodeHash,
   DEFAULTS,
   encodeHash,
+  settingsFromHash,
   splitList,
   type SamplerId,
   type Settings,
@@ -50,21 +49,16 @@ const messages = new Messages(root);
 const report = (e: unknown): void =>
   messages.show(e instanceof Error ? e.message : String(e), 'error');
 
-/** Settings from the URL hash, key by key over the defaults: a bad key is reported and skipped. */
-function settingsFromHash(hash: string): Settings {
-  const { patch, unknown } = decodeHash(hash);
-  let settings: Settings = { ...DEFAULTS };
+/** The settings a link opens (validated as a whole), with a warning for each key left out. */
+function settingsFromLink(hash: string): Settings {
+  const { settings, unknown, problems } = settingsFromHash(hash);
   for (const key of unknown)
     messages.show(`The link has an unknown setting '${key}': ignored.`, 'warning');
-  for (const [key, value] of Object.entries(patch)) {
-    const result = applyPatch(settings, { [key]: value });
-    if (result.ok) settings = result.settings;
-    else
-      messages.show(
-        `The link's ${key} is not valid (${result.error}): using ${String(DEFAULTS[key as keyof Settings])}.`,
-        'warning',
-      );
-  }
+  for (const { key, error } of problems)
+    messages.show(
+      `The link's ${key} is not valid (${error}): using ${String(settings[key])}.`,
+      'warning',
+    );
   return settings;
 }
 
@@ -513,7 +507,7 @@ function startUi(): void {
   resize.observe(canvas);
   resize.observe(canvasB);
   window.addEventListener('hashchange', () => {
-    const next = settingsFromHash(location.hash);
+    const next = settingsFromLink(location.hash);
     sandbox.configure(next).catch(report);
   });
   const loop = (now: number): void => {
@@ -525,7 +519,7 @@ function startUi(): void {
 }
 
 async function boot(): Promise<void> {
-  const initial = settingsFromHash(location.hash);
+  const initial = settingsFromLink(location.hash);
   if (initial.dataset === 'custom') {
     const stored = loadCustomPoints();
     if (stored) sandbox.restoreCustomPoints(stored);

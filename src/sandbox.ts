@@ -459,7 +459,8 @@ export class Sandbox {
     this.refuseImages('sweep');
     const { samplers, schedules, nfe, ...keys } = request;
     checkSweepSpec({ samplers, schedules, nfe });
-    const result = applyPatch({ ...this.current, compare: false }, keys, {
+    // The sweep runs no lane B: its settings need not hold a compareWith valid over `keys`.
+    const result = applyPatch({ ...this.current, compare: false, compareWith: '' }, keys, {
       maxParticles: this.maxParticles,
     });
     if (!result.ok) throw new Error(`sweep: ${result.error}`);

@@ -401,14 +401,18 @@ function listsProblem(s: Readonly<Settings>): string | null {
     (nfe.length > 40 ? 'sweepNfe: at most 40 values' : null) ??
     ((s.sweepN & (s.sweepN - 1)) !== 0 ? `sweepN must be a power of two, not ${s.sweepN}` : null) ??
     listProblem('hide', s.hide, PANELS, false) ??
-    (s.compareWith && !s.compareWith.includes('=')
-      ? 'compareWith must look like sampler=heun&steps=18'
-      : null) ??
-    (s.compare ? compareProblem(s) : null)
+    compareWithProblem(s)
   );
 }
 
-function compareProblem(s: Readonly<Settings>): string | null {
+/**
+ * compareWith is checked as lane B would use it whether compare is on or off: a value kept while
+ * compare is off would fail only when compare is ticked, and a link holding it could not be
+ * opened as saved. Empty: lane B is lane A.
+ */
+function compareWithProblem(s: Readonly<Settings>): string | null {
+  if (s.compareWith === '') return null;
+  if (!s.compareWith.includes('=')) return 'compareWith must look like sampler=heun&steps=18';
   const result = compareSettings(s);
   return result.ok ? null : result.error;
 }
@@ -442,4 +446,54 @@ export function decodeHash(hash: string): { patch: Record<string, unknown>; unkn
           : raw;
   }
   return { patch, unknown };
+}
+
+/** A key of a link that the settings it opens leave at its default, and why. */
+export interface LinkProblem {
+  key: Key;
+  error: string;
+}
+
+/**
+ * The settings a link opens: every key of the hash over the defaults, validated as a whole, so
+ * that a valid state comes back as it was saved (sigmaMin=12&sigmaMax=30 is valid together, not
+ * key by key over the defaults). A key that is unknown or invalid on its own is left out and
+ * reported; if the rest is still not valid as a whole, keys are added back one at a time, each
+ * kept while the whole stays valid, until no more fit, and those that never fit are reported.
+ */
+export function settingsFromHash(hash: string): {
+  settings: Settings;
+  unknown: string[];
+  problems: LinkProblem[];
+} {
+  const { patch, unknown } = decodeHash(hash);
+  const problems: LinkProblem[] = [];
+  const valid: Partial<Record<Key, unknown>> = {};
+  // decodeHash keeps only setting keys: the others are in `unknown`.
+  for (const [key, value] of Object.entries(patch) as [Key, unknown][]) {
+    const problem = valueProblem(key, value, LIMITS.n.max);
+    if (problem) problems.push({ key, error: problem });
+    else valid[key] = value;
+  }
+  const whole = applyPatch(DEFAULTS, valid);
+  if (whole.ok) return { settings: whole.settings, unknown, problems };
+  let settings: Settings = { ...DEFAULTS };
+  const kept: Partial<Record<Key, unknown>> = {};
+  const refused = new Map<Key, string>();
+  let pending = Object.keys(valid) as Key[];
+  for (let progress = true; progress;) {
+    progress = false;
+    pending = pending.filter((key) => {
+      const result = applyPatch(DEFAULTS, { ...kept, [key]: valid[key] });
+      if (!result.ok) refused.set(key, result.error);
+      else {
+        kept[key] = valid[key];
+        settings = result.settings;
+        progress = true;
+      }
+      return !result.ok;
+    });
+  }
+  for (const key of pending) problems.push({ key, error: refused.get(key)! });
+  return { settings, unknown, problems };
 }

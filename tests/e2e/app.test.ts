@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
+import { encodeHash } from '../../src/settings';
 import {
   closePages,
   control,
@@ -15,6 +16,7 @@ import {
   ready,
   SharedPage,
   shownCount,
+  shownMessages,
 } from './browser';
 import { decodePng, particlePixels } from './pixels';
 
@@ -146,6 +148,49 @@ describe('settings, GUI and URL', () => {
       sampler: 'euler',
     });
     await expect(nextMessage(page, 'warning')).resolves.toMatch(/steps/);
+    expect(errors).toEqual([]);
+  });
+
+  test('a link reopens the run it was made from: the same settings, the same particles bit for bit', async () => {
+    const { page: made } = await shared.get(browser);
+    // Valid only as a whole: sigmaMin above the default sigmaMax (refused key by key over the
+    // defaults), and lane B's sigmaMin valid only beside this sigmaMax; compare stays off.
+    const original = await made.evaluate(async () => {
+      const s = window.sandbox;
+      await s.configure({
+        seed: 7,
+        sampler: 'em',
+        schedule: 'karras',
+        sigmaMin: 12,
+        sigmaMax: 30,
+        steps: 20,
+        compareWith: 'sampler=heun&sigmaMin=11',
+      });
+      await s.reset();
+      await s.run();
+      const xy = await s.positions();
+      return {
+        hash: location.hash,
+        settings: s.settings(),
+        bits: Array.from(new Uint32Array(xy.buffer, xy.byteOffset, xy.length)),
+      };
+    });
+    expect(original.hash).toBe(`#${encodeHash(original.settings)}`);
+    expect(original.bits).toHaveLength(2 * original.settings.n);
+    const { page, errors } = await openPage(browser, `${base}${original.hash}`);
+    await ready(page);
+    const opened = await page.evaluate(async () => {
+      const s = window.sandbox;
+      s.pause();
+      const settings = s.settings();
+      await s.reset();
+      await s.run();
+      const xy = await s.positions();
+      return { settings, bits: Array.from(new Uint32Array(xy.buffer, xy.byteOffset, xy.length)) };
+    });
+    expect(opened.settings).toEqual(original.settings);
+    expect(opened.bits).toEqual(original.bits);
+    expect((await shownMessages(page)).filter((m) => m.level !== 'info')).toEqual([]);
     expect(errors).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { isImageDataset } from '../../src/maths/imageDatasets';
 import { Rng } from '../../src/maths/rng';
+import { formatCurve } from '../../src/maths/logSnrCurve';
 import { GRIDS, SCHEDULES } from '../../src/maths/schedules';
 import {
   DATASET_IDS,
@@ -23,14 +24,14 @@ import {
   MODES,
   SAMPLERS,
   SETTING_KEYS,
+  COMPARE_KEYS,
   applyPatch,
   decodeHash,
   encodeHash,
+  settingsFromHash,
   type Settings,
 } from '../../src/settings';
-import { SEED } from '../random';
-
-const seed = SEED;
+import { SEED, seeded } from '../random';
 
 function expectOk(result: ReturnType<typeof applyPatch>): Settings {
   if (!result.ok) throw new Error(`refused: ${result.error}`);
@@ -145,26 +146,45 @@ describe('applyPatch', () => {
   });
 });
 
-/** Random valid settings: every key drawn from its own range. */
-function randomSettings(rng: Rng): Settings {
+/** The ordered pairs of keys: lo < hi (betaMin >= 0 and sigmaMin > 0 besides). */
+const PAIRS = [
+  ['betaMin', 'betaMax'],
+  ['sigmoidStart', 'sigmoidEnd'],
+  ['sigmaMin', 'sigmaMax'],
+] as const;
+
+/**
+ * Random valid settings (compareWith at its default): every key drawn from its own range, the
+ * ordered pairs together, each side now and then above (or below) the other's default.
+ */
+function randomKeys(rng: Rng): Settings {
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
   const between = (lo: number, hi: number): number => lo + (hi - lo) * rng.uniform();
   const int = (lo: number, hi: number): number => lo + rng.int(hi - lo + 1);
   // Now and then a default, so the hash leaves keys out.
   const maybe = <K extends keyof Settings>(key: K, value: Settings[K]): Settings[K] =>
     rng.uniform() < 0.3 ? DEFAULTS[key] : value;
-  // Ordered pairs are drawn together, so a default in one never breaks the other.
-  const pair = (lo: number, gap: (lo: number) => number, d: [number, number]): [number, number] =>
-    rng.uniform() < 0.3 ? d : [lo, lo + gap(lo)];
-  const [betaMin, betaMax] = pair(between(0, 1), () => between(1, 30), [
+  // A pair drawn together (lo < hi); now and then one side, or both, at its default where the
+  // pair stays ordered.
+  const pair = (lo: number, hi: number, [dLo, dHi]: [number, number]): [number, number] => {
+    const u = rng.uniform();
+    if (u < 0.2) return [dLo, dHi];
+    if (u < 0.35 && dLo < hi) return [dLo, hi];
+    if (u < 0.5 && lo < dHi) return [lo, dHi];
+    return [lo, hi];
+  };
+  const betaLo = between(0, 40);
+  const [betaMin, betaMax] = pair(betaLo, betaLo + between(0.01, 30), [
     DEFAULTS.betaMin,
     DEFAULTS.betaMax,
   ]);
-  const [sigmoidStart, sigmoidEnd] = pair(between(-6, 0), () => between(0.5, 10), [
+  const sigmoidLo = between(-10, 10);
+  const [sigmoidStart, sigmoidEnd] = pair(sigmoidLo, sigmoidLo + between(0.01, 10), [
     DEFAULTS.sigmoidStart,
     DEFAULTS.sigmoidEnd,
   ]);
-  const [sigmaMin, sigmaMax] = pair(between(1e-6, 1), (lo) => lo * between(0.01, 1e5), [
+  const sigmaLo = 10 ** between(-6, 2);
+  const [sigmaMin, sigmaMax] = pair(sigmaLo, sigmaLo * 10 ** between(0.001, 4), [
     DEFAULTS.sigmaMin,
     DEFAULTS.sigmaMax,
   ]);
@@ -199,7 +219,7 @@ function randomSettings(rng: Rng): Settings {
     rho: maybe('rho', between(0.5, 10)),
     grid: maybe('grid', pick(GRIDS)),
     ztsnr: maybe('ztsnr', rng.uniform() < 0.5),
-    customCurve: DEFAULTS.customCurve,
+    customCurve: maybe('customCurve', randomCurve(rng)),
     langevin: maybe('langevin', pick(LANGEVIN)),
     temperature: maybe('temperature', between(LIMITS.temperature.min, LIMITS.temperature.max)),
     stepSize: maybe('stepSize', between(LIMITS.stepSize.min, LIMITS.stepSize.max)),
@@ -214,10 +234,7 @@ function randomSettings(rng: Rng): Settings {
     errorBias: maybe('errorBias', between(LIMITS.errorBias.min, LIMITS.errorBias.max)),
     errorNoise: maybe('errorNoise', between(LIMITS.errorNoise.min, LIMITS.errorNoise.max)),
     compare: maybe('compare', rng.uniform() < 0.5),
-    compareWith: maybe(
-      'compareWith',
-      pick(['sampler=heun', 'schedule=karras&steps=18', 'eta=0.5']),
-    ),
+    compareWith: DEFAULTS.compareWith,
     sweepSamplers: maybe('sweepSamplers', pick(['ddim', 'heun,euler', 'dpmpp2m,em,ddpm'])),
     sweepSchedules: maybe('sweepSchedules', pick(['cosine', 'karras,linear'])),
     sweepNfe: maybe('sweepNfe', pick(['1,10,100', '5'])),
@@ -251,7 +268,48 @@ function randomSettings(rng: Rng): Settings {
   };
 }
 
-describe(`URL hash (SEED=${seed})`, () => {
+/**
+ * A valid custom curve: t = 0, up to 3 points inside (each in its own slot of t, so none merge
+ * when rounded), t = 1; lambda falling from [1, 20] to [-20, -1].
+ */
+function randomCurve(rng: Rng): string {
+  const inside = rng.int(4);
+  const first = 1 + 19 * rng.uniform();
+  const last = -1 - 19 * rng.uniform();
+  const lambdas = Array.from({ length: inside }, () => last + (first - last) * rng.uniform());
+  lambdas.sort((a, b) => b - a);
+  const points = [{ t: 0, lambda: first }];
+  for (const [i, lambda] of lambdas.entries())
+    points.push({ t: (i + 0.1 + 0.8 * rng.uniform()) / inside, lambda });
+  points.push({ t: 1, lambda: last });
+  return formatCurve(points);
+}
+
+/**
+ * A compareWith valid over `a`: some of the keys lane B may change, with values from other
+ * random settings `b`; a pair goes whole, or one side alone where it stays ordered against a's
+ * other side (so that it is valid over a, not always over the defaults).
+ */
+function randomCompareWith(rng: Rng, a: Settings, b: Settings): string {
+  const paired = new Set<string>(PAIRS.flat());
+  const keys = COMPARE_KEYS.filter((key) => !paired.has(key) && rng.uniform() < 0.15);
+  for (const [lo, hi] of PAIRS) {
+    const u = rng.uniform();
+    if (u < 0.15) keys.push(lo, hi);
+    else if (u < 0.25 && b[lo] < a[hi]) keys.push(lo);
+    else if (u < 0.35 && b[hi] > a[lo]) keys.push(hi);
+  }
+  return new URLSearchParams(keys.map((key) => [key, String(b[key])])).toString();
+}
+
+/** Random valid settings: every key, compareWith a valid patch over the rest (or empty). */
+function randomSettings(rng: Rng): Settings {
+  const a = randomKeys(rng);
+  const compareWith = randomCompareWith(rng, a, randomKeys(rng));
+  return { ...a, compareWith: rng.uniform() < 0.3 ? DEFAULTS.compareWith : compareWith };
+}
+
+describe('URL hash', () => {
   test('the defaults encode to an empty hash', () => {
     expect(encodeHash(DEFAULTS)).toBe('');
   });
@@ -265,37 +323,60 @@ describe(`URL hash (SEED=${seed})`, () => {
     expect(params.get('dataset')).toBe('rings');
   });
 
-  test('randomSettings covers every key (so the round trip below does)', () => {
-    expect(Object.keys(randomSettings(new Rng(seed, 1))).sort()).toEqual([...SETTING_KEYS].sort());
-  });
-
-  // 300 round trips: seconds on a loaded 2-core machine, near the default 5 s timeout.
+  // The page opens a link with settingsFromHash: a state is saved whole and must come back whole,
+  // whatever order its keys are checked in. 1000 draws take about a second on a loaded machine.
   test(
-    'decodeHash(encodeHash(s)) applied to the defaults gives s back, for random valid s',
-    {
-      timeout: 60_000,
-    },
+    seeded('a link opens the settings it was made from, for 1000 random valid settings'),
+    { timeout: 60_000 },
     () => {
-      const rng = new Rng(seed, 2);
-      for (let trial = 0; trial < 300; trial++) {
-        const s = expectOk(applyPatch(DEFAULTS, { ...randomSettings(rng) }));
+      const rng = new Rng(SEED, 2);
+      const draws = 1000;
+      const nonDefault = new Set<keyof Settings>();
+      const aboveDefault = new Set<string>();
+      for (let trial = 0; trial < draws; trial++) {
+        const s = randomSettings(rng);
+        const replay = `draw ${trial} (replay: SEED=${SEED})`;
+        // The draw is valid as it stands: applyPatch neither refuses nor changes it.
+        expect(applyPatch(DEFAULTS, s), replay).toEqual(
+          expect.objectContaining({ ok: true, settings: s }),
+        );
         const hash = encodeHash(s);
-        const written = new Set(new URLSearchParams(hash).keys());
-        for (const key of SETTING_KEYS) expect(written.has(key)).toBe(s[key] !== DEFAULTS[key]);
+        expect([...new URLSearchParams(hash).keys()].sort(), replay).toEqual(
+          SETTING_KEYS.filter((key) => s[key] !== DEFAULTS[key]).sort(),
+        );
         for (const form of [hash, `#${hash}`]) {
-          const { patch, unknown } = decodeHash(form);
-          expect(unknown).toEqual([]);
-          expect(expectOk(applyPatch(DEFAULTS, patch))).toEqual(s);
+          expect(settingsFromHash(form), `${replay}, link #${hash}`).toEqual({
+            settings: s,
+            unknown: [],
+            problems: [],
+          });
         }
+        for (const key of SETTING_KEYS) if (s[key] !== DEFAULTS[key]) nonDefault.add(key);
+        for (const [lo, hi] of PAIRS) if (s[lo] > DEFAULTS[hi]) aboveDefault.add(lo);
       }
+      // What the draws covered: every key away from its default, and each pair's lower key
+      // above the upper key's default (where checking key by key over the defaults failed).
+      expect([...nonDefault].sort()).toEqual([...SETTING_KEYS].sort());
+      expect([...aboveDefault].sort()).toEqual(PAIRS.map(([lo]) => lo).sort());
     },
   );
+
+  test.each<[string, Partial<Settings>]>([
+    ['schedule=karras&sigmaMin=12&sigmaMax=30', { schedule: 'karras', sigmaMin: 12, sigmaMax: 30 }],
+    ['betaMin=20.3&betaMax=25', { betaMin: 20.3, betaMax: 25 }],
+    ['sigmoidStart=3.255&sigmoidEnd=4', { sigmoidStart: 3.255, sigmoidEnd: 4 }],
+  ])("a pair raised above the other key's default opens as written: %s", (hash, patch) => {
+    const s = { ...DEFAULTS, ...patch };
+    expect(expectOk(applyPatch(DEFAULTS, patch))).toEqual(s);
+    expect(encodeHash(s)).toBe(hash);
+    expect(settingsFromHash(hash)).toEqual({ settings: s, unknown: [], problems: [] });
+  });
 
   test('numbers survive exactly, including exponents and negative values', () => {
     const s = expectOk(
       applyPatch(DEFAULTS, { sigmaMin: 1.234e-7, sigmoidStart: -3.5, speed: 0.1 + 0.2 }),
     );
-    expect(expectOk(applyPatch(DEFAULTS, decodeHash(encodeHash(s)).patch))).toEqual(s);
+    expect(settingsFromHash(encodeHash(s)).settings).toEqual(s);
   });
 
   test('typed as the defaults: numbers, booleans and strings', () => {
@@ -307,6 +388,11 @@ describe(`URL hash (SEED=${seed})`, () => {
     const { patch, unknown } = decodeHash('steps=12&colour=red&foo=1');
     expect(patch).toEqual({ steps: 12 });
     expect(unknown).toEqual(['colour', 'foo']);
+    expect(settingsFromHash('steps=12&colour=red&foo=1')).toEqual({
+      settings: { ...DEFAULTS, steps: 12 },
+      unknown: ['colour', 'foo'],
+      problems: [],
+    });
   });
 
   test('inherited names in the hash are unknown keys too', () => {
@@ -327,9 +413,82 @@ describe(`URL hash (SEED=${seed})`, () => {
     ['sampler=foo', 'sampler'],
     ['dataset=', 'dataset'],
     ['sigmaMin=50', 'sigmaMin'],
-  ])('an invalid value in the hash (%s) is refused by applyPatch, naming %s', (hash, key) => {
-    const error = expectError(applyPatch(DEFAULTS, decodeHash(hash).patch));
-    expect(error).toMatch(new RegExp(`\\b${key}\\b`));
+    ['sigmoidTau=0', 'sigmoidTau'],
+    ['customCurve=0%3A1%2C1%3A2', 'customCurve'],
+    ['compareWith=bogus', 'compareWith'],
+    ['compareWith=sampler%3Dbogus', 'compareWith'],
+    ['compareWith=n%3D5', 'compareWith'],
+    ['compareWith=sigmaMin%3D50', 'compareWith'],
+  ])('an invalid value in a link (%s) is left at its default, naming %s', (hash, key) => {
+    const { settings, problems } = settingsFromHash(hash);
+    expect(settings).toEqual(DEFAULTS);
+    expect(problems.map((p) => p.key)).toEqual([key]);
+    expect(problems[0]!.error).toMatch(new RegExp(`\\b${key}\\b`));
+  });
+
+  test('a key invalid on its own is left out and the rest of the link kept', () => {
+    const { settings, problems } = settingsFromHash(
+      'steps=-4&schedule=karras&sigmaMin=12&sigmaMax=30&sampler=euler&compareWith=sampler%3Dnope',
+    );
+    expect(settings).toEqual({
+      ...DEFAULTS,
+      schedule: 'karras',
+      sigmaMin: 12,
+      sigmaMax: 30,
+      sampler: 'euler',
+    });
+    expect(problems.map((p) => p.key)).toEqual(['steps', 'compareWith']);
+  });
+
+  test('compareWith is checked over the link it comes with, not over the defaults', () => {
+    // sigmaMin=12 for lane B is valid only beside the link's own sigmaMax.
+    const hash = `sigmaMax=30&compareWith=${encodeURIComponent('sampler=heun&sigmaMin=12')}`;
+    expect(settingsFromHash(hash)).toEqual({
+      settings: { ...DEFAULTS, sigmaMax: 30, compareWith: 'sampler=heun&sigmaMin=12' },
+      unknown: [],
+      problems: [],
+    });
+  });
+
+  test.each<[string, Partial<Settings>, string[]]>([
+    // Not valid together: the keys that fit are kept, each one that does not is named.
+    ['sigmaMax=5&sigmaMin=8&steps=20', { sigmaMax: 5, steps: 20 }, ['sigmaMin']],
+    ['betaMin=30&betaMax=0.05&steps=20', { steps: 20 }, ['betaMin', 'betaMax']],
+    ['sigmoidEnd=-4&sampler=heun', { sampler: 'heun' }, ['sigmoidEnd']],
+    // compareWith fits only once sigmaMax, later in the link, is in.
+    [
+      'betaMin=30&betaMax=0.05&compareWith=sigmaMin%3D12&sigmaMax=30',
+      { compareWith: 'sigmaMin=12', sigmaMax: 30 },
+      ['betaMin', 'betaMax'],
+    ],
+  ])('a link that is not valid as a whole (%s) keeps what fits', (hash, kept, dropped) => {
+    const { settings, problems } = settingsFromHash(hash);
+    expect(settings).toEqual({ ...DEFAULTS, ...kept });
+    expect(problems.map((p) => p.key)).toEqual(dropped);
+  });
+});
+
+describe('compareWith', () => {
+  test.each([
+    ['sampler=bogus', /compareWith: unknown sampler 'bogus'/],
+    ['bogus', /compareWith must look like/],
+    ['n=5', /compareWith cannot change n/],
+    ['foo=1', /compareWith: unknown setting 'foo'/],
+    ['sigmaMin=50', /compareWith: karras schedule: sigmaMin/],
+  ])('%s is refused when set, with compare off or on', (compareWith, message) => {
+    for (const compare of [false, true]) {
+      expect(expectError(applyPatch(DEFAULTS, { compare, compareWith }))).toMatch(message);
+    }
+  });
+
+  test('a change that would leave compareWith invalid for lane B is refused, compare off', () => {
+    const current = expectOk(applyPatch(DEFAULTS, { sigmaMax: 30, compareWith: 'sigmaMin=12' }));
+    expect(expectError(applyPatch(current, { sigmaMax: 11 }))).toMatch(/^compareWith: /);
+    expect(expectOk(applyPatch(current, { sigmaMax: 13 })).sigmaMax).toBe(13);
+  });
+
+  test('an empty compareWith is valid: lane B is lane A', () => {
+    expect(expectOk(applyPatch(DEFAULTS, { compare: true, compareWith: '' })).compareWith).toBe('');
   });
 });
 
