@@ -1,6 +1,6 @@
 /** Wiring only: the sandbox, its panel, charts, HUD, keys, drawing, files, URL hash and window.sandbox. */
 import './style.css';
-import type { SandboxApi } from './api';
+import { checkedApi, type SandboxApi } from './api';
 import { WebGpuUnavailableError } from './gpu/device';
 import { shaderSources } from './gpu/shaderSources';
 import { loadCustomPoints, saveCustomPoints } from './io/customStore';
@@ -551,4 +551,4 @@ const api: SandboxApi = {
   loadImages: (files) => loadImageFiles(files),
   imagePanels: () => sandbox.imagePanels(),
 };
-window.sandbox = api;
+window.sandbox = checkedApi(api);

@@ -128,7 +128,7 @@ describe('user files', () => {
         return (e as Error).message;
       }
     });
-    expect(message).toMatch(/1,000,001 points is over the limit of 1,000,000/);
+    expect(message).toMatch(/points has 1,000,001 points, over the limit of 1,000,000/);
     expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('moons');
   });
 
