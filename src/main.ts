@@ -4,7 +4,7 @@ import { checkedApi, type SandboxApi } from './api';
 import { WebGpuUnavailableError } from './gpu/device';
 import { shaderSources } from './gpu/shaderSources';
 import { loadCustomPoints, saveCustomPoints } from './io/customStore';
-import { checkFileSize, parsePoints } from './io/parsePoints';
+import { readPointFile } from './io/pointFile';
 import { toPointArray } from './io/pointsInput';
 import { describeRun, runLevels } from './lane';
 import { normalisePoints } from './maths/datasets';
@@ -180,9 +180,7 @@ async function loadFile(file: File): Promise<void> {
     return;
   }
   try {
-    checkFileSize(file.size, file.name);
-    const points = parsePoints(await file.text(), file.name);
-    await useCustomPoints(points, true, file.name);
+    await useCustomPoints(await readPointFile(file), true, file.name);
   } catch (e) {
     report(e);
   }
