@@ -68,7 +68,8 @@ export interface SandboxApi {
   sweep(spec: SweepRequest): Promise<SweepRow[]>;
   /**
    * Uses your own points as the dataset (x, y interleaved, or [[x, y], ...]); they are centred and
-   * scaled to unit size unless `normalise` is false. Rejects on NaN, empty or over 1M points.
+   * scaled to unit size unless `normalise` is false. Rejects NaN, values beyond float32, no
+   * points or over 1M points.
    */
   loadPoints(
     points: Float32Array | number[] | [number, number][],
