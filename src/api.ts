@@ -1,17 +1,40 @@
 /**
  * The scripting API on window.sandbox: what power users drive from the console and what the
- * end-to-end tests drive. Documented in README.md ("Scripting API").
+ * end-to-end tests drive. Documented in README.md ("Scripting API"). Every function's arguments
+ * are checked here, by the schemas the settings use, before anything runs (checkedApi).
  */
-import type { ClipOptions } from './record/clip';
-import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from './sandbox';
+import { POINTS } from './io/pointsInput';
 import type { ImagePanelRect } from './lane';
 import type { Memorisation } from './maths/memorisation';
+import { RECORD_OPTIONS, type ClipOptions } from './record/clip';
+import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from './sandbox';
+import {
+  arrayOf,
+  boolean,
+  func,
+  instanceOf,
+  number,
+  object,
+  oneOf,
+  optional,
+  type Schema,
+} from './schema';
+import { SCHEDULES } from './maths/schedules';
+import {
+  IMAGE_M_MAX,
+  LIMITS,
+  PATCH,
+  SAMPLERS,
+  SETTING_SCHEMAS,
+  SWEEP_NFE,
+  SWEEP_NFE_MAX,
+  type RecResolution,
+  type Settings,
+} from './settings';
 import type { CurveOptions } from './sim/speciation';
-import type { RecResolution } from './settings';
+import type { SweepRow } from './sim/sweep';
 
 export type RecordOptions = Partial<ClipOptions> & { resolution?: RecResolution };
-import type { Settings } from './settings';
-import type { SweepRow } from './sim/sweep';
 
 export interface SandboxApi {
   /** Resolves once the first run is on screen; rejects (with the reason) without WebGPU. */
@@ -45,7 +68,8 @@ export interface SandboxApi {
   sweep(spec: SweepRequest): Promise<SweepRow[]>;
   /**
    * Uses your own points as the dataset (x, y interleaved, or [[x, y], ...]); they are centred and
-   * scaled to unit size unless `normalise` is false. Rejects on NaN, empty or over 1M points.
+   * scaled to unit size unless `normalise` is false. Rejects NaN, values beyond float32, no
+   * points or over 1M points.
    */
   loadPoints(
     points: Float32Array | number[] | [number, number][],
@@ -105,4 +129,118 @@ declare global {
   interface Window {
     sandbox: SandboxApi;
   }
+}
+
+/** The functions of the API (not `ready`, a Promise). */
+type ApiFunction = {
+  [K in keyof SandboxApi]: SandboxApi[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof SandboxApi];
+
+/** A function's arguments, in order, each named as its messages call it. */
+interface Signature {
+  args: readonly (readonly [name: string, schema: Schema])[];
+  /** Whether it answers with a Promise: then a refusal is a rejection, else it is thrown. */
+  promise: boolean;
+}
+
+const none = (promise: boolean): Signature => ({ args: [], promise });
+
+/** A scripted sweep: its lists, and any settings keys over the current ones (applyPatch's). */
+const SWEEP_REQUEST = object(
+  {
+    samplers: arrayOf(oneOf(SAMPLERS, 'sampler'), { min: 1 }),
+    schedules: arrayOf(oneOf(SCHEDULES, 'schedule'), { min: 1 }),
+    nfe: arrayOf(SWEEP_NFE, { min: 1, max: SWEEP_NFE_MAX }),
+    // The sweep's particles, as the panel's sweepN.
+    n: optional(SETTING_SCHEMAS.sweepN),
+  },
+  { others: true },
+);
+
+/** Every API function's signature: one per function, or the type check fails. */
+export const API_SIGNATURES: Readonly<Record<ApiFunction, Signature>> = {
+  settings: none(false),
+  configure: { args: [['patch', PATCH]], promise: true },
+  reset: none(true),
+  step: { args: [['k', optional(number({ min: 1, integer: true }))]], promise: true },
+  run: none(true),
+  play: none(false),
+  pause: none(false),
+  scrub: { args: [['t', number({ min: 0, max: 1 })]], promise: true },
+  positions: { args: [['lane', optional(oneOf(['a', 'b']))]], promise: true },
+  data: none(true),
+  status: none(false),
+  distances: none(true),
+  sweep: { args: [['spec', SWEEP_REQUEST]], promise: true },
+  loadPoints: {
+    args: [
+      ['points', POINTS],
+      ['options', optional(object({ normalise: optional(boolean) }))],
+    ],
+    promise: true,
+  },
+  loseDevice: none(false),
+  record: { args: [['options', optional(RECORD_OPTIONS)]], promise: true },
+  snapshot: { args: [['options', optional(RECORD_OPTIONS)]], promise: true },
+  metrics: none(true),
+  velocities: none(true),
+  speciation: {
+    args: [
+      [
+        'options',
+        optional(
+          object({
+            count: optional(number({ min: 1, max: LIMITS.n.max, integer: true })),
+            curve: optional(boolean),
+            // Checked against the run's steps when it is known (Sandbox.speciation).
+            levels: () => null,
+            signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+            onProgress: optional(func),
+          }),
+        ),
+      ],
+    ],
+    promise: true,
+  },
+  images: none(true),
+  memorisation: none(true),
+  loadImages: {
+    args: [
+      ['files', arrayOf(instanceOf(Blob, 'a Blob (an image file)'), { min: 1, max: IMAGE_M_MAX })],
+    ],
+    promise: true,
+  },
+  imagePanels: none(false),
+};
+
+/** Why `values` cannot be `fn`'s arguments (the first problem, naming the argument), or null. */
+export function argumentsProblem(fn: ApiFunction, values: readonly unknown[]): string | null {
+  const { args } = API_SIGNATURES[fn];
+  for (const [i, [name, schema]] of args.entries()) {
+    const problem = schema(values[i], name);
+    if (problem !== null) return `${fn}: ${problem}`;
+  }
+  if (values.slice(args.length).every((v) => v === undefined)) return null;
+  const most = args.length === 0 ? 'no arguments' : `at most ${args.length}`;
+  return `${fn}: takes ${most}, not ${values.length}`;
+}
+
+/**
+ * The API with every function's arguments checked first: a bad one is refused (a rejected
+ * Promise, or thrown where the function answers at once) before anything runs.
+ */
+export function checkedApi(api: SandboxApi): SandboxApi {
+  const checked: Record<string, unknown> = { ...api };
+  // Called as plain functions: main.ts makes the API of arrow functions.
+  const functions = api as unknown as Record<ApiFunction, (...args: unknown[]) => unknown>;
+  for (const fn of Object.keys(API_SIGNATURES) as ApiFunction[]) {
+    const { promise } = API_SIGNATURES[fn];
+    checked[fn] = (...values: unknown[]): unknown => {
+      const problem = argumentsProblem(fn, values);
+      if (problem === null) return functions[fn](...values);
+      if (promise) return Promise.reject(new Error(problem));
+      throw new Error(problem);
+    };
+  }
+  return checked as unknown as SandboxApi;
 }

@@ -1,10 +1,10 @@
 /** Wiring only: the sandbox, its panel, charts, HUD, keys, drawing, files, URL hash and window.sandbox. */
 import './style.css';
-import type { SandboxApi } from './api';
+import { checkedApi, type SandboxApi } from './api';
 import { WebGpuUnavailableError } from './gpu/device';
 import { shaderSources } from './gpu/shaderSources';
 import { loadCustomPoints, saveCustomPoints } from './io/customStore';
-import { checkFileSize, parsePoints } from './io/parsePoints';
+import { readPointFile } from './io/pointFile';
 import { toPointArray } from './io/pointsInput';
 import { describeRun, runLevels } from './lane';
 import { normalisePoints } from './maths/datasets';
@@ -190,9 +190,7 @@ async function loadFile(file: File): Promise<void> {
     return;
   }
   try {
-    checkFileSize(file.size, file.name);
-    const points = parsePoints(await file.text(), file.name);
-    await useCustomPoints(points, true, file.name);
+    await useCustomPoints(await readPointFile(file), true, file.name);
   } catch (e) {
     report(e);
   }
@@ -574,4 +572,4 @@ const api: SandboxApi = {
   loadImages: (files) => loadImageFiles(files),
   imagePanels: () => sandbox.imagePanels(),
 };
-window.sandbox = api;
+window.sandbox = checkedApi(api);

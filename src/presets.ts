@@ -2,7 +2,8 @@
  * Named settings patches: the classic configurations of the papers, and the user's own (kept in
  * local storage and in JSON files). A preset is applied with `configure`, like any other patch.
  */
-import { isSettingKey, SETTING_KEYS, type Settings } from './settings';
+import { check, object, optional, record, string } from './schema';
+import { isSettingKey, PATCH, SETTING_KEYS, type Settings } from './settings';
 
 export interface Preset {
   name: string;
@@ -100,18 +101,16 @@ export function saveUserPresets(storage: Storage | undefined, presets: readonly 
   storage?.setItem(STORE, JSON.stringify(presets));
 }
 
+const PRESET = object({ name: string, patch: PATCH });
+
 export function isPreset(value: unknown): value is Preset {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { name?: unknown; patch?: unknown };
-  return (
-    typeof v.name === 'string' &&
-    typeof v.patch === 'object' &&
-    v.patch !== null &&
-    !Array.isArray(v.patch)
-  );
+  return PRESET(value, 'preset') === null;
 }
 
-/** A preset file: {name, settings} as written by `presetFile`, or a bare settings object. */
+/**
+ * A preset file: {name, settings} as written by `presetFile`, or a bare settings object (with a
+ * name beside the settings, if it likes).
+ */
 export function parsePresetFile(text: string, fileName: string): Preset {
   let parsed: unknown;
   try {
@@ -119,17 +118,18 @@ export function parsePresetFile(text: string, fileName: string): Preset {
   } catch (e) {
     throw new Error(`${fileName}: not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (record(parsed, 'file') !== null) {
     throw new Error(`${fileName}: expected a JSON object of settings`);
   }
-  const record = parsed as Record<string, unknown>;
-  const settings = (
-    typeof record.settings === 'object' && record.settings !== null ? record.settings : record
-  ) as Record<string, unknown>;
-  const unknown = Object.keys(settings).filter((k) => !isSettingKey(k));
+  const file = parsed as Record<string, unknown>;
+  const { name, ...bare } = file;
+  const settings = Object.hasOwn(file, 'settings') ? file.settings : bare;
+  check(optional(string), name, 'name', fileName);
+  check(PATCH, settings, 'settings', fileName);
+  const patch = settings as Record<string, unknown>;
+  const unknown = Object.keys(patch).filter((k) => !isSettingKey(k));
   if (unknown.length) throw new Error(`${fileName}: unknown setting '${unknown[0]!}'`);
-  const name = typeof record.name === 'string' ? record.name : fileName.replace(/\.json$/i, '');
-  return { name, patch: settings };
+  return { name: (name as string | undefined) ?? fileName.replace(/\.json$/i, ''), patch };
 }
 
 export function presetFile(name: string, settings: Readonly<Settings>): string {

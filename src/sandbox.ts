@@ -18,7 +18,8 @@ import {
   type CurveOptions,
   type SpeciationPoint,
 } from './sim/speciation';
-import { clipOptions, type ClipOptions } from './record/clip';
+import { clipOptions, clipProblem, type ClipOptions } from './record/clip';
+import { arrayOf, check, number, optional } from './schema';
 import { drawCaption, drawInset } from './record/overlays';
 import {
   recordClip,
@@ -33,16 +34,10 @@ import { isImageDataset } from './maths/imageDatasets';
 import type { Memorisation } from './maths/memorisation';
 import { makeImageDataset } from './io/imageData';
 import { levelAt } from './maths/schedules';
-import { applyPatch, compareSettings, DEFAULTS, type Settings } from './settings';
+import { applyPatch, compareSettings, DEFAULTS, IMAGE_M_MAX, type Settings } from './settings';
 import type { RunStatus } from './sim/simulation';
 import { DistanceMeter, type Distance } from './sim/distanceMeter';
-import {
-  checkSweepSpec,
-  runSweep,
-  type SweepOptions,
-  type SweepResult,
-  type SweepSpec,
-} from './sim/sweep';
+import { runSweep, type SweepOptions, type SweepResult, type SweepSpec } from './sim/sweep';
 
 /** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
 export type SweepRequest = SweepSpec & Partial<Settings>;
@@ -124,8 +119,6 @@ const QUIET_KEYS = new Set<keyof Settings>([
 const LOOP_HOLD_FRAMES = 75;
 /** Steps per submit when running to the end, so the page stays responsive. */
 const RUN_CHUNK = 32;
-/** Training images at most: all of MNIST's 10,000. */
-const IMAGE_M_MAX = 10_000;
 
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
@@ -232,6 +225,9 @@ export class Sandbox {
 
   private async setCustomPointsNow(points: Float32Array): Promise<void> {
     if (points.length < 2) throw new Error('no points to use');
+    // Whatever made them (a file, a script, a drawing, an image), a dataset is finite.
+    if (!points.every(Number.isFinite))
+      throw new Error('the points hold a value that is not finite');
     const previous = this.custom;
     this.custom = points;
     try {
@@ -383,8 +379,6 @@ export class Sandbox {
 
   /** k steps (default 1) of the first run, the second following by t; pauses playback. */
   async step(k = 1): Promise<void> {
-    if (!Number.isInteger(k) || k < 1)
-      throw new Error(`step(k) needs a positive integer, not ${k}`);
     await this.rebuilding;
     this.refuseWhileRecording();
     this.playing = false;
@@ -406,7 +400,6 @@ export class Sandbox {
 
   /** Forward mode: jumps the particles to any t in [0, 1] in closed form. */
   async scrub(t: number): Promise<void> {
-    if (!(t >= 0 && t <= 1)) throw new Error(`t must be in [0, 1], not ${t}`);
     if (this.current.mode !== 'forward') throw new Error("scrubbing t needs mode 'forward'");
     await this.rebuilding;
     this.refuseWhileRecording();
@@ -458,7 +451,6 @@ export class Sandbox {
     await this.rebuilding;
     this.refuseImages('sweep');
     const { samplers, schedules, nfe, ...keys } = request;
-    checkSweepSpec({ samplers, schedules, nfe });
     // The sweep runs no lane B: its settings need not hold a compareWith valid over `keys`.
     const result = applyPatch({ ...this.current, compare: false, compareWith: '' }, keys, {
       maxParticles: this.maxParticles,
@@ -572,6 +564,8 @@ export class Sandbox {
     const device = this.requireGpu().device;
     const dataset = this.dataset!;
     const spec = runSpec(s);
+    const levels = number({ min: 0, max: spec.levels.length - 2, integer: true });
+    check(optional(arrayOf(levels, { min: 1 })), options.levels, 'options.levels', 'speciation');
     const count = Math.min(options.count ?? 2048, s.n);
     const theory = theorySpeciationT(dataset, s.schedule, s);
     const { note } = continuation(spec);
@@ -638,6 +632,8 @@ export class Sandbox {
   ): Promise<Blob> {
     await this.rebuilding;
     const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
+    const problem = clipProblem(options);
+    if (problem) throw new Error(`snapshot: ${problem}`);
     await this.idle();
     return snapshot(this.clipSource(options, chart), options.width, options.height);
   }

@@ -13,6 +13,7 @@ import {
   type ScheduleId,
   type ScheduleParams,
 } from './maths/schedules';
+import { boolean, number, oneOf, record, refine, string, type Schema } from './schema';
 
 export const MODES = ['reverse', 'forward', 'langevin'] as const;
 export const REC_FORMATS = ['mp4', 'webm'] as const;
@@ -42,6 +43,8 @@ export const DATASET_IDS = [...DATASETS, 'custom', ...IMAGE_DATASETS] as const;
 /** Images per batch in image modes (n), at most, and the batch a switch to images starts with. */
 export const IMAGE_BATCH_MAX = 1024;
 export const IMAGE_BATCH_DEFAULT = 64;
+/** Training images of an image dataset at most: all of MNIST's 10,000. */
+export const IMAGE_M_MAX = 10_000;
 /** Monte Carlo draws of the smoothed denoiser per evaluation. */
 export const SMOOTHING_DRAWS = 4;
 
@@ -256,26 +259,43 @@ export function isSettingKey(key: string): key is Key {
   return Object.hasOwn(DEFAULTS, key);
 }
 
-/** The first reason a single value is invalid, or null. `limits.n` may lower the particle cap. */
-function valueProblem(key: Key, value: unknown, maxN: number): string | null {
-  const expected = typeof DEFAULTS[key];
-  if (typeof value !== expected)
-    return `${key} must be a ${expected}, not ${JSON.stringify(value)}`;
+/** Sweeps and sweepN: 256 to 4096 particles, a power of two (the sliced-W2 reduction's sizes). */
+const isPowerOfTwo = (v: number): boolean => (v & (v - 1)) === 0;
+
+/** The schema of one setting's value; `maxN` may lower the particle cap (the GPU's). */
+function settingSchema(key: Key, maxN: number = LIMITS.n.max): Schema {
   const choices = CHOICES[key];
-  if (choices && !choices.includes(value as string)) {
-    return `unknown ${key} '${String(value)}' (one of: ${choices.join(', ')})`;
-  }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return `${key} must be a finite number`;
-    if (INTEGERS.includes(key) && !Number.isInteger(value)) return `${key} must be an integer`;
-    const range = (LIMITS as Record<string, { min: number; max: number } | undefined>)[key];
-    const max = key === 'n' ? maxN : range?.max;
-    if (range && (value < range.min || value > (max ?? Infinity))) {
-      return `${key} must be between ${range.min} and ${max}, not ${value}`;
-    }
-  }
-  return null;
+  if (choices) return oneOf(choices);
+  const expected = typeof DEFAULTS[key];
+  if (expected === 'boolean') return boolean;
+  if (expected === 'string') return string;
+  const range = (LIMITS as Record<string, { min: number; max: number } | undefined>)[key];
+  const schema = number({
+    ...(range ? { min: range.min, max: key === 'n' ? maxN : range.max } : {}),
+    integer: INTEGERS.includes(key),
+  });
+  return key === 'sweepN' ? refine(schema, isPowerOfTwo, 'a power of two') : schema;
 }
+
+/** Each setting's schema: what the GUI, the URL, presets and the API's options check against. */
+export const SETTING_SCHEMAS: Readonly<Record<Key, Schema>> = Object.fromEntries(
+  SETTING_KEYS.map((key) => [key, settingSchema(key)]),
+) as Record<Key, Schema>;
+
+/** A settings patch: an object (its keys and values are applyPatch's to check). */
+export const PATCH: Schema = record;
+
+/** The first reason a single value is invalid, or null. `maxN` may lower the particle cap. */
+function valueProblem(key: Key, value: unknown, maxN: number): string | null {
+  const schema =
+    key === 'n' && maxN !== LIMITS.n.max ? settingSchema('n', maxN) : SETTING_SCHEMAS[key];
+  return schema(value, key);
+}
+
+/** One value of a sweep's NFE list (sweepNfe, and a scripted sweep's nfe). */
+export const SWEEP_NFE: Schema = number({ min: 1, max: 10_000, integer: true });
+/** The most NFE values one sweep may ask for. */
+export const SWEEP_NFE_MAX = 40;
 
 export type PatchResult =
   { ok: true; settings: Settings; changed: Key[] } | { ok: false; error: string };
@@ -289,6 +309,8 @@ export function applyPatch(
   patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
   options: { maxParticles?: number } = {},
 ): PatchResult {
+  const shape = PATCH(patch, 'patch');
+  if (shape !== null) return { ok: false, error: shape };
   const next: Settings = { ...current };
   const changed: Key[] = [];
   for (const [key, value] of Object.entries(patch)) {
@@ -392,14 +414,13 @@ export function compareSettings(settings: Readonly<Settings>): PatchResult {
 /** Problems of the settings that hold lists. */
 function listsProblem(s: Readonly<Settings>): string | null {
   const nfe = splitList(s.sweepNfe);
-  const badNfe = nfe.find((v) => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000);
+  const badNfe = nfe.find((v) => !/^\d+$/.test(v) || SWEEP_NFE(Number(v), 'nfe') !== null);
   return (
     listProblem('sweepSamplers', s.sweepSamplers, SAMPLERS, true) ??
     listProblem('sweepSchedules', s.sweepSchedules, SCHEDULES, true) ??
     listProblem('sweepNfe', s.sweepNfe, null, true) ??
     (badNfe !== undefined ? `sweepNfe: '${badNfe}' is not a whole number from 1 to 10000` : null) ??
-    (nfe.length > 40 ? 'sweepNfe: at most 40 values' : null) ??
-    ((s.sweepN & (s.sweepN - 1)) !== 0 ? `sweepN must be a power of two, not ${s.sweepN}` : null) ??
+    (nfe.length > SWEEP_NFE_MAX ? `sweepNfe: at most ${SWEEP_NFE_MAX} values` : null) ??
     listProblem('hide', s.hide, PANELS, false) ??
     compareWithProblem(s)
   );

@@ -1,33 +1,56 @@
-/** Points handed over by a script: checked as strictly as a file. */
+/** Points handed over by a script: checked as strictly as a file, then made float32. */
 import { MAX_POINTS } from './parsePoints';
+import { arrayOf, number, refine, show, type Schema } from '../schema';
 
+/** A coordinate: a finite number that stays finite in float32, as the GPU stores it. */
+export const COORDINATE: Schema = refine(
+  number(),
+  (v: number) => Number.isFinite(Math.fround(v)),
+  'within single precision (at most 3.4e38 in size)',
+);
+
+const COORDINATES = arrayOf(COORDINATE);
+
+const PAIR: Schema = (value, name) =>
+  Array.isArray(value) && value.length === 2
+    ? COORDINATES(value, name)
+    : `${name} must be an [x, y] pair of numbers, not ${show(value)}`;
+
+const PAIRS = arrayOf(PAIR);
+
+const SHAPES = 'an array of [x, y] pairs, a flat array x0, y0, x1, ... or a Float32Array';
+
+/** Points as loadPoints takes them: [[x, y], ...], or x, y interleaved in an array or typed array. */
+export const POINTS: Schema = (value, name) => {
+  const typed = value instanceof Float32Array || value instanceof Float64Array;
+  if (!typed && !Array.isArray(value)) return `${name} must be ${SHAPES}, not ${show(value)}`;
+  const list = value as ArrayLike<unknown>;
+  if (list.length === 0) return `${name} has no points`;
+  const pairs = !typed && typeof list[0] !== 'number';
+  if (!pairs && list.length % 2 !== 0)
+    return `${name} has an odd number of coordinates (${list.length}): points are x, y pairs`;
+  const count = pairs ? list.length : list.length / 2;
+  if (count > MAX_POINTS)
+    return `${name} has ${count.toLocaleString('en')} points, over the limit of ${MAX_POINTS.toLocaleString('en')}`;
+  if (pairs) return PAIRS(value, name);
+  if (!typed) return COORDINATES(value, name);
+  for (let i = 0; i < list.length; i++)
+    if (COORDINATE(list[i], name) !== null) return COORDINATE(list[i], `${name}[${i}]`);
+  return null;
+};
+
+/** Points that POINTS accepts, x and y interleaved in float32. */
 export function toPointArray(
-  input: Float32Array | readonly number[] | readonly (readonly number[])[],
+  points: Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[],
 ): Float32Array {
-  const flat: ArrayLike<number> =
-    input instanceof Float32Array
-      ? input
-      : input.length > 0 && Array.isArray(input[0])
-        ? (input as readonly (readonly number[])[]).flatMap((p, i) => {
-            if (p.length !== 2) throw new Error(`point ${i} has ${p.length} coordinates, not 2`);
-            return p;
-          })
-        : (input as readonly number[]);
-  if (flat.length === 0) throw new Error('no points found');
-  if (flat.length % 2 !== 0) throw new Error('an odd number of coordinates: points are x, y pairs');
-  const count = flat.length / 2;
-  if (count > MAX_POINTS) {
-    throw new Error(
-      `${count.toLocaleString('en')} points is over the limit of ${MAX_POINTS.toLocaleString('en')}`,
-    );
-  }
-  for (let i = 0; i < flat.length; i++) {
-    const v = flat[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new Error(
-        `point ${Math.floor(i / 2)} has a value that is not a finite number (${String(v)})`,
-      );
-    }
-  }
-  return Float32Array.from(flat);
+  if (points instanceof Float32Array || points instanceof Float64Array)
+    return Float32Array.from(points);
+  if (typeof points[0] === 'number') return Float32Array.from(points as readonly number[]);
+  const pairs = points as readonly (readonly number[])[];
+  const out = new Float32Array(2 * pairs.length);
+  pairs.forEach(([x, y], i) => {
+    out[2 * i] = x!;
+    out[2 * i + 1] = y!;
+  });
+  return out;
 }

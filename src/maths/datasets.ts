@@ -175,16 +175,33 @@ export const CUSTOM_RMS = 0.8;
 
 /**
  * Centres user points and scales them (one factor for both axes) so their RMS per coordinate is
- * CUSTOM_RMS: the schedules assume data of about unit scale, whatever units a file uses.
+ * CUSTOM_RMS: the schedules assume data of about unit scale, whatever units a file uses. In float64,
+ * rounded to float32 once: centring in float32 can overflow (3e38 - (-3e38)), while the result,
+ * at most CUSTOM_RMS sqrt(2 m) in size, always fits.
  */
 export function normalisePoints(points: Float32Array): { points: Float32Array; scale: number } {
-  const out = Float32Array.from(points);
-  centre(out);
+  const m = points.length / 2;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < m; i++) {
+    mx += points[2 * i]!;
+    my += points[2 * i + 1]!;
+  }
+  mx /= m;
+  my /= m;
   let ss = 0;
-  for (const v of out) ss += v * v;
-  const rms = Math.sqrt(ss / out.length);
+  for (let i = 0; i < m; i++) {
+    const dx = points[2 * i]! - mx;
+    const dy = points[2 * i + 1]! - my;
+    ss += dx * dx + dy * dy;
+  }
+  const rms = Math.sqrt(ss / points.length);
   const scale = rms > 0 ? CUSTOM_RMS / rms : 1;
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale;
+  const out = new Float32Array(points.length);
+  for (let i = 0; i < m; i++) {
+    out[2 * i] = (points[2 * i]! - mx) * scale;
+    out[2 * i + 1] = (points[2 * i + 1]! - my) * scale;
+  }
   return { points: out, scale };
 }
 

@@ -2,7 +2,14 @@
  * What a clip is, before any encoding: its size, its frames (one per simulation frame, at a
  * fixed rate, whatever the page's own rate), and its file name. Pure.
  */
-import type { RecFormat, RecQuality, RecResolution, Settings } from '../settings';
+import { number, object, optional, refine, type Schema } from '../schema';
+import {
+  SETTING_SCHEMAS,
+  type RecFormat,
+  type RecQuality,
+  type RecResolution,
+  type Settings,
+} from '../settings';
 
 export interface ClipOptions {
   format: RecFormat;
@@ -65,23 +72,39 @@ export function clipOptions(
   return options;
 }
 
+/** Clip pixels: even (as H.264 requires), from 16 to 4096. */
+const PIXELS = refine(
+  number({ min: 16, max: 4096, integer: true }),
+  (v: number) => v % 2 === 0,
+  'even',
+);
+
+/** Each clip option's schema: the settings' own where a setting holds it. */
+const CLIP_FIELDS: Readonly<Record<keyof ClipOptions, Schema>> = {
+  format: SETTING_SCHEMAS.recFormat,
+  width: PIXELS,
+  height: PIXELS,
+  fps: SETTING_SCHEMAS.recFps,
+  quality: SETTING_SCHEMAS.recQuality,
+  stepsPerFrame: SETTING_SCHEMAS.recStepsPerFrame,
+  wholeRun: SETTING_SCHEMAS.recWholeRun,
+  holdFirst: SETTING_SCHEMAS.recHoldFirst,
+  holdLast: SETTING_SCHEMAS.recHoldLast,
+  caption: SETTING_SCHEMAS.recCaption,
+  chart: SETTING_SCHEMAS.recChart,
+};
+
+/** record() and snapshot()'s options: any clip options, and a resolution preset. */
+export const RECORD_OPTIONS: Schema = object({
+  ...Object.fromEntries(Object.entries(CLIP_FIELDS).map(([key, s]) => [key, optional(s)])),
+  resolution: optional(SETTING_SCHEMAS.recResolution),
+});
+
+const CLIP_OPTIONS = object(CLIP_FIELDS);
+
 /** Why clip options cannot be recorded, or null. */
 export function clipProblem(o: ClipOptions): string | null {
-  if (o.format !== 'mp4' && o.format !== 'webm')
-    return `format must be 'mp4' or 'webm', not ${String(o.format)}`;
-  for (const key of ['width', 'height'] as const) {
-    if (!Number.isInteger(o[key]) || o[key] < 16 || o[key] > 4096 || o[key] % 2 !== 0) {
-      return `${key} must be an even number of pixels from 16 to 4096, not ${o[key]}`;
-    }
-  }
-  if (!(o.fps >= 1 && o.fps <= 120)) return `fps must be between 1 and 120, not ${o.fps}`;
-  if (!Number.isInteger(o.stepsPerFrame) || o.stepsPerFrame < 1)
-    return `stepsPerFrame must be a whole number >= 1`;
-  for (const key of ['holdFirst', 'holdLast'] as const) {
-    if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 600)
-      return `${key} must be 0 to 600 frames`;
-  }
-  return null;
+  return CLIP_OPTIONS(o, 'options');
 }
 
 /**

@@ -8,9 +8,9 @@ import type { ShaderSources } from '../gpu/kernel';
 import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../maths/datasets';
 import { isImageDataset } from '../maths/imageDatasets';
 import { Rng, Stream } from '../maths/rng';
-import { SCHEDULES, type ScheduleId } from '../maths/schedules';
+import type { ScheduleId } from '../maths/schedules';
 import { runSpec } from '../lane';
-import { applyPatch, SAMPLERS, type SamplerId, type Settings } from '../settings';
+import { applyPatch, type SamplerId, type Settings } from '../settings';
 import { Simulation } from './simulation';
 import { SlicedWasserstein } from './slicedWasserstein';
 import { createBuffer } from '../gpu/buffers';
@@ -41,34 +41,6 @@ export interface SweepResult {
 export interface SweepOptions {
   onProgress?: (done: number, total: number, row: SweepRow | null) => void;
   signal?: AbortSignal;
-}
-
-/** Throws a clear Error when a sweep spec (from a script, say) is not usable. */
-export function checkSweepSpec(spec: SweepSpec): void {
-  const bad = (what: string): never => {
-    throw new Error(`sweep: ${what}`);
-  };
-  const lists: [string, unknown][] = [
-    ['samplers', spec.samplers],
-    ['schedules', spec.schedules],
-    ['nfe', spec.nfe],
-  ];
-  for (const [name, list] of lists) {
-    if (!Array.isArray(list) || list.length === 0) bad(`${name} must be a non-empty array`);
-  }
-  const known = (list: readonly string[], id: unknown): boolean =>
-    typeof id === 'string' && list.includes(id);
-  for (const id of spec.samplers as readonly unknown[]) {
-    if (!known(SAMPLERS, id)) bad(`unknown sampler '${String(id)}'`);
-  }
-  for (const id of spec.schedules as readonly unknown[]) {
-    if (!known(SCHEDULES, id)) bad(`unknown schedule '${String(id)}'`);
-  }
-  for (const v of spec.nfe as readonly unknown[]) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) {
-      bad(`NFE must be whole numbers from 1 to 10000, not ${String(v)}`);
-    }
-  }
 }
 
 /** Steps that spend about `nfe` denoiser evaluations: Heun uses two per step but the last. */

@@ -3,7 +3,7 @@
  * network. Each gets a clear message and the sandbox keeps its last good state.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import {
   closePages,
   control,
@@ -128,7 +128,7 @@ describe('user files', () => {
         return (e as Error).message;
       }
     });
-    expect(message).toMatch(/1,000,001 points is over the limit of 1,000,000/);
+    expect(message).toMatch(/points has 1,000,001 points, over the limit of 1,000,000/);
     expect(await page.evaluate(() => window.sandbox.settings().dataset)).toBe('moons');
   });
 
@@ -165,6 +165,251 @@ describe('user files', () => {
     expect(Math.abs(mean)).toBeLessThan(1e-5);
     expect(Math.max(...xs)).toBeGreaterThan(0.5);
     expect(Math.max(...xs)).toBeLessThan(1.5);
+  });
+});
+
+describe('the scripting API', () => {
+  test('refuses bad arguments to every function, naming them, and keeps the state and a clean console', async () => {
+    const { page } = await shared.get(browser);
+    const logged: string[] = [];
+    const onConsole = (m: ConsoleMessage): void => void logged.push(`${m.type()}: ${m.text()}`);
+    const onError = (e: Error): void => void logged.push(`uncaught: ${e.message}`);
+    page.on('console', onConsole);
+    page.on('pageerror', onError);
+    const results = await page.evaluate(async () => {
+      const s = window.sandbox;
+      // [call, what its message must say]: the function, the argument and what is wrong.
+      const cases: [string, () => unknown, RegExp][] = [
+        [
+          'loadPoints([[1e308, 0], [0, 0], [1, 1]])',
+          () =>
+            s.loadPoints([
+              [1e308, 0],
+              [0, 0],
+              [1, 1],
+            ]),
+          /^loadPoints: points\[0\]\[0\] must be within single precision .*, not 1e\+308$/,
+        ],
+        [
+          'loadPoints([[1e39, 1], [0, 0]])',
+          () =>
+            s.loadPoints([
+              [1e39, 1],
+              [0, 0],
+            ]),
+          /^loadPoints: points\[0\]\[0\] must be within single precision .*, not 1e\+39$/,
+        ],
+        [
+          'loadPoints(null)',
+          () => s.loadPoints(null as never),
+          /^loadPoints: points must be an array .*, not null$/,
+        ],
+        [
+          'loadPoints(undefined)',
+          () => s.loadPoints(undefined as never),
+          /^loadPoints: points must be an array .*, not undefined$/,
+        ],
+        [
+          'loadPoints([[1, 2], null])',
+          () => s.loadPoints([[1, 2], null] as never),
+          /^loadPoints: points\[1\] must be an \[x, y\] pair of numbers, not null$/,
+        ],
+        [
+          'loadPoints([{ x: 1, y: 2 }])',
+          () => s.loadPoints([{ x: 1, y: 2 }] as never),
+          /^loadPoints: points\[0\] must be an \[x, y\] pair of numbers, not \{"x":1,"y":2\}$/,
+        ],
+        [
+          'loadPoints([NaN, 0])',
+          () => s.loadPoints([NaN, 0]),
+          /^loadPoints: points\[0\] must be a finite number, not NaN$/,
+        ],
+        [
+          'loadPoints(Float32Array [-Infinity, 0])',
+          () => s.loadPoints(new Float32Array([-Infinity, 0])),
+          /^loadPoints: points\[0\] must be a finite number, not -Infinity$/,
+        ],
+        [
+          'loadPoints("0,0\\n1,1")',
+          () => s.loadPoints('0,0\n1,1' as never),
+          /^loadPoints: points must be an array .*, not "0,0\\n1,1"$/,
+        ],
+        [
+          'loadPoints(pairs, { normalise: 1 })',
+          () =>
+            s.loadPoints(
+              [
+                [0, 0],
+                [1, 1],
+              ],
+              { normalise: 1 as never },
+            ),
+          /^loadPoints: options\.normalise must be a boolean, not 1$/,
+        ],
+        [
+          'loadImages([null])',
+          () => s.loadImages([null] as never),
+          /^loadImages: files\[0\] must be a Blob \(an image file\), not null$/,
+        ],
+        [
+          'loadImages(null)',
+          () => s.loadImages(null as never),
+          /^loadImages: files must be an array, not null$/,
+        ],
+        [
+          'configure(undefined)',
+          () => s.configure(undefined as never),
+          /^configure: patch must be an object, not undefined$/,
+        ],
+        [
+          'configure(null)',
+          () => s.configure(null as never),
+          /^configure: patch must be an object, not null$/,
+        ],
+        [
+          'configure(42)',
+          () => s.configure(42 as never),
+          /^configure: patch must be an object, not 42$/,
+        ],
+        [
+          'configure({ n: -1 })',
+          () => s.configure({ n: -1 }),
+          /^n must be between 1 and \d+, not -1$/,
+        ],
+        [
+          'configure({ steps: NaN })',
+          () => s.configure({ steps: NaN }),
+          /^steps must be a finite number, not NaN$/,
+        ],
+        [
+          'record(null)',
+          () => s.record(null as never),
+          /^record: options must be an object, not null$/,
+        ],
+        [
+          'record({ resolution: "bogus" })',
+          () => s.record({ resolution: 'bogus' as never }),
+          /^record: unknown options\.resolution 'bogus' \(one of: /,
+        ],
+        [
+          'record({ fps: -1 })',
+          () => s.record({ fps: -1 }),
+          /^record: options\.fps must be between 1 and 120, not -1$/,
+        ],
+        [
+          'snapshot({ resolution: "bogus" })',
+          () => s.snapshot({ resolution: 'bogus' as never }),
+          /^snapshot: unknown options\.resolution 'bogus' \(one of: /,
+        ],
+        [
+          'snapshot({ width: 0, height: 0 })',
+          () => s.snapshot({ width: 0, height: 0 }),
+          /^snapshot: options\.width must be between 16 and 4096, not 0$/,
+        ],
+        [
+          'snapshot({ width: 1e9 })',
+          () => s.snapshot({ width: 1e9 }),
+          /^snapshot: options\.width must be between 16 and 4096, not 1000000000$/,
+        ],
+        [
+          'speciation({ count: -1 })',
+          () => s.speciation({ count: -1 }),
+          /^speciation: options\.count must be between 1 and \d+, not -1$/,
+        ],
+        [
+          'speciation({ count: NaN })',
+          () => s.speciation({ count: NaN }),
+          /^speciation: options\.count must be a finite number, not NaN$/,
+        ],
+        [
+          'speciation({ count: 1e12 })',
+          () => s.speciation({ count: 1e12 }),
+          /^speciation: options\.count must be between 1 and \d+, not 1000000000000$/,
+        ],
+        [
+          'speciation({ curve: true, levels: [999] })',
+          () => s.speciation({ curve: true, levels: [999] }),
+          /^speciation: options\.levels\[0\] must be between 0 and 29, not 999$/,
+        ],
+        [
+          'speciation(null)',
+          () => s.speciation(null as never),
+          /^speciation: options must be an object, not null$/,
+        ],
+        ["scrub('0.5')", () => s.scrub('0.5' as never), /^scrub: t must be a number, not "0\.5"$/],
+        ['scrub(NaN)', () => s.scrub(NaN), /^scrub: t must be a finite number, not NaN$/],
+        ['scrub(-1)', () => s.scrub(-1), /^scrub: t must be between 0 and 1, not -1$/],
+        ['step(-1)', () => s.step(-1), /^step: k must be at least 1, not -1$/],
+        ['step(null)', () => s.step(null as never), /^step: k must be a number, not null$/],
+        [
+          "positions('c')",
+          () => s.positions('c' as never),
+          /^positions: unknown lane 'c' \(one of: a, b\)$/,
+        ],
+        [
+          'sweep({ n: 300 })',
+          () => s.sweep({ samplers: ['ddim'], schedules: ['cosine'], nfe: [1], n: 300 }),
+          /^sweep: spec\.n must be a power of two, not 300$/,
+        ],
+        [
+          'sweep(undefined)',
+          () => s.sweep(undefined as never),
+          /^sweep: spec must be an object, not undefined$/,
+        ],
+        [
+          'sweep({ nfe: [NaN] })',
+          () => s.sweep({ samplers: ['ddim'], schedules: ['cosine'], nfe: [NaN] }),
+          /^sweep: spec\.nfe\[0\] must be a finite number, not NaN$/,
+        ],
+        [
+          'reset(1)',
+          () => (s.reset as (k: number) => Promise<void>)(1),
+          /^reset: takes no arguments, not 1$/,
+        ],
+        [
+          'play(true)',
+          () => (s.play as (k: boolean) => void)(true),
+          /^play: takes no arguments, not 1$/,
+        ],
+      ];
+      // Settings and where the run is after every call (not the distance, which the page
+      // measures on its own meanwhile); the particles and the data (GPU readbacks, slow on
+      // SwiftShader) before and after all of them.
+      const state = (): string => {
+        const { t, step, steps, nfe } = s.status();
+        return JSON.stringify([s.settings(), t, step, steps, nfe]);
+      };
+      const before = state();
+      const positions = Array.from(await s.positions());
+      const data = Array.from(await s.data());
+      const calls = [];
+      for (const [call, run, expected] of cases) {
+        let message: string;
+        try {
+          await run();
+          message = 'accepted';
+        } catch (e) {
+          message = e instanceof Error ? e.message : `threw a non-Error: ${String(e)}`;
+        }
+        calls.push({ call, message, expected: expected.source, kept: state() === before });
+      }
+      const same = (a: ArrayLike<number>, b: number[]): boolean =>
+        a.length === b.length && b.every((v, i) => Object.is(a[i], v));
+      return {
+        calls,
+        positions: same(await s.positions(), positions),
+        data: same(await s.data(), data),
+      };
+    });
+    page.off('console', onConsole);
+    page.off('pageerror', onError);
+    for (const r of results.calls) {
+      expect(r.message, r.call).toMatch(new RegExp(r.expected));
+      expect(r.kept, `${r.call} kept the settings and the run`).toBe(true);
+    }
+    expect(results.positions, 'the particles are where they were').toBe(true);
+    expect(results.data, 'the dataset is as it was').toBe(true);
+    expect(logged).toEqual([]);
   });
 });
 

@@ -17,11 +17,13 @@ import {
 } from '../../src/maths/datasets';
 import { Rng } from '../../src/maths/rng';
 import { assignToModes, mixtureMoments } from '../../src/maths/stats';
-import { EPS32, SEED, within, zFor } from '../random';
+import { EPS32, SEED, seeded, within, zFor } from '../random';
 
 const seed = SEED;
 /** Unit roundoff of float64. */
 const U64 = 2 ** -53;
+/** The largest finite float32. */
+const FLT_MAX = (2 - 2 ** -23) * 2 ** 127;
 
 const maxAbs = (a: ArrayLike<number>): number => {
   let m = 0;
@@ -309,6 +311,43 @@ describe(`normalisePoints (SEED=${seed})`, () => {
       within(Math.abs(b[k]! - a[k]!), tol, 'float32 rounding of the moved input, then of both');
     }
   });
+
+  test('float32 points too far apart to centre in float32 normalise exactly, in float64', () => {
+    // Centred in float32, 3.4e38 - (-3.4e38 / 3) overflowed to Infinity. x - mean is
+    // (4/3, -2/3, -2/3) F, of RMS 2 F / 3 over the six coordinates: x out is (1.6, -0.8, -0.8).
+    const F = FLT_MAX;
+    const { points } = normalisePoints(Float32Array.from([F, 0, -F, 0, -F, 0]));
+    const want = [1.6, 0, -0.8, 0, -0.8, 0];
+    points.forEach((v, k) =>
+      within(Math.abs(v - want[k]!), EPS32 * Math.abs(want[k]!) + 4 * U64, 'one float32 rounding'),
+    );
+  });
+
+  test(
+    seeded('points anywhere in float32 range normalise to finite values of RMS CUSTOM_RMS'),
+    () => {
+      const wide = new Rng(seed, 33);
+      for (let trial = 0; trial < 20; trial++) {
+        const n = 2 + wide.int(500);
+        // Magnitudes 2^e, e uniform over float32's exponents, and a quarter at its largest finite
+        // value, where x - mean overflowed float32 unless the mean was exactly 0.
+        const raw = Float32Array.from({ length: 2 * n }, () => {
+          const size = wide.uniform() < 0.25 ? FLT_MAX : 2 ** (wide.uniform() * 254 - 126);
+          return (wide.uniform() < 0.5 ? -1 : 1) * Math.min(size, FLT_MAX);
+        });
+        const { points, scale } = normalisePoints(raw);
+        expect(points.every(Number.isFinite)).toBe(true);
+        const after = stats(points);
+        // Each output is one float32 rounding (EPS32 relative) of a float64 value whose own error,
+        // from the float64 means and sums, is <= 4 n U64 max|x| scale.
+        within(
+          Math.abs(after.rms - CUSTOM_RMS),
+          CUSTOM_RMS * EPS32 + 4 * n * U64 * maxAbs(raw) * scale,
+          'float32: one rounding per output, float64 means',
+        );
+      }
+    },
+  );
 
   test('a cloud of identical points becomes zeros with scale 1, not NaN', () => {
     const { points, scale } = normalisePoints(Float32Array.from([3, 4, 3, 4, 3, 4]));

@@ -42,5 +42,23 @@ describe('presets', () => {
     expect(() => parsePresetFile('{"toString": 1}', 'd.json')).toThrow(
       /unknown setting 'toString'/,
     );
+    expect(() => parsePresetFile('{"settings": 5}', 'e.json')).toThrow(
+      new Error('e.json: settings must be an object, not 5'),
+    );
+  });
+
+  test('a name that is not a string is refused as such, in either shape of file', () => {
+    for (const text of ['{"name": 42, "settings": {"steps": 10}}', '{"name": 42, "steps": 10}'])
+      expect(() => parsePresetFile(text, 'f.json')).toThrow(
+        new Error('f.json: name must be a string, not 42'),
+      );
+    expect(() => parsePresetFile('{"name": null, "steps": 10}', 'f.json')).toThrow(
+      new Error('f.json: name must be a string, not null'),
+    );
+    // A bare settings object may carry its name beside the settings.
+    expect(parsePresetFile('{"name": "mine", "steps": 10}', 'g.json')).toEqual({
+      name: 'mine',
+      patch: { steps: 10 },
+    });
   });
 });

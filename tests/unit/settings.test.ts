@@ -125,6 +125,22 @@ describe('applyPatch', () => {
     },
   );
 
+  test.each([null, undefined, 42, 'steps=3', [1]])(
+    'refuses a patch that is not an object (%j) with a message, not a TypeError',
+    (patch) => {
+      expect(expectError(applyPatch(DEFAULTS, patch as unknown as object))).toMatch(
+        /^patch must be an object, not /,
+      );
+    },
+  );
+
+  test('sweepN must be a power of two within its range', () => {
+    expect(expectError(applyPatch(DEFAULTS, { sweepN: 300 }))).toBe(
+      'sweepN must be a power of two, not 300',
+    );
+    expect(expectOk(applyPatch(DEFAULTS, { sweepN: 512 })).sweepN).toBe(512);
+  });
+
   // Object.prototype's names are not settings: with `key in DEFAULTS` they were taken for keys,
   // and { toString: fn } made applyPatch throw a TypeError instead of returning an error.
   test.each(['toString', 'constructor', 'hasOwnProperty', 'valueOf'])(
