@@ -26,6 +26,9 @@ if (!existsSync('dist/index.html')) {
   if (build.status !== 0) process.exit(1);
 }
 
+/** An ANSI colour code (ESC [ ... m). */
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 const worst = new Map<string, { ratio: number; seed: number }>();
 const failures: { seed: number; lines: string[] }[] = [];
 const seeds: number[] = [];
@@ -49,7 +52,9 @@ for (let r = 0; r < runs; r++) {
     maxBuffer: 1 << 28,
   });
   const out = `${child.stdout}\n${child.stderr}`;
-  for (const line of out.split('\n')) {
+  for (const raw of out.split('\n')) {
+    // Browser-mode tests' output carries colour codes even with FORCE_COLOR=0.
+    const line = raw.replace(COLOUR, '');
     const m = /^RATIO\t([\d.]+|Infinity)\t(.*)$/.exec(line);
     if (!m) continue;
     const ratio = Number(m[1]);
