@@ -556,7 +556,7 @@ const api: SandboxApi = {
   positions: (lane) => sandbox.positions(lane === 'b' ? 1 : 0),
   data: () => sandbox.data(),
   status: () => sandbox.status(),
-  distances: () => sandbox.measureDistances(),
+  distances: () => sandbox.distances(),
   sweep: async (spec) => (await sandbox.sweep(spec)).rows,
   loadPoints: async (points, options) => {
     await useCustomPoints(toPointArray(points), options?.normalise ?? true, 'a script');
@@ -568,7 +568,7 @@ const api: SandboxApi = {
   velocities: () => sandbox.velocities(),
   speciation: (options) => sandbox.speciation(options),
   images: () => sandbox.images(),
-  memorisation: async () => (await sandbox.measureImages())[0] ?? null,
+  memorisation: () => sandbox.memorisation(),
   loadImages: (files) => loadImageFiles(files),
   imagePanels: () => sandbox.imagePanels(),
 };

@@ -120,6 +120,8 @@ const LOOP_HOLD_FRAMES = 75;
 /** Steps per submit when running to the end, so the page stays responsive. */
 const RUN_CHUNK = 32;
 
+/** What survive's wait gets when the device is lost first. */
+const LOST = Symbol('lost');
 const STEPS_ENCODER: GPUCommandEncoderDescriptor = { label: 'steps' };
 const RESET_ENCODER: GPUCommandEncoderDescriptor = { label: 'reset' };
 const STYLE_ENCODER: GPUCommandEncoderDescriptor = { label: 'style' };
@@ -139,7 +141,17 @@ export class Sandbox {
   private hold = 0;
   private fps = 0;
   private lastFrame = 0;
+  /** Set from a loss until the newest rebuild has ended (see settled). */
   private rebuilding: Promise<void> | null = null;
+  private rebuilt: (() => void) | null = null;
+  /** Bumped by every loss: a build or a call begun before it is stale and must not go on. */
+  private epoch = 0;
+  /** The device a rebuild is building on, before it is the sandbox's: it can be lost too. */
+  private building: Gpu | null = null;
+  /** loseDevice() while no device was held: the next one is lost as soon as it comes. */
+  private loseNext = false;
+  /** Whether the runs were playing when the first of a series of losses came. */
+  private wasPlaying = false;
   /** Reused so that submitting a frame's steps allocates no array. */
   private readonly submission: GPUCommandBuffer[] = [];
   /** Set while a clip is being recorded: the recorder drives the runs, nothing else may. */
@@ -162,7 +174,9 @@ export class Sandbox {
   /** Acquires the GPU and builds everything for `initial` settings (already validated). */
   async start(initial: Settings): Promise<void> {
     this.current = { ...initial };
-    await this.build();
+    // Lost while starting: the rebuild it began is the start.
+    if (await this.build()) await this.idle();
+    else await this.settled();
   }
 
   settings(): Settings {
@@ -182,7 +196,7 @@ export class Sandbox {
    * Changes apply one at a time, in the order asked (the GUI, the URL and a script may overlap).
    */
   configure(patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>): Promise<void> {
-    return this.exclusive(() => this.configureNow(patch));
+    return this.exclusive(() => this.survive('configure()', () => this.configureNow(patch)));
   }
 
   /** Runs `work` after every settings change asked before it has finished. */
@@ -195,7 +209,7 @@ export class Sandbox {
   private async configureNow(
     patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    await this.rebuilding;
+    await this.settled();
     this.refuseWhileRecording();
     const result = applyPatch(this.current, patch, { maxParticles: this.maxParticles });
     if (!result.ok) throw new Error(result.error);
@@ -208,9 +222,12 @@ export class Sandbox {
     }
     const previous = this.current;
     this.current = result.settings;
+    const epoch = this.epoch;
     try {
       await this.apply(result.changed);
     } catch (e) {
+      // Lost meanwhile: the rebuild has taken these settings, and nothing is left to undo.
+      if (epoch !== this.epoch) throw e;
       this.current = previous;
       await this.apply(result.changed).catch(() => undefined);
       throw e;
@@ -220,7 +237,9 @@ export class Sandbox {
 
   /** Makes `points` (checked and scaled) the 'custom' dataset and switches to it. */
   setCustomPoints(points: Float32Array): Promise<void> {
-    return this.exclusive(() => this.setCustomPointsNow(points));
+    return this.exclusive(() =>
+      this.survive('loadPoints()', () => this.setCustomPointsNow(points)),
+    );
   }
 
   private async setCustomPointsNow(points: Float32Array): Promise<void> {
@@ -230,6 +249,7 @@ export class Sandbox {
       throw new Error('the points hold a value that is not finite');
     const previous = this.custom;
     this.custom = points;
+    const epoch = this.epoch;
     try {
       if (this.current.dataset === 'custom') {
         await this.apply(['dataset']);
@@ -238,7 +258,7 @@ export class Sandbox {
         await this.configureNow({ dataset: 'custom' });
       }
     } catch (e) {
-      this.custom = previous;
+      if (epoch === this.epoch) this.custom = previous;
       throw e;
     }
   }
@@ -248,7 +268,9 @@ export class Sandbox {
    * dataset, or replaces it, and switches to it.
    */
   addImages(images: Float32Array, replace = false): Promise<void> {
-    return this.exclusive(() => this.addImagesNow(images, replace));
+    return this.exclusive(() =>
+      this.survive('loadImages()', () => this.addImagesNow(images, replace)),
+    );
   }
 
   private async addImagesNow(images: Float32Array, replace: boolean): Promise<void> {
@@ -259,6 +281,7 @@ export class Sandbox {
     next.set(kept);
     next.set(images, kept.length);
     this.userImages = next;
+    const epoch = this.epoch;
     try {
       if (this.current.dataset === 'images') {
         await this.apply(['dataset']);
@@ -267,7 +290,7 @@ export class Sandbox {
         await this.configureNow({ dataset: 'images' });
       }
     } catch (e) {
-      this.userImages = previous;
+      if (epoch === this.epoch) this.userImages = previous;
       throw e;
     }
   }
@@ -279,12 +302,13 @@ export class Sandbox {
 
   /** The batch of images of the first run, n x d floats (a readback). */
   async images(): Promise<Float32Array> {
-    await this.rebuilding;
-    if (!this.imageMode)
-      throw new Error(
-        `images() needs an image dataset (mnist, shapes, colour, images), not ${this.current.dataset}`,
-      );
-    return this.requireLane().sim.positions();
+    return this.survive('images()', async () => {
+      if (!this.imageMode)
+        throw new Error(
+          `images() needs an image dataset (mnist, shapes, colour, images), not ${this.current.dataset}`,
+        );
+      return this.requireLane().sim.positions();
+    });
   }
 
   /**
@@ -303,6 +327,16 @@ export class Sandbox {
     return reads.map((r, i) =>
       r ? { ...r, t: statuses[i]!.t, step: statuses[i]!.step, run } : null,
     );
+  }
+
+  /** The first lane's memorisation for the API: measured once any rebuild has ended. */
+  memorisation(): Promise<Awaited<ReturnType<Sandbox['measureImages']>>[number]> {
+    return this.survive('memorisation()', async () => (await this.measureImages())[0] ?? null);
+  }
+
+  /** measureDistances for the API: measured once any rebuild has ended. */
+  distances(): Promise<(number | null)[]> {
+    return this.survive('distances()', () => this.measureDistances());
   }
 
   /** The current run: a count that every new run or reset bumps (PhysicsSample.run). */
@@ -371,63 +405,69 @@ export class Sandbox {
 
   /** Back to the start of the runs (same seed: same initial noise). */
   async reset(): Promise<void> {
-    await this.rebuilding;
-    this.refuseWhileRecording();
-    this.restart();
-    await this.idle();
+    return this.survive('reset()', async () => {
+      this.refuseWhileRecording();
+      this.restart();
+      await this.idle();
+    });
   }
 
   /** k steps (default 1) of the first run, the second following by t; pauses playback. */
   async step(k = 1): Promise<void> {
-    await this.rebuilding;
-    this.refuseWhileRecording();
-    this.playing = false;
-    this.submitSteps(k);
-    await this.idle();
+    return this.survive('step()', async () => {
+      this.refuseWhileRecording();
+      this.playing = false;
+      this.submitSteps(k);
+      await this.idle();
+    });
   }
 
   /** To the end of the process. Pauses playback. */
   async run(): Promise<void> {
-    await this.rebuilding;
-    this.refuseWhileRecording();
-    this.playing = false;
-    const generation = this.generation;
-    while (!this.lanes.every((l) => l.done) && generation === this.generation) {
-      this.submitSteps(RUN_CHUNK);
-      await this.idle();
-    }
+    return this.survive('run()', async () => {
+      this.refuseWhileRecording();
+      this.playing = false;
+      const generation = this.generation;
+      while (!this.lanes.every((l) => l.done) && generation === this.generation) {
+        this.submitSteps(RUN_CHUNK);
+        await this.idle();
+      }
+    });
   }
 
   /** Forward mode: jumps the particles to any t in [0, 1] in closed form. */
   async scrub(t: number): Promise<void> {
     if (this.current.mode !== 'forward') throw new Error("scrubbing t needs mode 'forward'");
-    await this.rebuilding;
-    this.refuseWhileRecording();
-    this.playing = false;
-    this.hold = 0;
-    const device = this.requireGpu().device;
-    const encoder = device.createCommandEncoder({ label: 'scrub' });
-    this.lanes.forEach((lane, i) => {
-      const settings = this.laneSettings(i);
-      lane.sim.scrub(encoder, levelAt(settings.schedule, settings, t));
-      lane.afterSteps(encoder);
+    return this.survive('scrub()', async () => {
+      this.refuseWhileRecording();
+      this.playing = false;
+      this.hold = 0;
+      const device = this.requireGpu().device;
+      const encoder = device.createCommandEncoder({ label: 'scrub' });
+      this.lanes.forEach((lane, i) => {
+        const settings = this.laneSettings(i);
+        lane.sim.scrub(encoder, levelAt(settings.schedule, settings, t));
+        lane.afterSteps(encoder);
+      });
+      device.queue.submit([encoder.finish()]);
+      await this.idle();
     });
-    device.queue.submit([encoder.finish()]);
-    await this.idle();
   }
 
   /** Particle positions of the first run (or of the second, in compare mode), interleaved. */
   async positions(lane = 0): Promise<Float32Array> {
-    await this.rebuilding;
-    const l = this.lanes[lane];
-    if (!l)
-      throw new Error(lane ? 'no second run: compare mode is off' : 'the sandbox is not running');
-    return l.sim.positions();
+    return this.survive('positions()', async () => {
+      const l = this.lanes[lane];
+      if (!l)
+        throw new Error(lane ? 'no second run: compare mode is off' : 'the sandbox is not running');
+      return l.sim.positions();
+    });
   }
 
   async data(): Promise<Float32Array> {
-    await this.rebuilding;
-    return this.requireLane().sim.readBuffer('data');
+    return this.survive('data()', async () => {
+      return this.requireLane().sim.readBuffer('data');
+    });
   }
 
   /**
@@ -448,38 +488,39 @@ export class Sandbox {
    * live runs (which keep animating), from the current settings with `request`'s keys over them.
    */
   async sweep(request: SweepRequest, options: SweepOptions = {}): Promise<SweepResult> {
-    await this.rebuilding;
-    this.refuseImages('sweep');
-    const { samplers, schedules, nfe, ...keys } = request;
-    // The sweep runs no lane B: its settings need not hold a compareWith valid over `keys`.
-    const result = applyPatch({ ...this.current, compare: false, compareWith: '' }, keys, {
-      maxParticles: this.maxParticles,
+    return this.survive('sweep()', async () => {
+      this.refuseImages('sweep');
+      const { samplers, schedules, nfe, ...keys } = request;
+      // The sweep runs no lane B: its settings need not hold a compareWith valid over `keys`.
+      const result = applyPatch({ ...this.current, compare: false, compareWith: '' }, keys, {
+        maxParticles: this.maxParticles,
+      });
+      if (!result.ok) throw new Error(`sweep: ${result.error}`);
+      const base = result.settings;
+      if (isImageDataset(base.dataset)) throw new Error('sweep works on 2D point datasets');
+      const same =
+        base.dataset === this.current.dataset &&
+        base.m === this.current.m &&
+        base.seed === this.current.seed;
+      const dataset =
+        same && this.dataset
+          ? this.dataset
+          : base.dataset === 'custom'
+            ? {
+                id: 'custom' as const,
+                points: subsamplePoints(this.requireCustom(), base.m, base.seed),
+                mixture: null,
+              }
+            : generateDataset(base.dataset, base.m, base.seed);
+      return runSweep(
+        this.requireGpu().device,
+        this.sources,
+        base,
+        dataset,
+        { samplers, schedules, nfe },
+        options,
+      );
     });
-    if (!result.ok) throw new Error(`sweep: ${result.error}`);
-    const base = result.settings;
-    if (isImageDataset(base.dataset)) throw new Error('sweep works on 2D point datasets');
-    const same =
-      base.dataset === this.current.dataset &&
-      base.m === this.current.m &&
-      base.seed === this.current.seed;
-    const dataset =
-      same && this.dataset
-        ? this.dataset
-        : base.dataset === 'custom'
-          ? {
-              id: 'custom' as const,
-              points: subsamplePoints(this.requireCustom(), base.m, base.seed),
-              mixture: null,
-            }
-          : generateDataset(base.dataset, base.m, base.seed);
-    return runSweep(
-      this.requireGpu().device,
-      this.sources,
-      base,
-      dataset,
-      { samplers, schedules, nfe },
-      options,
-    );
   }
 
   /**
@@ -515,11 +556,16 @@ export class Sandbox {
 
   /** The latest observables of the first run (measured now if none yet), for metrics(). */
   async metrics(): Promise<PhysicsSample> {
-    await this.rebuilding;
-    await this.idle();
-    const [sample] = await this.measureMetrics({ entropy: true });
-    if (!sample) throw new Error('the sandbox is not running');
-    return sample;
+    return this.survive('metrics()', async () => {
+      if (this.imageMode)
+        throw new Error(
+          `metrics() measures point clouds; ${this.current.dataset} is images: call memorisation() for its batch`,
+        );
+      await this.idle();
+      const [sample] = await this.measureMetrics({ entropy: true });
+      if (!sample) throw new Error('the sandbox is not running');
+      return sample;
+    });
   }
 
   /** The first run's marginal histograms (last measured) against the target's at its level. */
@@ -540,13 +586,14 @@ export class Sandbox {
 
   /** Underdamped Langevin's velocities, interleaved (a readback). */
   async velocities(): Promise<Float32Array> {
-    await this.rebuilding;
-    const s = this.current;
-    if (s.mode !== 'langevin' || s.langevin !== 'underdamped')
-      throw new Error(
-        "velocities exist in underdamped Langevin only (mode 'langevin', langevin 'underdamped')",
-      );
-    return this.requireLane().sim.velocities();
+    return this.survive('velocities()', async () => {
+      const s = this.current;
+      if (s.mode !== 'langevin' || s.langevin !== 'underdamped')
+        throw new Error(
+          "velocities exist in underdamped Langevin only (mode 'langevin', langevin 'underdamped')",
+        );
+      return this.requireLane().sim.velocities();
+    });
   }
 
   /**
@@ -557,33 +604,47 @@ export class Sandbox {
   async speciation(
     options: CurveOptions & { count?: number; curve?: boolean } = {},
   ): Promise<Speciation> {
-    await this.rebuilding;
-    this.refuseImages('cloning');
-    const s = this.current;
-    if (s.mode !== 'reverse') throw new Error("cloning needs the reverse process (mode 'reverse')");
-    const device = this.requireGpu().device;
-    const dataset = this.dataset!;
-    const spec = runSpec(s);
-    const levels = number({ min: 0, max: spec.levels.length - 2, integer: true });
-    check(optional(arrayOf(levels, { min: 1 })), options.levels, 'options.levels', 'speciation');
-    const count = Math.min(options.count ?? 2048, s.n);
-    const theory = theorySpeciationT(dataset, s.schedule, s);
-    const { note } = continuation(spec);
-    if (options.curve) {
-      const points = await speciationCurve(device, this.sources, spec, dataset, count, options);
-      this.cloner ??= await Cloner.create(device, this.sources);
-      this.cloner.setup(dataset, count);
-      return { points, chance: this.cloner.chance, theory, note };
+    return this.survive('speciation()', async () => {
+      this.refuseImages('cloning');
+      const s = this.current;
+      if (s.mode !== 'reverse')
+        throw new Error("cloning needs the reverse process (mode 'reverse')");
+      const device = this.requireGpu().device;
+      const dataset = this.dataset!;
+      const spec = runSpec(s);
+      const levels = number({ min: 0, max: spec.levels.length - 2, integer: true });
+      check(optional(arrayOf(levels, { min: 1 })), options.levels, 'options.levels', 'speciation');
+      const count = Math.min(options.count ?? 2048, s.n);
+      const theory = theorySpeciationT(dataset, s.schedule, s);
+      const { note } = continuation(spec);
+      if (options.curve) {
+        const points = await speciationCurve(device, this.sources, spec, dataset, count, options);
+        const cloner = await this.clonerOn(device);
+        cloner.setup(dataset, count);
+        return { points, chance: cloner.chance, theory, note };
+      }
+      const level = Math.min(this.requireLane().status().step, spec.levels.length - 2);
+      const cloner = await this.clonerOn(device);
+      cloner.setup(dataset, count);
+      const point = await cloner.clone(
+        spec,
+        level,
+        options.signal ? { signal: options.signal } : {},
+      );
+      return { points: [point], chance: cloner.chance, theory, note };
+    });
+  }
+
+  /** The cloner, made on `device` once; one made on a device lost since is not kept. */
+  private async clonerOn(device: GPUDevice): Promise<Cloner> {
+    if (this.cloner) return this.cloner;
+    const cloner = await Cloner.create(device, this.sources);
+    if (this.gpu?.device !== device) {
+      cloner.destroy();
+      throw new Error('the GPU was lost');
     }
-    const level = Math.min(this.requireLane().status().step, spec.levels.length - 2);
-    this.cloner ??= await Cloner.create(device, this.sources);
-    this.cloner.setup(dataset, count);
-    const point = await this.cloner.clone(
-      spec,
-      level,
-      options.signal ? { signal: options.signal } : {},
-    );
-    return { points: [point], chance: this.cloner.chance, theory, note };
+    this.cloner = cloner;
+    return cloner;
   }
 
   private checkDivergence(sample: PhysicsSample | null, generation: number): void {
@@ -609,7 +670,7 @@ export class Sandbox {
     hooks: RecordHooks = {},
     chart?: () => HTMLCanvasElement | null,
   ): Promise<Recording> {
-    await this.rebuilding;
+    await this.settled();
     this.refuseWhileRecording();
     const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
     const wasPlaying = this.playing;
@@ -630,12 +691,13 @@ export class Sandbox {
     overrides: Partial<ClipOptions> & { resolution?: RecResolution } = {},
     chart?: () => HTMLCanvasElement | null,
   ): Promise<Blob> {
-    await this.rebuilding;
-    const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
-    const problem = clipProblem(options);
-    if (problem) throw new Error(`snapshot: ${problem}`);
-    await this.idle();
-    return snapshot(this.clipSource(options, chart), options.width, options.height);
+    return this.survive('snapshot()', async () => {
+      const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
+      const problem = clipProblem(options);
+      if (problem) throw new Error(`snapshot: ${problem}`);
+      await this.idle();
+      return snapshot(this.clipSource(options, chart), options.width, options.height);
+    });
   }
 
   private refuseWhileRecording(): void {
@@ -692,7 +754,10 @@ export class Sandbox {
 
   /** For tests and the curious: loses the device as a driver crash would. */
   loseDevice(): void {
-    this.gpu?.device.destroy();
+    const gpu = this.gpu ?? this.building;
+    // Between two devices (a rebuild asking for one): the next is lost as it comes.
+    if (gpu) gpu.device.destroy();
+    else if (this.rebuilding) this.loseNext = true;
   }
 
   /** The world point under a client position (for drawing). */
@@ -823,6 +888,39 @@ export class Sandbox {
     await this.gpu?.device.queue.onSubmittedWorkDone();
   }
 
+  /** Waits until no rebuild after a loss is under way (a loss during one makes it wait on). */
+  private async settled(): Promise<void> {
+    while (this.rebuilding) await this.rebuilding;
+  }
+
+  /**
+   * Runs `what` once any rebuild has ended. If the device is lost meanwhile, its result (or the
+   * browser's error) belongs to the old device: it waits for the rebuild and says so instead.
+   */
+  private async survive<T>(what: string, work: () => Promise<T>): Promise<T> {
+    // Not settled(): no tick may pass between the last check and taking the epoch.
+    while (this.rebuilding) await this.rebuilding;
+    const epoch = this.epoch;
+    const device = this.gpu?.device;
+    const running = work();
+    // A loss may leave the work waiting on the old device forever: the loss ends the wait.
+    running.catch(() => undefined);
+    const lost = device?.lost.then(() => LOST) ?? new Promise<never>(() => undefined);
+    try {
+      const result = await Promise.race([running, lost]);
+      if (result !== LOST && epoch === this.epoch) return result as T;
+    } catch (e) {
+      const lossError = device && /lost/i.test(String(e));
+      if (epoch === this.epoch && !lossError) throw e;
+      // The device's loss handler runs before this: the rebuild is under way once it resolves.
+      if (epoch === this.epoch) await device?.lost;
+    }
+    await this.settled();
+    throw new Error(
+      `the GPU was lost during ${what}: it has been rebuilt with the same settings, call ${what} again`,
+    );
+  }
+
   private requireGpu(): Gpu {
     if (!this.gpu) throw new Error('the sandbox is not running');
     return this.gpu;
@@ -845,8 +943,7 @@ export class Sandbox {
     return this.custom;
   }
 
-  private async makeDataset(): Promise<Dataset> {
-    const s = this.current;
+  private async makeDataset(s: Settings = this.current): Promise<Dataset> {
     if (isImageDataset(s.dataset))
       return makeImageDataset(s.dataset, Math.min(s.m, IMAGE_M_MAX), s.seed, this.userImages);
     if (s.dataset === 'custom') {
@@ -926,67 +1023,106 @@ export class Sandbox {
     this.meter?.clear();
   }
 
-  private async build(): Promise<void> {
+  /**
+   * Builds everything for the current settings on a new device. `epoch` is the loss it answers
+   * (0 at start): once a later loss has come, it stops at its next await, releases what it made
+   * and returns false, so that only the newest build sets the device, lanes, meter and settings.
+   */
+  private async build(epoch = this.epoch): Promise<boolean> {
+    const stale = (): boolean => epoch !== this.epoch;
     const gpu = await acquireGpu({ onLost: (info) => void this.recover(info) });
-    this.gpu = gpu;
+    if (stale()) {
+      gpu.release();
+      return false;
+    }
+    this.building = gpu;
+    if (this.loseNext) {
+      this.loseNext = false;
+      gpu.device.destroy();
+    }
+    const lanes: Lane[] = [];
+    let meter: DistanceMeter | null = null;
     try {
-      const s = this.current;
+      let s: Settings = { ...this.current };
+      const warnings: string[] = [];
       const limit = maxParticles(gpu.device);
       if (s.n > limit) {
-        this.current = { ...s, n: Math.min(DEFAULTS.n, limit) };
-        this.events.message?.(
-          `${s.n} particles do not fit this GPU: using ${this.current.n}`,
-          'warning',
-        );
+        warnings.push(`${s.n} particles do not fit this GPU: using ${Math.min(DEFAULTS.n, limit)}`);
+        s = { ...s, n: Math.min(DEFAULTS.n, limit) };
       }
       if (s.dataset === 'custom' && !this.custom) {
-        this.current = { ...this.current, dataset: DEFAULTS.dataset };
-        this.events.message?.(
-          'the custom points are not available here: showing the default dataset',
-          'warning',
-        );
+        warnings.push('the custom points are not available here: showing the default dataset');
+        s = { ...s, dataset: DEFAULTS.dataset };
       }
       if (s.dataset === 'images' && !this.userImages) {
-        this.current = { ...this.current, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
-        this.events.message?.(
-          'your images are not available here: showing the default dataset',
-          'warning',
-        );
+        warnings.push('your images are not available here: showing the default dataset');
+        s = { ...s, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
       }
+      let dataset: Dataset;
       try {
-        this.dataset = await this.makeDataset();
+        dataset = await this.makeDataset(s);
       } catch (e) {
-        if (!isImageDataset(this.current.dataset)) throw e;
-        this.events.message?.(`${String(e)}: showing the default dataset`, 'warning');
-        this.current = { ...this.current, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
-        this.dataset = await this.makeDataset();
+        if (!isImageDataset(s.dataset)) throw e;
+        warnings.push(`${String(e)}: showing the default dataset`);
+        s = { ...s, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
+        dataset = await this.makeDataset(s);
       }
-      this.lanes = [await Lane.create(gpu.device, this.sources, this.canvases[0])];
-      await this.lanes[0]!.prepare(this.dataset);
-      if (this.current.compare) await this.setLaneCount(2);
-      for (const lane of this.lanes) {
-        lane.setData(this.dataset);
-        lane.setParticles(this.current.n);
-        lane.setStyle(this.current);
+      for (const canvas of this.canvases.slice(0, s.compare ? 2 : 1)) {
+        if (stale()) return false;
+        const lane = await Lane.create(gpu.device, this.sources, canvas);
+        lanes.push(lane);
+        if (stale()) return false;
+        await lane.prepare(dataset);
       }
-      this.meter = new DistanceMeter(gpu.device, this.sources);
-      if (!this.imageMode) await this.meter.setData(this.current.n, this.dataset.points);
+      for (const lane of lanes) {
+        lane.setData(dataset);
+        lane.setParticles(s.n);
+        lane.setStyle(s);
+      }
+      meter = new DistanceMeter(gpu.device, this.sources);
+      if (!lanes[0]!.imageMode) await meter.setData(s.n, dataset.points);
+      if (stale()) return false;
+      this.gpu = gpu;
+      this.building = null;
+      this.lanes = lanes;
+      this.meter = meter;
+      this.dataset = dataset;
+      this.current = s;
+      for (const warning of warnings) this.events.message?.(warning, 'warning');
       this.startRuns();
-      await this.idle();
+      return true;
     } catch (e) {
-      for (const lane of this.lanes) lane.destroy();
-      this.lanes = [];
-      this.meter?.destroy();
-      this.meter = null;
-      this.gpu = null;
-      gpu.release();
+      // The device lost under the build: its loss handler makes this build stale.
+      if (!stale() && /lost/i.test(String(e))) await gpu.device.lost;
+      if (stale()) return false;
       throw e;
+    } finally {
+      if (this.gpu !== gpu) {
+        for (const lane of lanes) {
+          try {
+            lane.destroy();
+          } catch {
+            // A lost device's objects may refuse to be cleaned up.
+          }
+        }
+        meter?.destroy();
+        if (this.building === gpu) this.building = null;
+        gpu.release();
+      }
     }
   }
 
-  /** A lost device: report it and rebuild everything from the same settings. */
+  /**
+   * A lost device: report it and rebuild everything from the same settings. A loss during a
+   * rebuild makes that rebuild stale (see build) and starts the next; calls wait (settled) until
+   * the newest has ended, and only it reports the end.
+   */
   private async recover(info: GPUDeviceLostInfo): Promise<void> {
-    const wasPlaying = this.playing;
+    const epoch = ++this.epoch;
+    if (!this.rebuilding) {
+      this.wasPlaying = this.playing;
+      this.rebuilding = new Promise((resolve) => (this.rebuilt = resolve));
+    }
     if (this.recording) this.lostDuringClip = true;
     this.events.message?.(
       `The GPU device was lost (${info.message || info.reason}). Rebuilding with the same settings…`,
@@ -997,25 +1133,27 @@ export class Sandbox {
     this.meter = null;
     this.cloner = null;
     this.gpu = null;
-    this.rebuilding = (async () => {
-      for (const lane of old) {
-        try {
-          lane.destroy();
-        } catch {
-          // The old device is gone; its objects may refuse to be cleaned up.
-        }
+    for (const lane of old) {
+      try {
+        lane.destroy();
+      } catch {
+        // The old device is gone; its objects may refuse to be cleaned up.
       }
-      await this.build();
-      this.playing = wasPlaying;
+    }
+    try {
+      if (!(await this.build(epoch))) return;
+      await this.idle();
+      if (epoch !== this.epoch) return;
+      this.playing = this.wasPlaying;
       this.events.message?.('Rebuilt on a new GPU device.', 'info');
       this.events.settings?.(this.settings(), []);
-    })();
-    try {
-      await this.rebuilding;
     } catch (e) {
+      if (epoch !== this.epoch) return;
       this.events.message?.(`Could not rebuild after losing the GPU: ${String(e)}`, 'error');
-    } finally {
-      this.rebuilding = null;
     }
+    const rebuilt = this.rebuilt;
+    this.rebuilding = null;
+    this.rebuilt = null;
+    rebuilt?.();
   }
 }
