@@ -146,7 +146,7 @@ describe('order of calls', () => {
     expect(await clipFrames(out.b64)).toBe(1 + 10 + 2);
   });
 
-  test('loadPoints() during a recording is refused, and the data stays as it was', async () => {
+  test('loadPoints() and loadImages() during a recording are refused, and the data stays as it was', async () => {
     const { page } = await shared.get(browser);
     const out = await page.evaluate(async () => {
       const s = window.sandbox;
@@ -156,21 +156,30 @@ describe('order of calls', () => {
         Array.from({ length: 50 }, (_, i) => [Math.cos(i), Math.sin(i)] as [number, number]),
       );
       const before = [...(await s.data())];
+      const canvas = new OffscreenCanvas(32, 32);
+      canvas.getContext('2d')!.fillRect(8, 8, 16, 16);
+      const png = await canvas.convertToBlob({ type: 'image/png' });
       const clip = s.record({ format: 'webm', width: 160, height: 120 });
-      const refused = await s
-        .loadPoints([
-          [3, 3],
-          [-3, -3],
-        ])
-        .then(
-          () => null,
-          (e: unknown) => (e as Error).message,
-        );
+      // Both asked after record(), in the same tick: each in its turn, after the clip started.
+      const message = (e: unknown): string => (e as Error).message;
+      const points = s.loadPoints([
+        [3, 3],
+        [-3, -3],
+      ]);
+      const images = s.loadImages([png]);
+      const refused = await points.then(() => null, message);
+      const refusedImages = await images.then(() => null, message);
       await clip;
       const after = [...(await s.data())];
-      return { refused, dataset: s.settings().dataset, same: String(before) === String(after) };
+      return {
+        refused,
+        refusedImages,
+        dataset: s.settings().dataset,
+        same: String(before) === String(after),
+      };
     });
     expect(out.refused).toMatch(/clip is being recorded/);
+    expect(out.refusedImages).toMatch(/clip is being recorded/);
     expect(out.dataset).toBe('custom');
     expect(out.same).toBe(true);
   });
