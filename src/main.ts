@@ -152,6 +152,14 @@ async function useCustomPoints(
 ): Promise<void> {
   const prepared = normalise ? normalisePoints(points) : { points, scale: 1 };
   await sandbox.setCustomPoints(prepared.points);
+  showCustomPoints(prepared, normalise, source);
+}
+
+function showCustomPoints(
+  prepared: { points: Float32Array; scale: number },
+  normalise: boolean,
+  source: string,
+): void {
   saveCustomPoints(
     prepared.points.length / 2 > 100_000 ? prepared.points.subarray(0, 200_000) : prepared.points,
   );
@@ -169,19 +177,25 @@ const IMAGE_FILE = /\.(png|jpe?g|webp|gif|bmp)$/i;
 async function loadImageFiles(files: readonly Blob[]): Promise<void> {
   if (files.length === 0) throw new Error('no image files');
   const name = (f: Blob): string => (f instanceof File ? f.name : 'the image');
-  if (isImageDataset(sandbox.settings().dataset)) {
+  // Decoded in the sandbox's queue, for the dataset as it is after every call made before.
+  let images = false;
+  await sandbox.useData(async (s) => {
+    images = isImageDataset(s.dataset);
+    if (!images) return { points: await imageFileToPoints(files[0]!, s.m, s.seed) };
     const d = imageDim(COLOUR_SHAPE);
     const out = new Float32Array(files.length * d);
     for (const [i, file] of files.entries())
       out.set(await decodeImageFile(file, COLOUR_SHAPE), i * d);
-    await sandbox.addImages(out);
+    return { images: out };
+  }, 'loadImages()');
+  if (images) {
     const count = files.length === 1 ? name(files[0]!) : `${files.length} images`;
     messages.show(`Added ${count} to your images (32×32 colour).`, 'info');
-    return;
+  } else {
+    const points = sandbox.customPoints();
+    if (points)
+      showCustomPoints({ points, scale: 1 }, false, `the dark pixels of ${name(files[0]!)}`);
   }
-  const s = sandbox.settings();
-  const points = await imageFileToPoints(files[0]!, s.m, s.seed);
-  await useCustomPoints(points, false, `the dark pixels of ${name(files[0]!)}`);
 }
 
 async function loadFile(file: File): Promise<void> {
@@ -504,9 +518,15 @@ function startUi(): void {
   const resize = new ResizeObserver(() => sandbox.resize());
   resize.observe(canvas);
   resize.observe(canvasB);
-  window.addEventListener('hashchange', () => {
-    const next = settingsFromLink(location.hash);
-    sandbox.configure(next).catch(report);
+  window.addEventListener('hashchange', (e) => {
+    // The keys the new link changes, over the settings as they are when its turn comes: the
+    // page's own hash may lag edits still queued, and the link never reverts them.
+    const before = settingsFromHash(new URL(e.oldURL).hash).settings;
+    const next = settingsFromLink(new URL(e.newURL).hash);
+    const patch = Object.fromEntries(
+      Object.entries(next).filter(([k, v]) => before[k as keyof Settings] !== v),
+    );
+    sandbox.configure(patch).catch(report);
   });
   const loop = (now: number): void => {
     sandbox.frame(now);

@@ -44,6 +44,15 @@ export type SweepRequest = SweepSpec & Partial<Settings>;
 
 export type MessageLevel = 'info' | 'warning' | 'error';
 
+/** A settings patch, or one made from the settings as they are when its turn comes. */
+export type SettingsPatch =
+  | Readonly<Partial<Settings>>
+  | Readonly<Record<string, unknown>>
+  | ((current: Readonly<Settings>) => Readonly<Partial<Settings>>);
+
+/** New data for the runs: the user's points ('custom'), or images added to (or replacing) 'images'. */
+export type UserData = { points: Float32Array } | { images: Float32Array; replace?: boolean };
+
 export interface SandboxEvents {
   /** Settings changed (after validation), with the keys that changed. */
   settings?: (settings: Readonly<Settings>, changed: readonly (keyof Settings)[]) => void;
@@ -162,7 +171,7 @@ export class Sandbox {
   /** The run whose divergence was reported (reported once per run). */
   private diverged = -1;
   private cloner: Cloner | null = null;
-  /** The last settings change asked for: the next waits for it (see exclusive). */
+  /** The last call that may change the runs: the next waits for it (see exclusive). */
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -192,14 +201,22 @@ export class Sandbox {
   }
 
   /**
-   * Validates and applies a patch; rejects with the reason and keeps the last good settings.
-   * Changes apply one at a time, in the order asked (the GUI, the URL and a script may overlap).
+   * Validates and applies a patch over the settings as they are when its turn comes; rejects
+   * with the reason and keeps the last good settings.
    */
-  configure(patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>): Promise<void> {
-    return this.exclusive(() => this.survive('configure()', () => this.configureNow(patch)));
+  configure(patch: SettingsPatch): Promise<void> {
+    return this.exclusive(() =>
+      this.survive('configure()', () =>
+        this.configureNow(typeof patch === 'function' ? patch(this.current) : patch),
+      ),
+    );
   }
 
-  /** Runs `work` after every settings change asked before it has finished. */
+  /**
+   * Runs `work` after every call asked before it has finished, and before any asked after it:
+   * configure, data, reset, step, run, scrub and the start of a recording take effect in the
+   * order they were called, whoever calls (the GUI, the URL, a script). Joins synchronously.
+   */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const next = this.serial.then(work, work);
     this.serial = next.catch(() => undefined);
@@ -237,12 +254,29 @@ export class Sandbox {
 
   /** Makes `points` (checked and scaled) the 'custom' dataset and switches to it. */
   setCustomPoints(points: Float32Array): Promise<void> {
+    return this.useData(() => Promise.resolve({ points }), 'loadPoints()');
+  }
+
+  /**
+   * Switches to data that `make` gives from the settings as they are when this call's turn
+   * comes (files are decoded in the queue, so a call made after this one waits for them).
+   */
+  useData(
+    make: (current: Readonly<Settings>) => Promise<UserData>,
+    what = 'loadPoints()',
+  ): Promise<void> {
     return this.exclusive(() =>
-      this.survive('loadPoints()', () => this.setCustomPointsNow(points)),
+      this.survive(what, async () => {
+        this.refuseWhileRecording();
+        const data = await make(this.current);
+        if ('points' in data) await this.setCustomPointsNow(data.points);
+        else await this.addImagesNow(data.images, data.replace ?? false);
+      }),
     );
   }
 
   private async setCustomPointsNow(points: Float32Array): Promise<void> {
+    this.refuseWhileRecording();
     if (points.length < 2) throw new Error('no points to use');
     // Whatever made them (a file, a script, a drawing, an image), a dataset is finite.
     if (!points.every(Number.isFinite))
@@ -268,12 +302,11 @@ export class Sandbox {
    * dataset, or replaces it, and switches to it.
    */
   addImages(images: Float32Array, replace = false): Promise<void> {
-    return this.exclusive(() =>
-      this.survive('loadImages()', () => this.addImagesNow(images, replace)),
-    );
+    return this.useData(() => Promise.resolve({ images, replace }), 'loadImages()');
   }
 
   private async addImagesNow(images: Float32Array, replace: boolean): Promise<void> {
+    this.refuseWhileRecording();
     if (images.length === 0) throw new Error('no images to use');
     const previous = this.userImages;
     const kept = replace || !previous ? new Float32Array(0) : previous;
@@ -404,39 +437,49 @@ export class Sandbox {
   }
 
   /** Back to the start of the runs (same seed: same initial noise). */
-  async reset(): Promise<void> {
-    return this.survive('reset()', async () => {
-      this.refuseWhileRecording();
-      this.restart();
-      await this.idle();
-    });
+  reset(): Promise<void> {
+    return this.exclusive(() =>
+      this.survive('reset()', async () => {
+        this.refuseWhileRecording();
+        this.restart();
+        await this.idle();
+      }),
+    );
   }
 
   /** k steps (default 1) of the first run, the second following by t; pauses playback. */
-  async step(k = 1): Promise<void> {
-    return this.survive('step()', async () => {
-      this.refuseWhileRecording();
-      this.playing = false;
-      this.submitSteps(k);
-      await this.idle();
-    });
+  step(k = 1): Promise<void> {
+    return this.exclusive(() =>
+      this.survive('step()', async () => {
+        this.refuseWhileRecording();
+        this.playing = false;
+        this.submitSteps(k);
+        await this.idle();
+      }),
+    );
   }
 
   /** To the end of the process. Pauses playback. */
-  async run(): Promise<void> {
-    return this.survive('run()', async () => {
-      this.refuseWhileRecording();
-      this.playing = false;
-      const generation = this.generation;
-      while (!this.lanes.every((l) => l.done) && generation === this.generation) {
-        this.submitSteps(RUN_CHUNK);
-        await this.idle();
-      }
-    });
+  run(): Promise<void> {
+    return this.exclusive(() =>
+      this.survive('run()', async () => {
+        this.refuseWhileRecording();
+        this.playing = false;
+        const generation = this.generation;
+        while (!this.lanes.every((l) => l.done) && generation === this.generation) {
+          this.submitSteps(RUN_CHUNK);
+          await this.idle();
+        }
+      }),
+    );
   }
 
   /** Forward mode: jumps the particles to any t in [0, 1] in closed form. */
-  async scrub(t: number): Promise<void> {
+  scrub(t: number): Promise<void> {
+    return this.exclusive(() => this.scrubNow(t));
+  }
+
+  private async scrubNow(t: number): Promise<void> {
     if (this.current.mode !== 'forward') throw new Error("scrubbing t needs mode 'forward'");
     return this.survive('scrub()', async () => {
       this.refuseWhileRecording();
@@ -455,19 +498,26 @@ export class Sandbox {
   }
 
   /** Particle positions of the first run (or of the second, in compare mode), interleaved. */
-  async positions(lane = 0): Promise<Float32Array> {
-    return this.survive('positions()', async () => {
-      const l = this.lanes[lane];
-      if (!l)
-        throw new Error(lane ? 'no second run: compare mode is off' : 'the sandbox is not running');
-      return l.sim.positions();
-    });
+  /** Read in turn: a call made after a change sees it. */
+  positions(lane = 0): Promise<Float32Array> {
+    return this.exclusive(() =>
+      this.survive('positions()', async () => {
+        const l = this.lanes[lane];
+        if (!l)
+          throw new Error(
+            lane ? 'no second run: compare mode is off' : 'the sandbox is not running',
+          );
+        return l.sim.positions();
+      }),
+    );
   }
 
-  async data(): Promise<Float32Array> {
-    return this.survive('data()', async () => {
-      return this.requireLane().sim.readBuffer('data');
-    });
+  data(): Promise<Float32Array> {
+    return this.exclusive(() =>
+      this.survive('data()', async () => {
+        return this.requireLane().sim.readBuffer('data');
+      }),
+    );
   }
 
   /**
@@ -670,13 +720,19 @@ export class Sandbox {
     hooks: RecordHooks = {},
     chart?: () => HTMLCanvasElement | null,
   ): Promise<Recording> {
-    await this.settled();
-    this.refuseWhileRecording();
-    const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
+    // The clip starts in its turn (after every call made before it) and holds no turn while it
+    // records: calls made after it are refused until it ends.
+    const options = await this.exclusive(() =>
+      this.survive('record()', () => {
+        this.refuseWhileRecording();
+        const options = clipOptions(this.current, this.clipCanvasSize(), overrides);
+        this.recording = true;
+        this.lostDuringClip = false;
+        return Promise.resolve(options);
+      }),
+    );
     const wasPlaying = this.playing;
     this.playing = false;
-    this.recording = true;
-    this.lostDuringClip = false;
     try {
       return await recordClip(this.clipSource(options, chart), options, hooks);
     } finally {

@@ -324,8 +324,8 @@ export function applyPatch(
   }
   if (isImageDataset(next.dataset) && next.n > IMAGE_BATCH_MAX) {
     // n is the batch in image modes: a switch to images starts with a small batch, unless the
-    // patch asked for one that is too big.
-    if (changed.includes('n'))
+    // patch asked for one that is too big (judged on the patch's own n, changed or not).
+    if (Object.hasOwn(patch, 'n'))
       return {
         ok: false,
         error: `n is the batch of images for ${next.dataset}: at most ${IMAGE_BATCH_MAX}, not ${next.n}`,

@@ -26,7 +26,10 @@ import { buildPresetsFolder } from './presetsFolder';
 
 export interface PanelActions {
   settings(): Settings;
-  configure(patch: Partial<Settings>): Promise<void>;
+  /** A patch of the keys edited, or one made from the settings when its turn comes. */
+  configure(
+    patch: Partial<Settings> | ((current: Readonly<Settings>) => Partial<Settings>),
+  ): Promise<void>;
   maxParticles: number;
   isPlaying(): boolean;
   togglePlay(): void;
@@ -287,13 +290,19 @@ export class ControlPanel {
   private buildCompare(): void {
     const f = this.gui.addFolder('Compare');
     this.bind(f, 'compare').name('side by side');
+    // One key of compareWith, edited over its latest value (not the one shown when edited: an
+    // earlier edit may still be queued).
     const write = (key: keyof CompareDraft, value: unknown): void => {
-      const { patch } = decodeHash(this.draft.compareWith);
-      patch[key] = value;
-      const compareWith = new URLSearchParams(
-        Object.entries(patch).map(([k, v]) => [k, String(v)]),
-      ).toString();
-      this.actions.configure({ compareWith }).catch((e: unknown) => {
+      const edit = (current: Readonly<Settings>): Partial<Settings> => {
+        const { patch } = decodeHash(current.compareWith);
+        patch[key] = value;
+        return {
+          compareWith: new URLSearchParams(
+            Object.entries(patch).map(([k, v]) => [k, String(v)]),
+          ).toString(),
+        };
+      };
+      this.actions.configure(edit).catch((e: unknown) => {
         this.actions.report(e);
         this.refresh();
       });

@@ -522,6 +522,17 @@ describe('image datasets: n is the batch', () => {
     expect(d.ok && d.settings.n).toBe(DEFAULTS.n);
   });
 
+  test('a patch that sets n is judged on its own n, whether or not n changes', () => {
+    // Before, n: 2000 over n 2000 (unchanged) was clamped to 64 in silence; over 1999, refused.
+    for (const current of [2000, 1999]) {
+      const r = applyPatch({ ...DEFAULTS, n: current }, { dataset: 'mnist', n: 2000 });
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.error).toMatch(/batch of images for mnist: at most 1024, not 2000/);
+    }
+    const kept = applyPatch({ ...DEFAULTS, n: 2000 }, { dataset: 'mnist' });
+    expect(kept.ok && kept.settings.n).toBe(IMAGE_BATCH_DEFAULT);
+  });
+
   test('following an image past the batch lets go of it', () => {
     const a = applyPatch({ ...DEFAULTS, dataset: 'mnist', n: 64, follow: 50 }, { n: 16 });
     expect(a.ok && a.settings.follow).toBe(-1);
