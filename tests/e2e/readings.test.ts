@@ -168,54 +168,70 @@ describe('metrics() reads the particles shown', () => {
   }
 });
 
+/** One of each way a run's slots are laid out (src/sim/plan.ts): step, corrector, Langevin. */
+const IMAGE_RUNS: Partial<Settings>[] = [
+  { mode: 'reverse', sampler: 'ddim' },
+  { mode: 'reverse', sampler: 'heun' },
+  { mode: 'langevin', langevin: 'ula' },
+];
+
 describe('memorisation() reads the images shown', () => {
-  test('MNIST, empirical denoiser: at step 0, 1, mid-run and the last, against float64', async () => {
-    const { page, errors } = await shared.get(browser);
-    const settings = await page.evaluate(async () => {
-      await window.sandbox.configure({ dataset: 'mnist', m: 64, n: 6, denoiser: 'empirical' });
-      await window.sandbox.reset();
-      return window.sandbox.settings();
-    });
-    const d = 784;
-    const data = await page.evaluate(async () => Array.from(await window.sandbox.data()));
-    const m = data.length / d;
-    let step = 0;
-    for (const k of [0, 1, STEPS / 2 - 1, STEPS / 2]) {
-      const r = await page.evaluate(async (steps) => {
-        const s = window.sandbox;
-        if (steps > 0) await s.step(steps);
-        return {
-          memorisation: (await s.memorisation())!,
-          status: s.status(),
-          images: Array.from(await s.images()),
-        };
-      }, k);
-      step += k;
-      const level = levelAfter(settings, step);
-      expect(r.status.step).toBe(step);
-      expect(r.memorisation.step).toBe(step);
-      expect(r.memorisation.t).toBe(level.t);
-      const n = settings.n;
-      // x0_hat of the images shown at their level (x itself at sigma = 0), then each one's
-      // nearest training images, as the GPU does.
-      const x0hat =
-        level.sigma === 0
-          ? r.images
-          : denoiseImagesEmpirical(r.images, n, data, m, d, level.alpha, level.sigma).x0hat;
-      const near = nearestImages(x0hat, n, data, m, d);
-      // Error model: a ratio within 1e-4 of 1/3 could fall either side in float32 (distances of
-      // ~100 carry ~1e-5 relative error, x0_hat ~1e-5 more); only those may disagree.
-      let memorised = 0;
-      let unsure = 0;
-      for (let i = 0; i < n; i++) {
-        const ratio = Math.sqrt(near.d1[i]! / near.d2[i]!);
-        if (Math.abs(ratio - MEMORISED_BELOW) < 1e-4) unsure++;
-        else if (ratio < MEMORISED_BELOW) memorised++;
+  for (const run of IMAGE_RUNS) {
+    const name = Object.values(run).join(' ');
+    test(`MNIST, empirical denoiser, ${name}: at step 0, 1, mid-run and the last, against float64`, async () => {
+      const { page, errors } = await shared.get(browser);
+      const settings = await page.evaluate(async (patch) => {
+        await window.sandbox.configure({
+          dataset: 'mnist',
+          m: 64,
+          n: 6,
+          denoiser: 'empirical',
+          ...patch,
+        });
+        await window.sandbox.reset();
+        return window.sandbox.settings();
+      }, run);
+      const d = 784;
+      const data = await page.evaluate(async () => Array.from(await window.sandbox.data()));
+      const m = data.length / d;
+      let step = 0;
+      for (const k of [0, 1, STEPS / 2 - 1, STEPS / 2]) {
+        const r = await page.evaluate(async (steps) => {
+          const s = window.sandbox;
+          if (steps > 0) await s.step(steps);
+          return {
+            memorisation: (await s.memorisation())!,
+            status: s.status(),
+            images: Array.from(await s.images()),
+          };
+        }, k);
+        step += k;
+        const level = levelAfter(settings, step);
+        expect(r.status.step).toBe(step);
+        expect(r.memorisation.step).toBe(step);
+        expect(r.memorisation.t).toBe(level.t);
+        const n = settings.n;
+        // x0_hat of the images shown at their level (x itself at sigma = 0), then each one's
+        // nearest training images, as the GPU does.
+        const x0hat =
+          level.sigma === 0
+            ? r.images
+            : denoiseImagesEmpirical(r.images, n, data, m, d, level.alpha, level.sigma).x0hat;
+        const near = nearestImages(x0hat, n, data, m, d);
+        // Error model: a ratio within 1e-4 of 1/3 could fall either side in float32 (distances of
+        // ~100 carry ~1e-5 relative error, x0_hat ~1e-5 more); only those may disagree.
+        let memorised = 0;
+        let unsure = 0;
+        for (let i = 0; i < n; i++) {
+          const ratio = Math.sqrt(near.d1[i]! / near.d2[i]!);
+          if (Math.abs(ratio - MEMORISED_BELOW) < 1e-4) unsure++;
+          else if (ratio < MEMORISED_BELOW) memorised++;
+        }
+        const where = `step ${step}, t ${level.t}`;
+        expect(r.memorisation.memorised * n, where).toBeGreaterThanOrEqual(memorised - 1e-9);
+        expect(r.memorisation.memorised * n, where).toBeLessThanOrEqual(memorised + unsure + 1e-9);
       }
-      const where = `step ${step}, t ${level.t}`;
-      expect(r.memorisation.memorised * n, where).toBeGreaterThanOrEqual(memorised - 1e-9);
-      expect(r.memorisation.memorised * n, where).toBeLessThanOrEqual(memorised + unsure + 1e-9);
-    }
-    expect(errors).toEqual([]);
-  });
+      expect(errors).toEqual([]);
+    });
+  }
 });
