@@ -1,4 +1,4 @@
-// The landscape of the stored data on a grid (src/sim/energyGrid.ts), at temperature T: at each
+// The landscape of the stored data on a grid (src/sim/field/energyGrid.ts), at temperature T: at each
 // grid point x, with logit_j = -|x - alpha y_j|^2 / (2 sigma^2) over the M points y_j, energy =
 // U_t(x) / T with U_t = -logsumexp_j logit_j + log M + log(2 pi sigma^2) (d = 2), and score =
 // -grad U_t / T = sum_j w_j (alpha y_j - x) / (sigma^2 T), w = softmax(logit), summed as

@@ -1,4 +1,4 @@
-// Summary of a landscape grid (src/sim/energyGrid.ts), in one workgroup: the least and greatest
+// Summary of a landscape grid (src/sim/field/energyGrid.ts), in one workgroup: the least and greatest
 // energy E = U / T on the grid, log Z with Z = sum_g exp(-E_g) dA over the grid (the view's
 // rect), and the density p = exp(-E - log Z). At T = 1, exp(-U_t) is p_t itself (Z = 1 exactly),
 // so log Z = 0 and p is p_t, not its restriction to the grid.

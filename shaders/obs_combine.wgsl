@@ -1,4 +1,4 @@
-// Live observables, pass 2 of 2 (src/sim/observables.ts): one workgroup combines the partials of
+// Live observables, pass 2 of 2 (src/sim/observe/observables.ts): one workgroup combines the partials of
 // pass 1 (shaders/obs_reduce.wgsl, whose Params, Partial and combine these repeat) into one.
 struct Params {
   n: u32,

@@ -1,4 +1,4 @@
-// Marginal histograms (src/sim/observables.ts MarginalHistograms): counts of the particles' x in
+// Marginal histograms (src/sim/observe/observables.ts MarginalHistograms): counts of the particles' x in
 // B bins over [lo.x, lo.x + B / scale.x) and of their y over [lo.y, ...), bin
 // floor((x - lo) * scale).
 // Each workgroup bins a grid-strided share into its own copy in workgroup memory, then adds it

@@ -1,4 +1,4 @@
-// Entropy, pass 1 of 2 (src/sim/entropy.ts): for each of the first P points, log r_i with r_i the
+// Entropy, pass 1 of 2 (src/sim/observe/entropy.ts): for each of the first P points, log r_i with r_i the
 // distance to its k-th nearest other point, brute force, O(P^2): the points stream through
 // workgroup memory in tiles, and each lane keeps its k smallest squared distances sorted in
 // registers. Points not finite or beyond the radius take no part (valid 0, never a neighbour).

@@ -1,4 +1,4 @@
-// Entropy, pass 2 of 2 (src/sim/entropy.ts): one workgroup sums the valid log r_i of pass 1
+// Entropy, pass 2 of 2 (src/sim/observe/entropy.ts): one workgroup sums the valid log r_i of pass 1
 // (shaders/obs_knn.wgsl) and counts them, by a tree sum in workgroup memory.
 struct Knn {
   points: u32,

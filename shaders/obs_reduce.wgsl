@@ -1,4 +1,4 @@
-// Live observables, pass 1 of 2 (src/sim/observables.ts): each workgroup reduces a grid-strided
+// Live observables, pass 1 of 2 (src/sim/observe/observables.ts): each workgroup reduces a grid-strided
 // share of the particles to one Partial. The energy's mean and centred sum of squares combine by
 // the pairwise update of Chan, Golub & LeVeque (1979), so Var(U) suffers no cancellation in
 // float32; the other sums are plain tree sums. A particle with any non-finite value is counted as

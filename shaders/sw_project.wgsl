@@ -1,5 +1,5 @@
 // Sliced Wasserstein, pass 1: the projections keys[k P + i] = <x_i, (cos theta_k, sin theta_k)>
-// of the first P points onto each of the K directions (src/sim/slicedWasserstein.ts).
+// of the first P points onto each of the K directions (src/sim/distance/slicedWasserstein.ts).
 struct Slicing {
   // P, the points per cloud; P rounded up to a power of two; K, the directions.
   points: u32,

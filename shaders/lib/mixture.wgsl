@@ -1,6 +1,6 @@
 // One Gaussian component of a mixture target, shared by the exact denoiser
 // (denoise_mixture.wgsl) and the landscape (field_mixture.wgsl); packed by packMixture in
-// src/sim/simulation.ts. At level (alpha, sigma) the component is N(x; alpha mu, C),
+// src/sim/run/simulation.ts. At level (alpha, sigma) the component is N(x; alpha mu, C),
 // C = alpha^2 Sigma + sigma^2 I.
 struct Component {
   mean: vec2f,

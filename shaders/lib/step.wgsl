@@ -1,5 +1,5 @@
 // One step of a run, from level t to level s, as the CPU wrote it into the step table
-// (src/sim/stepTable.ts). Notation: x_t = alpha_t x0 + sigma_t eps.
+// (src/sim/run/stepTable.ts). Notation: x_t = alpha_t x0 + sigma_t eps.
 struct Step {
   t: f32,
   alpha_t: f32,

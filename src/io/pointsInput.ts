@@ -1,6 +1,6 @@
 /** Points handed over by a script: checked as strictly as a file, then made float32. */
 import { MAX_POINTS } from './parsePoints';
-import { arrayOf, number, refine, show, type Schema } from '../schema';
+import { arrayOf, number, refine, show, type Schema } from '../settings/schema';
 
 /** A coordinate: a finite number that stays finite in float32, as the GPU stores it. */
 export const COORDINATE: Schema = refine(

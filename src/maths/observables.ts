@@ -18,7 +18,7 @@ export const DEFAULT_RADIUS = 1e3;
  */
 export const MIN_DISTANCE_SQUARED = 1e-30;
 
-/** What the GPU's tree reduction returns (src/sim/observables.ts), k_B = 1. */
+/** What the GPU's tree reduction returns (src/sim/observe/observables.ts), k_B = 1. */
 export interface ObservableValues {
   /** Particles whose every value is finite and that are within the radius: all means are over these. */
   count: number;

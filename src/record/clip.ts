@@ -2,14 +2,14 @@
  * What a clip is, before any encoding: its size, its frames (one per simulation frame, at a
  * fixed rate, whatever the page's own rate), and its file name. Pure.
  */
-import { number, object, optional, refine, type Schema } from '../schema';
+import { number, object, optional, refine, type Schema } from '../settings/schema';
 import {
   SETTING_SCHEMAS,
   type RecFormat,
   type RecQuality,
   type RecResolution,
   type Settings,
-} from '../settings';
+} from '../settings/settings';
 
 export interface ClipOptions {
   format: RecFormat;

@@ -3,7 +3,7 @@
  * (adopted as storage attributes, never read back): the batch x as a near-square grid of tiles,
  * optionally beside it the denoiser's x0_hat and each sample's nearest training image (framed
  * when memorised). Following one image shows it large, with its x0_hat (and nearest) beside it
- * and below them its trajectory, oldest to newest, from a Filmstrip ring (src/sim/filmstrip.ts).
+ * and below them its trajectory, oldest to newest, from a Filmstrip ring (src/sim/run/filmstrip.ts).
  *
  * Each panel is one quad whose fragment shader finds its cell from the uv, the image from the
  * cell and the image's pixel by nearest neighbour (crisp at any scale). Layout is in CSS pixels,
@@ -43,7 +43,7 @@ import {
 
 export type { ImageLayout, ImageShape, PanelKind, PanelRect } from './imageLayout';
 
-/** A Filmstrip's buffers (src/sim/filmstrip.ts): K x d f32 ring, (head, frames) as 2 u32. */
+/** A Filmstrip's buffers (src/sim/run/filmstrip.ts): K x d f32 ring, (head, frames) as 2 u32. */
 export interface FilmstripBuffers {
   ring: GPUBuffer | null;
   state: GPUBuffer | null;

@@ -1,5 +1,5 @@
 /**
- * The physics view's three.js objects, drawn straight from the GPU buffers of src/sim/energyGrid.ts
+ * The physics view's three.js objects, drawn straight from the GPU buffers of src/sim/field/energyGrid.ts
  * (adopted, never copied): the landscape as a G x G surface (flat heat map behind the particles
  * in 2D, displaced by the energy in 3D), arrows of the score on a coarser grid, and the trails as
  * fading polylines. ParticleView owns one and calls it; the sandbox does not use it directly.
@@ -37,7 +37,7 @@ import {
   vec4,
 } from 'three/tsl';
 import { adoptBuffer } from './adoptBuffer';
-import type { GridGeometry } from '../sim/energyGrid';
+import type { GridGeometry } from '../sim/field/energyGrid';
 
 /** Energies (in units of T) the 'energy' colour map and heights spread over above the minimum. */
 export const ENERGY_SPAN = 10;

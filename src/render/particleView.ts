@@ -6,7 +6,7 @@
  *
  * For the sandbox, besides setParticles / setData / setStyle / resize / render / renderOffscreen:
  *   view.setPhysics({ view, landscape, arrows, trails, trailParticles }); // any time, cheap
- *   view.setGrid(energyGrid);       // once: an EnergyGrid (src/sim/energyGrid.ts), read live
+ *   view.setGrid(energyGrid);       // once: an EnergyGrid (src/sim/field/energyGrid.ts), read live
  *   view.setEnergy(sim.energy);     // after each setParticles: U per particle (array<f32>)
  *   view.setTrails(trails);         // after each Trails.setup (null: none)
  * Switching 2D / 3D only changes the camera and heights: the run and its buffers are untouched.
@@ -20,7 +20,7 @@ import type { ImageGrid } from './imageGrid';
 import { Landscape, type GridBuffers, type LandscapeMode, type TrailBuffers } from './landscape';
 import { VIEW_HEIGHT } from './viewport';
 
-/** The physics view's settings (src/settings.ts). trails = 0: no trails drawn. */
+/** The physics view's settings (src/settings/settings.ts). trails = 0: no trails drawn. */
 export interface PhysicsView {
   view: '2d' | '3d';
   landscape: LandscapeMode;
@@ -176,7 +176,7 @@ export class ParticleView {
     this.rebuildClouds();
   }
 
-  /** Draws the trails of a Trails ring (src/sim/energyGrid.ts); null: none. */
+  /** Draws the trails of a Trails ring (src/sim/field/energyGrid.ts); null: none. */
   setTrails(trails: TrailBuffers | null): void {
     this.landscape.setTrails(trails);
   }

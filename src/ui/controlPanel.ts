@@ -19,7 +19,7 @@ import {
   SAMPLERS,
   VIEWS,
   type Settings,
-} from '../settings';
+} from '../settings/settings';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES, type ScheduleId } from '../maths/schedules';
 import { buildPresetsFolder } from './presetsFolder';

@@ -9,7 +9,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './physics.css';
-import type { Mode } from '../settings';
+import type { Mode } from '../settings/settings';
 
 /** Samples kept: the charts show this many of the latest. */
 const RING = 2000;

@@ -12,8 +12,8 @@ import {
   presetOf,
   saveUserPresets,
   type Preset,
-} from '../presets';
-import type { Settings } from '../settings';
+} from '../settings/presets';
+import type { Settings } from '../settings/settings';
 
 export interface PresetActions {
   settings(): Settings;

@@ -14,7 +14,7 @@ import {
   type Level,
   type ScheduleParams,
 } from '../maths/schedules';
-import type { Settings } from '../settings';
+import type { Settings } from '../settings/settings';
 
 const SAMPLES = 241;
 /** The lambda axis shows this range; lambda is infinite at t = 0 for VP schedules. */

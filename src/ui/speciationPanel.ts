@@ -3,7 +3,7 @@
  * curve, progress and cancel, and P(same mode | t_c) over t (reversed, as the reverse run goes)
  * with the chance level, the theory's speciation time (Biroli & Mezard 2024; see
  * src/maths/speciation.ts) and the measured commitment point. The sandbox wires the callbacks
- * to src/sim/speciation.ts.
+ * to src/sim/experiments/speciation.ts.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';

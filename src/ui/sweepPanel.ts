@@ -4,8 +4,8 @@
  * sample-vs-sample floor, and export as CSV and PNG.
  */
 import uPlot from 'uplot';
-import type { SweepOptions, SweepResult, SweepRow } from '../sim/sweep';
-import { sweepCsv } from '../sim/sweep';
+import type { SweepOptions, SweepResult, SweepRow } from '../sim/experiments/sweep';
+import { sweepCsv } from '../sim/experiments/sweep';
 import { download } from './presetsFolder';
 
 const PALETTE = [

@@ -5,7 +5,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { acquireGpu, maxParticles, WebGpuUnavailableError } from '../../src/gpu/device';
-import { DEFAULTS } from '../../src/settings';
+import { DEFAULTS } from '../../src/settings/settings';
 import { parseArgs, USAGE, type BenchArgs } from './args';
 import { benchCases, GpuContext, type BenchCase } from './cases';
 import { timeCpu } from './cpu';

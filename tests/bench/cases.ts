@@ -17,9 +17,9 @@ import { denoiseEmpirical, denoiseMixture } from '../../src/maths/denoisers';
 import { Rng } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels, type Level } from '../../src/maths/schedules';
 import * as ref from '../../src/maths/steps';
-import { packMixture, Simulation } from '../../src/sim/simulation';
-import { StepWriter, stepParams, type RunConstants } from '../../src/sim/stepTable';
-import type { DenoiserId, SamplerId } from '../../src/settings';
+import { packMixture, Simulation } from '../../src/sim/run/simulation';
+import { StepWriter, stepParams, type RunConstants } from '../../src/sim/run/stepTable';
+import type { DenoiserId, SamplerId } from '../../src/settings/settings';
 import { imageBenchCases } from './imageDenoisers';
 import type { Workload } from './timer';
 

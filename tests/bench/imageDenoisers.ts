@@ -1,5 +1,5 @@
 /**
- * Benchmark cases of the image kernels (src/sim/imageKernels.ts): the empirical denoiser, plain
+ * Benchmark cases of the image kernels (src/sim/run/imageKernels.ts): the empirical denoiser, plain
  * and smoothed, against M training images of d = 784; the Gaussian-model denoiser of rank 32; the
  * nearest training images. Rows count images per second (particle-steps) and image x training
  * image pairs per second (pairs; the smoothed denoiser's draws each count). Random images in
@@ -24,8 +24,8 @@ import {
   NEAREST_BYTES,
   imageWorkgroups,
   type ImageKernelId,
-} from '../../src/sim/imageKernels';
-import { StepWriter, stepParams } from '../../src/sim/stepTable';
+} from '../../src/sim/run/imageKernels';
+import { StepWriter, stepParams } from '../../src/sim/run/stepTable';
 import type { BenchCase, GpuContext } from './cases';
 import type { Workload } from './timer';
 

@@ -15,7 +15,7 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
-import type { Settings } from '../../src/settings';
+import type { Settings } from '../../src/settings/settings';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 
 export async function launch(options: { webgpu?: boolean } = {}): Promise<Browser> {

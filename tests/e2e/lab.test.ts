@@ -10,10 +10,10 @@ import { denoiseMixture } from '../../src/maths/denoisers';
 import { reverseLevels, type ScheduleId } from '../../src/maths/schedules';
 import { slicedWasserstein2 } from '../../src/maths/stats';
 import { cpuState, ddim, heunCorrect, heunPredict, prior } from '../../src/maths/steps';
-import type { Settings } from '../../src/settings';
-import { runPlan } from '../../src/sim/plan';
-import { referenceSample } from '../../src/sim/slicedWasserstein';
-import { stepTable } from '../../src/sim/stepTable';
+import type { Settings } from '../../src/settings/settings';
+import { runPlan } from '../../src/sim/run/plan';
+import { referenceSample } from '../../src/sim/distance/slicedWasserstein';
+import { stepTable } from '../../src/sim/run/stepTable';
 import {
   closePages,
   control,
@@ -34,7 +34,7 @@ const shared = new SharedPage(`${base}${SMALL}`);
 let browser: Browser;
 
 /**
- * The distance a sweep row measures (src/sim/sweep.ts), computed on the CPU in float64: a reverse
+ * The distance a sweep row measures (src/sim/experiments/sweep.ts), computed on the CPU in float64: a reverse
  * run of `steps` steps of ddim (eta 0) or heun on `schedule`, from the settings' prior draws for
  * the first 256 particles, with the exact denoiser of gaussians8, by the kernels' references
  * (src/maths/steps.ts) in the run's plan with its step table; then the sliced Wasserstein-2

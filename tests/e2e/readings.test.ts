@@ -11,7 +11,7 @@ import { denoiseEmpirical, denoiseMixture } from '../../src/maths/denoisers';
 import { denoiseImagesEmpirical, nearestImages } from '../../src/maths/imageDenoisers';
 import { MEMORISED_BELOW } from '../../src/maths/memorisation';
 import { forwardLevels, levelAt, reverseLevels, type Level } from '../../src/maths/schedules';
-import type { Settings } from '../../src/settings';
+import type { Settings } from '../../src/settings/settings';
 import { EPS32 } from '../random';
 import { closePages, launch, SharedPage } from './browser';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
   await browser.close();
 });
 
-/** The levels of a run as src/lane.ts runLevels builds them (pure functions of the settings). */
+/** The levels of a run as src/sandbox/lane.ts runLevels builds them (pure functions of the settings). */
 function levelsOf(s: Settings): Level[] {
   if (s.mode === 'langevin' && s.langevin !== 'annealed' && s.langevin !== 'pc') {
     const level = levelAt(s.schedule, s, s.noiseLevel);
@@ -168,7 +168,7 @@ describe('metrics() reads the particles shown', () => {
   }
 });
 
-/** One of each way a run's slots are laid out (src/sim/plan.ts): step, corrector, Langevin. */
+/** One of each way a run's slots are laid out (src/sim/run/plan.ts): step, corrector, Langevin. */
 const IMAGE_RUNS: Partial<Settings>[] = [
   { mode: 'reverse', sampler: 'ddim' },
   { mode: 'reverse', sampler: 'heun' },

@@ -26,8 +26,8 @@ import { shaderSources } from '../../src/gpu/shaderSources';
 import { generateDataset, type Dataset } from '../../src/maths/datasets';
 import { Rng } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
-import type { SamplerId } from '../../src/settings';
-import { Simulation } from '../../src/sim/simulation';
+import type { SamplerId } from '../../src/settings/settings';
+import { Simulation } from '../../src/sim/run/simulation';
 import { gpuErrors, testGpu } from './harness';
 import { SEED, within, zFor } from '../random';
 

@@ -1,5 +1,5 @@
 /**
- * The physics view's fields on real WebGPU (src/sim/energyGrid.ts): the landscape kernels against
+ * The physics view's fields on real WebGPU (src/sim/field/energyGrid.ts): the landscape kernels against
  * float64 U and score (src/maths/denoisers.ts, the score by Tweedie from x0_hat) on the same grid,
  * for a mixture and for stored data, fresh random each run (seed in the names); the summary (min,
  * max, log Z, p) against float64 on the GPU's own energies; the float64 score against minus the
@@ -11,8 +11,8 @@ import { shaderSources } from '../../src/gpu/shaderSources';
 import type { Mixture } from '../../src/maths/datasets';
 import { denoiseEmpirical, denoiseMixture, type Denoised } from '../../src/maths/denoisers';
 import { Rng } from '../../src/maths/rng';
-import { EnergyGrid, Trails, type FieldParams } from '../../src/sim/energyGrid';
-import { packMixture } from '../../src/sim/simulation';
+import { EnergyGrid, Trails, type FieldParams } from '../../src/sim/field/energyGrid';
+import { packMixture } from '../../src/sim/run/simulation';
 import {
   F32,
   componentTermF32,

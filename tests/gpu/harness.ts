@@ -7,7 +7,7 @@ import { createBuffer, readback } from '../../src/gpu/buffers';
 import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/gpu/kernel';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import type { StepParams } from '../../src/maths/steps';
-import { StepWriter } from '../../src/sim/stepTable';
+import { StepWriter } from '../../src/sim/run/stepTable';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -429,7 +429,7 @@ export function distanceLogits(
   return { logit, logitErr, dv: dvs, dvErr: dvErrs };
 }
 
-/** A Gaussian mixture component as packMixture stores it (src/sim/simulation.ts): float64 here. */
+/** A Gaussian mixture component as packMixture stores it (src/sim/run/simulation.ts): float64 here. */
 interface ComponentF64 {
   weight: number;
   mean: readonly [number, number];

@@ -32,8 +32,8 @@ import {
   NEAREST_BYTES,
   imageWorkgroups,
   type ImageKernelId,
-} from '../../src/sim/imageKernels';
-import { StepWriter, stepParams } from '../../src/sim/stepTable';
+} from '../../src/sim/run/imageKernels';
+import { StepWriter, stepParams } from '../../src/sim/run/stepTable';
 import { gpuErrors, relativeError, testGpu } from './harness';
 import { EPS32, SEED, within } from '../random';
 

@@ -2,7 +2,7 @@
  * Small images drawn by three.js from GPU buffers (src/render/imageGrid.ts via ParticleView) on
  * real WebGPU: fresh random batches (greyscale 28x28, RGB 32x32) in x, x0hat, data and nearest,
  * drawn off-screen and read back pixel by pixel against (v + 1) / 2; the nearest panel's frames;
- * following an image with its filmstrip (src/sim/filmstrip.ts) in order; pick. The pictures go
+ * following an image with its filmstrip (src/sim/run/filmstrip.ts) in order; pick. The pictures go
  * to .vitest-attachments/imageGrid-*.png (git-ignored) to be looked at.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -17,7 +17,7 @@ import {
   type PanelRect,
 } from '../../src/render/imageLayout';
 import { ParticleView } from '../../src/render/particleView';
-import { Filmstrip } from '../../src/sim/filmstrip';
+import { Filmstrip } from '../../src/sim/run/filmstrip';
 import { gpuErrors, testGpu } from './harness';
 import { SEED, within } from '../random';
 

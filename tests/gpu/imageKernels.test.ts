@@ -9,7 +9,7 @@ import * as lang from '../../src/maths/langevin';
 import { Rng, Stream, threefry2x32, toUniform } from '../../src/maths/rng';
 import type { Level } from '../../src/maths/schedules';
 import * as ref from '../../src/maths/steps';
-import { stepParams } from '../../src/sim/stepTable';
+import { stepParams } from '../../src/sim/run/stepTable';
 import {
   F32,
   dot2,

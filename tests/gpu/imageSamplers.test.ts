@@ -12,8 +12,8 @@ import { fitGaussianModel } from '../../src/maths/gaussianModel';
 import { generateShapes, imageDim, MNIST_SHAPE } from '../../src/maths/imageDatasets';
 import { nearestImages } from '../../src/maths/imageDenoisers';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
-import type { DenoiserId } from '../../src/settings';
-import { IMAGE_GAUSSIAN_RANK, Simulation } from '../../src/sim/simulation';
+import type { DenoiserId } from '../../src/settings/settings';
+import { IMAGE_GAUSSIAN_RANK, Simulation } from '../../src/sim/run/simulation';
 import { gpuErrors, testGpu } from './harness';
 import { EPS32, FALSE_FAILURE_RATE, SEED, within, zFor } from '../random';
 

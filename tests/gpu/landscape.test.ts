@@ -10,8 +10,8 @@ import { shaderSources } from '../../src/gpu/shaderSources';
 import { generateDataset } from '../../src/maths/datasets';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import { ParticleView, type PhysicsView } from '../../src/render/particleView';
-import { EnergyGrid, Trails } from '../../src/sim/energyGrid';
-import { Simulation } from '../../src/sim/simulation';
+import { EnergyGrid, Trails } from '../../src/sim/field/energyGrid';
+import { Simulation } from '../../src/sim/run/simulation';
 import { gpuErrors, testGpu } from './harness';
 import { SEED } from '../random';
 

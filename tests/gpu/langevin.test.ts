@@ -34,9 +34,9 @@ import {
   type MomentErrors,
   type Moments,
 } from '../../src/maths/stats';
-import type { LangevinId, SamplerId } from '../../src/settings';
-import { Simulation } from '../../src/sim/simulation';
-import { stepParams } from '../../src/sim/stepTable';
+import type { LangevinId, SamplerId } from '../../src/settings/settings';
+import { Simulation } from '../../src/sim/run/simulation';
+import { stepParams } from '../../src/sim/run/stepTable';
 import {
   componentTermF32,
   dot2,

@@ -1,5 +1,5 @@
 /**
- * Metrics (src/sim/metrics.ts), the sandbox's per-lane measurements, on real WebGPU: every value
+ * Metrics (src/sim/observe/metrics.ts), the sandbox's per-lane measurements, on real WebGPU: every value
  * of a read against float64 computations on the same particles, reads in flight kept apart, the
  * marginal densities against the CPU's counts and the target's exact marginals, no allocation
  * on a repeated encode, and null where nothing is ready. Fresh random particles each run.
@@ -16,7 +16,7 @@ import {
   particleObservables,
 } from '../../src/maths/observables';
 import { Rng } from '../../src/maths/rng';
-import { Metrics, type MetricsInputs, type MetricsSample } from '../../src/sim/metrics';
+import { Metrics, type MetricsInputs, type MetricsSample } from '../../src/sim/observe/metrics';
 import { gpuErrors, testGpu } from './harness';
 import { entropyTolerance, observablesTolerance } from './reductionErrors';
 import { FALSE_FAILURE_RATE, SEED, within } from '../random';

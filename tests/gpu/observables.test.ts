@@ -1,5 +1,5 @@
 /**
- * The observables' kernels on real WebGPU (src/sim/observables.ts, src/sim/entropy.ts) against
+ * The observables' kernels on real WebGPU (src/sim/observe/observables.ts, src/sim/observe/entropy.ts) against
  * their float64 references in src/maths/observables.ts, on fresh random particles each run (the
  * seed is in the test names, to replay a failure): the tree reductions with non-finite and
  * escaped particles and a large energy offset, the marginal histograms count for count, and the
@@ -16,13 +16,13 @@ import {
   type ObservableValues,
 } from '../../src/maths/observables';
 import { Rng } from '../../src/maths/rng';
-import { KnnEntropy } from '../../src/sim/entropy';
+import { KnnEntropy } from '../../src/sim/observe/entropy';
 import {
   compileKernel,
   MarginalHistograms,
   Observables,
   requireStruct,
-} from '../../src/sim/observables';
+} from '../../src/sim/observe/observables';
 import { gpuErrors, testGpu } from './harness';
 import {
   entropyTolerance,

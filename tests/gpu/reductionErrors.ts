@@ -1,6 +1,6 @@
 /**
- * Error models of the observables' float32 reductions on the GPU (src/sim/observables.ts,
- * src/sim/entropy.ts) against their float64 references in src/maths/observables.ts, shared by the
+ * Error models of the observables' float32 reductions on the GPU (src/sim/observe/observables.ts,
+ * src/sim/observe/entropy.ts) against their float64 references in src/maths/observables.ts, shared by the
  * tests of Observables, KnnEntropy and Metrics. Each follows the kernels' own reduction trees in
  * float64, and carries a first-order bound on the float32 error of every partial value to the
  * root: a rounding moves a value v by at most u |v| (u = EPS32), a division by 2.5 ulp <= 5u
@@ -12,7 +12,7 @@ import {
   type ParticleArrays,
 } from '../../src/maths/observables';
 import type { Cloud } from '../../src/maths/stats';
-import { REDUCE_WORKGROUP_SIZE, stridedGroups } from '../../src/sim/observables';
+import { REDUCE_WORKGROUP_SIZE, stridedGroups } from '../../src/sim/observe/observables';
 import { EPS32 } from '../random';
 
 const W = REDUCE_WORKGROUP_SIZE;

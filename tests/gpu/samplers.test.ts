@@ -38,9 +38,9 @@ import {
   normalCdf,
   slicedWasserstein2,
 } from '../../src/maths/stats';
-import type { Mode, SamplerId } from '../../src/settings';
-import type { ScoreError } from '../../src/sim/plan';
-import { Simulation } from '../../src/sim/simulation';
+import type { Mode, SamplerId } from '../../src/settings/settings';
+import type { ScoreError } from '../../src/sim/run/plan';
+import { Simulation } from '../../src/sim/run/simulation';
 import { gpuErrors, testGpu } from './harness';
 import { FALSE_FAILURE_RATE, SEED, within, zFor } from '../random';
 

@@ -1,5 +1,5 @@
 /**
- * The sliced Wasserstein distance on the GPU (src/sim/slicedWasserstein.ts) against the float64
+ * The sliced Wasserstein distance on the GPU (src/sim/distance/slicedWasserstein.ts) against the float64
  * slicedWasserstein2 of src/maths/stats.ts with the same directions, its exact properties (zero
  * to itself, |v| for a shift by v), and the sort kernel against a CPU sort, on fresh random
  * clouds each run (the seed is in the test names, to replay a failure).
@@ -13,7 +13,7 @@ import {
   referenceSample,
   sliceDirections,
   SlicedWasserstein,
-} from '../../src/sim/slicedWasserstein';
+} from '../../src/sim/distance/slicedWasserstein';
 import { gpuErrors, testGpu } from './harness';
 import { EPS32, FALSE_FAILURE_RATE, SEED, within } from '../random';
 

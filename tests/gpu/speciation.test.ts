@@ -1,5 +1,5 @@
 /**
- * Clone experiments on real WebGPU (src/sim/speciation.ts) on gaussians8 with the exact denoiser
+ * Clone experiments on real WebGPU (src/sim/experiments/speciation.ts) on gaussians8 with the exact denoiser
  * and DDPM: a clone is an exact copy (equal continuation seeds give bit-equal ends, different
  * ones do not), and P(same mode | t_c) is chance (sum pi_k^2 = 1/8) when cloning at the noisiest
  * level, 1 at the last one, and rises as t_c falls. On moons (no mixture) the classes are k-means
@@ -15,8 +15,8 @@ import { shaderSources } from '../../src/gpu/shaderSources';
 import { generateDataset, type Dataset } from '../../src/maths/datasets';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import { cloneLevels, modeClassifier, type SpeciationPoint } from '../../src/maths/speciation';
-import type { RunSpec } from '../../src/sim/simulation';
-import { Cloner, cloneAt, continuation } from '../../src/sim/speciation';
+import type { RunSpec } from '../../src/sim/run/simulation';
+import { Cloner, cloneAt, continuation } from '../../src/sim/experiments/speciation';
 import { gpuErrors, testGpu } from './harness';
 import { SEED, within, zFor } from '../random';
 

@@ -1,11 +1,11 @@
 /**
- * The scripting API's argument checks (src/api.ts): every function refuses null, undefined, NaN,
+ * The scripting API's argument checks (src/app/api.ts): every function refuses null, undefined, NaN,
  * negative, huge and wrongly typed arguments with a message that names the function, the
  * argument and what is wrong, and a refused call never reaches the sandbox. (The page itself:
  * tests/e2e/robustness.test.ts.)
  */
 import { describe, expect, test } from 'vitest';
-import { API_SIGNATURES, argumentsProblem, checkedApi, type SandboxApi } from '../../src/api';
+import { API_SIGNATURES, argumentsProblem, checkedApi, type SandboxApi } from '../../src/app/api';
 import { MAX_POINTS } from '../../src/io/parsePoints';
 import { Rng } from '../../src/maths/rng';
 import { SEED, seeded } from '../random';

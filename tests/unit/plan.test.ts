@@ -1,5 +1,5 @@
 /**
- * The run plan (src/sim/plan.ts): which kernels each step dispatches, with which step-table slot,
+ * The run plan (src/sim/run/plan.ts): which kernels each step dispatches, with which step-table slot,
  * and the NFE counted from it (../shared/docs/maths.md section 3: Heun costs 2 per step but the
  * last, Karras et al. 2022, Algorithm 1, and but a first step from alpha = 0; every other sampler
  * 1 per step), with and without the deliberate score error.
@@ -26,8 +26,8 @@ import {
   slotCount,
   stepSlot,
   type Pass,
-} from '../../src/sim/plan';
-import { SAMPLERS } from '../../src/settings';
+} from '../../src/sim/run/plan';
+import { SAMPLERS } from '../../src/settings/settings';
 
 const P = DEFAULT_SCHEDULE_PARAMS;
 const STEPS = [1, 2, 3, 10, 57];

@@ -1,5 +1,5 @@
 /**
- * The checks of untrusted values (src/schema.ts): what each accepts, and messages that name the
+ * The checks of untrusted values (src/settings/schema.ts): what each accepts, and messages that name the
  * value, say what it must be and show what it was.
  */
 import { describe, expect, test } from 'vitest';
@@ -18,7 +18,7 @@ import {
   refine,
   show,
   string,
-} from '../../src/schema';
+} from '../../src/settings/schema';
 import { SEED, seeded } from '../random';
 
 describe('show', () => {

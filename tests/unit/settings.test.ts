@@ -1,5 +1,5 @@
 /**
- * The settings object (src/settings.ts): validation by applyPatch (valid patches apply, invalid
+ * The settings object (src/settings/settings.ts): validation by applyPatch (valid patches apply, invalid
  * ones are refused with a message naming the key and leave the settings as they were) and the URL
  * hash codec (only non-default keys written; decode . encode is the identity on valid settings).
  */
@@ -30,7 +30,7 @@ import {
   encodeHash,
   settingsFromHash,
   type Settings,
-} from '../../src/settings';
+} from '../../src/settings/settings';
 import { SEED, seeded } from '../random';
 
 function expectOk(result: ReturnType<typeof applyPatch>): Settings {

@@ -1,5 +1,5 @@
 /**
- * The step table (src/sim/stepTable.ts) against the layout of struct Step in
+ * The step table (src/sim/run/stepTable.ts) against the layout of struct Step in
  * shaders/lib/step.wgsl, read from the WGSL by webgpu-utils as the GPU layer reads it: the
  * TypeScript fields are the WGSL fields, each written at its offset with its type.
  */
@@ -22,7 +22,7 @@ import {
   stepTable,
   type LangevinConstants,
   type RunConstants,
-} from '../../src/sim/stepTable';
+} from '../../src/sim/run/stepTable';
 
 // webgpu-utils refers to GPUShaderStage, which Node only has from the webgpu package.
 Object.assign(globalThis, globals);

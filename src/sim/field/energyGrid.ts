@@ -21,7 +21,7 @@
  * The renderer (src/render/landscape.ts) reads all four straight from these buffers.
  */
 import { makeStructuredView, type StructuredView } from 'webgpu-utils';
-import { createBuffer } from '../gpu/buffers';
+import { createBuffer } from '../../gpu/buffers';
 import {
   bindKernel,
   createKernel,
@@ -29,8 +29,8 @@ import {
   workgroups,
   type Kernel,
   type ShaderSources,
-} from '../gpu/kernel';
-import type { DenoiserId } from '../settings';
+} from '../../gpu/kernel';
+import type { DenoiserId } from '../../settings/settings';
 
 /** Grid points per side. */
 export const GRID_SIZE = 128;

@@ -2,20 +2,20 @@
  * A lane: one run on the GPU and the view that draws it. The sandbox has one, or two side by
  * side in compare mode (the same data and initial noise, different samplers or schedules).
  */
-import type { ShaderSources } from './gpu/kernel';
-import { isImageData } from './io/imageData';
-import type { Dataset } from './maths/datasets';
-import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from './maths/memorisation';
-import { ImageGrid } from './render/imageGrid';
-import { forwardLevels, levelAt, reverseLevels, type Level } from './maths/schedules';
-import { ParticleView } from './render/particleView';
-import { isImageDataset } from './maths/imageDatasets';
-import { SMOOTHING_DRAWS, type Settings } from './settings';
-import { EnergyGrid, Trails, type FieldParams } from './sim/energyGrid';
-import { Filmstrip } from './sim/filmstrip';
-import { Metrics } from './sim/metrics';
-import { StagingPool } from './sim/observables';
-import { Simulation, type RunSpec, type RunStatus } from './sim/simulation';
+import type { ShaderSources } from '../gpu/kernel';
+import { isImageData } from '../io/imageData';
+import type { Dataset } from '../maths/datasets';
+import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../maths/memorisation';
+import { ImageGrid } from '../render/imageGrid';
+import { forwardLevels, levelAt, reverseLevels, type Level } from '../maths/schedules';
+import { ParticleView } from '../render/particleView';
+import { isImageDataset } from '../maths/imageDatasets';
+import { SMOOTHING_DRAWS, type Settings } from '../settings/settings';
+import { EnergyGrid, Trails, type FieldParams } from '../sim/field/energyGrid';
+import { Filmstrip } from '../sim/run/filmstrip';
+import { Metrics } from '../sim/observe/metrics';
+import { StagingPool } from '../sim/observe/observables';
+import { Simulation, type RunSpec, type RunStatus } from '../sim/run/simulation';
 
 /** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
 const ENTROPY_POINTS = 1024;

@@ -3,8 +3,8 @@
  * presets and the scripting API all read and write settings through `applyPatch`, so a value is
  * checked in one place and an invalid one never replaces the last good settings.
  */
-import { DATASETS, type DatasetId } from './maths/datasets';
-import { IMAGE_DATASETS, isImageDataset, type ImageDatasetId } from './maths/imageDatasets';
+import { DATASETS, type DatasetId } from '../maths/datasets';
+import { IMAGE_DATASETS, isImageDataset, type ImageDatasetId } from '../maths/imageDatasets';
 import {
   DEFAULT_SCHEDULE_PARAMS,
   GRIDS,
@@ -12,7 +12,7 @@ import {
   scheduleProblem,
   type ScheduleId,
   type ScheduleParams,
-} from './maths/schedules';
+} from '../maths/schedules';
 import { boolean, number, oneOf, record, refine, string, type Schema } from './schema';
 
 export const MODES = ['reverse', 'forward', 'langevin'] as const;

@@ -6,10 +6,10 @@
  * CPU by klFromSums. Float64 reference: klEntropy / kthNeighbourLogDistances in
  * src/maths/observables.ts.
  */
-import { createBuffer } from '../gpu/buffers';
-import type { Kernel, ShaderSources } from '../gpu/kernel';
-import { bindKernel } from '../gpu/kernel';
-import { DEFAULT_RADIUS, klFromSums } from '../maths/observables';
+import { createBuffer } from '../../gpu/buffers';
+import type { Kernel, ShaderSources } from '../../gpu/kernel';
+import { bindKernel } from '../../gpu/kernel';
+import { DEFAULT_RADIUS, klFromSums } from '../../maths/observables';
 import {
   checkCount,
   checkInput,

@@ -9,14 +9,14 @@
  */
 import type { StructDefinition } from 'webgpu-utils';
 import { makeStructuredView } from 'webgpu-utils';
-import { createBuffer } from '../gpu/buffers';
+import { createBuffer } from '../../gpu/buffers';
 import {
   bindKernel,
   createKernel,
   kernelSource,
   type Kernel,
   type ShaderSources,
-} from '../gpu/kernel';
+} from '../../gpu/kernel';
 import {
   binScale,
   DEFAULT_HISTOGRAM,
@@ -25,7 +25,7 @@ import {
   type HistogramSpec,
   type Marginals,
   type ObservableValues,
-} from '../maths/observables';
+} from '../../maths/observables';
 
 /** Workgroup size of the reductions (a power of two; 256 is the least WebGPU guarantees). */
 export const REDUCE_WORKGROUP_SIZE = 256;

@@ -5,39 +5,39 @@
  * data, recovers from a lost device, and implements the scripting API. It holds no DOM beyond
  * its canvases.
  */
-import { acquireGpu, maxParticles, type Gpu } from './gpu/device';
-import type { ShaderSources } from './gpu/kernel';
+import { acquireGpu, maxParticles, type Gpu } from '../gpu/device';
+import type { ShaderSources } from '../gpu/kernel';
 import { describeRun, divergenceAdvice, Lane, runSpec, type ImagePanelRect } from './lane';
-import { targetMarginals, type MarginalDensities } from './maths/observables';
-import { theorySpeciationT } from './maths/speciation';
-import type { MetricsSample } from './sim/metrics';
+import { targetMarginals, type MarginalDensities } from '../maths/observables';
+import { theorySpeciationT } from '../maths/speciation';
+import type { MetricsSample } from '../sim/observe/metrics';
 import {
   Cloner,
   continuation,
   speciationCurve,
   type CurveOptions,
   type SpeciationPoint,
-} from './sim/speciation';
-import { clipOptions, clipProblem, type ClipOptions } from './record/clip';
-import { arrayOf, check, number, optional } from './schema';
-import { drawCaption, drawInset } from './record/overlays';
+} from '../sim/experiments/speciation';
+import { clipOptions, clipProblem, type ClipOptions } from '../record/clip';
+import { arrayOf, check, number, optional } from '../settings/schema';
+import { drawCaption, drawInset } from '../record/overlays';
 import {
   recordClip,
   snapshot,
   type ClipSource,
   type RecordHooks,
   type Recording,
-} from './record/recorder';
-import type { RecResolution } from './settings';
-import { generateDataset, subsamplePoints, type Dataset } from './maths/datasets';
-import { isImageDataset } from './maths/imageDatasets';
-import type { Memorisation } from './maths/memorisation';
-import { makeImageDataset } from './io/imageData';
-import { levelAt } from './maths/schedules';
-import { applyPatch, compareSettings, DEFAULTS, IMAGE_M_MAX, type Settings } from './settings';
-import type { RunStatus } from './sim/simulation';
-import { DistanceMeter, type Distance } from './sim/distanceMeter';
-import { runSweep, type SweepOptions, type SweepResult, type SweepSpec } from './sim/sweep';
+} from '../record/recorder';
+import type { RecResolution } from '../settings/settings';
+import { generateDataset, subsamplePoints, type Dataset } from '../maths/datasets';
+import { isImageDataset } from '../maths/imageDatasets';
+import type { Memorisation } from '../maths/memorisation';
+import { makeImageDataset } from '../io/imageData';
+import { levelAt } from '../maths/schedules';
+import { applyPatch, compareSettings, DEFAULTS, IMAGE_M_MAX, type Settings } from '../settings/settings';
+import type { RunStatus } from '../sim/run/simulation';
+import { DistanceMeter, type Distance } from '../sim/distance/distanceMeter';
+import { runSweep, type SweepOptions, type SweepResult, type SweepSpec } from '../sim/experiments/sweep';
 
 /** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
 export type SweepRequest = SweepSpec & Partial<Settings>;

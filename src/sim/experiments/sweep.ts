@@ -4,16 +4,16 @@
  * DPM-Solver and EDM papers' FID-against-NFE figures. Runs in chunks and yields between them, so
  * the page keeps animating; cancellable with an AbortSignal.
  */
-import type { ShaderSources } from '../gpu/kernel';
-import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../maths/datasets';
-import { isImageDataset } from '../maths/imageDatasets';
-import { Rng, Stream } from '../maths/rng';
-import type { ScheduleId } from '../maths/schedules';
-import { runSpec } from '../lane';
-import { applyPatch, type SamplerId, type Settings } from '../settings';
-import { Simulation } from './simulation';
-import { SlicedWasserstein } from './slicedWasserstein';
-import { createBuffer } from '../gpu/buffers';
+import type { ShaderSources } from '../../gpu/kernel';
+import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../../maths/datasets';
+import { isImageDataset } from '../../maths/imageDatasets';
+import { Rng, Stream } from '../../maths/rng';
+import type { ScheduleId } from '../../maths/schedules';
+import { runSpec } from '../../sandbox/lane';
+import { applyPatch, type SamplerId, type Settings } from '../../settings/settings';
+import { Simulation } from '../run/simulation';
+import { SlicedWasserstein } from '../distance/slicedWasserstein';
+import { createBuffer } from '../../gpu/buffers';
 
 export interface SweepSpec {
   samplers: readonly SamplerId[];

@@ -11,15 +11,15 @@
  * sqrt(2 * mean over directions), in float64.
  */
 import { makeStructuredView } from 'webgpu-utils';
-import { createBuffer, readback } from '../gpu/buffers';
+import { createBuffer, readback } from '../../gpu/buffers';
 import {
   bindKernel,
   createKernel,
   kernelSource,
   type Kernel,
   type ShaderSources,
-} from '../gpu/kernel';
-import { Rng, Stream } from '../maths/rng';
+} from '../../gpu/kernel';
+import { Rng, Stream } from '../../maths/rng';
 
 /** Points per cloud that one workgroup can sort (MAX_POINTS in shaders/sw_sort.wgsl). */
 export const MAX_SLICED_POINTS = 4096;

@@ -3,11 +3,11 @@
  * end-to-end tests drive. Documented in README.md ("Scripting API"). Every function's arguments
  * are checked here, by the schemas the settings use, before anything runs (checkedApi).
  */
-import { POINTS } from './io/pointsInput';
-import type { ImagePanelRect } from './lane';
-import type { Memorisation } from './maths/memorisation';
-import { RECORD_OPTIONS, type ClipOptions } from './record/clip';
-import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from './sandbox';
+import { POINTS } from '../io/pointsInput';
+import type { ImagePanelRect } from '../sandbox/lane';
+import type { Memorisation } from '../maths/memorisation';
+import { RECORD_OPTIONS, type ClipOptions } from '../record/clip';
+import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from '../sandbox/sandbox';
 import {
   arrayOf,
   boolean,
@@ -18,8 +18,8 @@ import {
   oneOf,
   optional,
   type Schema,
-} from './schema';
-import { SCHEDULES } from './maths/schedules';
+} from '../settings/schema';
+import { SCHEDULES } from '../maths/schedules';
 import {
   IMAGE_M_MAX,
   LIMITS,
@@ -30,9 +30,9 @@ import {
   SWEEP_NFE_MAX,
   type RecResolution,
   type Settings,
-} from './settings';
-import type { CurveOptions } from './sim/speciation';
-import type { SweepRow } from './sim/sweep';
+} from '../settings/settings';
+import type { CurveOptions } from '../sim/experiments/speciation';
+import type { SweepRow } from '../sim/experiments/sweep';
 
 export type RecordOptions = Partial<ClipOptions> & { resolution?: RecResolution };
 

@@ -10,7 +10,7 @@
  *   state: 2 u32: head (the slot of the newest frame), frames (how many are recorded, <= K).
  * Oldest to newest, frame t of `frames` lives in slot (head + 1 - frames + t) mod K.
  */
-import { createBuffer } from '../gpu/buffers';
+import { createBuffer } from '../../gpu/buffers';
 
 /** Bytes per state (head, frames). */
 const STATE_BYTES = 8;

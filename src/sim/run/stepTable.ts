@@ -4,10 +4,10 @@
  * Field offsets come from the WGSL itself, so the layout is written once.
  */
 import type { StructDefinition } from 'webgpu-utils';
-import type { Level } from '../maths/schedules';
-import { annealedStepSize, pcStepSize } from '../maths/langevin';
-import { dpmRatio, emCoefficients, type StepParams } from '../maths/steps';
-import type { LangevinId } from '../settings';
+import type { Level } from '../../maths/schedules';
+import { annealedStepSize, pcStepSize } from '../../maths/langevin';
+import { dpmRatio, emCoefficients, type StepParams } from '../../maths/steps';
+import type { LangevinId } from '../../settings/settings';
 import {
   correctorSlot,
   langevinInitSlot,
@@ -121,7 +121,7 @@ export interface LangevinConstants {
 }
 
 /**
- * Every slot of a Langevin run over `levels` (src/sim/plan.ts langevinSlot): ula, mala and
+ * Every slot of a Langevin run over `levels` (src/sim/run/plan.ts langevinSlot): ula, mala and
  * underdamped sample one energy, every level the same; annealed moves at level i with
  * e_i = h sigma_i^2 / sigma_L^2 (sigma_L: the last level with sigma > 0); pc's predictor slots are
  * the reverse run's, its moves at level i + 1 take eps = 2 r^2 sigma^2 (`pcStepSize`). The init

@@ -6,20 +6,20 @@
  * passes the time the trajectories commit. Not on the frame path: it reads the GPU back, runs
  * in chunks and yields between them, and is cancellable with an AbortSignal.
  */
-import type { ShaderSources } from '../gpu/kernel';
-import type { Dataset } from '../maths/datasets';
-import { threefry2x32 } from '../maths/rng';
+import type { ShaderSources } from '../../gpu/kernel';
+import type { Dataset } from '../../maths/datasets';
+import { threefry2x32 } from '../../maths/rng';
 import {
   cloneLevels,
   modeClassifier,
   sameFraction,
   type ModeClassifier,
   type SpeciationPoint,
-} from '../maths/speciation';
-import type { SamplerId } from '../settings';
-import { Simulation, type RunSpec } from './simulation';
+} from '../../maths/speciation';
+import type { SamplerId } from '../../settings/settings';
+import { Simulation, type RunSpec } from '../run/simulation';
 
-export type { SpeciationPoint } from '../maths/speciation';
+export type { SpeciationPoint } from '../../maths/speciation';
 
 /** Steps recorded per submission: small enough to keep the page animating between chunks. */
 const CHUNK = 32;

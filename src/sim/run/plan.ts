@@ -3,8 +3,8 @@
  * levels and the score error, shared by the GPU simulation and its float64 CPU reference. NFE is
  * counted from it.
  */
-import type { Level } from '../maths/schedules';
-import type { LangevinId, Mode, SamplerId } from '../settings';
+import type { Level } from '../../maths/schedules';
+import type { LangevinId, Mode, SamplerId } from '../../settings/settings';
 
 export type KernelName =
   | 'prior'

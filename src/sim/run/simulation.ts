@@ -2,7 +2,7 @@
  * A run on the GPU: the buffers it owns, the kernels of its plan, and where it is. The frame path
  * (`encodeSteps`) only records dispatches: it never reads the GPU back and never allocates.
  */
-import { createBuffer, readback } from '../gpu/buffers';
+import { createBuffer, readback } from '../../gpu/buffers';
 import {
   bindKernel,
   createKernel,
@@ -10,10 +10,10 @@ import {
   workgroups,
   type Kernel,
   type ShaderSources,
-} from '../gpu/kernel';
-import { datasetDim, datasetSize, type Dataset, type Mixture } from '../maths/datasets';
-import { fitGaussianModel, packGaussianModel } from '../maths/gaussianModel';
-import { moments } from '../maths/stats';
+} from '../../gpu/kernel';
+import { datasetDim, datasetSize, type Dataset, type Mixture } from '../../maths/datasets';
+import { fitGaussianModel, packGaussianModel } from '../../maths/gaussianModel';
+import { moments } from '../../maths/stats';
 import {
   IMAGE_KERNELS,
   IMAGE_WORKGROUP_SIZE,
@@ -21,9 +21,9 @@ import {
   NEAREST_BYTES,
   type ImageKernelId,
 } from './imageKernels';
-import type { Level } from '../maths/schedules';
-import { HELD_WORDS } from '../maths/langevin';
-import type { DenoiserId, Mode, SamplerId } from '../settings';
+import type { Level } from '../../maths/schedules';
+import { HELD_WORDS } from '../../maths/langevin';
+import type { DenoiserId, Mode, SamplerId } from '../../settings/settings';
 import {
   correctorSlot,
   cumulativeNfe,
@@ -78,7 +78,7 @@ type PointKernelId = Exclude<
   'denoise_image_empirical' | 'denoise_image_gaussian' | 'image_nearest'
 >;
 
-/** The image kernels, dispatched by their own tiling (src/sim/imageKernels.ts). */
+/** The image kernels, dispatched by their own tiling (src/sim/run/imageKernels.ts). */
 const IMAGE_KERNEL_OF: Partial<Record<KernelId, ImageKernelId>> = {
   denoise_image_empirical: 'empirical',
   denoise_image_gaussian: 'gaussian',

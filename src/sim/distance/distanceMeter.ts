@@ -3,7 +3,7 @@
  * dataset, measured on the GPU (a few numbers read back, never on the frame path). P, the
  * particles and data points compared, is the largest power of two up to 4096 that both have.
  */
-import type { ShaderSources } from '../gpu/kernel';
+import type { ShaderSources } from '../../gpu/kernel';
 import { SlicedWasserstein } from './slicedWasserstein';
 
 const MAX_POINTS = 4096;

@@ -1,15 +1,15 @@
 /** Wiring only: the sandbox, its panel, charts, HUD, keys, drawing, files, URL hash and window.sandbox. */
-import './style.css';
+import '../style.css';
 import { checkedApi, type SandboxApi } from './api';
-import { WebGpuUnavailableError } from './gpu/device';
-import { shaderSources } from './gpu/shaderSources';
-import { loadCustomPoints, saveCustomPoints } from './io/customStore';
-import { readPointFile } from './io/pointFile';
-import { toPointArray } from './io/pointsInput';
-import { describeRun, runLevels } from './lane';
-import { normalisePoints } from './maths/datasets';
-import type { ScheduleId } from './maths/schedules';
-import { Sandbox } from './sandbox';
+import { WebGpuUnavailableError } from '../gpu/device';
+import { shaderSources } from '../gpu/shaderSources';
+import { loadCustomPoints, saveCustomPoints } from '../io/customStore';
+import { readPointFile } from '../io/pointFile';
+import { toPointArray } from '../io/pointsInput';
+import { describeRun, runLevels } from '../sandbox/lane';
+import { normalisePoints } from '../maths/datasets';
+import type { ScheduleId } from '../maths/schedules';
+import { Sandbox } from '../sandbox/sandbox';
 import {
   compareSettings,
   DEFAULTS,
@@ -18,28 +18,28 @@ import {
   splitList,
   type SamplerId,
   type Settings,
-} from './settings';
-import { ControlPanel } from './ui/controlPanel';
-import { Drawing } from './ui/drawing';
-import { acceptDrops, chooseFile } from './ui/files';
-import { download } from './ui/presetsFolder';
-import { RecordBar } from './ui/recordBar';
-import { clipName } from './record/clip';
-import { availableFormats, webCodecsAvailable } from './record/recorder';
-import { Hud } from './ui/hud';
-import { bindKeys } from './ui/keyboard';
-import { Messages } from './ui/messages';
-import { showNoWebGpu } from './ui/noWebGpu';
-import { curveFromSchedule, ScheduleChart } from './ui/scheduleChart';
-import { SweepPanel } from './ui/sweepPanel';
-import { MarginalsPanel } from './ui/marginalsPanel';
-import { PhysicsCharts } from './ui/physicsCharts';
-import type { Distance } from './sim/distanceMeter';
-import { SpeciationPanel } from './ui/speciationPanel';
-import { MemorisationPanel } from './ui/memorisationPanel';
-import { PanelLabels } from './ui/panelLabels';
-import { decodeImageFile, imageFileToPoints } from './io/imageFiles';
-import { COLOUR_SHAPE, imageDim, isImageDataset } from './maths/imageDatasets';
+} from '../settings/settings';
+import { ControlPanel } from '../ui/controlPanel';
+import { Drawing } from '../ui/drawing';
+import { acceptDrops, chooseFile } from '../ui/files';
+import { download } from '../ui/presetsFolder';
+import { RecordBar } from '../ui/recordBar';
+import { clipName } from '../record/clip';
+import { availableFormats, webCodecsAvailable } from '../record/recorder';
+import { Hud } from '../ui/hud';
+import { bindKeys } from '../ui/keyboard';
+import { Messages } from '../ui/messages';
+import { showNoWebGpu } from '../ui/noWebGpu';
+import { curveFromSchedule, ScheduleChart } from '../ui/scheduleChart';
+import { SweepPanel } from '../ui/sweepPanel';
+import { MarginalsPanel } from '../ui/marginalsPanel';
+import { PhysicsCharts } from '../ui/physicsCharts';
+import type { Distance } from '../sim/distance/distanceMeter';
+import { SpeciationPanel } from '../ui/speciationPanel';
+import { MemorisationPanel } from '../ui/memorisationPanel';
+import { PanelLabels } from '../ui/panelLabels';
+import { decodeImageFile, imageFileToPoints } from '../io/imageFiles';
+import { COLOUR_SHAPE, imageDim, isImageDataset } from '../maths/imageDatasets';
 
 const root = document.getElementById('app')!;
 const canvas = document.getElementById('view') as HTMLCanvasElement;

@@ -29,7 +29,7 @@
  * marginals resolves with the x and y histograms of the last encode that made them, as densities
  * count / (n width) over MarginalDensities' bins (out-of-range particles count in n), or null.
  */
-import type { ShaderSources } from '../gpu/kernel';
+import type { ShaderSources } from '../../gpu/kernel';
 import {
   DEFAULT_RADIUS,
   freeEnergy,
@@ -37,7 +37,7 @@ import {
   histogramDensities,
   type HistogramSpec,
   type MarginalDensities,
-} from '../maths/observables';
+} from '../../maths/observables';
 import { KnnEntropy, type EntropyOptions } from './entropy';
 import { MarginalHistograms, Observables, StagingPool, type ObservableInputs } from './observables';
 
