@@ -34,10 +34,21 @@ import { isImageDataset } from '../maths/imageDatasets';
 import type { Memorisation } from '../maths/memorisation';
 import { makeImageDataset } from '../io/imageData';
 import { levelAt } from '../maths/schedules';
-import { applyPatch, compareSettings, DEFAULTS, IMAGE_M_MAX, type Settings } from '../settings/settings';
+import {
+  applyPatch,
+  compareSettings,
+  DEFAULTS,
+  IMAGE_M_MAX,
+  type Settings,
+} from '../settings/settings';
 import type { RunStatus } from '../sim/run/simulation';
 import { DistanceMeter, type Distance } from '../sim/distance/distanceMeter';
-import { runSweep, type SweepOptions, type SweepResult, type SweepSpec } from '../sim/experiments/sweep';
+import {
+  runSweep,
+  type SweepOptions,
+  type SweepResult,
+  type SweepSpec,
+} from '../sim/experiments/sweep';
 
 /** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
 export type SweepRequest = SweepSpec & Partial<Settings>;

@@ -5,7 +5,12 @@
  * the page keeps animating; cancellable with an AbortSignal.
  */
 import type { ShaderSources } from '../../gpu/kernel';
-import { generateDataset, sampleMixture, subsamplePoints, type Dataset } from '../../maths/datasets';
+import {
+  generateDataset,
+  sampleMixture,
+  subsamplePoints,
+  type Dataset,
+} from '../../maths/datasets';
 import { isImageDataset } from '../../maths/imageDatasets';
 import { Rng, Stream } from '../../maths/rng';
 import type { ScheduleId } from '../../maths/schedules';
