@@ -3,6 +3,8 @@
 // (keyed by the run's evaluation number). u is a fixed unit vector, (0.6, 0.8) at 53.13 degrees:
 // a systematic shift one way, as a model's bias would be, along no symmetry axis of the built-in
 // mixtures (multiples of 22.5 degrees), so it moves both coordinates and no mode maps onto another.
+// Images: every coordinate pair gets the same (0.6, 0.8), and the step table scales the bias by
+// sqrt(2 / dim), so u is a unit vector of R^dim there too.
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(2) var<storage, read_write> x0hat: array<vec2f>;
 

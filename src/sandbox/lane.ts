@@ -9,7 +9,6 @@ import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../math
 import { ImageGrid } from '../render/imageGrid';
 import { forwardLevels, levelAt, reverseLevels, type Level } from '../maths/schedules';
 import { ParticleView } from '../render/particleView';
-import { isImageDataset } from '../maths/imageDatasets';
 import { SMOOTHING_DRAWS, type Settings } from '../settings/settings';
 import { EnergyGrid, Trails, type FieldParams } from '../sim/field/energyGrid';
 import { Filmstrip } from '../sim/run/filmstrip';
@@ -75,9 +74,9 @@ export function divergenceAdvice(s: Readonly<Settings>, bad: number, step: numbe
 
 /** What the simulation needs of the settings for one run. */
 export function runSpec(s: Readonly<Settings>): RunSpec {
-  // The deliberate score error is a 2D lab tool (a fixed bias direction in the plane).
+  // The deliberate score error, points and images alike (the bias along a unit vector of R^d).
   const error =
-    !isImageDataset(s.dataset) && (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
+    s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0
       ? { scale: s.errorScale, bias: s.errorBias, noise: s.errorNoise }
       : undefined;
   return {

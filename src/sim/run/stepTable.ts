@@ -78,7 +78,9 @@ export function stepParams(
     diffusion,
     r: dpmRatio(prev, a, b),
     error_scale: c.error?.scale ?? 0,
-    error_bias: c.error?.bias ?? 0,
+    // Along a unit vector of R^dim: perturb.wgsl adds the bias times (0.6, 0.8) to each of the
+    // dim / 2 coordinate pairs, a vector of norm sqrt(dim / 2) (1 for points).
+    error_bias: (c.error?.bias ?? 0) * Math.sqrt(2 / (c.dim ?? 2)),
     error_noise: c.error?.noise ?? 0,
     evaluation,
     temperature: 1,
