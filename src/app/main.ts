@@ -33,13 +33,13 @@ import { showNoWebGpu } from '../ui/noWebGpu';
 import { curveFromSchedule, ScheduleChart } from '../ui/scheduleChart';
 import { SweepPanel } from '../ui/sweepPanel';
 import { MarginalsPanel } from '../ui/marginalsPanel';
-import { PhysicsCharts } from '../ui/physicsCharts';
+import { imageChartNote, PhysicsCharts } from '../ui/physicsCharts';
 import type { Distance } from '../sim/distance/distanceMeter';
 import { SpeciationPanel } from '../ui/speciationPanel';
 import { MemorisationPanel } from '../ui/memorisationPanel';
 import { PanelLabels } from '../ui/panelLabels';
 import { decodeImageFile, imageFileToPoints } from '../io/imageFiles';
-import { COLOUR_SHAPE, imageDim, isImageDataset } from '../maths/imageDatasets';
+import { COLOUR_SHAPE, imageDim, imageShapeOf, isImageDataset } from '../maths/imageDatasets';
 
 const root = document.getElementById('app')!;
 const canvas = document.getElementById('view') as HTMLCanvasElement;
@@ -91,14 +91,18 @@ function showSettings(settings: Settings): void {
   tieMeasurements(settings);
   physicsCharts?.element.toggleAttribute('hidden', !settings.observables);
   marginalsPanel?.element.toggleAttribute('hidden', !settings.marginals);
-  const images = isImageDataset(settings.dataset);
-  // Images have their own live measurement (memorisation); the point-cloud physics is for points.
-  physicsCharts?.element.toggleAttribute('hidden', images || !settings.observables);
+  const dataset = settings.dataset;
+  const images = isImageDataset(dataset);
+  // Images: the observables in R^d (what they can mean, in the note); marginals are of the plane.
+  physicsCharts?.element.toggleAttribute('hidden', !settings.observables);
+  physicsCharts?.setNote(images ? imageChartNote(imageDim(imageShapeOf(dataset))) : null);
   marginalsPanel?.element.toggleAttribute('hidden', images || !settings.marginals);
   memorisationPanel?.element.toggleAttribute('hidden', !images);
   root.classList.toggle('images', images);
   root.classList.toggle('physics-on', images || settings.observables || settings.marginals);
-  if (settings.mode !== 'reverse' || images) speciationPanel?.element.setAttribute('hidden', '');
+  // Images: the clones' classes are their nearest training image's label (mnist, shapes).
+  const labelled = !images || settings.dataset === 'mnist' || settings.dataset === 'shapes';
+  if (settings.mode !== 'reverse' || !labelled) speciationPanel?.element.setAttribute('hidden', '');
   updateLabels();
 }
 
@@ -291,7 +295,8 @@ function runSweepFromSettings(): void {
     samplers: splitList(s.sweepSamplers) as SamplerId[],
     schedules: splitList(s.sweepSchedules) as ScheduleId[],
     nfe: splitList(s.sweepNfe).map(Number),
-    n: s.sweepN,
+    // Images: their own batch (at most IMAGE_BATCH_MAX), not the points' sweep size.
+    ...(isImageDataset(s.dataset) ? {} : { n: s.sweepN }),
   };
   sweepPanel
     .run(spec.samplers.length * spec.schedules.length * spec.nfe.length, (options) =>
@@ -322,7 +327,7 @@ function measureLoop(): void {
     const work = hidden
       ? Promise.resolve()
       : sandbox.imageMode
-        ? measureImages()
+        ? measureImages().then(() => (s.observables ? measurePhysics(s) : undefined))
         : sandbox
             .measureDistances()
             .then(updateLabels)

@@ -10,6 +10,7 @@ import {
   generateShapes,
   imageDim,
   imageShapeOf,
+  shapeLabels,
   type ImageDatasetId,
   type ImageShape,
 } from '../maths/imageDatasets';
@@ -20,6 +21,8 @@ import type { MnistDigits } from './mnistFormat';
 /** An image dataset: a Dataset of dim = width x height x channels, with its shape. */
 export interface ImageDataset extends Dataset {
   image: ImageShape;
+  /** The class of each image (MNIST's digit, the shape's class), where the dataset has them. */
+  labels?: Uint8Array;
 }
 
 export const isImageData = (d: Dataset): d is ImageDataset => 'image' in d;
@@ -35,10 +38,19 @@ function digits(): Promise<MnistDigits> {
   return mnist;
 }
 
-/** m of `count` images of `dim` floats: all of them, or a seeded random subset. */
-function subset(all: Float32Array, dim: number, m: number, seed: number): Float32Array {
+/**
+ * m of `count` images of `dim` floats: all of them, or a seeded random subset; with `labels`, the
+ * labels of the images taken, in their order.
+ */
+function subset(
+  all: Float32Array,
+  dim: number,
+  m: number,
+  seed: number,
+  labels?: Uint8Array,
+): { points: Float32Array; labels: Uint8Array | undefined } {
   const count = all.length / dim;
-  if (m >= count) return all;
+  if (m >= count) return { points: all, labels };
   const order = Uint32Array.from({ length: count }, (_, i) => i);
   const rng = new Rng(seed, Stream.subsample);
   const out = new Float32Array(m * dim);
@@ -47,7 +59,10 @@ function subset(all: Float32Array, dim: number, m: number, seed: number): Float3
     [order[i], order[j]] = [order[j]!, order[i]!];
     out.set(all.subarray(order[i]! * dim, (order[i]! + 1) * dim), i * dim);
   }
-  return out;
+  return {
+    points: out,
+    labels: labels && Uint8Array.from(order.subarray(0, m), (k) => labels[k]!),
+  };
 }
 
 /**
@@ -63,20 +78,24 @@ export async function makeImageDataset(
   const image = imageShapeOf(id);
   const dim = imageDim(image);
   let points: Float32Array;
+  let labels: Uint8Array | undefined;
   switch (id) {
-    case 'mnist':
-      points = subset((await digits()).pixels, dim, m, seed);
+    case 'mnist': {
+      const all = await digits();
+      ({ points, labels } = subset(all.pixels, dim, m, seed, all.labels));
       break;
+    }
     case 'shapes':
       points = generateShapes(m, seed);
+      labels = shapeLabels(m, seed);
       break;
     case 'colour':
       points = generateColour(m, seed);
       break;
     case 'images':
       if (!user || user.length < dim) throw new Error('no images of your own yet: drop some files');
-      points = subset(user, dim, m, seed);
+      points = subset(user, dim, m, seed).points;
       break;
   }
-  return { id, points, mixture: null, dim, image };
+  return { id, points, mixture: null, dim, image, ...(labels ? { labels } : {}) };
 }

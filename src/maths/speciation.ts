@@ -68,6 +68,8 @@ export function theorySpeciationT(
 ): number | null {
   if (dataset.mixture ? dataset.mixture.components.length < 2 : dataset.points.length < 4)
     return null;
+  // Images: the top eigenvalue of their d x d covariance is not computed here.
+  if (dataset.dim !== undefined && dataset.dim !== 2) return null;
   return speciationT(id, params, topEigenvalue(dataCovariance(dataset)));
 }
 
@@ -236,6 +238,19 @@ export function modeClassifier(dataset: Dataset): ModeClassifier {
   let chance = 0;
   for (const s of shares) chance += (s / own.length) ** 2;
   return { classes: k, labels: (points) => nearestCentroid(points, centroids), chance };
+}
+
+/**
+ * P(same class) of two independent samples of labelled data whose class is the label of their
+ * nearest training image (images: MNIST's digits, the shapes' classes): sum_c p_c^2 over the
+ * labels' frequencies, since an exact sampler of the training set lands on image j w.p. 1 / M.
+ */
+export function labelChance(labels: ArrayLike<number>): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+  let chance = 0;
+  for (const c of counts.values()) chance += (c / labels.length) ** 2;
+  return chance;
 }
 
 /** Fraction of indices where two labellings agree. */

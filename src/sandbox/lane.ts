@@ -378,6 +378,7 @@ export class Lane {
     const energy = sim.measureDenoiser(encoder);
     this.metrics.encode(encoder, {
       x: sim.x,
+      dim: sim.dim,
       energy: energy ? sim.measuredEnergy : undefined,
       n: sim.n,
       v: langevin && s.langevin === 'underdamped' ? sim.v : undefined,

@@ -550,7 +550,6 @@ export class Sandbox {
    */
   async sweep(request: SweepRequest, options: SweepOptions = {}): Promise<SweepResult> {
     return this.survive('sweep()', async () => {
-      this.refuseImages('sweep');
       const { samplers, schedules, nfe, ...keys } = request;
       // The sweep runs no lane B: its settings need not hold a compareWith valid over `keys`.
       const result = applyPatch({ ...this.current, compare: false, compareWith: '' }, keys, {
@@ -558,21 +557,11 @@ export class Sandbox {
       });
       if (!result.ok) throw new Error(`sweep: ${result.error}`);
       const base = result.settings;
-      if (isImageDataset(base.dataset)) throw new Error('sweep works on 2D point datasets');
       const same =
         base.dataset === this.current.dataset &&
         base.m === this.current.m &&
         base.seed === this.current.seed;
-      const dataset =
-        same && this.dataset
-          ? this.dataset
-          : base.dataset === 'custom'
-            ? {
-                id: 'custom' as const,
-                points: subsamplePoints(this.requireCustom(), base.m, base.seed),
-                mixture: null,
-              }
-            : generateDataset(base.dataset, base.m, base.seed);
+      const dataset = same && this.dataset ? this.dataset : await this.makeDataset(base);
       return runSweep(
         this.requireGpu().device,
         this.sources,
@@ -593,7 +582,10 @@ export class Sandbox {
     what: { marginals?: boolean; entropy?: boolean } = {},
   ): Promise<(PhysicsSample | null)[]> {
     const device = this.gpu?.device;
-    if (!device || !this.lanes.length || this.rebuilding || this.imageMode) return [];
+    if (!device || !this.lanes.length || this.rebuilding) return [];
+    // Images: their kernels compile on the first measurement (src/sim/observe/imageMetrics.ts).
+    if (this.imageMode) await Promise.all(this.lanes.map((l) => l.metrics.enableImages()));
+    if (this.rebuilding || device !== this.gpu?.device) return [];
     const lanes = [...this.lanes];
     const statuses = lanes.map((l) => l.status());
     const generation = this.generation;
@@ -618,10 +610,6 @@ export class Sandbox {
   /** The latest observables of the first run (measured now if none yet), for metrics(). */
   async metrics(): Promise<PhysicsSample> {
     return this.survive('metrics()', async () => {
-      if (this.imageMode)
-        throw new Error(
-          `metrics() measures point clouds; ${this.current.dataset} is images: call memorisation() for its batch`,
-        );
       await this.idle();
       const [sample] = await this.measureMetrics({ entropy: true });
       if (!sample) throw new Error('the sandbox is not running');
@@ -666,7 +654,6 @@ export class Sandbox {
     options: CurveOptions & { count?: number; curve?: boolean } = {},
   ): Promise<Speciation> {
     return this.survive('speciation()', async () => {
-      this.refuseImages('cloning');
       const s = this.current;
       if (s.mode !== 'reverse')
         throw new Error("cloning needs the reverse process (mode 'reverse')");
@@ -681,12 +668,12 @@ export class Sandbox {
       if (options.curve) {
         const points = await speciationCurve(device, this.sources, spec, dataset, count, options);
         const cloner = await this.clonerOn(device);
-        cloner.setup(dataset, count);
+        await cloner.setup(dataset, count);
         return { points, chance: cloner.chance, theory, note };
       }
       const level = Math.min(this.requireLane().status().step, spec.levels.length - 2);
       const cloner = await this.clonerOn(device);
-      cloner.setup(dataset, count);
+      await cloner.setup(dataset, count);
       const point = await cloner.clone(
         spec,
         level,
@@ -997,12 +984,6 @@ export class Sandbox {
     const lane = this.lanes[0];
     if (!lane) throw new Error('the sandbox is not running');
     return lane;
-  }
-
-  /** Point-cloud tools (sweeps, clones, marginals, velocities) refuse image datasets. */
-  private refuseImages(what: string): void {
-    if (this.imageMode)
-      throw new Error(`${what} works on 2D point datasets; ${this.current.dataset} is images`);
   }
 
   private requireCustom(): Float32Array {

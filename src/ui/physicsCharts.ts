@@ -72,6 +72,14 @@ const KEYS = ['t', 'step', ...CHARTS.flatMap((c) => c.series.map((s) => s.key))]
 
 export type XAxis = 't' | 'step';
 
+/**
+ * The charts' note on images: what U and H are in R^d, and that the k-NN entropy of a batch is
+ * only a trend there (its bias, measured: src/maths/imageObservables.ts).
+ */
+export function imageChartNote(d: number): string {
+  return `Images in R^${d}: U = −log p_t of the training set (none at t = 0); the k-NN entropy of a batch in ${d} dimensions is biased by hundreds of nats, a trend only.`;
+}
+
 interface Chart {
   spec: ChartSpec;
   element: HTMLElement;
@@ -95,6 +103,7 @@ export class PhysicsCharts {
   private peakT: number | null = null;
   private readonly charts: Chart[];
   private readonly toggle: HTMLButtonElement;
+  private readonly note: HTMLElement;
 
   constructor(container: HTMLElement) {
     this.element = document.createElement('div');
@@ -107,6 +116,10 @@ export class PhysicsCharts {
     this.toggle.addEventListener('click', () => this.setX(this.x === 't' ? 'step' : 't'));
     bar.appendChild(this.toggle);
     this.element.appendChild(bar);
+    this.note = document.createElement('div');
+    this.note.className = 'physics-note';
+    this.note.hidden = true;
+    this.element.appendChild(this.note);
     for (const key of KEYS) this.rings.set(key, new Float64Array(RING));
     this.charts = CHARTS.map((spec) => {
       const element = document.createElement('div');
@@ -140,6 +153,12 @@ export class PhysicsCharts {
     }
     this.findPeak();
     this.draw();
+  }
+
+  /** One line under the title on what the charts can mean here (null: none). */
+  setNote(text: string | null): void {
+    this.note.textContent = text ?? '';
+    this.note.hidden = text === null;
   }
 
   /** A new run: forget every sample. */

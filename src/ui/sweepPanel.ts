@@ -133,7 +133,9 @@ export class SweepPanel {
     this.result = result;
     this.bar.value = this.bar.max;
     const floor = result.floor === null ? '' : ` · floor ${result.floor.toPrecision(3)}`;
-    this.label.textContent = `${result.rows.length} runs, ${result.points} particles${floor}`;
+    // Images say what their distance is: not the points' sliced W2.
+    const images = result.metric && !result.metric.startsWith('sliced');
+    this.label.textContent = `${result.rows.length} runs, ${result.points} ${images ? `images · ${result.metric}` : 'particles'}${floor}`;
     this.setButtons(false);
     this.draw(result);
   }

@@ -3,7 +3,9 @@
  * and DDPM: a clone is an exact copy (equal continuation seeds give bit-equal ends, different
  * ones do not), and P(same mode | t_c) is chance (sum pi_k^2 = 1/8) when cloning at the noisiest
  * level, 1 at the last one, and rises as t_c falls. On moons (no mixture) the classes are k-means
- * clusters of the data and the chance level their sum of squared shares.
+ * clusters of the data and the chance level their sum of squared shares. On images (shapes, d =
+ * 784) an end's class is the label of its nearest training image, chance sum_c p_c^2 of the
+ * labels' frequencies.
  *
  * The pairs of a clone experiment are independent, so its same-mode count is binomial: the
  * checks use the exact binomial law (Clopper-Pearson bounds), whose tails near p = 1 a normal
@@ -14,7 +16,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { generateDataset, type Dataset } from '../../src/maths/datasets';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
-import { cloneLevels, modeClassifier, type SpeciationPoint } from '../../src/maths/speciation';
+import {
+  cloneLevels,
+  labelChance,
+  modeClassifier,
+  type SpeciationPoint,
+} from '../../src/maths/speciation';
+import { makeImageDataset } from '../../src/io/imageData';
 import type { RunSpec } from '../../src/sim/run/simulation';
 import { Cloner, cloneAt, continuation } from '../../src/sim/experiments/speciation';
 import { gpuErrors, testGpu } from './harness';
@@ -118,7 +126,7 @@ beforeAll(async () => {
   const { device } = await testGpu();
   cloner = await Cloner.create(device, shaderSources);
   data = generateDataset('gaussians8', 2048, seed);
-  cloner.setup(data, COUNT);
+  await cloner.setup(data, COUNT);
 });
 
 afterAll(() => {
@@ -205,5 +213,46 @@ describe(`clones on moons, k-means classes (SEED=${seed})`, () => {
     // little, and sum q_k^2 - sum s_k^2 is second order in q - s when s_1 = s_2.
     within(binomialZ(first, chance), zFor(1), 'exact binomial test at t = 1');
     expect(last.sameMode).toBe(1);
+  });
+});
+
+describe(`clones on shapes images, nearest training image's label (SEED=${seed})`, () => {
+  test('empirical denoiser, d = 784: chance at t = 1, 1 at the end, against the labels', async () => {
+    const { device } = await testGpu();
+    const m = 128;
+    const shapes = await makeImageDataset('shapes', m, seed, null);
+    const steps = 10;
+    const run: RunSpec = {
+      ...spec('ddpm'),
+      denoiser: 'empirical',
+      levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps),
+    };
+    const images = await Cloner.create(device, shaderSources);
+    await images.setup(shapes, 64);
+    const first = await images.clone(run, 0);
+    const last = await images.clone(run, steps - 1);
+    images.destroy();
+    const chance = labelChance(shapes.labels!);
+    // Chance: P(two training images share a label), sum_c p_c^2, by all ordered pairs.
+    let pairs = 0;
+    for (const a of shapes.labels!) for (const b of shapes.labels!) if (a === b) pairs++;
+    expect(chance).toBeCloseTo(pairs / m ** 2, 12);
+    console.log(
+      `shapes: P(same label) ${first.sameMode.toFixed(4)} at t = 1 (chance ${chance.toFixed(4)})`,
+    );
+    // At t = 1 the shared start tells the clones almost nothing, and an exact sampler of the
+    // training set lands on each image w.p. 1 / M: P(same label) = chance, up to the run's
+    // discretisation, small against what 64 pairs resolve.
+    within(binomialZ(first, chance), zFor(1), 'exact binomial test at t = 1');
+    // The last step (to sigma = 0) draws no noise: both clones end at the same image.
+    expect(last.sameMode).toBe(1);
+  });
+
+  test('colour has no labels: cloning says so', async () => {
+    const { device } = await testGpu();
+    const colour = await makeImageDataset('colour', 16, seed, null);
+    await expect(cloneAt(device, shaderSources, spec(), colour, 0, 8)).rejects.toThrow(
+      /colour has none \(mnist and shapes do\)/,
+    );
   });
 });

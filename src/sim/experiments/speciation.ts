@@ -7,10 +7,11 @@
  * in chunks and yields between them, and is cancellable with an AbortSignal.
  */
 import type { ShaderSources } from '../../gpu/kernel';
-import type { Dataset } from '../../maths/datasets';
+import { datasetDim, type Dataset } from '../../maths/datasets';
 import { threefry2x32 } from '../../maths/rng';
 import {
   cloneLevels,
+  labelChance,
   modeClassifier,
   sameFraction,
   type ModeClassifier,
@@ -18,6 +19,7 @@ import {
 } from '../../maths/speciation';
 import type { SamplerId } from '../../settings/settings';
 import { Simulation, type RunSpec } from '../run/simulation';
+import { nearestLabels } from '../distance/imageDistance';
 
 export type { SpeciationPoint } from '../../maths/speciation';
 
@@ -64,9 +66,19 @@ export function cloneSeeds(seed: number, level: number): [number, number] {
 const cancelled = (): DOMException =>
   new DOMException('the speciation experiment was cancelled', 'AbortError');
 
+/**
+ * Images have no modes in the plane: each end's class is the label of its nearest training image
+ * (MNIST's digit, the shape's class), and chance comes from the labels' frequencies.
+ */
+interface ImageClasses {
+  kind: 'images';
+  labels: Uint8Array;
+  chance: number;
+}
+
 /** Two Simulations sized for one clone experiment, reused across clone levels. */
 export class Cloner {
-  private classifier: ModeClassifier | null = null;
+  private classifier: ModeClassifier | ImageClasses | null = null;
   private dataset: Dataset | null = null;
 
   private constructor(
@@ -83,13 +95,26 @@ export class Cloner {
     return new Cloner(device, a, b);
   }
 
-  /** Uploads the data and sizes both runs for `count` pairs. */
-  setup(dataset: Dataset, count: number): void {
+  /**
+   * Uploads the data and sizes both runs for `count` pairs. Images need their labels (MNIST,
+   * shapes): their kernels compile on the first image dataset.
+   */
+  async setup(dataset: Dataset, count: number): Promise<void> {
+    const images = datasetDim(dataset) > 2;
+    const labels = (dataset as { labels?: Uint8Array }).labels;
+    if (images && !labels)
+      throw new Error(
+        `cloning on images classes each end by its nearest training image's label: ${dataset.id} has none (mnist and shapes do)`,
+      );
+    if (images) await Promise.all([this.originals.enableImages(), this.copies.enableImages()]);
     for (const sim of [this.originals, this.copies]) {
-      if (sim.n !== count) sim.setParticles(count);
       if (this.dataset !== dataset) sim.setData(dataset);
+      if (sim.n !== count) sim.setParticles(count);
     }
-    if (this.dataset !== dataset) this.classifier = modeClassifier(dataset);
+    if (this.dataset !== dataset)
+      this.classifier = labels
+        ? { kind: 'images', labels, chance: labelChance(labels) }
+        : modeClassifier(dataset);
     this.dataset = dataset;
   }
 
@@ -124,12 +149,26 @@ export class Cloner {
     a.setRun({ ...next, levels, seed: seedA });
     b.setRun({ ...next, levels, seed: seedB });
     encoder = this.device.createCommandEncoder({ label: 'clone copy' });
-    encoder.copyBufferToBuffer(a.x, 0, b.x, 0, 8 * a.n);
+    encoder.copyBufferToBuffer(a.x, 0, b.x, 0, 4 * a.dim * a.n);
     this.device.queue.submit([encoder.finish()]);
     await this.advance([a, b], Infinity, signal);
+    return { t, sameMode: await this.sameClass(classifier), count: a.n };
+  }
+
+  /** The fraction of pairs whose two ends are of the same class. */
+  private async sameClass(classifier: ModeClassifier | ImageClasses): Promise<number> {
+    const [a, b] = [this.originals, this.copies];
+    if ('kind' in classifier) {
+      const own = classifier.labels;
+      const [la, lb] = await Promise.all([nearestLabels(a, own), nearestLabels(b, own)]);
+      // An end not finite (-1) is of no class: never the same as its twin's.
+      return sameFraction(
+        la,
+        lb.map((l, i) => (l < 0 || la[i]! < 0 ? -2 - i : l)),
+      );
+    }
     const [endA, endB] = await Promise.all([a.positions(), b.positions()]);
-    const sameMode = sameFraction(classifier.labels(endA), classifier.labels(endB));
-    return { t, sameMode, count: a.n };
+    return sameFraction(classifier.labels(endA), classifier.labels(endB));
   }
 
   /** Both ends of the last clone, originals then copies (for tests and plots). */
@@ -142,7 +181,7 @@ export class Cloner {
     this.copies.destroy();
   }
 
-  private requireClassifier(): ModeClassifier {
+  private requireClassifier(): ModeClassifier | ImageClasses {
     if (!this.classifier) throw new Error('call setup first');
     return this.classifier;
   }
@@ -179,7 +218,7 @@ export async function cloneAt(
 ): Promise<SpeciationPoint> {
   const cloner = await Cloner.create(device, sources);
   try {
-    cloner.setup(dataset, count);
+    await cloner.setup(dataset, count);
     return await cloner.clone(spec, level, options);
   } finally {
     cloner.destroy();
@@ -202,7 +241,7 @@ export async function speciationCurve(
   const cloner = await Cloner.create(device, sources);
   const points: SpeciationPoint[] = [];
   try {
-    cloner.setup(dataset, count);
+    await cloner.setup(dataset, count);
     options.onProgress?.(0, levels.length, null);
     for (const level of levels) {
       const point = await cloner.clone(spec, level, { signal: options.signal });

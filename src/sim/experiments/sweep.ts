@@ -19,6 +19,8 @@ import { applyPatch, type SamplerId, type Settings } from '../../settings/settin
 import { Simulation } from '../run/simulation';
 import { SlicedWasserstein } from '../distance/slicedWasserstein';
 import { createBuffer } from '../../gpu/buffers';
+import { datasetDim } from '../../maths/datasets';
+import { nearestImageDistance } from '../distance/imageDistance';
 
 export interface SweepSpec {
   samplers: readonly SamplerId[];
@@ -32,12 +34,17 @@ export interface SweepRow {
   /** The denoiser evaluations the run made (Heun's may differ from the asked NFE by one). */
   nfe: number;
   steps: number;
-  /** Sliced Wasserstein-2 distance of the samples to the data. */
+  /**
+   * Sliced Wasserstein-2 distance of the samples to the data; images: the mean distance to the
+   * nearest training image, RMS per pixel (src/sim/distance/imageDistance.ts says why).
+   */
   distance: number;
 }
 
 export interface SweepResult {
   rows: SweepRow[];
+  /** What `distance` is: sliced W2 for points, the nearest-training-image distance for images. */
+  metric?: string;
   /** The distance between two independent samples of the data of the same size: the best any sampler can show. */
   floor: number | null;
   points: number;
@@ -123,6 +130,7 @@ export async function runSweep(
       }
     }
   }
+  if (datasetDim(dataset) > 2) return imageSweep(device, sources, base, dataset, configs, options);
   const points = Math.min(4096, floorPow2(Math.min(base.n, dataset.points.length / 2)));
   if (points < 256) throw new Error('a sweep needs at least 256 particles and 256 data points');
   const sim = await Simulation.create(device, sources);
@@ -141,17 +149,7 @@ export async function runSweep(
     for (const settings of configs) {
       if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
       sim.setRun(runSpec(settings));
-      let encoder = device.createCommandEncoder({ label: 'sweep reset' });
-      sim.reset(encoder);
-      device.queue.submit([encoder.finish()]);
-      while (!sim.done) {
-        if (options.signal?.aborted)
-          throw new DOMException('the sweep was cancelled', 'AbortError');
-        encoder = device.createCommandEncoder({ label: 'sweep steps' });
-        sim.encodeSteps(encoder, CHUNK);
-        device.queue.submit([encoder.finish()]);
-        await device.queue.onSubmittedWorkDone();
-      }
+      await runToEnd(device, sim, options.signal);
       const row: SweepRow = {
         sampler: settings.sampler,
         schedule: settings.schedule,
@@ -162,17 +160,73 @@ export async function runSweep(
       rows.push(row);
       options.onProgress?.(rows.length, configs.length, row);
     }
-    return { rows, floor, points };
+    return { rows, floor, points, metric: POINT_METRIC };
   } finally {
     sim.destroy();
     sw.destroy();
   }
 }
 
+const POINT_METRIC = 'sliced Wasserstein-2 to the data';
+const IMAGE_METRIC = 'mean distance to the nearest training image (RMS per pixel)';
+
+/** Runs one configuration from reset to the end, in chunks; cancellable between them. */
+async function runToEnd(device: GPUDevice, sim: Simulation, signal?: AbortSignal): Promise<void> {
+  let encoder = device.createCommandEncoder({ label: 'sweep reset' });
+  sim.reset(encoder);
+  device.queue.submit([encoder.finish()]);
+  while (!sim.done) {
+    if (signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
+    encoder = device.createCommandEncoder({ label: 'sweep steps' });
+    sim.encodeSteps(encoder, CHUNK);
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+}
+
+/**
+ * The sweep of an image dataset over its batch of n images: each run's distance is its mean
+ * nearest-training-image distance. No floor: samples of the training set itself are at 0.
+ */
+async function imageSweep(
+  device: GPUDevice,
+  sources: ShaderSources,
+  base: Readonly<Settings>,
+  dataset: Dataset,
+  configs: readonly Settings[],
+  options: SweepOptions,
+): Promise<SweepResult> {
+  const sim = await Simulation.create(device, sources);
+  const rows: SweepRow[] = [];
+  try {
+    await sim.enableImages();
+    sim.setData(dataset);
+    sim.setParticles(base.n);
+    options.onProgress?.(0, configs.length, null);
+    for (const settings of configs) {
+      if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
+      sim.setRun(runSpec(settings));
+      await runToEnd(device, sim, options.signal);
+      const row: SweepRow = {
+        sampler: settings.sampler,
+        schedule: settings.schedule,
+        nfe: sim.status().nfe,
+        steps: settings.steps,
+        distance: await nearestImageDistance(sim),
+      };
+      rows.push(row);
+      options.onProgress?.(rows.length, configs.length, row);
+    }
+    return { rows, floor: null, points: base.n, metric: IMAGE_METRIC };
+  } finally {
+    sim.destroy();
+  }
+}
+
 /** The rows as CSV, with the floor as a comment line. */
 export function sweepCsv(result: SweepResult): string {
   const lines = [
-    `# sliced Wasserstein-2 to the data over ${result.points} particles; sample-vs-sample floor ${result.floor ?? 'n/a'}`,
+    `# ${result.metric ?? POINT_METRIC} over ${result.points} ${result.metric === IMAGE_METRIC ? 'images' : 'particles'}; sample-vs-sample floor ${result.floor ?? 'n/a'}`,
   ];
   lines.push('sampler,schedule,nfe,steps,distance');
   for (const r of result.rows)

@@ -39,6 +39,7 @@ import {
   type MarginalDensities,
 } from '../../maths/observables';
 import { KnnEntropy, type EntropyOptions } from './entropy';
+import { ImageMetrics } from './imageMetrics';
 import { MarginalHistograms, Observables, StagingPool, type ObservableInputs } from './observables';
 
 export interface MetricsOptions {
@@ -53,6 +54,8 @@ export interface MetricsOptions {
 }
 
 export interface MetricsInputs extends ObservableInputs {
+  /** Coordinates per particle: above 2, images of dim floats (ImageMetrics, after enableImages). */
+  dim?: number;
   /** T for this measurement. */
   temperature?: number;
   /** false: skip the entropy this time (read reports it NaN). */
@@ -92,6 +95,9 @@ export class Metrics {
   private lastTemperature = NaN;
   private entropyMeasured = false;
   private histogramN = 0;
+  /** Images (ImageMetrics), made by enableImages; whether the last encode was of images. */
+  private images: ImageMetrics | null = null;
+  private imagesLast = false;
   private readonly reads: readonly GPUBuffer[];
   private readonly staging: StagingPool;
 
@@ -101,6 +107,8 @@ export class Metrics {
     private readonly knn: KnnEntropy | null,
     private readonly histograms: MarginalHistograms | null,
     temperature: number,
+    private readonly sources: ShaderSources,
+    private readonly radius: number,
   ) {
     this.temperature = temperature;
     this.reads = knn ? [observables.result, knn.sums] : [observables.result];
@@ -122,7 +130,23 @@ export class Metrics {
       entropy ? KnnEntropy.create(device, sources, { ...entropy, radius }) : null,
       marginals ? MarginalHistograms.create(device, sources, marginals) : null,
     ]);
-    return new Metrics(device, observables, knn, histograms, options.temperature ?? 1);
+    return new Metrics(
+      device,
+      observables,
+      knn,
+      histograms,
+      options.temperature ?? 1,
+      sources,
+      radius,
+    );
+  }
+
+  /** Compiles the image measurements once: before the first encode with dim > 2. */
+  async enableImages(): Promise<void> {
+    this.images ??= await ImageMetrics.create(this.device, this.sources, {
+      radius: this.radius,
+      ...(this.knn ? { k: this.knn.k } : {}),
+    });
   }
 
   /** The histograms' bins, or null without them. */
@@ -136,6 +160,14 @@ export class Metrics {
   }
 
   encode(encoder: GPUCommandEncoder, inputs: MetricsInputs): void {
+    this.imagesLast = (inputs.dim ?? 2) > 2;
+    if (this.imagesLast) {
+      if (!this.images) throw new Error('metrics of images: call enableImages() first');
+      const entropy = inputs.entropy !== false && this.knn !== null;
+      this.images.encode(encoder, { ...inputs, dim: inputs.dim!, entropy });
+      this.encoded = true;
+      return;
+    }
     const knn = inputs.entropy === false ? null : this.knn;
     const histograms = inputs.marginals === false ? null : this.histograms;
     histograms?.clear(encoder);
@@ -152,6 +184,7 @@ export class Metrics {
 
   async read(): Promise<MetricsSample | null> {
     if (!this.encoded || this.destroyed) return null;
+    if (this.imagesLast) return this.images!.read();
     const t = this.lastTemperature;
     const knn = this.entropyMeasured ? this.knn : null;
     const offset = this.observables.result.size;
@@ -200,5 +233,6 @@ export class Metrics {
     this.observables.destroy();
     this.knn?.destroy();
     this.histograms?.destroy();
+    this.images?.destroy();
   }
 }
