@@ -42,7 +42,7 @@ function digits(): Promise<MnistDigits> {
  * m of `count` images of `dim` floats: all of them, or a seeded random subset; with `labels`, the
  * labels of the images taken, in their order.
  */
-function subset(
+export function subset(
   all: Float32Array,
   dim: number,
   m: number,

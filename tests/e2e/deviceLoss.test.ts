@@ -145,17 +145,6 @@ describe('on MNIST', () => {
     await mnist.discard();
   });
 
-  test('metrics() refuses image datasets by name and points to memorisation()', async () => {
-    const { page } = await mnist.get(browser);
-    const message = await page.evaluate(() =>
-      window.sandbox.metrics().then(
-        () => 'resolved',
-        (e: unknown) => (e as Error).message,
-      ),
-    );
-    expect(message).toMatch(/metrics\(\) measures point clouds; mnist is images.*memorisation\(\)/);
-  });
-
   for (const gap of [300, 2500, 6000]) {
     test(`two losses ${gap} ms apart: one rebuild stands, with the same settings and the same images`, async () => {
       await twoLosses(mnist, gap, async (page) =>
