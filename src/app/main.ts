@@ -6,19 +6,14 @@ import { shaderSources } from '../gpu/shaderSources';
 import { loadCustomPoints, saveCustomPoints } from '../io/customStore';
 import { readPointFile } from '../io/pointFile';
 import { toPointArray } from '../io/pointsInput';
-import { describeRun, runLevels } from '../sandbox/lane';
+import { describeRun, runLevels } from '../settings/runSpec';
 import { normalisePoints } from '../maths/datasets';
 import type { ScheduleId } from '../maths/schedules';
 import { Sandbox } from '../sandbox/sandbox';
-import {
-  compareSettings,
-  DEFAULTS,
-  encodeHash,
-  settingsFromHash,
-  splitList,
-  type SamplerId,
-  type Settings,
-} from '../settings/settings';
+import { DEFAULTS, splitList, type SamplerId, type Settings } from '../settings/settings';
+import { compareSettings } from '../settings/validate';
+import { encodeHash } from '../settings/hash';
+import { settingsFromHash } from '../settings/link';
 import { ControlPanel } from '../ui/controlPanel';
 import { Drawing } from '../ui/drawing';
 import { acceptDrops, chooseFile } from '../ui/files';

@@ -7,7 +7,8 @@
  */
 import { acquireGpu, maxParticles, type Gpu } from '../gpu/device';
 import type { ShaderSources } from '../gpu/kernel';
-import { describeRun, divergenceAdvice, Lane, runSpec, type ImagePanelRect } from './lane';
+import { Lane, type ImagePanelRect } from './lane';
+import { describeRun, divergenceAdvice, runSpec } from '../settings/runSpec';
 import { targetMarginals, type MarginalDensities } from '../maths/observables';
 import { theorySpeciationT } from '../maths/speciation';
 import type { MetricsSample } from '../sim/observe/metrics';
@@ -34,13 +35,8 @@ import { isImageDataset } from '../maths/imageDatasets';
 import type { Memorisation } from '../maths/memorisation';
 import { makeImageDataset } from '../io/imageData';
 import { levelAt } from '../maths/schedules';
-import {
-  applyPatch,
-  compareSettings,
-  DEFAULTS,
-  IMAGE_M_MAX,
-  type Settings,
-} from '../settings/settings';
+import { DEFAULTS, IMAGE_M_MAX, type Settings } from '../settings/settings';
+import { applyPatch, compareSettings } from '../settings/validate';
 import type { RunStatus } from '../sim/run/simulation';
 import { DistanceMeter, type Distance } from '../sim/distance/distanceMeter';
 import {
