@@ -266,3 +266,30 @@ export function splitList(text: string): string[] {
     .map((part) => part.trim())
     .filter(Boolean);
 }
+
+/** Settings that only change how the runs are drawn or paced, or what the page shows. */
+export const STYLE_KEYS = new Set<keyof Settings>([
+  'pointSize',
+  'brightness',
+  'showData',
+  'view',
+  'landscape',
+  'arrows',
+  'trails',
+  'trailParticles',
+  'showX0hat',
+  'showNearest',
+  'follow',
+]);
+/** Settings that change nothing the GPU runs (pace, panels, sweep and chart options). */
+export const QUIET_KEYS = new Set<keyof Settings>([
+  'speed',
+  'loop',
+  'hide',
+  'sweepSamplers',
+  'sweepSchedules',
+  'sweepNfe',
+  'sweepN',
+  'observables',
+  'marginals',
+]);
