@@ -23,14 +23,11 @@ import { SCHEDULES } from '../maths/schedules';
 import {
   IMAGE_M_MAX,
   LIMITS,
-  PATCH,
   SAMPLERS,
-  SETTING_SCHEMAS,
-  SWEEP_NFE,
-  SWEEP_NFE_MAX,
   type RecResolution,
   type Settings,
 } from '../settings/settings';
+import { PATCH, SETTING_SCHEMAS, SWEEP_NFE, SWEEP_NFE_MAX } from '../settings/validate';
 import type { CurveOptions } from '../sim/experiments/speciation';
 import type { SweepRow } from '../sim/experiments/sweep';
 

@@ -4,12 +4,12 @@
  */
 import { number, object, optional, refine, type Schema } from '../settings/schema';
 import {
-  SETTING_SCHEMAS,
   type RecFormat,
   type RecQuality,
   type RecResolution,
   type Settings,
 } from '../settings/settings';
+import { SETTING_SCHEMAS } from '../settings/validate';
 
 export interface ClipOptions {
   format: RecFormat;

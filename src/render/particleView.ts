@@ -13,9 +13,11 @@
  * For image datasets, view.setImages(grid) draws an ImageGrid (src/render/imageGrid.ts) instead.
  */
 import * as THREE from 'three/webgpu';
-import { float, instanceIndex, smoothstep, storage, uniform, uv, vec3, vec4 } from 'three/tsl';
-import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { uniform } from 'three/tsl';
+import type { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { adoptBuffer } from './adoptBuffer';
+import { FOV_3D, makeCameras } from './cameras';
+import { makeCloud, type Cloud } from './sprites';
 import type { ImageGrid } from './imageGrid';
 import { Landscape, type GridBuffers, type LandscapeMode, type TrailBuffers } from './landscape';
 import { VIEW_HEIGHT } from './viewport';
@@ -29,11 +31,6 @@ export interface PhysicsView {
   trailParticles: number;
 }
 
-/** Where the 3D camera starts: looking down on the landscape from the front, z up. */
-const CAMERA_3D = new THREE.Vector3(0, -6.2, 5.4);
-const TARGET_3D = new THREE.Vector3(0, 0, 0.4);
-const FOV_3D = 45;
-
 export interface ViewStyle {
   pointSize: number;
   brightness: number;
@@ -44,14 +41,6 @@ const PARTICLE_COLOR = new THREE.Color('#ff9a4a');
 const DATA_COLOR = new THREE.Color('#4aa8ff');
 
 const floatUniform = (value: number) => uniform(value);
-type FloatUniform = ReturnType<typeof floatUniform>;
-
-interface Cloud {
-  sprite: THREE.Sprite;
-  attribute: THREE.StorageInstancedBufferAttribute;
-  material: THREE.SpriteNodeMaterial;
-  buffer: GPUBuffer;
-}
 
 export class ParticleView {
   readonly renderer: THREE.WebGPURenderer;
@@ -93,34 +82,11 @@ export class ParticleView {
   ) {
     this.renderer = renderer;
     this.scene.background = new THREE.Color('#0b0d12');
-    this.camera = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
-    this.camera.position.set(0, 0, 5);
-    const controls = new OrbitControls(this.camera, canvas);
-    controls.enableRotate = false;
-    controls.screenSpacePanning = true;
-    controls.zoomToCursor = true;
-    controls.minZoom = 0.02;
-    controls.maxZoom = 200;
-    controls.mouseButtons = {
-      LEFT: THREE.MOUSE.PAN,
-      MIDDLE: THREE.MOUSE.DOLLY,
-      RIGHT: THREE.MOUSE.PAN,
-    };
-    controls.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
-    this.controls2d = controls;
-    // Its own controls: OrbitControls fixes the camera's up (z here) when made.
-    this.camera3d = new THREE.PerspectiveCamera(FOV_3D, 1, 0.05, 100);
-    this.camera3d.up.set(0, 0, 1);
-    this.camera3d.position.copy(CAMERA_3D);
-    this.camera3d.lookAt(TARGET_3D);
-    this.controls3d = new OrbitControls(this.camera3d, canvas);
-    this.controls3d.target.copy(TARGET_3D);
-    this.controls3d.minDistance = 0.5;
-    this.controls3d.maxDistance = 40;
-    this.controls3d.enableDamping = false;
-    this.controls3d.update();
-    this.controls3d.saveState();
-    this.controls3d.enabled = false;
+    const views = makeCameras(canvas);
+    this.camera = views.camera;
+    this.controls2d = views.controls2d;
+    this.camera3d = views.camera3d;
+    this.controls3d = views.controls3d;
     this.landscape = new Landscape(renderer);
     this.scene.add(this.landscape.group);
   }
@@ -197,20 +163,12 @@ export class ParticleView {
   setParticles(buffer: GPUBuffer, n: number): void {
     // The energies belong to the old particles: setEnergy comes after.
     this.energy = null;
-    this.particles = this.replace(
-      this.particles,
-      buffer,
-      n,
-      PARTICLE_COLOR,
-      this.particleSize,
-      this.particleAlpha,
-      1,
-    );
+    this.particles = this.cloud(this.particles, buffer, n, 'particles');
   }
 
   /** Draws the dataset's m stored points from `buffer`, faintly, behind the particles. */
   setData(buffer: GPUBuffer, m: number): void {
-    this.data = this.replace(this.data, buffer, m, DATA_COLOR, this.dataSize, this.dataAlpha, 0);
+    this.data = this.cloud(this.data, buffer, m, 'data');
     this.data.sprite.visible = this.style.showData;
   }
 
@@ -381,74 +339,34 @@ export class ParticleView {
     this.dataAlpha.value = Math.min(1, 0.35 * Math.sqrt(2000 / m));
   }
 
-  private replace(
+  /** A new cloud of the particles (drawn on top, at their energies' heights) or the data. */
+  private cloud(
     old: Cloud | null,
     buffer: GPUBuffer,
     count: number,
-    color: THREE.Color,
-    size: FloatUniform,
-    alpha: FloatUniform,
-    order: number,
+    what: 'particles' | 'data',
   ): Cloud {
     if (old) this.remove(old);
-    const attribute = new THREE.StorageInstancedBufferAttribute(new Float32Array(2 * count), 2);
-    adoptBuffer(this.renderer, attribute, buffer);
-    const position = storage(attribute, 'vec2', count).toReadOnly().element(instanceIndex);
-    const material = new THREE.SpriteNodeMaterial();
-    // In 3D, on the landscape: particles at their own energy's height, the data on the surface.
-    let z: THREE.Node<'float'> = float(0);
-    if (this.landscape.ready) {
-      const energy = order === 1 ? this.energy : null;
-      z = energy
-        ? this.landscape.height(
-            storage(energy.attribute, 'float', count).toReadOnly().element(instanceIndex),
-          )
-        : this.landscape.heightAt(position);
-      z = z.add(this.landscape.heightScale.mul(0.01));
-    }
-    material.positionNode = vec3(position.x, position.y, z);
-    material.scaleNode = size.mul(this.pixel);
-    // A soft disc: full at the centre, fading to zero at the rim.
-    const r = uv().sub(0.5).length().mul(2);
-    const falloff = smoothstep(float(1), float(0), r);
-    material.colorNode = vec4(vec3(color.r, color.g, color.b).mul(falloff.mul(alpha)), 1);
-    material.blending = THREE.AdditiveBlending;
-    material.transparent = true;
-    material.depthWrite = false;
-    material.depthTest = false;
-    const sprite = new THREE.Sprite(material);
-    sprite.count = count;
-    sprite.frustumCulled = false;
-    sprite.renderOrder = order;
-    this.scene.add(sprite);
+    const particles = what === 'particles';
+    const cloud = makeCloud(this.renderer, this.landscape, buffer, count, {
+      color: particles ? PARTICLE_COLOR : DATA_COLOR,
+      size: (particles ? this.particleSize : this.dataSize).mul(this.pixel),
+      alpha: particles ? this.particleAlpha : this.dataAlpha,
+      order: particles ? 1 : 0,
+      energy: particles ? (this.energy?.attribute ?? null) : null,
+    });
+    this.scene.add(cloud.sprite);
     this.updateUniforms();
-    return { sprite, attribute, material, buffer };
+    return cloud;
   }
 
   /** Remakes the clouds' materials after their heights' sources changed. */
   private rebuildClouds(): void {
     const p = this.particles;
-    if (p)
-      this.particles = this.replace(
-        p,
-        p.buffer,
-        p.sprite.count,
-        PARTICLE_COLOR,
-        this.particleSize,
-        this.particleAlpha,
-        1,
-      );
     const d = this.data;
+    if (p) this.particles = this.cloud(p, p.buffer, p.sprite.count, 'particles');
     if (d) {
-      this.data = this.replace(
-        d,
-        d.buffer,
-        d.sprite.count,
-        DATA_COLOR,
-        this.dataSize,
-        this.dataAlpha,
-        0,
-      );
+      this.data = this.cloud(d, d.buffer, d.sprite.count, 'data');
       this.data.sprite.visible = this.style.showData;
     }
   }

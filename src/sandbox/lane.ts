@@ -7,14 +7,14 @@ import { isImageData } from '../io/imageData';
 import type { Dataset } from '../maths/datasets';
 import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../maths/memorisation';
 import { ImageGrid } from '../render/imageGrid';
-import { forwardLevels, levelAt, reverseLevels, type Level } from '../maths/schedules';
 import { ParticleView } from '../render/particleView';
-import { SMOOTHING_DRAWS, type Settings } from '../settings/settings';
+import type { Settings } from '../settings/settings';
+import { runSpec } from '../settings/runSpec';
 import { EnergyGrid, Trails, type FieldParams } from '../sim/field/energyGrid';
 import { Filmstrip } from '../sim/run/filmstrip';
 import { Metrics } from '../sim/observe/metrics';
 import { StagingPool } from '../sim/observe/observables';
-import { Simulation, type RunSpec, type RunStatus } from '../sim/run/simulation';
+import { Simulation, type RunStatus } from '../sim/run/simulation';
 
 /** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
 const ENTROPY_POINTS = 1024;
@@ -30,80 +30,6 @@ export interface ImagePanelRect {
 
 /** Frames of a followed image's filmstrip, spread over the run. */
 const FILMSTRIP_FRAMES = 12;
-
-/**
- * The levels a run over these settings visits. Langevin: annealed and pc walk the reverse run's
- * levels; ula, mala and underdamped sample the one energy at noiseLevel, repeated once per step.
- */
-export function runLevels(s: Readonly<Settings>): Level[] {
-  if (s.mode === 'langevin') {
-    if (s.langevin === 'annealed' || s.langevin === 'pc')
-      return reverseLevels(s.schedule, s, s.steps);
-    const level = levelAt(s.schedule, s, s.noiseLevel);
-    return Array.from({ length: s.steps + 1 }, () => ({ ...level }));
-  }
-  return s.mode === 'reverse'
-    ? reverseLevels(s.schedule, s, s.steps)
-    : forwardLevels(s.schedule, s, s.steps);
-}
-
-/** "ddim η 0 · cosine · 100 steps": the run a view shows, for labels and captions. */
-export function describeRun(s: Readonly<Settings>): string {
-  if (s.mode === 'langevin')
-    return `langevin ${s.langevin} · T ${s.temperature} · h ${s.stepSize} · t ${s.noiseLevel}`;
-  const sampler =
-    s.mode === 'forward' ? 'forward' : `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''}`;
-  return `${sampler} · ${s.schedule} · ${s.steps} steps`;
-}
-
-/**
- * What to tell the user when `bad` particles of a run went non-finite or escaped by `step`: what
- * diverged and which setting to lower.
- */
-export function divergenceAdvice(s: Readonly<Settings>, bad: number, step: number): string {
-  const what = `${bad} of ${s.n} particles diverged (NaN, or escaped beyond |x| = 1000) by step ${step}`;
-  if (s.mode === 'langevin') {
-    const h = s.stepSize;
-    const hint = s.langevin === 'underdamped' ? ', or raise the friction γ' : '';
-    return `${what}: the step size h = ${h} is too large for this energy. Lower stepSize (try ${Number((h / 10).toPrecision(2))})${hint}. Paused.`;
-  }
-  if (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
-    return `${what}: the deliberate model error is too large. Lower errorScale, errorBias or errorNoise. Paused.`;
-  return `${what}. Try more steps or another sampler. Paused.`;
-}
-
-/** What the simulation needs of the settings for one run. */
-export function runSpec(s: Readonly<Settings>): RunSpec {
-  // The deliberate score error, points and images alike (the bias along a unit vector of R^d).
-  const error =
-    s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0
-      ? { scale: s.errorScale, bias: s.errorBias, noise: s.errorNoise }
-      : undefined;
-  return {
-    mode: s.mode,
-    sampler: s.sampler,
-    denoiser: s.denoiser,
-    levels: runLevels(s),
-    eta: s.eta,
-    seed: s.seed,
-    ...(error ? { error } : {}),
-    ...(s.denoiser === 'smoothed'
-      ? { smoothing: { std: s.smoothing, draws: SMOOTHING_DRAWS } }
-      : {}),
-    ...(s.mode === 'langevin'
-      ? {
-          langevin: {
-            kind: s.langevin,
-            temperature: s.temperature,
-            stepSize: s.stepSize,
-            gamma: s.gamma,
-            snr: s.snr,
-            correctorSteps: s.correctorSteps,
-          },
-        }
-      : {}),
-  };
-}
 
 function destroyPart(part: { destroy?: () => void; dispose?: () => void }): void {
   if (part.destroy) part.destroy();

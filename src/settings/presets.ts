@@ -3,7 +3,8 @@
  * local storage and in JSON files). A preset is applied with `configure`, like any other patch.
  */
 import { check, object, optional, record, string } from './schema';
-import { isSettingKey, PATCH, SETTING_KEYS, type Settings } from './settings';
+import { isSettingKey, SETTING_KEYS, type Settings } from './settings';
+import { PATCH } from './validate';
 
 export interface Preset {
   name: string;

@@ -1,19 +1,17 @@
 /**
- * The one settings object: its type, defaults, validation and URL-hash codec. The GUI, the URL,
- * presets and the scripting API all read and write settings through `applyPatch`, so a value is
- * checked in one place and an invalid one never replaces the last good settings.
+ * The one settings object: its type, defaults and limits. The GUI, the URL, presets and the
+ * scripting API all read and write it through `applyPatch` (validate.ts), so a value is checked
+ * in one place and an invalid one never replaces the last good settings.
  */
 import { DATASETS, type DatasetId } from '../maths/datasets';
-import { IMAGE_DATASETS, isImageDataset, type ImageDatasetId } from '../maths/imageDatasets';
+import { IMAGE_DATASETS, type ImageDatasetId } from '../maths/imageDatasets';
 import {
   DEFAULT_SCHEDULE_PARAMS,
-  GRIDS,
   SCHEDULES,
-  scheduleProblem,
+  GRIDS,
   type ScheduleId,
   type ScheduleParams,
 } from '../maths/schedules';
-import { boolean, number, oneOf, record, refine, string, type Schema } from './schema';
 
 export const MODES = ['reverse', 'forward', 'langevin'] as const;
 export const REC_FORMATS = ['mp4', 'webm'] as const;
@@ -223,7 +221,7 @@ export const LIMITS = {
 } as const;
 
 type Key = keyof Settings;
-const CHOICES: Partial<Record<Key, readonly string[]>> = {
+export const CHOICES: Partial<Record<Key, readonly string[]>> = {
   mode: MODES,
   dataset: DATASET_IDS,
   denoiser: DENOISERS,
@@ -237,7 +235,7 @@ const CHOICES: Partial<Record<Key, readonly string[]>> = {
   view: VIEWS,
   landscape: LANDSCAPES,
 };
-const INTEGERS: readonly Key[] = [
+export const INTEGERS: readonly Key[] = [
   'n',
   'm',
   'steps',
@@ -259,118 +257,6 @@ export function isSettingKey(key: string): key is Key {
   return Object.hasOwn(DEFAULTS, key);
 }
 
-/** Sweeps and sweepN: 256 to 4096 particles, a power of two (the sliced-W2 reduction's sizes). */
-const isPowerOfTwo = (v: number): boolean => (v & (v - 1)) === 0;
-
-/** The schema of one setting's value; `maxN` may lower the particle cap (the GPU's). */
-function settingSchema(key: Key, maxN: number = LIMITS.n.max): Schema {
-  const choices = CHOICES[key];
-  if (choices) return oneOf(choices);
-  const expected = typeof DEFAULTS[key];
-  if (expected === 'boolean') return boolean;
-  if (expected === 'string') return string;
-  const range = (LIMITS as Record<string, { min: number; max: number } | undefined>)[key];
-  const schema = number({
-    ...(range ? { min: range.min, max: key === 'n' ? maxN : range.max } : {}),
-    integer: INTEGERS.includes(key),
-  });
-  return key === 'sweepN' ? refine(schema, isPowerOfTwo, 'a power of two') : schema;
-}
-
-/** Each setting's schema: what the GUI, the URL, presets and the API's options check against. */
-export const SETTING_SCHEMAS: Readonly<Record<Key, Schema>> = Object.fromEntries(
-  SETTING_KEYS.map((key) => [key, settingSchema(key)]),
-) as Record<Key, Schema>;
-
-/** A settings patch: an object (its keys and values are applyPatch's to check). */
-export const PATCH: Schema = record;
-
-/** The first reason a single value is invalid, or null. `maxN` may lower the particle cap. */
-function valueProblem(key: Key, value: unknown, maxN: number): string | null {
-  const schema =
-    key === 'n' && maxN !== LIMITS.n.max ? settingSchema('n', maxN) : SETTING_SCHEMAS[key];
-  return schema(value, key);
-}
-
-/** One value of a sweep's NFE list (sweepNfe, and a scripted sweep's nfe). */
-export const SWEEP_NFE: Schema = number({ min: 1, max: 10_000, integer: true });
-/** The most NFE values one sweep may ask for. */
-export const SWEEP_NFE_MAX = 40;
-
-export type PatchResult =
-  { ok: true; settings: Settings; changed: Key[] } | { ok: false; error: string };
-
-/**
- * Merges a patch into settings and validates the result as a whole (sigmaMin < sigmaMax and the
- * like). Returns the new settings and the keys that changed, or the first problem.
- */
-export function applyPatch(
-  current: Readonly<Settings>,
-  patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
-  options: { maxParticles?: number } = {},
-): PatchResult {
-  const shape = PATCH(patch, 'patch');
-  if (shape !== null) return { ok: false, error: shape };
-  const next: Settings = { ...current };
-  const changed: Key[] = [];
-  for (const [key, value] of Object.entries(patch)) {
-    if (!isSettingKey(key)) return { ok: false, error: `unknown setting '${key}'` };
-    const problem = valueProblem(key, value, options.maxParticles ?? LIMITS.n.max);
-    if (problem) return { ok: false, error: problem };
-    if (next[key] !== value) {
-      (next as unknown as Record<string, unknown>)[key] = value;
-      changed.push(key);
-    }
-  }
-  if (isImageDataset(next.dataset) && next.n > IMAGE_BATCH_MAX) {
-    // n is the batch in image modes: a switch to images starts with a small batch, unless the
-    // patch asked for one that is too big (judged on the patch's own n, changed or not).
-    if (Object.hasOwn(patch, 'n'))
-      return {
-        ok: false,
-        error: `n is the batch of images for ${next.dataset}: at most ${IMAGE_BATCH_MAX}, not ${next.n}`,
-      };
-    next.n = IMAGE_BATCH_DEFAULT;
-    changed.push('n');
-  }
-  if (next.follow >= next.n && next.follow !== -1) {
-    next.follow = -1;
-    if (!changed.includes('follow')) changed.push('follow');
-  }
-  for (const id of SCHEDULES) {
-    const problem = scheduleProblem(id, next);
-    if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
-  }
-  const problem = listsProblem(next);
-  if (problem) return { ok: false, error: problem };
-  return { ok: true, settings: next, changed };
-}
-
-/** Settings a compare-mode second run may change: how it samples, not what it samples. */
-export const COMPARE_KEYS: readonly Key[] = [
-  'sampler',
-  'denoiser',
-  'smoothing',
-  'schedule',
-  'steps',
-  'eta',
-  'betaMin',
-  'betaMax',
-  'cosineS',
-  'sigmoidStart',
-  'sigmoidEnd',
-  'sigmoidTau',
-  'sigmaMin',
-  'sigmaMax',
-  'rho',
-  'grid',
-  'ztsnr',
-  'customCurve',
-  'errorScale',
-  'errorBias',
-  'errorNoise',
-];
-
 export const PANELS = ['gui', 'charts', 'hud'] as const;
 
 /** Splits a comma-separated list, ignoring blanks. */
@@ -381,140 +267,29 @@ export function splitList(text: string): string[] {
     .filter(Boolean);
 }
 
-function listProblem(
-  key: Key,
-  text: string,
-  allowed: readonly string[] | null,
-  required: boolean,
-): string | null {
-  const items = splitList(text);
-  if (required && items.length === 0) return `${key} needs at least one value`;
-  for (const item of items) {
-    if (allowed && !allowed.includes(item)) {
-      return `${key}: unknown '${item}' (one of: ${allowed.join(', ')})`;
-    }
-  }
-  return null;
-}
-
-/** The compare run's settings: the compareWith patch over these, or the reason it is invalid. */
-export function compareSettings(settings: Readonly<Settings>): PatchResult {
-  const { patch, unknown } = decodeHash(settings.compareWith);
-  if (unknown.length) return { ok: false, error: `compareWith: unknown setting '${unknown[0]!}'` };
-  const outside = Object.keys(patch).find((k) => !COMPARE_KEYS.includes(k as Key));
-  if (outside)
-    return {
-      ok: false,
-      error: `compareWith cannot change ${outside} (only ${COMPARE_KEYS.join(', ')})`,
-    };
-  const result = applyPatch({ ...settings, compare: false, compareWith: '' }, patch);
-  return result.ok ? result : { ok: false, error: `compareWith: ${result.error}` };
-}
-
-/** Problems of the settings that hold lists. */
-function listsProblem(s: Readonly<Settings>): string | null {
-  const nfe = splitList(s.sweepNfe);
-  const badNfe = nfe.find((v) => !/^\d+$/.test(v) || SWEEP_NFE(Number(v), 'nfe') !== null);
-  return (
-    listProblem('sweepSamplers', s.sweepSamplers, SAMPLERS, true) ??
-    listProblem('sweepSchedules', s.sweepSchedules, SCHEDULES, true) ??
-    listProblem('sweepNfe', s.sweepNfe, null, true) ??
-    (badNfe !== undefined ? `sweepNfe: '${badNfe}' is not a whole number from 1 to 10000` : null) ??
-    (nfe.length > SWEEP_NFE_MAX ? `sweepNfe: at most ${SWEEP_NFE_MAX} values` : null) ??
-    listProblem('hide', s.hide, PANELS, false) ??
-    compareWithProblem(s)
-  );
-}
-
-/**
- * compareWith is checked as lane B would use it whether compare is on or off: a value kept while
- * compare is off would fail only when compare is ticked, and a link holding it could not be
- * opened as saved. Empty: lane B is lane A.
- */
-function compareWithProblem(s: Readonly<Settings>): string | null {
-  if (s.compareWith === '') return null;
-  if (!s.compareWith.includes('=')) return 'compareWith must look like sampler=heun&steps=18';
-  const result = compareSettings(s);
-  return result.ok ? null : result.error;
-}
-
-/** The URL hash of the settings that differ from the defaults: a short, shareable link. */
-export function encodeHash(settings: Readonly<Settings>): string {
-  const params = new URLSearchParams();
-  for (const key of SETTING_KEYS) {
-    if (settings[key] !== DEFAULTS[key]) params.set(key, String(settings[key]));
-  }
-  return params.toString();
-}
-
-/** The patch a URL hash asks for, values typed as the defaults are; unknown keys are reported. */
-export function decodeHash(hash: string): { patch: Record<string, unknown>; unknown: string[] } {
-  const patch: Record<string, unknown> = {};
-  const unknown: string[] = [];
-  for (const [key, raw] of new URLSearchParams(hash.replace(/^#/, ''))) {
-    if (!isSettingKey(key)) {
-      unknown.push(key);
-      continue;
-    }
-    const expected = typeof DEFAULTS[key];
-    patch[key] =
-      expected === 'number'
-        ? raw.trim() === ''
-          ? NaN
-          : Number(raw)
-        : expected === 'boolean' && (raw === 'true' || raw === 'false')
-          ? raw === 'true'
-          : raw;
-  }
-  return { patch, unknown };
-}
-
-/** A key of a link that the settings it opens leave at its default, and why. */
-export interface LinkProblem {
-  key: Key;
-  error: string;
-}
-
-/**
- * The settings a link opens: every key of the hash over the defaults, validated as a whole, so
- * that a valid state comes back as it was saved (sigmaMin=12&sigmaMax=30 is valid together, not
- * key by key over the defaults). A key that is unknown or invalid on its own is left out and
- * reported; if the rest is still not valid as a whole, keys are added back one at a time, each
- * kept while the whole stays valid, until no more fit, and those that never fit are reported.
- */
-export function settingsFromHash(hash: string): {
-  settings: Settings;
-  unknown: string[];
-  problems: LinkProblem[];
-} {
-  const { patch, unknown } = decodeHash(hash);
-  const problems: LinkProblem[] = [];
-  const valid: Partial<Record<Key, unknown>> = {};
-  // decodeHash keeps only setting keys: the others are in `unknown`.
-  for (const [key, value] of Object.entries(patch) as [Key, unknown][]) {
-    const problem = valueProblem(key, value, LIMITS.n.max);
-    if (problem) problems.push({ key, error: problem });
-    else valid[key] = value;
-  }
-  const whole = applyPatch(DEFAULTS, valid);
-  if (whole.ok) return { settings: whole.settings, unknown, problems };
-  let settings: Settings = { ...DEFAULTS };
-  const kept: Partial<Record<Key, unknown>> = {};
-  const refused = new Map<Key, string>();
-  let pending = Object.keys(valid) as Key[];
-  for (let progress = true; progress;) {
-    progress = false;
-    pending = pending.filter((key) => {
-      const result = applyPatch(DEFAULTS, { ...kept, [key]: valid[key] });
-      if (!result.ok) refused.set(key, result.error);
-      else {
-        kept[key] = valid[key];
-        settings = result.settings;
-        progress = true;
-      }
-      return !result.ok;
-    });
-  }
-  for (const key of pending) problems.push({ key, error: refused.get(key)! });
-  return { settings, unknown, problems };
-}
+/** Settings that only change how the runs are drawn or paced, or what the page shows. */
+export const STYLE_KEYS = new Set<keyof Settings>([
+  'pointSize',
+  'brightness',
+  'showData',
+  'view',
+  'landscape',
+  'arrows',
+  'trails',
+  'trailParticles',
+  'showX0hat',
+  'showNearest',
+  'follow',
+]);
+/** Settings that change nothing the GPU runs (pace, panels, sweep and chart options). */
+export const QUIET_KEYS = new Set<keyof Settings>([
+  'speed',
+  'loop',
+  'hide',
+  'sweepSamplers',
+  'sweepSchedules',
+  'sweepNfe',
+  'sweepN',
+  'observables',
+  'marginals',
+]);

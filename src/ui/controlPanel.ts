@@ -5,9 +5,7 @@
  */
 import GUI, { type Controller } from 'lil-gui';
 import {
-  compareSettings,
   DATASET_IDS,
-  decodeHash,
   DENOISERS,
   LANDSCAPES,
   LANGEVIN,
@@ -20,6 +18,8 @@ import {
   VIEWS,
   type Settings,
 } from '../settings/settings';
+import { compareSettings } from '../settings/validate';
+import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES, type ScheduleId } from '../maths/schedules';
 import { buildPresetsFolder } from './presetsFolder';
@@ -294,13 +294,7 @@ export class ControlPanel {
     // earlier edit may still be queued).
     const write = (key: keyof CompareDraft, value: unknown): void => {
       const edit = (current: Readonly<Settings>): Partial<Settings> => {
-        const { patch } = decodeHash(current.compareWith);
-        patch[key] = value;
-        return {
-          compareWith: new URLSearchParams(
-            Object.entries(patch).map(([k, v]) => [k, String(v)]),
-          ).toString(),
-        };
+        return { compareWith: withCompareKey(current, key, value as Settings[typeof key]) };
       };
       this.actions.configure(edit).catch((e: unknown) => {
         this.actions.report(e);

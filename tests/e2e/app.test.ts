@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
-import { encodeHash } from '../../src/settings/settings';
+import { encodeHash } from '../../src/settings/hash';
 import {
   closePages,
   control,

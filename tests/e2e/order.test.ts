@@ -6,7 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { decodeHash, encodeHash, type Settings } from '../../src/settings/settings';
+import { type Settings } from '../../src/settings/settings';
+import { decodeHash, encodeHash } from '../../src/settings/hash';
 import { closePages, control, launch, SharedPage } from './browser';
 import { readClip } from './video';
 

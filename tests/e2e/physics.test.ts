@@ -212,6 +212,28 @@ describe('Langevin in the page', () => {
     expect(errors).toEqual([]);
   });
 
+  test('an embedded run with every panel hidden still pauses when it diverges', async () => {
+    const { page } = await shared.get(browser);
+    const shown = await shownCount(page);
+    await page.evaluate(async () => {
+      await window.sandbox.configure({
+        hide: 'gui,charts,hud',
+        mode: 'langevin',
+        langevin: 'ula',
+        steps: 5000,
+        stepSize: 5,
+      });
+      window.sandbox.play();
+    });
+    const text = await nextMessage(page, 'error', shown);
+    expect(text).toMatch(/diverged/);
+    const a = await page.evaluate(() => window.sandbox.status().step);
+    await frames(page, 10);
+    const b = await page.evaluate(() => window.sandbox.status().step);
+    expect(b).toBe(a);
+    expect(a).toBeLessThan(5000);
+  });
+
   test('a diverging step size pauses the run with what to lower, and the page stays responsive', async () => {
     const { page } = await shared.get(browser);
     // Paused while the step size changes, so the divergence is found after play(), not

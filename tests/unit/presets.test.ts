@@ -1,7 +1,8 @@
 /** Presets: the classics are valid patches, and saved presets round-trip through a file. */
 import { describe, expect, test } from 'vitest';
 import { parsePresetFile, PRESETS, presetFile, presetOf } from '../../src/settings/presets';
-import { applyPatch, DEFAULTS } from '../../src/settings/settings';
+import { DEFAULTS } from '../../src/settings/settings';
+import { applyPatch } from '../../src/settings/validate';
 
 describe('presets', () => {
   test('every built-in preset applies cleanly over the defaults and changes what it names', () => {

@@ -24,13 +24,12 @@ import {
   MODES,
   SAMPLERS,
   SETTING_KEYS,
-  COMPARE_KEYS,
-  applyPatch,
-  decodeHash,
-  encodeHash,
-  settingsFromHash,
   type Settings,
 } from '../../src/settings/settings';
+import { COMPARE_KEYS } from '../../src/settings/compare';
+import { applyPatch } from '../../src/settings/validate';
+import { decodeHash, encodeHash } from '../../src/settings/hash';
+import { settingsFromHash } from '../../src/settings/link';
 import { SEED, seeded } from '../random';
 
 function expectOk(result: ReturnType<typeof applyPatch>): Settings {

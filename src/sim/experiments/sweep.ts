@@ -14,8 +14,9 @@ import {
 import { isImageDataset } from '../../maths/imageDatasets';
 import { Rng, Stream } from '../../maths/rng';
 import type { ScheduleId } from '../../maths/schedules';
-import { runSpec } from '../../sandbox/lane';
-import { applyPatch, type SamplerId, type Settings } from '../../settings/settings';
+import { runSpec } from '../../settings/runSpec';
+import { type SamplerId, type Settings } from '../../settings/settings';
+import { applyPatch } from '../../settings/validate';
 import { Simulation } from '../run/simulation';
 import { SlicedWasserstein } from '../distance/slicedWasserstein';
 import { createBuffer } from '../../gpu/buffers';

@@ -25,15 +25,8 @@ export type KernelName =
   | 'baoab_baoa'
   | 'baoab_b';
 
-/**
- * A deliberate error in the denoiser, applied after every evaluation (shaders/perturb.wgsl):
- * x0_hat -> (1 + scale) x0_hat + bias u + noise z, u a fixed unit vector, z fresh per evaluation.
- */
-export interface ScoreError {
-  scale: number;
-  bias: number;
-  noise: number;
-}
+import type { ScoreError } from '../../settings/runSpec';
+export type { ScoreError };
 
 /** Whether a score error changes anything: the plan has perturb passes only then. */
 export function perturbs(error: ScoreError | undefined): boolean {

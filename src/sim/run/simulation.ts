@@ -23,7 +23,7 @@ import {
 } from './imageKernels';
 import type { Level } from '../../maths/schedules';
 import { HELD_WORDS } from '../../maths/langevin';
-import type { DenoiserId, Mode, SamplerId } from '../../settings/settings';
+import type { RunSpec } from '../../settings/runSpec';
 import {
   correctorSlot,
   cumulativeNfe,
@@ -35,16 +35,8 @@ import {
   stepSlot,
   type KernelName,
   type Pass,
-  type ScoreError,
 } from './plan';
-import {
-  langevinTable,
-  stepParams,
-  stepTable,
-  StepWriter,
-  type LangevinConstants,
-  type RunConstants,
-} from './stepTable';
+import { langevinTable, stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
 
 const KERNEL_FILES = {
   prior: 'prior',
@@ -123,25 +115,7 @@ const MEASURED: ReadonlySet<KernelId> = new Set([
   'image_nearest',
 ]);
 
-export interface RunSpec {
-  mode: Mode;
-  sampler: SamplerId;
-  denoiser: DenoiserId;
-  levels: readonly Level[];
-  eta: number;
-  seed: number;
-  /** A deliberate error in the denoiser after every evaluation (none when absent). */
-  error?: ScoreError;
-  /** The smoothed denoiser: the query noise std and the Monte Carlo draws averaged. */
-  smoothing?: { std: number; draws: number };
-  /**
-   * Mode 'langevin': the sampler and its parameters. ula, mala, underdamped: `levels` repeats
-   * the one level of the energy, once per step and once more; annealed: the reverse run's levels,
-   * each but the last (sigma = 0) visited in turn; pc: the reverse run's levels, `sampler` the
-   * predictor.
-   */
-  langevin?: LangevinConstants & { correctorSteps: number };
-}
+export type { RunSpec } from '../../settings/runSpec';
 
 export interface RunStatus {
   t: number;

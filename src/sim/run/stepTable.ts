@@ -7,7 +7,6 @@ import type { StructDefinition } from 'webgpu-utils';
 import type { Level } from '../../maths/schedules';
 import { annealedStepSize, pcStepSize } from '../../maths/langevin';
 import { dpmRatio, emCoefficients, type StepParams } from '../../maths/steps';
-import type { LangevinId } from '../../settings/settings';
 import {
   correctorSlot,
   langevinInitSlot,
@@ -111,16 +110,8 @@ export function stepTable(levels: readonly Level[], c: RunConstants): StepParams
   return slots;
 }
 
-/** A Langevin run's parameters (../shared/docs/maths.md section 4). */
-export interface LangevinConstants {
-  kind: LangevinId;
-  temperature: number;
-  /** ula, mala, underdamped: the step size; annealed: e at the last level (Song & Ermon's e). */
-  stepSize: number;
-  gamma: number;
-  /** pc: the corrector's target signal-to-noise ratio r. */
-  snr: number;
-}
+import type { LangevinConstants } from '../../settings/runSpec';
+export type { LangevinConstants };
 
 /**
  * Every slot of a Langevin run over `levels` (src/sim/run/plan.ts langevinSlot): ula, mala and

@@ -1,0 +1,39 @@
+/** The scripting API (window.sandbox) over the app: every call goes to the sandbox's own queue. */
+import { toPointArray } from '../io/pointsInput';
+import { checkedApi, type SandboxApi } from './api';
+import type { App } from './context';
+import { loadImageFiles, useCustomPoints } from './files';
+import { chartCanvas, recordClip } from './recording';
+
+export function createApi(app: App, ready: Promise<void>): SandboxApi {
+  const { sandbox } = app;
+  return checkedApi({
+    ready,
+    settings: () => sandbox.settings(),
+    configure: (patch) => sandbox.configure(patch),
+    reset: () => sandbox.reset(),
+    step: (k) => sandbox.step(k),
+    run: () => sandbox.run(),
+    play: () => sandbox.play(),
+    pause: () => sandbox.pause(),
+    scrub: (t) => sandbox.scrub(t),
+    positions: (lane) => sandbox.read.positions(lane === 'b' ? 1 : 0),
+    data: () => sandbox.read.dataPoints(),
+    status: () => sandbox.status(),
+    distances: () => sandbox.read.distances(),
+    sweep: async (spec) => (await sandbox.sweep(spec)).rows,
+    loadPoints: async (points, options) => {
+      await useCustomPoints(app, toPointArray(points), options?.normalise ?? true, 'a script');
+    },
+    loseDevice: () => sandbox.loseDevice(),
+    record: (options) => recordClip(app, options),
+    snapshot: (options) => sandbox.clips.snapshot(options, () => chartCanvas(app)),
+    metrics: () => sandbox.read.metrics(),
+    velocities: () => sandbox.read.velocities(),
+    speciation: (options) => sandbox.speciation(options),
+    images: () => sandbox.read.images(),
+    memorisation: () => sandbox.read.memorisation(),
+    loadImages: (files) => loadImageFiles(app, files),
+    imagePanels: () => sandbox.views.imagePanels(),
+  });
+}

@@ -1,0 +1,47 @@
+/** What the page shows for the settings: which panels, the compare layout, and the run captions. */
+import type { Distance } from '../sim/distance/distanceMeter';
+import { imageDim, imageShapeOf, isImageDataset } from '../maths/imageDatasets';
+import { imageChartNote } from '../ui/physicsCharts';
+import { compareSettings } from '../settings/validate';
+import { describeRun, runLevels } from '../settings/runSpec';
+import { PANELS, splitList, type Settings } from '../settings/settings';
+import type { App } from './context';
+import { tieMeasurements } from './scheduler';
+
+export function showSettings(app: App, settings: Settings): void {
+  const { root, panels: p } = app;
+  const hidden = new Set(splitList(settings.hide));
+  for (const panel of PANELS) document.body.classList.toggle(`hide-${panel}`, hidden.has(panel));
+  root.classList.toggle('compare', settings.compare);
+  const dataset = settings.dataset;
+  const images = isImageDataset(dataset);
+  if (p) {
+    p.chart.update(settings, runLevels(settings));
+    p.physicsCharts.setMode(settings.mode);
+    // Images: the observables in R^d (what they can mean, in the note); marginals are of the plane.
+    p.physicsCharts.element.toggleAttribute('hidden', !settings.observables);
+    p.physicsCharts.setNote(images ? imageChartNote(imageDim(imageShapeOf(dataset))) : null);
+    p.marginals.element.toggleAttribute('hidden', images || !settings.marginals);
+    p.memorisation.element.toggleAttribute('hidden', !images);
+    // Images: the clones' classes are their nearest training image's label (mnist, shapes).
+    const labelled = !images || dataset === 'mnist' || dataset === 'shapes';
+    if (settings.mode !== 'reverse' || !labelled) p.speciation.element.setAttribute('hidden', '');
+  }
+  tieMeasurements(app, settings);
+  root.classList.toggle('images', images);
+  root.classList.toggle('physics-on', images || settings.observables || settings.marginals);
+  updateLabels(app);
+}
+
+/** Each lane's caption: its run, and its last distance to the data with the t it was taken at. */
+export function updateLabels(app: App): void {
+  const { sandbox, labels } = app;
+  const s = sandbox.settings();
+  const status = sandbox.status();
+  const [da, db] = sandbox.measurement.lastDistances();
+  const w2 = (d: Distance | null | undefined): string =>
+    d ? ` · W2 to data ${d.distance.toFixed(4)} at t ${d.t.toFixed(3)}` : '';
+  labels[0].textContent = `A · ${describeRun(s)}${w2(da)}`;
+  const b = compareSettings(s);
+  labels[1].textContent = b.ok && status.compare ? `B · ${describeRun(b.settings)}${w2(db)}` : '';
+}

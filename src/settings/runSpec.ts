@@ -1,0 +1,128 @@
+/**
+ * What a run is, from the settings: the levels it visits, the spec the simulation runs, its
+ * one-line description, and which level a step is at. Pure functions of the settings.
+ */
+import { forwardLevels, levelAt, reverseLevels, type Level } from '../maths/schedules';
+import {
+  SMOOTHING_DRAWS,
+  type DenoiserId,
+  type LangevinId,
+  type Mode,
+  type SamplerId,
+  type Settings,
+} from './settings';
+
+/**
+ * A deliberate error in the denoiser, applied after every evaluation (shaders/perturb.wgsl):
+ * x0_hat -> (1 + scale) x0_hat + bias u + noise z, u a fixed unit vector, z fresh per evaluation.
+ */
+export interface ScoreError {
+  scale: number;
+  bias: number;
+  noise: number;
+}
+
+/** A Langevin run's parameters (../shared/docs/maths.md section 4). */
+export interface LangevinConstants {
+  kind: LangevinId;
+  temperature: number;
+  /** ula, mala, underdamped: the step size; annealed: e at the last level (Song & Ermon's e). */
+  stepSize: number;
+  gamma: number;
+  /** pc: the corrector's target signal-to-noise ratio r. */
+  snr: number;
+}
+
+export interface RunSpec {
+  mode: Mode;
+  sampler: SamplerId;
+  denoiser: DenoiserId;
+  levels: readonly Level[];
+  eta: number;
+  seed: number;
+  /** A deliberate error in the denoiser after every evaluation (none when absent). */
+  error?: ScoreError;
+  /** The smoothed denoiser: the query noise std and the Monte Carlo draws averaged. */
+  smoothing?: { std: number; draws: number };
+  /**
+   * Mode 'langevin': the sampler and its parameters. ula, mala, underdamped: `levels` repeats
+   * the one level of the energy, once per step and once more; annealed: the reverse run's levels,
+   * each but the last (sigma = 0) visited in turn; pc: the reverse run's levels, `sampler` the
+   * predictor.
+   */
+  langevin?: LangevinConstants & { correctorSteps: number };
+}
+
+/**
+ * The levels a run over these settings visits. Langevin: annealed and pc walk the reverse run's
+ * levels; ula, mala and underdamped sample the one energy at noiseLevel, repeated once per step.
+ */
+export function runLevels(s: Readonly<Settings>): Level[] {
+  if (s.mode === 'langevin') {
+    if (s.langevin === 'annealed' || s.langevin === 'pc')
+      return reverseLevels(s.schedule, s, s.steps);
+    const level = levelAt(s.schedule, s, s.noiseLevel);
+    return Array.from({ length: s.steps + 1 }, () => ({ ...level }));
+  }
+  return s.mode === 'reverse'
+    ? reverseLevels(s.schedule, s, s.steps)
+    : forwardLevels(s.schedule, s, s.steps);
+}
+
+/** "ddim η 0 · cosine · 100 steps": the run a view shows, for labels and captions. */
+export function describeRun(s: Readonly<Settings>): string {
+  if (s.mode === 'langevin')
+    return `langevin ${s.langevin} · T ${s.temperature} · h ${s.stepSize} · t ${s.noiseLevel}`;
+  const sampler =
+    s.mode === 'forward' ? 'forward' : `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''}`;
+  return `${sampler} · ${s.schedule} · ${s.steps} steps`;
+}
+
+/**
+ * What to tell the user when `bad` particles of a run went non-finite or escaped by `step`: what
+ * diverged and which setting to lower.
+ */
+export function divergenceAdvice(s: Readonly<Settings>, bad: number, step: number): string {
+  const what = `${bad} of ${s.n} particles diverged (NaN, or escaped beyond |x| = 1000) by step ${step}`;
+  if (s.mode === 'langevin') {
+    const h = s.stepSize;
+    const hint = s.langevin === 'underdamped' ? ', or raise the friction γ' : '';
+    return `${what}: the step size h = ${h} is too large for this energy. Lower stepSize (try ${Number((h / 10).toPrecision(2))})${hint}. Paused.`;
+  }
+  if (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
+    return `${what}: the deliberate model error is too large. Lower errorScale, errorBias or errorNoise. Paused.`;
+  return `${what}. Try more steps or another sampler. Paused.`;
+}
+
+/** What the simulation needs of the settings for one run. */
+export function runSpec(s: Readonly<Settings>): RunSpec {
+  // The deliberate score error, points and images alike (the bias along a unit vector of R^d).
+  const error =
+    s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0
+      ? { scale: s.errorScale, bias: s.errorBias, noise: s.errorNoise }
+      : undefined;
+  return {
+    mode: s.mode,
+    sampler: s.sampler,
+    denoiser: s.denoiser,
+    levels: runLevels(s),
+    eta: s.eta,
+    seed: s.seed,
+    ...(error ? { error } : {}),
+    ...(s.denoiser === 'smoothed'
+      ? { smoothing: { std: s.smoothing, draws: SMOOTHING_DRAWS } }
+      : {}),
+    ...(s.mode === 'langevin'
+      ? {
+          langevin: {
+            kind: s.langevin,
+            temperature: s.temperature,
+            stepSize: s.stepSize,
+            gamma: s.gamma,
+            snr: s.snr,
+            correctorSteps: s.correctorSteps,
+          },
+        }
+      : {}),
+  };
+}

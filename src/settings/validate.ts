@@ -1,0 +1,162 @@
+/**
+ * Validation of settings: each value's schema, and `applyPatch`, which merges a patch and checks
+ * the result as a whole. Every writer of the settings goes through it.
+ */
+import { isImageDataset } from '../maths/imageDatasets';
+import { SCHEDULES, scheduleProblem } from '../maths/schedules';
+import { compareWithPatch } from './compare';
+import { boolean, number, oneOf, record, refine, string, type Schema } from './schema';
+import {
+  CHOICES,
+  DEFAULTS,
+  IMAGE_BATCH_DEFAULT,
+  IMAGE_BATCH_MAX,
+  INTEGERS,
+  isSettingKey,
+  LIMITS,
+  PANELS,
+  SAMPLERS,
+  SETTING_KEYS,
+  splitList,
+  type Settings,
+} from './settings';
+
+type Key = keyof Settings;
+
+/** Sweeps and sweepN: 256 to 4096 particles, a power of two (the sliced-W2 reduction's sizes). */
+const isPowerOfTwo = (v: number): boolean => (v & (v - 1)) === 0;
+
+/** The schema of one setting's value; `maxN` may lower the particle cap (the GPU's). */
+function settingSchema(key: Key, maxN: number = LIMITS.n.max): Schema {
+  const choices = CHOICES[key];
+  if (choices) return oneOf(choices);
+  const expected = typeof DEFAULTS[key];
+  if (expected === 'boolean') return boolean;
+  if (expected === 'string') return string;
+  const range = (LIMITS as Record<string, { min: number; max: number } | undefined>)[key];
+  const schema = number({
+    ...(range ? { min: range.min, max: key === 'n' ? maxN : range.max } : {}),
+    integer: INTEGERS.includes(key),
+  });
+  return key === 'sweepN' ? refine(schema, isPowerOfTwo, 'a power of two') : schema;
+}
+
+/** Each setting's schema: what the GUI, the URL, presets and the API's options check against. */
+export const SETTING_SCHEMAS: Readonly<Record<Key, Schema>> = Object.fromEntries(
+  SETTING_KEYS.map((key) => [key, settingSchema(key)]),
+) as Record<Key, Schema>;
+
+/** A settings patch: an object (its keys and values are applyPatch's to check). */
+export const PATCH: Schema = record;
+
+/** The first reason a single value is invalid, or null. `maxN` may lower the particle cap. */
+export function valueProblem(key: Key, value: unknown, maxN: number): string | null {
+  const schema =
+    key === 'n' && maxN !== LIMITS.n.max ? settingSchema('n', maxN) : SETTING_SCHEMAS[key];
+  return schema(value, key);
+}
+
+/** One value of a sweep's NFE list (sweepNfe, and a scripted sweep's nfe). */
+export const SWEEP_NFE: Schema = number({ min: 1, max: 10_000, integer: true });
+/** The most NFE values one sweep may ask for. */
+export const SWEEP_NFE_MAX = 40;
+
+export type PatchResult =
+  { ok: true; settings: Settings; changed: Key[] } | { ok: false; error: string };
+
+/**
+ * Merges a patch into settings and validates the result as a whole (sigmaMin < sigmaMax and the
+ * like). Returns the new settings and the keys that changed, or the first problem.
+ */
+export function applyPatch(
+  current: Readonly<Settings>,
+  patch: Readonly<Partial<Settings>> | Readonly<Record<string, unknown>>,
+  options: { maxParticles?: number } = {},
+): PatchResult {
+  const shape = PATCH(patch, 'patch');
+  if (shape !== null) return { ok: false, error: shape };
+  const next: Settings = { ...current };
+  const changed: Key[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (!isSettingKey(key)) return { ok: false, error: `unknown setting '${key}'` };
+    const problem = valueProblem(key, value, options.maxParticles ?? LIMITS.n.max);
+    if (problem) return { ok: false, error: problem };
+    if (next[key] !== value) {
+      (next as unknown as Record<string, unknown>)[key] = value;
+      changed.push(key);
+    }
+  }
+  if (isImageDataset(next.dataset) && next.n > IMAGE_BATCH_MAX) {
+    // n is the batch in image modes: a switch to images starts with a small batch, unless the
+    // patch asked for one that is too big (judged on the patch's own n, changed or not).
+    if (Object.hasOwn(patch, 'n'))
+      return {
+        ok: false,
+        error: `n is the batch of images for ${next.dataset}: at most ${IMAGE_BATCH_MAX}, not ${next.n}`,
+      };
+    next.n = IMAGE_BATCH_DEFAULT;
+    changed.push('n');
+  }
+  if (next.follow >= next.n && next.follow !== -1) {
+    next.follow = -1;
+    if (!changed.includes('follow')) changed.push('follow');
+  }
+  for (const id of SCHEDULES) {
+    const problem = scheduleProblem(id, next);
+    if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
+  }
+  const problem = listsProblem(next);
+  if (problem) return { ok: false, error: problem };
+  return { ok: true, settings: next, changed };
+}
+
+function listProblem(
+  key: Key,
+  text: string,
+  allowed: readonly string[] | null,
+  required: boolean,
+): string | null {
+  const items = splitList(text);
+  if (required && items.length === 0) return `${key} needs at least one value`;
+  for (const item of items) {
+    if (allowed && !allowed.includes(item)) {
+      return `${key}: unknown '${item}' (one of: ${allowed.join(', ')})`;
+    }
+  }
+  return null;
+}
+
+/** The compare run's settings: the compareWith patch over these, or the reason it is invalid. */
+export function compareSettings(settings: Readonly<Settings>): PatchResult {
+  const read = compareWithPatch(settings);
+  if (!read.ok) return read;
+  const result = applyPatch({ ...settings, compare: false, compareWith: '' }, read.patch);
+  return result.ok ? result : { ok: false, error: `compareWith: ${result.error}` };
+}
+
+/** Problems of the settings that hold lists. */
+function listsProblem(s: Readonly<Settings>): string | null {
+  const nfe = splitList(s.sweepNfe);
+  const badNfe = nfe.find((v) => !/^\d+$/.test(v) || SWEEP_NFE(Number(v), 'nfe') !== null);
+  return (
+    listProblem('sweepSamplers', s.sweepSamplers, SAMPLERS, true) ??
+    listProblem('sweepSchedules', s.sweepSchedules, SCHEDULES, true) ??
+    listProblem('sweepNfe', s.sweepNfe, null, true) ??
+    (badNfe !== undefined ? `sweepNfe: '${badNfe}' is not a whole number from 1 to 10000` : null) ??
+    (nfe.length > SWEEP_NFE_MAX ? `sweepNfe: at most ${SWEEP_NFE_MAX} values` : null) ??
+    listProblem('hide', s.hide, PANELS, false) ??
+    compareWithProblem(s)
+  );
+}
+
+/**
+ * compareWith is checked as lane B would use it whether compare is on or off: a value kept while
+ * compare is off would fail only when compare is ticked, and a link holding it could not be
+ * opened as saved. Empty: lane B is lane A.
+ */
+function compareWithProblem(s: Readonly<Settings>): string | null {
+  if (s.compareWith === '') return null;
+  if (!s.compareWith.includes('=')) return 'compareWith must look like sampler=heun&steps=18';
+  const result = compareSettings(s);
+  return result.ok ? null : result.error;
+}
