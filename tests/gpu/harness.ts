@@ -33,7 +33,7 @@ export async function kernel(name: string): Promise<Kernel> {
   if (!k) {
     k = createKernel(device, {
       label: name,
-      code: kernelSource(shaderSources, name),
+      code: kernelSource(shaderSources, `run/${name}`),
       dynamic: ['step'],
     });
     kernels.set(name, k);

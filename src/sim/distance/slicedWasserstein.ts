@@ -122,7 +122,7 @@ export class SlicedWasserstein {
     const d = device;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const params = kernels.project.definitions.uniforms.slicing;
-    if (!params) throw new Error('sw_project.wgsl: no uniform slicing');
+    if (!params) throw new Error('distance/sw_project.wgsl: no uniform slicing');
     const view = makeStructuredView(params);
     view.set({ points, padded: 2 ** Math.ceil(Math.log2(points)), projections });
     this.params = createBuffer(d, {
@@ -185,7 +185,7 @@ export class SlicedWasserstein {
         workgroupSize: WORKGROUP_SIZE,
       });
     const [project, sort, reduce] = await Promise.all(
-      ['sw_project', 'sw_sort', 'sw_reduce'].map(compile),
+      ['distance/sw_project', 'distance/sw_sort', 'distance/sw_reduce'].map(compile),
     );
     return new SlicedWasserstein(
       device,

@@ -90,8 +90,8 @@ export class KnnEntropy {
       throw new Error(`entropy: k must be an integer in 1..${MAX_NEIGHBOURS}`);
     if (!(full.radius > 0)) throw new Error('entropy: the radius must be positive');
     const [knn, sum] = await Promise.all([
-      compileKernel(device, sources, 'obs_knn', KNN_WORKGROUP_SIZE),
-      compileKernel(device, sources, 'obs_knn_sum', REDUCE_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_knn', KNN_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_knn_sum', REDUCE_WORKGROUP_SIZE),
     ]);
     return new KnnEntropy(device, knn, sum, full);
   }

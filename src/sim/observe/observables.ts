@@ -278,8 +278,8 @@ export class Observables {
     const radius = options.radius ?? DEFAULT_RADIUS;
     if (!(radius > 0)) throw new Error('observables: the radius must be positive');
     const [reduce, combine] = await Promise.all([
-      compileKernel(device, sources, 'obs_reduce'),
-      compileKernel(device, sources, 'obs_combine'),
+      compileKernel(device, sources, 'observe/obs_reduce'),
+      compileKernel(device, sources, 'observe/obs_combine'),
     ]);
     return new Observables(device, reduce, combine, radius);
   }
@@ -455,7 +455,7 @@ export class MarginalHistograms {
         throw new Error('histograms: each range must be finite with hi > lo');
     return new MarginalHistograms(
       device,
-      await compileKernel(device, sources, 'obs_histogram'),
+      await compileKernel(device, sources, 'observe/obs_histogram'),
       full,
     );
   }

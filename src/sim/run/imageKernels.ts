@@ -7,11 +7,11 @@
 
 export const IMAGE_KERNELS = {
   /** The empirical denoiser, plain or smoothed: step, x, x0hat, energy, data. */
-  empirical: 'denoise_image_empirical',
+  empirical: 'run/denoise_image_empirical',
   /** The Gaussian-model denoiser: step, x, x0hat, energy, gauss. */
-  gaussian: 'denoise_image_gaussian',
+  gaussian: 'run/denoise_image_gaussian',
   /** Nearest and second nearest training images of the queries in x0hat: step, x0hat, data, nearest. */
-  nearest: 'image_nearest',
+  nearest: 'distance/image_nearest',
 } as const;
 
 export type ImageKernelId = keyof typeof IMAGE_KERNELS;
