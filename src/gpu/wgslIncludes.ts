@@ -5,6 +5,7 @@
  * source is every file it includes, directly or through another lib file, each once and before
  * the files that include it, then the kernel itself.
  */
+import { makeShaderDataDefinitions, type StructDefinition } from 'webgpu-utils';
 import type { ShaderSources } from './kernel';
 
 const DIRECTIVE = /^\s*\/\/\s*#include\b(.*)$/;
@@ -45,4 +46,14 @@ export function resolveIncludes(sources: ShaderSources, path: string): string {
   };
   visit(path, []);
   return parts.join('\n');
+}
+
+/**
+ * A struct's layout as declared in a shader file (and what it includes), by reflection: for
+ * buffers sized before any kernel that uses the struct is compiled.
+ */
+export function structOf(sources: ShaderSources, path: string, name: string): StructDefinition {
+  const struct = makeShaderDataDefinitions(resolveIncludes(sources, path)).structs[name];
+  if (!struct) throw new Error(`${path}: no struct ${name}`);
+  return struct;
 }

@@ -15,7 +15,7 @@ export type LangevinParams = StepParams &
 /** Threefry streams of the Langevin kernels (STREAM_LANGEVIN, STREAM_ACCEPT in lib/rng.wgsl). */
 export const LangevinStream = { move: Stream.langevin, accept: Stream.accept } as const;
 
-/** The struct Held of shaders/lib/step.wgsl, per particle: 8 words. */
+/** Words per lane of struct Held (shaders/lib/held.wgsl; a unit test checks it by reflection). */
 export const HELD_WORDS = 8;
 
 /**

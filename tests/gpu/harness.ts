@@ -6,8 +6,10 @@ import { acquireGpu, type Gpu } from '../../src/gpu/device';
 import { createBuffer, readback } from '../../src/gpu/buffers';
 import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/gpu/kernel';
 import { shaderSources } from '../../src/gpu/shaderSources';
+import { HELD_WORDS } from '../../src/maths/langevin';
 import type { StepParams } from '../../src/maths/steps';
 import { StepWriter } from '../../src/sim/run/stepTable';
+import { packMixture } from '../../src/sim/run/simulation';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -112,7 +114,7 @@ export async function runKernel(
     heat: createBuffer(device, { label: 'heat', size: 0, usage, data: f32(inputs.heat, lanes) }),
     held: createBuffer(device, {
       label: 'held',
-      size: 32 * lanes,
+      size: 4 * HELD_WORDS * lanes,
       usage,
       ...(inputs.held ? { data: new Uint8Array(inputs.held) } : {}),
     }),
@@ -122,7 +124,7 @@ export async function runKernel(
       label: 'mixture',
       size: 0,
       usage,
-      data: inputs.mixture ?? new Float32Array(8),
+      data: inputs.mixture ?? packMixture(null),
     }),
   };
   const group = bindKernel(device, k, {

@@ -11,6 +11,7 @@ import {
   type Kernel,
   type ShaderSources,
 } from '../../gpu/kernel';
+import { structOf } from '../../gpu/wgslIncludes';
 import { datasetDim, datasetSize, type Dataset, type Mixture } from '../../maths/datasets';
 import { fitGaussianModel, packGaussianModel } from '../../maths/gaussianModel';
 import { moments } from '../../maths/stats';
@@ -18,11 +19,9 @@ import {
   IMAGE_KERNELS,
   IMAGE_WORKGROUP_SIZE,
   imageWorkgroups,
-  NEAREST_BYTES,
   type ImageKernelId,
 } from './imageKernels';
 import type { Level } from '../../maths/schedules';
-import { HELD_WORDS } from '../../maths/langevin';
 import type { DenoiserId, Mode, SamplerId } from '../../settings/settings';
 import {
   correctorSlot,
@@ -102,7 +101,7 @@ async function compile(
 /** Rank of the Gaussian model of images (denoiser 'gaussian'): its top principal directions. */
 export const IMAGE_GAUSSIAN_RANK = 64;
 
-/** Bytes per mixture component (struct Component in shaders/lib/mixture.wgsl). */
+/** Floats per mixture component: struct Component of shaders/lib/mixture.wgsl (a unit test checks). */
 const COMPONENT_FLOATS = 8;
 
 /** Descriptors of the frame path, made once. */
@@ -308,8 +307,10 @@ export class Simulation {
     this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
     this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
     this.heat = createBuffer(d, { label: 'heat', size: 4 * lanes, usage });
-    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * lanes, usage });
-    this.nearest = createBuffer(d, { label: 'nearest', size: NEAREST_BYTES * n, usage });
+    const held = this.kernels.ula.definitions.structs.Held!.size;
+    const nearest = structOf(this.sources, 'lib/nearest.wgsl', 'Nearest').size;
+    this.held = createBuffer(d, { label: 'held', size: held * lanes, usage });
+    this.nearest = createBuffer(d, { label: 'nearest', size: nearest * n, usage });
     this.n = n;
     this.rebind();
   }
