@@ -2,7 +2,7 @@
 //#include "lib/reduce.wgsl"
 
 // Entropy, pass 2 of 2 (src/sim/observe/entropy.ts): one workgroup sums the valid log r_i of pass 1
-// (shaders/obs_knn.wgsl) and counts them, by a tree sum in workgroup memory.
+// (shaders/observe/obs_knn.wgsl) and counts them, by a tree sum in workgroup memory.
 @group(0) @binding(0) var<uniform> knn: Knn;
 @group(0) @binding(1) var<storage, read> log_r: array<vec2f>;
 // (points taking part, sum of their log r_i).

@@ -1,5 +1,5 @@
 /**
- * Float64 references of the Langevin kernels (shaders/langevin_init.wgsl, ula.wgsl,
+ * Float64 references of the Langevin kernels (shaders/run/langevin_init.wgsl, ula.wgsl,
  * mala_propose.wgsl, mala_accept.wgsl, baoab_baoa.wgsl, baoab_b.wgsl), with the same formulas and
  * the same random draws, and the step sizes of annealed Langevin and predictor-corrector.
  * ../shared/docs/maths.md section 4. Notation: U = -log p at the denoiser's level (alpha, sigma),

@@ -489,7 +489,7 @@ export function worstElement(
 }
 
 /**
- * 1 - exp(-a) as shaders/baoab_baoa.wgsl forms it: its Horner series to a^6 below a = 0.1
+ * 1 - exp(-a) as shaders/run/baoab_baoa.wgsl forms it: its Horner series to a^6 below a = 0.1
  * (truncated: a^7 / 5040 more), else the subtraction.
  */
 export function oneMinusExpF32(a: F32): F32 {

@@ -165,7 +165,7 @@ function worstRatio(
   return worst;
 }
 
-/** TK coordinates per fma chain in the tiled distance loops (shaders/denoise_image_empirical.wgsl). */
+/** TK coordinates per fma chain in the tiled distance loops (shaders/run/denoise_image_empirical.wgsl). */
 const TK = 16;
 /**
  * Probabilistic rounding-error bounds (Higham & Mary 2019, "A new approach to probabilistic

@@ -207,7 +207,7 @@ export class Simulation {
   accept!: GPUBuffer;
   /** array<f32>: heat released to the bath per particle since reset, in units of T. */
   heat!: GPUBuffer;
-  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/step.wgsl). */
+  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/held.wgsl). */
   private held!: GPUBuffer;
   table: GPUBuffer | null = null;
 
