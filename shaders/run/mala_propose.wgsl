@@ -17,5 +17,5 @@ fn step_lane(i: u32) {
   let moves = held[i].moves;
   let z = normal2(step.seed, STREAM_LANGEVIN, i, moves);
   held[i] = Held(xi, d, energy[particle_of(step, i)], 0.5 * dot(z, z), moves, 0u);
-  x[i] = xi - step.h * g + sqrt(2.0 * step.h * step.temperature) * z;
+  x[i] = overdamped_move(xi, g, z, step.h, step.temperature);
 }

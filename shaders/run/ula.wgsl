@@ -27,7 +27,7 @@ fn step_lane(i: u32) {
     q -= 0.5 * dot(g_prev + g, xi - hd.x) / step.temperature;
   }
   let z = normal2(step.seed, STREAM_LANGEVIN, i, hd.moves);
-  let next = xi - step.h * g + sqrt(2.0 * step.h * step.temperature) * z;
+  let next = overdamped_move(xi, g, z, step.h, step.temperature);
   if (step.close == 1u) {
     q -= dot(g, next - xi) / step.temperature;
   }
