@@ -1,3 +1,6 @@
+//#include "lib/float.wgsl"
+//#include "lib/softmax.wgsl"
+
 // One Gaussian component of a mixture target, shared by the exact denoiser
 // (denoise_mixture.wgsl) and the landscape (field_mixture.wgsl); packed by packMixture in
 // src/sim/run/simulation.ts. At level (alpha, sigma) the component is N(x; alpha mu, C),
@@ -9,8 +12,6 @@ struct Component {
   // Covariance (xx, xy, yy, unused).
   cov: vec4f,
 }
-
-const LOG_2PI: f32 = 1.8378770664093453;
 
 // log(pi N(x; alpha mu, C)) and C^-1 (x - alpha mu).
 struct ComponentTerm {
@@ -26,4 +27,22 @@ fn component_term(c: Component, x: vec2f, a: f32, s2: f32) -> ComponentTerm {
   let r = x - a * c.mean;
   let ci_r = vec2f(cyy * r.x - cxy * r.y, cxx * r.y - cxy * r.x) / det;
   return ComponentTerm(c.log_weight - 0.5 * dot(r, ci_r) - 0.5 * log(det) - LOG_2PI, ci_r);
+}
+
+// The softmax over the K components of the including kernel's `mixture: array<Component>` at x,
+// logits log(pi_k N(x; alpha mu_k, C_k)), of the values mu_k + alpha Sigma_k C_k^-1 (x - alpha mu_k),
+// the components' posterior means of x0 (`posterior`), or else -C_k^-1 (x - alpha mu_k), their scores.
+fn mixture_softmax(x: vec2f, a: f32, s2: f32, k: u32, posterior: bool) -> Softmax {
+  var s = softmax_empty();
+  for (var j = 0u; j < k; j++) {
+    let c = mixture[j];
+    let term = component_term(c, x, a, s2);
+    let ci_r = term.ci_r;
+    var value = -ci_r;
+    if (posterior) {
+      value = c.mean + a * vec2f(c.cov.x * ci_r.x + c.cov.y * ci_r.y, c.cov.y * ci_r.x + c.cov.z * ci_r.y);
+    }
+    s = softmax_add(s, term.logit, value);
+  }
+  return s;
 }

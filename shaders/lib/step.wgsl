@@ -60,23 +60,8 @@ fn particle_of(s: Step, i: u32) -> u32 {
   return i / (s.dim / 2u);
 }
 
-// Per-particle state of the Langevin kernels (buffer `held`), 32 bytes. MALA: the position before
-// the proposal, its x0_hat and U, and |z|^2 / 2 of the proposal's noise. ULA and the correctors:
-// the position before the last move and its x0_hat, whose heat awaits the gradient at the move's
-// end (pending = 1). moves: Langevin moves since reset, the RNG counter of the next move's noise
-// (annealed and pc take several moves per step table slot).
-struct Held {
-  x: vec2f,
-  x0hat: vec2f,
-  energy: f32,
-  log_q: f32,
-  moves: u32,
-  pending: u32,
-}
-
-override WORKGROUP_SIZE: u32 = 64u;
-
-// Flat particle index of a 1D or 2D dispatch (2D when n needs more than 65535 workgroups).
-fn particle_index(wid: vec3u, nwg: vec3u, lid: vec3u) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid.x;
+// sigma_hat = sigma / alpha of the step's levels t and s: the noise level of x / alpha, the
+// variable of Karras et al. 2022's ODE (run/euler.wgsl, run/heun_*.wgsl).
+fn sigma_hats(s: Step) -> vec2f {
+  return vec2f(s.sigma_t / s.alpha_t, s.sigma_s / s.alpha_s);
 }

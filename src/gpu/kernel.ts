@@ -1,23 +1,17 @@
 /**
  * Compute kernels: a pipeline plus the bindings read from its WGSL, so bind groups are made by
- * name and no binding number is written twice. One kernel per file in shaders/; every kernel is
- * compiled with the shared pieces in shaders/lib/.
+ * name and no binding number is written twice. One kernel per file in shaders/; each names the
+ * shared pieces of shaders/lib/ it uses (src/gpu/wgslIncludes.ts).
  */
 import { makeShaderDataDefinitions, type ShaderDataDefinitions } from 'webgpu-utils';
+import { resolveIncludes } from './wgslIncludes';
 
-/** WGSL sources by path relative to shaders/, e.g. 'ddim.wgsl', 'lib/rng.wgsl'. */
+/** WGSL sources by path relative to shaders/, e.g. 'run/ddim.wgsl', 'lib/rng.wgsl'. */
 export type ShaderSources = Readonly<Record<string, string>>;
 
-const LIBS = ['lib/step.wgsl', 'lib/rng.wgsl', 'lib/mixture.wgsl'] as const;
-
-/** The full source of a kernel: the shared library, then the kernel's own file. */
+/** The full source of a kernel ('run/ddim'): the lib files it includes, then its own file. */
 export function kernelSource(sources: ShaderSources, name: string): string {
-  const parts = [...LIBS, `${name}.wgsl`].map((path) => {
-    const code = sources[path];
-    if (code === undefined) throw new Error(`no shader source ${path}`);
-    return code;
-  });
-  return parts.join('\n');
+  return resolveIncludes(sources, `${name}.wgsl`);
 }
 
 export interface KernelBinding {

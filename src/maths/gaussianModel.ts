@@ -1,7 +1,7 @@
 /**
  * A Gaussian model of image data, N(mu, Sigma) with Sigma = V diag(lambda) V^T + lambda0 (I - V V^T):
  * the top r principal directions of the sample covariance and one isotropic variance for the
- * rest. Its exact denoiser is shaders/denoise_image_gaussian.wgsl (reference: imageDenoisers.ts).
+ * rest. Its exact denoiser is shaders/run/denoise_image_gaussian.wgsl (reference: imageDenoisers.ts).
  * The directions come from randomised subspace iteration (Halko, Martinsson & Tropp 2011,
  * "Finding structure with randomness", Algorithm 4.4) with a Rayleigh-Ritz step at the end.
  */

@@ -1,6 +1,6 @@
 /**
- * Float64 references of the image kernels: shaders/denoise_image_empirical.wgsl (plain and
- * smoothed), shaders/denoise_image_gaussian.wgsl and shaders/image_nearest.wgsl. Images are flat,
+ * Float64 references of the image kernels: shaders/run/denoise_image_empirical.wgsl (plain and
+ * smoothed), shaders/run/denoise_image_gaussian.wgsl and shaders/distance/image_nearest.wgsl. Images are flat,
  * image-major: image i is [i d, (i + 1) d). Formulas: ../shared/docs/maths.md section 2.
  */
 import type { Denoised } from './denoisers';

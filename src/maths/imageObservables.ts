@@ -107,7 +107,7 @@ export function gaussianEntropy(d: number, s = 1): number {
 }
 
 /**
- * Each image as the point passes see it (shaders/obs_image_summary.wgsl): x (|x_i|, 0), v
+ * Each image as the point passes see it (shaders/observe/obs_image_summary.wgsl): x (|x_i|, 0), v
  * (|v_i| sqrt(2 / d), 0), heat the sum of its d / 2 lanes; particleObservables of these is the
  * batch's observables, with <|v|^2> / d the kinetic temperature.
  */

@@ -1,5 +1,5 @@
 /**
- * Float64 references of the Langevin kernels (shaders/langevin_init.wgsl, ula.wgsl,
+ * Float64 references of the Langevin kernels (shaders/run/langevin_init.wgsl, ula.wgsl,
  * mala_propose.wgsl, mala_accept.wgsl, baoab_baoa.wgsl, baoab_b.wgsl), with the same formulas and
  * the same random draws, and the step sizes of annealed Langevin and predictor-corrector.
  * ../shared/docs/maths.md section 4. Notation: U = -log p at the denoiser's level (alpha, sigma),
@@ -15,7 +15,7 @@ export type LangevinParams = StepParams &
 /** Threefry streams of the Langevin kernels (STREAM_LANGEVIN, STREAM_ACCEPT in lib/rng.wgsl). */
 export const LangevinStream = { move: Stream.langevin, accept: Stream.accept } as const;
 
-/** The struct Held of shaders/lib/step.wgsl, per particle: 8 words. */
+/** Words per lane of struct Held (shaders/lib/held.wgsl; a unit test checks it by reflection). */
 export const HELD_WORDS = 8;
 
 /**

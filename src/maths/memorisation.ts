@@ -4,12 +4,15 @@
  * distance: the rule of Yoon, Choi, Kwon & Ryu 2023 ("Diffusion probabilistic models generalize
  * when they fail to memorize", ICML workshop), also used by Gu et al. 2023 ("On memorization in
  * diffusion models"). Carlini et al. 2023 use another test (distance relative to the nearest
- * training neighbours' own). Read from the GPU's `nearest` records (shaders/image_nearest.wgsl).
+ * training neighbours' own). Read from the GPU's `nearest` records (shaders/distance/image_nearest.wgsl).
  */
 
 /** Distance ratio below which a sample counts as a copy of its nearest training image. */
 export const MEMORISED_BELOW = 1 / 3;
-/** Bytes per record: struct Nearest { d1: f32, d2: f32, index: u32, pad: u32 }, squared distances. */
+/**
+ * Bytes per record: struct Nearest { d1: f32, d2: f32, index: u32, pad: u32 } of
+ * shaders/lib/nearest.wgsl, squared distances (a unit test checks it by reflection).
+ */
 export const NEAREST_RECORD_BYTES = 16;
 
 export interface Memorisation {
@@ -25,14 +28,15 @@ export interface Memorisation {
 
 /** The batch's memorisation from n `nearest` records of images of `dim` coordinates. */
 export function memorisationOf(records: ArrayBuffer, n: number, dim: number): Memorisation {
-  const f = new Float32Array(records, 0, 4 * n);
+  const words = NEAREST_RECORD_BYTES / 4;
+  const f = new Float32Array(records, 0, words * n);
   const ratios: number[] = [];
   let memorised = 0;
   let distance = 0;
   let nonFinite = 0;
   for (let i = 0; i < n; i++) {
-    const d1 = f[4 * i]!;
-    const d2 = f[4 * i + 1]!;
+    const d1 = f[words * i]!;
+    const d2 = f[words * i + 1]!;
     if (!Number.isFinite(d1) || !Number.isFinite(d2)) {
       nonFinite++;
       continue;

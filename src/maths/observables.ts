@@ -13,7 +13,7 @@ export const DIMENSION = 2;
 /** Particles farther than this from the origin count as escaped (a diverging step). */
 export const DEFAULT_RADIUS = 1e3;
 /**
- * The least squared neighbour distance the entropy uses (as shaders/obs_knn.wgsl): coincident
+ * The least squared neighbour distance the entropy uses (as shaders/observe/obs_knn.wgsl): coincident
  * points (samples collapsed onto training points) give log r = -34.5, not -infinity.
  */
 export const MIN_DISTANCE_SQUARED = 1e-30;
@@ -47,7 +47,7 @@ export interface ParticleArrays {
   heat?: ArrayLike<number> | undefined;
 }
 
-/** The observables of n = energy.length particles, as shaders/obs_reduce.wgsl defines them. */
+/** The observables of n = energy.length particles, as shaders/observe/obs_reduce.wgsl defines them. */
 export function particleObservables(p: ParticleArrays, radius = DEFAULT_RADIUS): ObservableValues {
   const n = p.energy.length;
   let count = 0;
@@ -199,7 +199,7 @@ export function binScale(range: readonly [number, number], bins: number): number
 }
 
 /**
- * The bin of a float32 value, in float32 arithmetic as shaders/obs_histogram.wgsl does it
+ * The bin of a float32 value, in float32 arithmetic as shaders/observe/obs_histogram.wgsl does it
  * (floor((v - lo) * scale), both operations rounded to float32: float64 then float32 rounding
  * of + and * is exact for float32 operands), or -1 outside [lo, hi) or not finite.
  */

@@ -20,7 +20,7 @@ export const Stream = {
   dataset: 3,
   /** Subsampling user files. */
   subsample: 4,
-  /** The deliberate score error's noise, per denoiser evaluation (shaders/perturb.wgsl). */
+  /** The deliberate score error's noise, per denoiser evaluation (shaders/run/perturb.wgsl). */
   perturb: 5,
   /** Langevin moves, counted by each particle's move number (src/maths/langevin.ts). */
   langevin: 6,

@@ -222,7 +222,7 @@ export function dpmRatio(
   return ok(h) && ok(hPrev) ? hPrev / h : 0;
 }
 
-/** Euler-Maruyama on the reverse SDE (shaders/em.wgsl); no noise on the step to sigma = 0. */
+/** Euler-Maruyama on the reverse SDE (shaders/run/em.wgsl); no noise on the step to sigma = 0. */
 export function em(st: CpuState, p: StepParams): void {
   const sd = Math.sqrt(p.diffusion);
   const inv = 1 / (p.sigma_t * p.sigma_t);
@@ -237,7 +237,7 @@ export function em(st: CpuState, p: StepParams): void {
   }
 }
 
-/** DPM-Solver++(2M) (shaders/dpmpp2m.wgsl); aux holds the previous x0_hat in (x, y, 0, 0). */
+/** DPM-Solver++(2M) (shaders/run/dpmpp2m.wgsl); aux holds the previous x0_hat in (x, y, 0, 0). */
 export function dpmpp2m(st: CpuState, p: StepParams): void {
   const ratio = p.sigma_s / p.sigma_t;
   const coef = p.alpha_s - p.alpha_t * ratio;
@@ -253,10 +253,10 @@ export function dpmpp2m(st: CpuState, p: StepParams): void {
   }
 }
 
-/** The perturbation's fixed bias direction u (shaders/perturb.wgsl). */
+/** The perturbation's fixed bias direction u (shaders/run/perturb.wgsl). */
 export const BIAS_DIRECTION = [0.6, 0.8] as const;
 
-/** The deliberate score error (shaders/perturb.wgsl), applied to x0_hat in place. */
+/** The deliberate score error (shaders/run/perturb.wgsl), applied to x0_hat in place. */
 export function perturb(st: CpuState, p: StepParams): void {
   for (let i = 0; i < laneCount(p); i++) {
     const noisy = p.error_noise > 0;

@@ -13,7 +13,7 @@ import {
 } from './settings';
 
 /**
- * A deliberate error in the denoiser, applied after every evaluation (shaders/perturb.wgsl):
+ * A deliberate error in the denoiser, applied after every evaluation (shaders/run/perturb.wgsl):
  * x0_hat -> (1 + scale) x0_hat + bias u + noise z, u a fixed unit vector, z fresh per evaluation.
  */
 export interface ScoreError {

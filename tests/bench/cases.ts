@@ -62,7 +62,7 @@ export class GpuContext {
     if (!k) {
       k = createKernel(this.device, {
         label: name,
-        code: kernelSource(this.sources, name),
+        code: kernelSource(this.sources, `run/${name}`),
         dynamic: ['step'],
       });
       this.kernels.set(name, k);

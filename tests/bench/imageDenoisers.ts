@@ -21,13 +21,13 @@ import { Rng } from '../../src/maths/rng';
 import {
   IMAGE_KERNELS,
   IMAGE_WORKGROUP_SIZE,
-  NEAREST_BYTES,
   imageWorkgroups,
   type ImageKernelId,
 } from '../../src/sim/run/imageKernels';
 import { StepWriter, stepParams } from '../../src/sim/run/stepTable';
 import type { BenchCase, GpuContext } from './cases';
 import type { Workload } from './timer';
+import { NEAREST_RECORD_BYTES } from '../../src/maths/memorisation';
 
 const SEED = 1;
 const D = 784;
@@ -100,7 +100,7 @@ async function imageWorkload(
     x0hat: createBuffer(device, { label: 'x0hat', size: 0, usage, data: queries }),
     energy: createBuffer(device, { label: 'energy', size: 4 * n, usage }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: training.data }),
-    nearest: createBuffer(device, { label: 'nearest', size: NEAREST_BYTES * n, usage }),
+    nearest: createBuffer(device, { label: 'nearest', size: NEAREST_RECORD_BYTES * n, usage }),
     gauss: createBuffer(device, {
       label: 'gauss',
       size: 0,

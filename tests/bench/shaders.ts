@@ -1,6 +1,6 @@
 /**
  * Every WGSL file under shaders/, read from disk into the shape src/gpu/shaderSources.ts gives
- * the app ('ddim.wgsl', 'lib/rng.wgsl', ...). From the repository (tests/bench/../../shaders) or
+ * the app ('run/ddim.wgsl', 'lib/rng.wgsl', ...). From the repository (tests/bench/../../shaders) or
  * from the copy beside the bundle (dist-bench/shaders).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -259,7 +259,7 @@ async function expectSource(
       m: exact ? 1 : source.points.length / 2,
       k: exact ? source.mixture.components.length : 0,
       data: upload(exact ? new Float32Array(2) : source.points),
-      mixture: upload(exact ? packMixture(source.mixture) : new Float32Array(8)),
+      mixture: upload(exact ? packMixture(source.mixture) : packMixture(null)),
     },
     g,
   );

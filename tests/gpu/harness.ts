@@ -6,8 +6,10 @@ import { acquireGpu, type Gpu } from '../../src/gpu/device';
 import { createBuffer, readback } from '../../src/gpu/buffers';
 import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/gpu/kernel';
 import { shaderSources } from '../../src/gpu/shaderSources';
+import { HELD_WORDS } from '../../src/maths/langevin';
 import type { StepParams } from '../../src/maths/steps';
 import { StepWriter } from '../../src/sim/run/stepTable';
+import { packMixture } from '../../src/sim/run/simulation';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -33,7 +35,7 @@ export async function kernel(name: string): Promise<Kernel> {
   if (!k) {
     k = createKernel(device, {
       label: name,
-      code: kernelSource(shaderSources, name),
+      code: kernelSource(shaderSources, `run/${name}`),
       dynamic: ['step'],
     });
     kernels.set(name, k);
@@ -112,7 +114,7 @@ export async function runKernel(
     heat: createBuffer(device, { label: 'heat', size: 0, usage, data: f32(inputs.heat, lanes) }),
     held: createBuffer(device, {
       label: 'held',
-      size: 32 * lanes,
+      size: 4 * HELD_WORDS * lanes,
       usage,
       ...(inputs.held ? { data: new Uint8Array(inputs.held) } : {}),
     }),
@@ -122,7 +124,7 @@ export async function runKernel(
       label: 'mixture',
       size: 0,
       usage,
-      data: inputs.mixture ?? new Float32Array(8),
+      data: inputs.mixture ?? packMixture(null),
     }),
   };
   const group = bindKernel(device, k, {
@@ -487,7 +489,7 @@ export function worstElement(
 }
 
 /**
- * 1 - exp(-a) as shaders/baoab_baoa.wgsl forms it: its Horner series to a^6 below a = 0.1
+ * 1 - exp(-a) as shaders/run/baoab_baoa.wgsl forms it: its Horner series to a^6 below a = 0.1
  * (truncated: a^7 / 5040 more), else the subtraction.
  */
 export function oneMinusExpF32(a: F32): F32 {

@@ -29,13 +29,13 @@ import { Rng, Stream, normal2 } from '../../src/maths/rng';
 import {
   IMAGE_KERNELS,
   IMAGE_WORKGROUP_SIZE,
-  NEAREST_BYTES,
   imageWorkgroups,
   type ImageKernelId,
 } from '../../src/sim/run/imageKernels';
 import { StepWriter, stepParams } from '../../src/sim/run/stepTable';
 import { gpuErrors, relativeError, testGpu } from './harness';
 import { EPS32, SEED, within } from '../random';
+import { NEAREST_RECORD_BYTES } from '../../src/maths/memorisation';
 
 const seed = SEED;
 const rng = new Rng(seed, 78);
@@ -165,7 +165,7 @@ function worstRatio(
   return worst;
 }
 
-/** TK coordinates per fma chain in the tiled distance loops (shaders/denoise_image_empirical.wgsl). */
+/** TK coordinates per fma chain in the tiled distance loops (shaders/run/denoise_image_empirical.wgsl). */
 const TK = 16;
 /**
  * Probabilistic rounding-error bounds (Higham & Mary 2019, "A new approach to probabilistic
@@ -516,7 +516,7 @@ describe(`image_nearest (SEED=${seed})`, () => {
         {
           x0hat: q,
           data,
-          nearest: new Float32Array((n * NEAREST_BYTES) / 4),
+          nearest: new Float32Array((n * NEAREST_RECORD_BYTES) / 4),
         },
       );
       const gpu = f32(out.nearest!);

@@ -228,7 +228,7 @@ function randomMixture(k: number): Mixture {
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-/** shaders/denoise_mixture.wgsl with bounds: x0_hat (2 per particle) and U (1 per particle). */
+/** shaders/run/denoise_mixture.wgsl with bounds: x0_hat (2 per particle) and U (1 per particle). */
 function mixtureBounds(
   x: Float32Array,
   mixture: Mixture,
@@ -262,7 +262,7 @@ function mixtureBounds(
 }
 
 /**
- * shaders/denoise_empirical.wgsl with bounds, plain (draws 1) or smoothed (each draw's query
+ * shaders/run/denoise_empirical.wgsl with bounds, plain (draws 1) or smoothed (each draw's query
  * x + s z, the draws' x0_hat and U averaged).
  */
 function empiricalBounds(

@@ -119,14 +119,14 @@ function expectClose(
 describe(`observables on the GPU (SEED=${seed})`, () => {
   test('Partial and Params are laid out alike in obs_reduce and obs_combine', async () => {
     const [reduce, combine] = await Promise.all([
-      compileKernel(device, shaderSources, 'obs_reduce'),
-      compileKernel(device, shaderSources, 'obs_combine'),
+      compileKernel(device, shaderSources, 'observe/obs_reduce'),
+      compileKernel(device, shaderSources, 'observe/obs_combine'),
     ]);
     for (const name of ['Partial', 'Params'])
       expect(requireStruct(combine, name)).toEqual(requireStruct(reduce, name));
     const [knn, sum] = await Promise.all([
-      compileKernel(device, shaderSources, 'obs_knn', 64),
-      compileKernel(device, shaderSources, 'obs_knn_sum'),
+      compileKernel(device, shaderSources, 'observe/obs_knn', 64),
+      compileKernel(device, shaderSources, 'observe/obs_knn_sum'),
     ]);
     expect(requireStruct(sum, 'Knn')).toEqual(requireStruct(knn, 'Knn'));
   });

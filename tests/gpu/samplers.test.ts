@@ -452,7 +452,7 @@ function displacement(a: Float32Array, b: Float32Array, u: readonly [number, num
 }
 
 /**
- * The deliberate score error (shaders/perturb.wgsl) shows in the samples: DPM-Solver++(2M), 30
+ * The deliberate score error (shaders/run/perturb.wgsl) shows in the samples: DPM-Solver++(2M), 30
  * Karras steps, the same initial noise with and without the error. The last step, to sigma = 0,
  * returns the perturbed x0_hat itself, so that step alone adds noise^2 to the variance of every
  * coordinate (fresh noise, independent of all before it), multiplies positions by 1 + scale and

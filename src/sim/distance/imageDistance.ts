@@ -1,6 +1,6 @@
 /**
  * What a batch of images is near, read off the GPU's nearest-training-image search
- * (shaders/image_nearest.wgsl, run on the batch as it is: at the end of a run x0_hat = x):
+ * (shaders/distance/image_nearest.wgsl, run on the batch as it is: at the end of a run x0_hat = x):
  *
  * - the image distance of the quality-vs-NFE sweep: the mean distance from each image to its
  *   nearest training image, RMS per pixel (Memorisation.distance);

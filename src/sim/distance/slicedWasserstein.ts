@@ -2,9 +2,9 @@
  * The sliced Wasserstein-2 distance between the particles and the data, measured on the GPU: the
  * same quantity as slicedWasserstein2 in src/maths/stats.ts for two clouds of P points each, with
  * the same K directions for the same seed. Three kernels: project the first P particles onto
- * the K directions (shaders/sw_project.wgsl), sort each direction's projections
- * (shaders/sw_sort.wgsl), and sum the squared differences of the sorted pairs per direction
- * (shaders/sw_reduce.wgsl). The reference (a fixed subsample of the data) is projected and sorted
+ * the K directions (shaders/distance/sw_project.wgsl), sort each direction's projections
+ * (shaders/distance/sw_sort.wgsl), and sum the squared differences of the sorted pairs per direction
+ * (shaders/distance/sw_reduce.wgsl). The reference (a fixed subsample of the data) is projected and sorted
  * once, by the same kernels, in setReference.
  *
  * Only the K per-direction values come back to the CPU, which takes
@@ -21,7 +21,7 @@ import {
 } from '../../gpu/kernel';
 import { Rng, Stream } from '../../maths/rng';
 
-/** Points per cloud that one workgroup can sort (MAX_POINTS in shaders/sw_sort.wgsl). */
+/** Points per cloud that one workgroup can sort (MAX_POINTS in shaders/distance/sw_sort.wgsl). */
 export const MAX_SLICED_POINTS = 4096;
 
 const WORKGROUP_SIZE = 256;
@@ -122,7 +122,7 @@ export class SlicedWasserstein {
     const d = device;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const params = kernels.project.definitions.uniforms.slicing;
-    if (!params) throw new Error('sw_project.wgsl: no uniform slicing');
+    if (!params) throw new Error('distance/sw_project.wgsl: no uniform slicing');
     const view = makeStructuredView(params);
     view.set({ points, padded: 2 ** Math.ceil(Math.log2(points)), projections });
     this.params = createBuffer(d, {
@@ -185,7 +185,7 @@ export class SlicedWasserstein {
         workgroupSize: WORKGROUP_SIZE,
       });
     const [project, sort, reduce] = await Promise.all(
-      ['sw_project', 'sw_sort', 'sw_reduce'].map(compile),
+      ['distance/sw_project', 'distance/sw_sort', 'distance/sw_reduce'].map(compile),
     );
     return new SlicedWasserstein(
       device,

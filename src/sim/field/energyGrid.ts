@@ -73,7 +73,7 @@ export interface GridGeometry {
 }
 
 function compile(device: GPUDevice, sources: ShaderSources, name: string): Promise<Kernel> {
-  return createKernel(device, { label: name, code: kernelSource(sources, name) });
+  return createKernel(device, { label: name, code: kernelSource(sources, `field/${name}`) });
 }
 
 export class EnergyGrid implements GridGeometry {
@@ -116,14 +116,14 @@ export class EnergyGrid implements GridGeometry {
       usage: STORAGE_IO,
     });
     const statsStruct = normaliseKernel.definitions.structs.FieldStats;
-    if (!statsStruct) throw new Error('field_normalise.wgsl: no struct FieldStats');
+    if (!statsStruct) throw new Error('field/field_normalise.wgsl: no struct FieldStats');
     this.stats = createBuffer(device, {
       label: 'field stats',
       size: statsStruct.size,
       usage: STORAGE_IO,
     });
     const definition = mixtureKernel.definitions.uniforms.grid;
-    if (!definition) throw new Error('field_mixture.wgsl: no uniform grid');
+    if (!definition) throw new Error('field/field_mixture.wgsl: no uniform grid');
     this.view = makeStructuredView(definition);
     this.uniform = createBuffer(device, {
       label: 'field grid',
@@ -262,14 +262,14 @@ export class Trails {
   ) {
     const align = device.limits.minUniformBufferOffsetAlignment;
     const struct = kernel.definitions.uniforms.trail;
-    if (!struct) throw new Error('field_trails.wgsl: no uniform trail');
+    if (!struct) throw new Error('field/field_trails.wgsl: no uniform trail');
     this.stride = Math.ceil(struct.size / align) * align;
   }
 
   static async create(device: GPUDevice, sources: ShaderSources): Promise<Trails> {
     const kernel = await createKernel(device, {
       label: 'field_trails',
-      code: kernelSource(sources, 'field_trails'),
+      code: kernelSource(sources, 'field/field_trails'),
       dynamic: ['trail'],
     });
     return new Trails(device, kernel);

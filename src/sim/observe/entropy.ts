@@ -1,8 +1,8 @@
 /**
  * The Kozachenko-Leonenko entropy of a particle cloud on the GPU (../shared/docs/maths.md
  * section 5): brute-force k nearest neighbours over a subsample, the first P particles
- * (shaders/obs_knn.wgsl, O(P^2) in workgroup-memory tiles), then a one-workgroup tree sum of the
- * log distances (shaders/obs_knn_sum.wgsl). Eight bytes come back; the estimate is formed on the
+ * (shaders/observe/obs_knn.wgsl, O(P^2) in workgroup-memory tiles), then a one-workgroup tree sum of the
+ * log distances (shaders/observe/obs_knn_sum.wgsl). Eight bytes come back; the estimate is formed on the
  * CPU by klFromSums. Float64 reference: klEntropy / kthNeighbourLogDistances in
  * src/maths/observables.ts.
  */
@@ -19,7 +19,7 @@ import {
   uniformFrom,
 } from './observables';
 
-/** The largest k (K_MAX in shaders/obs_knn.wgsl). */
+/** The largest k (K_MAX in shaders/observe/obs_knn.wgsl). */
 export const MAX_NEIGHBOURS = 16;
 /** The largest subsample: the k-NN pass costs P^2 distances. */
 export const MAX_ENTROPY_POINTS = 16384;
@@ -90,8 +90,8 @@ export class KnnEntropy {
       throw new Error(`entropy: k must be an integer in 1..${MAX_NEIGHBOURS}`);
     if (!(full.radius > 0)) throw new Error('entropy: the radius must be positive');
     const [knn, sum] = await Promise.all([
-      compileKernel(device, sources, 'obs_knn', KNN_WORKGROUP_SIZE),
-      compileKernel(device, sources, 'obs_knn_sum', REDUCE_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_knn', KNN_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_knn_sum', REDUCE_WORKGROUP_SIZE),
     ]);
     return new KnnEntropy(device, knn, sum, full);
   }

@@ -8,12 +8,12 @@
  *   device.queue.submit([encoder.finish()]);
  *   metrics.read(): Promise<MetricsSample | null>;
  *
- * shaders/obs_image_summary.wgsl reduces each image to what the point passes read per particle
+ * shaders/observe/obs_image_summary.wgsl reduces each image to what the point passes read per particle
  * (|x|, |v| sqrt(2 / d), its heat), so obs_reduce / obs_combine (Observables) give the energy's
  * mean and variance, the kinetic temperature <|v|^2> / d, acceptance, heat and the non-finite and
  * escaped counts unchanged; the energy U is the image denoiser's, from its softmax
  * (Simulation.measureDenoiser). The entropy is Kozachenko-Leonenko in R^d
- * (shaders/obs_image_knn.wgsl, then obs_knn_sum.wgsl), of the whole batch: see
+ * (shaders/observe/obs_image_knn.wgsl, then obs_knn_sum.wgsl), of the whole batch: see
  * src/maths/imageObservables.ts for its bias at these sizes, which is large.
  */
 import { createBuffer } from '../../gpu/buffers';
@@ -99,9 +99,9 @@ export class ImageMetrics {
       throw new Error(`image entropy: k must be an integer in 1..${MAX_NEIGHBOURS}`);
     const [observables, summary, knn, sum] = await Promise.all([
       Observables.create(device, sources, { radius }),
-      compileKernel(device, sources, 'obs_image_summary', SUMMARY_WORKGROUP),
-      compileKernel(device, sources, 'obs_image_knn', KNN_LANES),
-      compileKernel(device, sources, 'obs_knn_sum', REDUCE_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_image_summary', SUMMARY_WORKGROUP),
+      compileKernel(device, sources, 'observe/obs_image_knn', KNN_LANES),
+      compileKernel(device, sources, 'observe/obs_knn_sum', REDUCE_WORKGROUP_SIZE),
     ]);
     return new ImageMetrics(device, observables, summary, knn, sum, k, radius);
   }

@@ -1,8 +1,8 @@
 /**
  * Live observables of a particle cloud, measured on the GPU from buffers the caller owns
  * (../shared/docs/maths.md section 5): a tree reduction to a few dozen bytes (Observables:
- * shaders/obs_reduce.wgsl per workgroup, then shaders/obs_combine.wgsl), and the per-axis
- * histograms of the positions (MarginalHistograms: shaders/obs_histogram.wgsl). Nothing is read
+ * shaders/observe/obs_reduce.wgsl per workgroup, then shaders/observe/obs_combine.wgsl), and the per-axis
+ * histograms of the positions (MarginalHistograms: shaders/observe/obs_histogram.wgsl). Nothing is read
  * back on the frame path: `encode` records dispatches, `read` copies the small result through a
  * pool of staging buffers, so reads may overlap. Their float64 references are in
  * src/maths/observables.ts.
@@ -278,8 +278,8 @@ export class Observables {
     const radius = options.radius ?? DEFAULT_RADIUS;
     if (!(radius > 0)) throw new Error('observables: the radius must be positive');
     const [reduce, combine] = await Promise.all([
-      compileKernel(device, sources, 'obs_reduce'),
-      compileKernel(device, sources, 'obs_combine'),
+      compileKernel(device, sources, 'observe/obs_reduce'),
+      compileKernel(device, sources, 'observe/obs_combine'),
     ]);
     return new Observables(device, reduce, combine, radius);
   }
@@ -409,7 +409,7 @@ interface HistogramEntry {
   params: GPUBuffer;
 }
 
-/** The most bins per axis (MAX_BINS in shaders/obs_histogram.wgsl). */
+/** The most bins per axis (MAX_BINS in shaders/observe/obs_histogram.wgsl). */
 export const MAX_HISTOGRAM_BINS = 1024;
 /** Fewer first-pass workgroups than the reduction: each one flushes 2 B bins. */
 const HISTOGRAM_GROUPS = 256;
@@ -455,7 +455,7 @@ export class MarginalHistograms {
         throw new Error('histograms: each range must be finite with hi > lo');
     return new MarginalHistograms(
       device,
-      await compileKernel(device, sources, 'obs_histogram'),
+      await compileKernel(device, sources, 'observe/obs_histogram'),
       full,
     );
   }

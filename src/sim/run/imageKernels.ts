@@ -2,16 +2,16 @@
  * The image kernels as the simulation drives them: file names, the workgroup size each is
  * compiled with (createKernel's workgroupSize, the WORKGROUP_SIZE override) and 1D dispatch sizes.
  * Bindings by WGSL name: step (dynamic offset), x, x0hat, energy, data, gauss (the packed Gaussian
- * model, src/maths/gaussianModel.ts), nearest (16 bytes per query: d1, d2, index, pad).
+ * model, src/maths/gaussianModel.ts), nearest (struct Nearest of shaders/lib/nearest.wgsl per query).
  */
 
 export const IMAGE_KERNELS = {
   /** The empirical denoiser, plain or smoothed: step, x, x0hat, energy, data. */
-  empirical: 'denoise_image_empirical',
+  empirical: 'run/denoise_image_empirical',
   /** The Gaussian-model denoiser: step, x, x0hat, energy, gauss. */
-  gaussian: 'denoise_image_gaussian',
+  gaussian: 'run/denoise_image_gaussian',
   /** Nearest and second nearest training images of the queries in x0hat: step, x0hat, data, nearest. */
-  nearest: 'image_nearest',
+  nearest: 'distance/image_nearest',
 } as const;
 
 export type ImageKernelId = keyof typeof IMAGE_KERNELS;
@@ -26,9 +26,6 @@ export const MAX_IMAGE_DIM = 3072;
 export const MAX_IMAGE_RANK = 256;
 /** Monte Carlo draws the smoothed denoiser takes: divisors of IMAGE_ROWS. */
 export const IMAGE_DRAWS = [1, 2, 4, 8] as const;
-/** Bytes per query of the `nearest` buffer (struct Nearest). */
-export const NEAREST_BYTES = 16;
-
 /** Workgroups to dispatch (1D) for n images; draws only matter to the empirical denoiser. */
 export function imageWorkgroups(kernel: ImageKernelId, n: number, draws = 1): number {
   if (!(IMAGE_DRAWS as readonly number[]).includes(draws))

@@ -11,6 +11,7 @@ import {
   type Kernel,
   type ShaderSources,
 } from '../../gpu/kernel';
+import { structOf } from '../../gpu/wgslIncludes';
 import { datasetDim, datasetSize, type Dataset, type Mixture } from '../../maths/datasets';
 import { fitGaussianModel, packGaussianModel } from '../../maths/gaussianModel';
 import { moments } from '../../maths/stats';
@@ -18,11 +19,9 @@ import {
   IMAGE_KERNELS,
   IMAGE_WORKGROUP_SIZE,
   imageWorkgroups,
-  NEAREST_BYTES,
   type ImageKernelId,
 } from './imageKernels';
 import type { Level } from '../../maths/schedules';
-import { HELD_WORDS } from '../../maths/langevin';
 import type { RunSpec } from '../../settings/runSpec';
 import {
   correctorSlot,
@@ -39,27 +38,27 @@ import {
 import { langevinTable, stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
 
 const KERNEL_FILES = {
-  prior: 'prior',
-  forward_jump: 'forward_jump',
-  forward_step: 'forward_step',
-  denoise_mixture: 'denoise_mixture',
+  prior: 'run/prior',
+  forward_jump: 'run/forward_jump',
+  forward_step: 'run/forward_step',
+  denoise_mixture: 'run/denoise_mixture',
   // The same kernel bound to the one-Gaussian model of the points (denoiser 'gaussian').
-  denoise_gaussian: 'denoise_mixture',
-  denoise_empirical: 'denoise_empirical',
-  ddpm: 'ddpm',
-  ddim: 'ddim',
-  euler: 'euler',
-  heun_predict: 'heun_predict',
-  heun_correct: 'heun_correct',
-  em: 'em',
-  dpmpp2m: 'dpmpp2m',
-  perturb: 'perturb',
-  langevin_init: 'langevin_init',
-  ula: 'ula',
-  mala_propose: 'mala_propose',
-  mala_accept: 'mala_accept',
-  baoab_baoa: 'baoab_baoa',
-  baoab_b: 'baoab_b',
+  denoise_gaussian: 'run/denoise_mixture',
+  denoise_empirical: 'run/denoise_empirical',
+  ddpm: 'run/ddpm',
+  ddim: 'run/ddim',
+  euler: 'run/euler',
+  heun_predict: 'run/heun_predict',
+  heun_correct: 'run/heun_correct',
+  em: 'run/em',
+  dpmpp2m: 'run/dpmpp2m',
+  perturb: 'run/perturb',
+  langevin_init: 'run/langevin_init',
+  ula: 'run/ula',
+  mala_propose: 'run/mala_propose',
+  mala_accept: 'run/mala_accept',
+  baoab_baoa: 'run/baoab_baoa',
+  baoab_b: 'run/baoab_b',
   denoise_image_empirical: IMAGE_KERNELS.empirical,
   denoise_image_gaussian: IMAGE_KERNELS.gaussian,
   image_nearest: IMAGE_KERNELS.nearest,
@@ -94,7 +93,7 @@ async function compile(
 /** Rank of the Gaussian model of images (denoiser 'gaussian'): its top principal directions. */
 export const IMAGE_GAUSSIAN_RANK = 64;
 
-/** Bytes per mixture component (struct Component in shaders/lib/mixture.wgsl). */
+/** Floats per mixture component: struct Component of shaders/lib/mixture.wgsl (a unit test checks). */
 const COMPONENT_FLOATS = 8;
 
 /** Descriptors of the frame path, made once. */
@@ -182,7 +181,7 @@ export class Simulation {
   accept!: GPUBuffer;
   /** array<f32>: heat released to the bath per particle since reset, in units of T. */
   heat!: GPUBuffer;
-  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/step.wgsl). */
+  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/held.wgsl). */
   private held!: GPUBuffer;
   table: GPUBuffer | null = null;
 
@@ -282,8 +281,10 @@ export class Simulation {
     this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
     this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
     this.heat = createBuffer(d, { label: 'heat', size: 4 * lanes, usage });
-    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * lanes, usage });
-    this.nearest = createBuffer(d, { label: 'nearest', size: NEAREST_BYTES * n, usage });
+    const held = this.kernels.ula.definitions.structs.Held!.size;
+    const nearest = structOf(this.sources, 'lib/nearest.wgsl', 'Nearest').size;
+    this.held = createBuffer(d, { label: 'held', size: held * lanes, usage });
+    this.nearest = createBuffer(d, { label: 'nearest', size: nearest * n, usage });
     this.n = n;
     this.rebind();
   }

@@ -1,0 +1,27 @@
+// A landscape grid (src/sim/field/energyGrid.ts) at level (alpha, sigma) and temperature T: grid
+// point (i, j), at index j W + i, is origin + spacing (i, j).
+struct Grid {
+  origin: vec2f,
+  spacing: vec2f,
+  width: u32,
+  height: u32,
+  // Stored data points (field_empirical.wgsl) or mixture components (field_mixture.wgsl).
+  count: u32,
+  alpha: f32,
+  sigma: f32,
+  temperature: f32,
+}
+
+// A grid's summary (field/field_normalise.wgsl, buffer `stats`): the least and greatest energy
+// E = U / T on it, log Z and T; the landscape renderer reads it as one vec4.
+struct FieldStats {
+  energy_min: f32,
+  energy_max: f32,
+  log_z: f32,
+  temperature: f32,
+}
+
+// The position of grid point g.
+fn grid_point(grid: Grid, g: u32) -> vec2f {
+  return grid.origin + grid.spacing * vec2f(f32(g % grid.width), f32(g / grid.width));
+}
