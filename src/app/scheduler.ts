@@ -80,11 +80,12 @@ export function startMeasurements(app: App): void {
     const shown = readingsShown(s);
     // The observables are measured whether charted or not, so a diverging run is caught; on
     // images each measurement costs a denoiser evaluation, kept to a fifth of the GPU's time.
-    const first = sandbox.imageMode
-      ? measureImages(app)
-      : sandbox.measurement.distances().then(() => updateLabels(app));
+    const first = (): Promise<void> =>
+      sandbox.imageMode
+        ? measureImages(app)
+        : sandbox.measurement.distances().then(() => updateLabels(app));
     const work = shown
-      ? first.then(() => measurePhysics(app, s, measurements++ % 4 === 0))
+      ? first().then(() => measurePhysics(app, s, measurements++ % 4 === 0))
       : // Nothing shown: still watch for divergence, cheaply.
         sandbox.measurement.metrics({});
     void work
