@@ -3,19 +3,20 @@
  * side in compare mode (the same data and initial noise, different samplers or schedules).
  */
 import type { ShaderSources } from '../gpu/kernel';
+import { StagingPool } from '../gpu/readback';
 import { isImageData } from '../io/imageData';
 import type { Dataset } from '../maths/datasets';
 import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../maths/memorisation';
 import { ImageGrid } from '../render/imageGrid';
-import { forwardLevels, levelAt, reverseLevels, type Level } from '../maths/schedules';
 import { ParticleView } from '../render/particleView';
-import { isImageDataset } from '../maths/imageDatasets';
-import { SMOOTHING_DRAWS, type Settings } from '../settings/settings';
+import type { Settings } from '../settings/settings';
 import { EnergyGrid, Trails, type FieldParams } from '../sim/field/energyGrid';
 import { Filmstrip } from '../sim/run/filmstrip';
 import { Metrics } from '../sim/observe/metrics';
-import { StagingPool } from '../sim/observe/observables';
-import { Simulation, type RunSpec, type RunStatus } from '../sim/run/simulation';
+import { runSpec } from '../sim/run/runSpec';
+import { Simulation, type RunStatus } from '../sim/run/simulation';
+
+export { runLevels, runSpec } from '../sim/run/runSpec';
 
 /** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
 const ENTROPY_POINTS = 1024;
@@ -31,22 +32,6 @@ export interface ImagePanelRect {
 
 /** Frames of a followed image's filmstrip, spread over the run. */
 const FILMSTRIP_FRAMES = 12;
-
-/**
- * The levels a run over these settings visits. Langevin: annealed and pc walk the reverse run's
- * levels; ula, mala and underdamped sample the one energy at noiseLevel, repeated once per step.
- */
-export function runLevels(s: Readonly<Settings>): Level[] {
-  if (s.mode === 'langevin') {
-    if (s.langevin === 'annealed' || s.langevin === 'pc')
-      return reverseLevels(s.schedule, s, s.steps);
-    const level = levelAt(s.schedule, s, s.noiseLevel);
-    return Array.from({ length: s.steps + 1 }, () => ({ ...level }));
-  }
-  return s.mode === 'reverse'
-    ? reverseLevels(s.schedule, s, s.steps)
-    : forwardLevels(s.schedule, s, s.steps);
-}
 
 /** "ddim η 0 · cosine · 100 steps": the run a view shows, for labels and captions. */
 export function describeRun(s: Readonly<Settings>): string {
@@ -71,39 +56,6 @@ export function divergenceAdvice(s: Readonly<Settings>, bad: number, step: numbe
   if (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
     return `${what}: the deliberate model error is too large. Lower errorScale, errorBias or errorNoise. Paused.`;
   return `${what}. Try more steps or another sampler. Paused.`;
-}
-
-/** What the simulation needs of the settings for one run. */
-export function runSpec(s: Readonly<Settings>): RunSpec {
-  // The deliberate score error is a 2D lab tool (a fixed bias direction in the plane).
-  const error =
-    !isImageDataset(s.dataset) && (s.errorScale !== 0 || s.errorBias !== 0 || s.errorNoise !== 0)
-      ? { scale: s.errorScale, bias: s.errorBias, noise: s.errorNoise }
-      : undefined;
-  return {
-    mode: s.mode,
-    sampler: s.sampler,
-    denoiser: s.denoiser,
-    levels: runLevels(s),
-    eta: s.eta,
-    seed: s.seed,
-    ...(error ? { error } : {}),
-    ...(s.denoiser === 'smoothed'
-      ? { smoothing: { std: s.smoothing, draws: SMOOTHING_DRAWS } }
-      : {}),
-    ...(s.mode === 'langevin'
-      ? {
-          langevin: {
-            kind: s.langevin,
-            temperature: s.temperature,
-            stepSize: s.stepSize,
-            gamma: s.gamma,
-            snr: s.snr,
-            correctorSteps: s.correctorSteps,
-          },
-        }
-      : {}),
-  };
 }
 
 function destroyPart(part: { destroy?: () => void; dispose?: () => void }): void {
@@ -145,30 +97,38 @@ export class Lane {
     sources: ShaderSources,
     canvas: HTMLCanvasElement,
   ): Promise<Lane> {
-    // Every pipeline compiles at once: startup waits for the slowest, not for their sum.
+    // Every pipeline compiles at once: startup waits for the slowest, not for their sum. The
+    // run's kernels wait for its first run (prepareRun), the metrics' for their first use.
+    const metrics = Metrics.create(device, sources, {
+      entropy: { points: ENTROPY_POINTS },
+      marginals: {},
+    });
     const parts = await Promise.allSettled([
       Simulation.create(device, sources),
-      Metrics.create(device, sources, { entropy: { points: ENTROPY_POINTS }, marginals: {} }),
       EnergyGrid.create(device, sources),
       Trails.create(device, sources),
       ParticleView.create(canvas, device),
     ] as const);
-    const [sim, metrics, grid, trails, view] = parts;
+    const [sim, grid, trails, view] = parts;
     if (
       sim.status === 'fulfilled' &&
-      metrics.status === 'fulfilled' &&
       grid.status === 'fulfilled' &&
       trails.status === 'fulfilled' &&
       view.status === 'fulfilled'
     )
-      return new Lane(sim.value, view.value, metrics.value, grid.value, trails.value);
+      return new Lane(sim.value, view.value, metrics, grid.value, trails.value);
     for (const part of parts) if (part.status === 'fulfilled') destroyPart(part.value);
     throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
   }
 
-  /** Compiles what the dataset needs first (the image kernels for images): before setData. */
-  async prepare(dataset: Dataset): Promise<void> {
-    if (isImageData(dataset)) await this.sim.enableImages();
+  /** Compiles what a run over these settings needs (after setData): before start(). */
+  prepareRun(settings: Readonly<Settings>): Promise<void> {
+    return this.sim.prepare(runSpec(settings));
+  }
+
+  /** Compiles what measure() with `what` needs, on its first use. */
+  prepareMeasure(what: { entropy: boolean; marginals: boolean }): Promise<void> {
+    return this.metrics.prepare(what);
   }
 
   setData(dataset: Dataset): void {
@@ -247,7 +207,7 @@ export class Lane {
     }
   }
 
-  /** Sets the run and records its reset into `encoder`. */
+  /** Sets the run (prepared: prepareRun) and records its reset into `encoder`. */
   start(settings: Readonly<Settings>, encoder: GPUCommandEncoder): void {
     this.sim.setRun(runSpec(settings));
     this.sim.reset(encoder);
@@ -367,7 +327,7 @@ export class Lane {
    * temperature is in U_t itself) of the particles as they are, at the level status() reports:
    * their energy from a denoiser evaluation made for it (Simulation.measureDenoiser), and the
    * Langevin samplers' velocities, accept flags and heat where they have them. Read the result
-   * with `metrics.read()` after the submit.
+   * with `metrics.read()` after the submit. What it measures must be prepared (prepareMeasure).
    */
   measure(
     encoder: GPUCommandEncoder,

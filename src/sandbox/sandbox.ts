@@ -595,10 +595,13 @@ export class Sandbox {
     const device = this.gpu?.device;
     if (!device || !this.lanes.length || this.rebuilding || this.imageMode) return [];
     const lanes = [...this.lanes];
-    const statuses = lanes.map((l) => l.status());
-    const generation = this.generation;
     const entropy = what.entropy ?? false;
     const marginals = what.marginals ?? false;
+    // The metrics' kernels compile on their first use; the lanes may change meanwhile.
+    await Promise.all(lanes.map((l) => l.prepareMeasure({ entropy, marginals })));
+    if (this.rebuilding || lanes.some((l, i) => this.lanes[i] !== l)) return [];
+    const statuses = lanes.map((l) => l.status());
+    const generation = this.generation;
     const encoder = device.createCommandEncoder(METRICS_ENCODER);
     lanes.forEach((lane, i) => lane.measure(encoder, this.laneSettings(i), { entropy, marginals }));
     device.queue.submit([encoder.finish()]);
@@ -1024,9 +1027,9 @@ export class Sandbox {
   }
 
   /** The settings of lane i: the settings themselves, or the compare patch over them. */
-  private laneSettings(i: number): Settings {
-    if (i === 0) return this.current;
-    const result = compareSettings(this.current);
+  private laneSettings(i: number, base: Settings = this.current): Settings {
+    if (i === 0) return base;
+    const result = compareSettings(base);
     if (!result.ok) throw new Error(result.error);
     return result.settings;
   }
@@ -1050,13 +1053,13 @@ export class Sandbox {
     if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
     if (has('dataset', 'm', 'seed')) {
       const dataset = await this.makeDataset();
-      await Promise.all(this.lanes.map((lane) => lane.prepare(dataset)));
       this.dataset = dataset;
       for (const lane of this.lanes) lane.setData(this.dataset);
     }
     if (has('n')) for (const lane of this.lanes) lane.setParticles(s.n);
     if (has('dataset', 'm', 'seed', 'n') && !this.imageMode)
       await this.meter?.setData(s.n, this.dataset!.points);
+    await Promise.all(this.lanes.map((l, i) => l.prepareRun(this.laneSettings(i))));
     this.startRuns();
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
@@ -1072,7 +1075,6 @@ export class Sandbox {
     }
     if (this.lanes.length === 2) return;
     const lane = await Lane.create(this.requireGpu().device, this.sources, this.canvases[1]);
-    await lane.prepare(this.dataset!);
     lane.setData(this.dataset!);
     lane.setParticles(this.current.n);
     lane.setStyle(this.current);
@@ -1138,8 +1140,6 @@ export class Sandbox {
         if (stale()) return false;
         const lane = await Lane.create(gpu.device, this.sources, canvas);
         lanes.push(lane);
-        if (stale()) return false;
-        await lane.prepare(dataset);
       }
       for (const lane of lanes) {
         lane.setData(dataset);
@@ -1148,6 +1148,7 @@ export class Sandbox {
       }
       meter = new DistanceMeter(gpu.device, this.sources);
       if (!lanes[0]!.imageMode) await meter.setData(s.n, dataset.points);
+      await Promise.all(lanes.map((l, i) => l.prepareRun(this.laneSettings(i, s))));
       if (stale()) return false;
       this.gpu = gpu;
       this.building = null;

@@ -113,16 +113,22 @@ export class Cloner {
     const b = this.copies;
     const t = spec.levels[level]!.t;
     // The run's own prefix: its prior noise and sampler, as the sandbox runs it.
+    const next = continuation(spec).spec;
+    const levels = spec.levels.slice(level);
+    const [seedA, seedB] = options.seeds ?? cloneSeeds(spec.seed, level);
+    const continued = [
+      { ...next, levels, seed: seedA },
+      { ...next, levels, seed: seedB },
+    ] as const;
+    // Compiled once per device (the live lanes' kernels are the same ones).
+    await Promise.all([a.prepare(spec), a.prepare(continued[0]), b.prepare(continued[1])]);
     a.setRun(spec);
     let encoder = this.device.createCommandEncoder({ label: 'clone reset' });
     a.reset(encoder);
     this.device.queue.submit([encoder.finish()]);
     await this.advance([a], level, signal);
-    const [seedA, seedB] = options.seeds ?? cloneSeeds(spec.seed, level);
-    const next = continuation(spec).spec;
-    const levels = spec.levels.slice(level);
-    a.setRun({ ...next, levels, seed: seedA });
-    b.setRun({ ...next, levels, seed: seedB });
+    a.setRun(continued[0]);
+    b.setRun(continued[1]);
     encoder = this.device.createCommandEncoder({ label: 'clone copy' });
     encoder.copyBufferToBuffer(a.x, 0, b.x, 0, 8 * a.n);
     this.device.queue.submit([encoder.finish()]);

@@ -14,7 +14,7 @@ import {
 import { isImageDataset } from '../../maths/imageDatasets';
 import { Rng, Stream } from '../../maths/rng';
 import type { ScheduleId } from '../../maths/schedules';
-import { runSpec } from '../../sandbox/lane';
+import { runSpec } from '../run/runSpec';
 import { applyPatch, type SamplerId, type Settings } from '../../settings/settings';
 import { Simulation } from '../run/simulation';
 import { SlicedWasserstein } from '../distance/slicedWasserstein';
@@ -140,7 +140,10 @@ export async function runSweep(
     options.onProgress?.(0, configs.length, null);
     for (const settings of configs) {
       if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
-      sim.setRun(runSpec(settings));
+      const run = runSpec(settings);
+      // Compiled once per device: the live lanes' and earlier sweeps' kernels are reused.
+      await sim.prepare(run);
+      sim.setRun(run);
       let encoder = device.createCommandEncoder({ label: 'sweep reset' });
       sim.reset(encoder);
       device.queue.submit([encoder.finish()]);
