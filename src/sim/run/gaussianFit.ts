@@ -16,6 +16,9 @@ export interface PackedGaussian {
   rank: number;
 }
 
+/** Fits made so far, in a worker and here (for tests). */
+export const gaussianFits = { worker: 0, here: 0 };
+
 /** Fits by data array (the same array for every lane and run of a dataset), then d, rank, seed. */
 const fits = new WeakMap<Float32Array, Map<string, Promise<PackedGaussian>>>();
 
@@ -49,6 +52,7 @@ export function imageGaussian(
 }
 
 function fitHere(r: FitRequest): PackedGaussian {
+  gaussianFits.here++;
   const model = fitGaussianModel(r.data, r.d, r.rank, r.seed);
   return { packed: packGaussianModel(model), rank: model.lambda.length };
 }
@@ -63,7 +67,10 @@ function fitInWorker(request: FitRequest): Promise<PackedGaussian> {
       worker.terminate();
       const answer = event.data;
       if ('error' in answer) reject(new Error(`the Gaussian fit failed: ${answer.error}`));
-      else resolve(answer);
+      else {
+        gaussianFits.worker++;
+        resolve(answer);
+      }
     });
     worker.addEventListener('error', (event) => {
       event.preventDefault();
