@@ -146,10 +146,12 @@ export class Simulation extends RunBuffers {
    * At sigma = 0 the particles are the data's own variable: x0_hat = x, copied, and U = -log p
    * of the data where that is a density (a mixture, or the Gaussian model of points). The stored
    * points of the empirical and smoothed denoisers, and images, have none: returns false then
-   * (no energy measured), true when measuredEnergy holds U.
+   * (no energy measured), true when measuredEnergy holds U; false without a run.
    */
   measureDenoiser(encoder: GPUCommandEncoder): boolean {
-    const spec = this.requireSpec();
+    const spec = this.cursor.spec;
+    // No run (new data or particles, until setRun): nothing to measure.
+    if (!spec) return false;
     const slot = this.cursor.measuredSlot();
     const level = this.cursor.currentLevel()!;
     const kernel = kernelOf('denoise', spec.denoiser, this.shape());
@@ -202,10 +204,12 @@ export class Simulation extends RunBuffers {
   /**
    * Back to the start: fresh prior noise (reverse), the data itself (forward, t = 0), or in
    * Langevin mode N(0, I) (annealed, pc: the first level's prior), velocities N(0, T I)
-   * (underdamped) and the heat, acceptance and held state cleared.
+   * (underdamped) and the heat, acceptance and held state cleared. Without a run (new data or
+   * particles, until setRun) it records nothing: a frame may come meanwhile.
    */
   reset(encoder: GPUCommandEncoder): void {
-    const spec = this.requireSpec();
+    const spec = this.cursor.spec;
+    if (!spec) return;
     this.cursor.rewind();
     const pass = encoder.beginComputePass(RESET_PASS);
     if (spec.mode === 'langevin') {
