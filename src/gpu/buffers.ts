@@ -1,4 +1,4 @@
-/** Buffers: creation with labels, uploads, and readback (never on the frame path). */
+/** Buffers: creation with labels and uploads (readback: ./readback.ts). */
 
 export interface BufferSpec {
   label: string;
@@ -23,30 +23,4 @@ export function createBuffer(device: GPUDevice, spec: BufferSpec): GPUBuffer {
     buffer.unmap();
   }
   return buffer;
-}
-
-/**
- * Copies `size` bytes of a buffer (COPY_SRC) into a fresh staging buffer and maps it. Waits for
- * all work submitted before it.
- */
-export async function readback(
-  device: GPUDevice,
-  source: GPUBuffer,
-  size: number = source.size,
-  offset = 0,
-): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({
-    label: `${source.label} readback`,
-    size,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const encoder = device.createCommandEncoder({ label: 'readback' });
-  encoder.copyBufferToBuffer(source, offset, staging, 0, size);
-  device.queue.submit([encoder.finish()]);
-  try {
-    await staging.mapAsync(GPUMapMode.READ);
-    return staging.getMappedRange().slice(0);
-  } finally {
-    staging.destroy();
-  }
 }

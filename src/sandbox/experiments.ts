@@ -79,15 +79,13 @@ export class Experiments {
     const count = Math.min(options.count ?? 2048, s.n);
     const theory = theorySpeciationT(dataset, s.schedule, s);
     const { note } = continuation(spec);
+    const cloner = await this.clonerOn(device);
+    cloner.setup(dataset, count);
     if (options.curve) {
-      const points = await speciationCurve(device, st.sources, spec, dataset, count, options);
-      const cloner = await this.clonerOn(device);
-      await cloner.setup(dataset, count);
+      const points = await speciationCurve(cloner, spec, options);
       return { points, chance: cloner.chance, theory, note };
     }
     const level = Math.min(st.requireLane().status().step, spec.levels.length - 2);
-    const cloner = await this.clonerOn(device);
-    await cloner.setup(dataset, count);
     const point = await cloner.clone(spec, level, options.signal ? { signal: options.signal } : {});
     return { points: [point], chance: cloner.chance, theory, note };
   }

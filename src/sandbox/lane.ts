@@ -3,17 +3,17 @@
  * side in compare mode (the same data and initial noise, different samplers or schedules).
  */
 import type { ShaderSources } from '../gpu/kernel';
+import { StagingPool } from '../gpu/readback';
 import { isImageData } from '../io/imageData';
 import type { Dataset } from '../maths/datasets';
 import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../maths/memorisation';
 import { ImageGrid } from '../render/imageGrid';
 import { ParticleView } from '../render/particleView';
 import type { Settings } from '../settings/settings';
-import { runSpec } from '../settings/runSpec';
 import { EnergyGrid, Trails, type FieldParams } from '../sim/field/energyGrid';
 import { Filmstrip } from '../sim/run/filmstrip';
 import { Metrics } from '../sim/observe/metrics';
-import { StagingPool } from '../sim/observe/observables';
+import { runSpec } from '../settings/runSpec';
 import { Simulation, type RunStatus } from '../sim/run/simulation';
 
 /** Particles of the entropy's k-NN subsample: O(P^2) work, so measured every few reads. */
@@ -70,30 +70,38 @@ export class Lane {
     sources: ShaderSources,
     canvas: HTMLCanvasElement,
   ): Promise<Lane> {
-    // Every pipeline compiles at once: startup waits for the slowest, not for their sum.
+    // Every pipeline compiles at once: startup waits for the slowest, not for their sum. The
+    // run's kernels wait for its first run (prepareRun), the metrics' for their first use.
+    const metrics = Metrics.create(device, sources, {
+      entropy: { points: ENTROPY_POINTS },
+      marginals: {},
+    });
     const parts = await Promise.allSettled([
       Simulation.create(device, sources),
-      Metrics.create(device, sources, { entropy: { points: ENTROPY_POINTS }, marginals: {} }),
       EnergyGrid.create(device, sources),
       Trails.create(device, sources),
       ParticleView.create(canvas, device),
     ] as const);
-    const [sim, metrics, grid, trails, view] = parts;
+    const [sim, grid, trails, view] = parts;
     if (
       sim.status === 'fulfilled' &&
-      metrics.status === 'fulfilled' &&
       grid.status === 'fulfilled' &&
       trails.status === 'fulfilled' &&
       view.status === 'fulfilled'
     )
-      return new Lane(sim.value, view.value, metrics.value, grid.value, trails.value);
+      return new Lane(sim.value, view.value, metrics, grid.value, trails.value);
     for (const part of parts) if (part.status === 'fulfilled') destroyPart(part.value);
     throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
   }
 
-  /** Compiles what the dataset needs first (the image kernels for images): before setData. */
-  async prepare(dataset: Dataset): Promise<void> {
-    if (isImageData(dataset)) await this.sim.enableImages();
+  /** Compiles what a run over these settings needs (after setData): before start(). */
+  prepareRun(settings: Readonly<Settings>): Promise<void> {
+    return this.sim.prepare(runSpec(settings));
+  }
+
+  /** Compiles what measure() with `what` needs, on its first use. */
+  prepareMeasure(what: { entropy: boolean; marginals: boolean }): Promise<void> {
+    return this.metrics.prepare(what);
   }
 
   setData(dataset: Dataset): void {
@@ -172,7 +180,7 @@ export class Lane {
     }
   }
 
-  /** Sets the run and records its reset into `encoder`. */
+  /** Sets the run (prepared: prepareRun) and records its reset into `encoder`. */
   start(settings: Readonly<Settings>, encoder: GPUCommandEncoder): void {
     this.sim.setRun(runSpec(settings));
     this.sim.reset(encoder);
@@ -292,7 +300,7 @@ export class Lane {
    * temperature is in U_t itself) of the particles as they are, at the level status() reports:
    * their energy from a denoiser evaluation made for it (Simulation.measureDenoiser), and the
    * Langevin samplers' velocities, accept flags and heat where they have them. Read the result
-   * with `metrics.read()` after the submit.
+   * with `metrics.read()` after the submit. What it measures must be prepared (prepareMeasure).
    */
   measure(
     encoder: GPUCommandEncoder,

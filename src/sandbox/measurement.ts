@@ -6,7 +6,6 @@
  */
 import { targetMarginals } from '../maths/observables';
 import type { Memorisation } from '../maths/memorisation';
-import { levelAt } from '../maths/schedules';
 import { divergenceAdvice } from '../settings/runSpec';
 import type { Distance } from '../sim/distance/distanceMeter';
 import type { SandboxState } from './state';
@@ -73,10 +72,13 @@ export class Measurement {
     if (st.imageMode) await Promise.all(st.lanes.map((l) => l.metrics.enableImages()));
     if (st.rebuilding || device !== st.gpu?.device) return [];
     const lanes = [...st.lanes];
-    const statuses = lanes.map((l) => l.status());
-    const generation = st.generation;
     const entropy = what.entropy ?? false;
     const marginals = what.marginals ?? false;
+    // The metrics' kernels compile on their first use; the lanes may change meanwhile.
+    await Promise.all(lanes.map((l) => l.prepareMeasure({ entropy, marginals })));
+    if (st.rebuilding || lanes.some((l, i) => st.lanes[i] !== l)) return [];
+    const statuses = lanes.map((l) => l.status());
+    const generation = st.generation;
     const encoder = device.createCommandEncoder(METRICS_ENCODER);
     lanes.forEach((lane, i) => lane.measure(encoder, st.laneSettings(i), { entropy, marginals }));
     device.queue.submit([encoder.finish()]);
@@ -102,12 +104,10 @@ export class Measurement {
     const dataset = st.dataset;
     const particles = await lane.metrics.marginals();
     if (!particles) return null;
-    const s = st.current;
-    const t =
-      s.mode === 'langevin' && s.langevin !== 'annealed' && s.langevin !== 'pc'
-        ? s.noiseLevel
-        : lane.status().t;
-    const target = targetMarginals(dataset, spec, levelAt(s.schedule, s, t));
+    // The level the particles are at, by the run's one rule (currentLevelIndex).
+    const level = lane.sim.level();
+    if (!level) return null;
+    const target = targetMarginals(dataset, spec, level);
     return { particles, target };
   }
 

@@ -101,8 +101,6 @@ export class Recovery {
         if (stale()) return false;
         const lane = await Lane.create(gpu.device, st.sources, canvas);
         lanes.push(lane);
-        if (stale()) return false;
-        await lane.prepare(dataset);
       }
       for (const lane of lanes) {
         lane.setData(dataset);
@@ -111,6 +109,7 @@ export class Recovery {
       }
       meter = new DistanceMeter(gpu.device, st.sources);
       if (!lanes[0]!.imageMode) await meter.setData(s.n, dataset.points);
+      await Promise.all(lanes.map((l, i) => l.prepareRun(st.laneSettings(i, s))));
       if (stale()) return false;
       st.gpu = gpu;
       this.building = null;

@@ -313,13 +313,13 @@ export class Sandbox {
     if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
     if (has('dataset', 'm', 'seed')) {
       const dataset = await this.data.make(s);
-      await Promise.all(st.lanes.map((lane) => lane.prepare(dataset)));
       st.dataset = dataset;
       for (const lane of st.lanes) lane.setData(dataset);
     }
     if (has('n')) for (const lane of st.lanes) lane.setParticles(s.n);
     if (has('dataset', 'm', 'seed', 'n') && !st.imageMode)
       await st.meter?.setData(s.n, st.dataset!.points);
+    await Promise.all(st.lanes.map((l, i) => l.prepareRun(st.laneSettings(i))));
     this.playback.startRuns();
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
@@ -336,7 +336,6 @@ export class Sandbox {
     }
     if (st.lanes.length === 2) return;
     const lane = await Lane.create(st.requireGpu().device, st.sources, st.canvases[1]);
-    await lane.prepare(st.dataset!);
     lane.setData(st.dataset!);
     lane.setParticles(st.current.n);
     lane.setStyle(st.current);

@@ -61,9 +61,9 @@ export class SandboxState {
   }
 
   /** The settings of lane i: the settings themselves, or the compare patch over them. */
-  laneSettings(i: number): Settings {
-    if (i === 0) return this.current;
-    const result = compareSettings(this.current);
+  laneSettings(i: number, base: Settings = this.current): Settings {
+    if (i === 0) return base;
+    const result = compareSettings(base);
     if (!result.ok) throw new Error(result.error);
     return result.settings;
   }

@@ -126,3 +126,18 @@ export function runSpec(s: Readonly<Settings>): RunSpec {
       : {}),
   };
 }
+
+/**
+ * The index into a run's levels of the level its particles are at after `step` of its `steps`
+ * steps: level `step` (the level the next step starts from; the last at the end). In Langevin
+ * mode it is the level of the energy being sampled: annealed Langevin samples the level of its
+ * current step, and at the end that of its last step (it never visits the last level, sigma = 0).
+ */
+export function currentLevelIndex(
+  mode: Mode,
+  langevin: LangevinId | undefined,
+  step: number,
+  steps: number,
+): number {
+  return mode === 'langevin' && langevin === 'annealed' ? Math.min(step, steps - 1) : step;
+}

@@ -17,7 +17,8 @@ import { denoiseEmpirical, denoiseMixture } from '../../src/maths/denoisers';
 import { Rng } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels, type Level } from '../../src/maths/schedules';
 import * as ref from '../../src/maths/steps';
-import { packMixture, Simulation } from '../../src/sim/run/simulation';
+import { packMixture } from '../../src/sim/run/mixture';
+import { Simulation, type RunSpec } from '../../src/sim/run/simulation';
 import { StepWriter, stepParams, type RunConstants } from '../../src/sim/run/stepTable';
 import type { DenoiserId, SamplerId } from '../../src/settings/settings';
 import { imageBenchCases } from './imageDenoisers';
@@ -178,16 +179,17 @@ async function stepWorkload(
   sim.setParticles(n);
   sim.setData(data);
   // Runs longer than the batch, so that no batch holds the shorter last step (to sigma = 0).
-  const run = (steps: number): void => {
-    sim.setRun({
-      mode: 'reverse',
-      sampler,
-      denoiser,
-      levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, Math.max(steps + 1, 100)),
-      eta: ETA,
-      seed: SEED,
-    });
-  };
+  const spec = (steps: number): RunSpec => ({
+    mode: 'reverse',
+    sampler,
+    denoiser,
+    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, Math.max(steps + 1, 100)),
+    eta: ETA,
+    seed: SEED,
+  });
+  const run = (steps: number): void => sim.setRun(spec(steps));
+  // Every run of the bench dispatches the same kernels (at least 100 levels each).
+  await sim.prepare(spec(1));
   run(1);
   const init = ctx.device.createCommandEncoder({ label: 'bench init' });
   sim.reset(init);

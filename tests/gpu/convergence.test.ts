@@ -28,7 +28,7 @@ import { Rng } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import type { SamplerId } from '../../src/settings/settings';
 import { Simulation } from '../../src/sim/run/simulation';
-import { gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu, setRun } from './harness';
 import { SEED, within, zFor } from '../random';
 
 const seed = SEED;
@@ -58,7 +58,7 @@ afterEach(() => {
 
 /** End points of a whole reverse run on the Karras grid; the initial noise depends on the seed only. */
 async function endPoints(sampler: SamplerId, steps: number): Promise<Float32Array> {
-  sim.setRun({
+  await setRun(sim, {
     mode: 'reverse',
     sampler,
     denoiser: 'exact',

@@ -6,13 +6,14 @@
  * finite-difference gradient of U; and the trails ring buffer.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer, readback } from '../../src/gpu/buffers';
+import { createBuffer } from '../../src/gpu/buffers';
+import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import type { Mixture } from '../../src/maths/datasets';
 import { denoiseEmpirical, denoiseMixture, type Denoised } from '../../src/maths/denoisers';
 import { Rng } from '../../src/maths/rng';
 import { EnergyGrid, Trails, type FieldParams } from '../../src/sim/field/energyGrid';
-import { packMixture } from '../../src/sim/run/simulation';
+import { packMixture } from '../../src/sim/run/mixture';
 import {
   F32,
   componentTermF32,

@@ -3,13 +3,15 @@
  * The same createKernel/bindKernel path as the product, with a one-slot step table.
  */
 import { acquireGpu, type Gpu } from '../../src/gpu/device';
-import { createBuffer, readback } from '../../src/gpu/buffers';
+import { createBuffer } from '../../src/gpu/buffers';
+import { readback } from '../../src/gpu/readback';
 import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/gpu/kernel';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { HELD_WORDS } from '../../src/maths/langevin';
 import type { StepParams } from '../../src/maths/steps';
+import type { RunSpec, Simulation } from '../../src/sim/run/simulation';
 import { StepWriter } from '../../src/sim/run/stepTable';
-import { packMixture } from '../../src/sim/run/simulation';
+import { packMixture } from '../../src/sim/run/mixture';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -431,7 +433,7 @@ export function distanceLogits(
   return { logit, logitErr, dv: dvs, dvErr: dvErrs };
 }
 
-/** A Gaussian mixture component as packMixture stores it (src/sim/run/simulation.ts): float64 here. */
+/** A Gaussian mixture component as packMixture stores it (src/sim/run/mixture.ts): float64 here. */
 interface ComponentF64 {
   weight: number;
   mean: readonly [number, number];
@@ -498,4 +500,10 @@ export function oneMinusExpF32(a: F32): F32 {
   for (const k of [F32.of(1 / 24), F32.of(1 / 6), new F32(0.5), new F32(1)]) h = k.sub(a.mul(h));
   const series = a.mul(h);
   return new F32(series.v, series.e + a.v ** 7 / 5040);
+}
+
+/** Sets a run on a Simulation as the app does: its kernels prepared (compiled), then set. */
+export async function setRun(sim: Simulation, spec: RunSpec): Promise<void> {
+  await sim.prepare(spec);
+  sim.setRun(spec);
 }

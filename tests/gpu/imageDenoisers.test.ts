@@ -12,7 +12,8 @@
  * elementwise: max over outputs of |gpu - float64| / bound <= 1.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { createBuffer, readback } from '../../src/gpu/buffers';
+import { createBuffer } from '../../src/gpu/buffers';
+import { readback } from '../../src/gpu/readback';
 import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/gpu/kernel';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import {

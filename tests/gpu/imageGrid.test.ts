@@ -7,7 +7,8 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { commands } from 'vitest/browser';
-import { createBuffer, readback } from '../../src/gpu/buffers';
+import { createBuffer } from '../../src/gpu/buffers';
+import { readback } from '../../src/gpu/readback';
 import { Rng } from '../../src/maths/rng';
 import { ImageGrid, type ImageBuffers } from '../../src/render/imageGrid';
 import {

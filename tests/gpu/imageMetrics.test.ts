@@ -1,5 +1,5 @@
 /**
- * Image metrics (src/sim/observe/imageMetrics.ts: shaders/obs_image_summary.wgsl,
+ * Image metrics (src/sim/observe/imageMetrics.ts: shaders/observe/obs_image_summary.wgsl,
  * obs_image_knn.wgsl, then the point reductions) and the model error on images (perturb.wgsl with
  * a bias along a unit vector of R^d) on real WebGPU, against float64 on fresh random batches.
  */

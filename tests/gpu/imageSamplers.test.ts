@@ -14,7 +14,7 @@ import { nearestImages } from '../../src/maths/imageDenoisers';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import type { DenoiserId } from '../../src/settings/settings';
 import { IMAGE_GAUSSIAN_RANK, Simulation } from '../../src/sim/run/simulation';
-import { gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu, setRun } from './harness';
 import { EPS32, FALSE_FAILURE_RATE, SEED, within, zFor } from '../random';
 
 const seed = SEED;
@@ -26,7 +26,6 @@ let device: GPUDevice;
 beforeAll(async () => {
   device = (await testGpu()).device;
   sim = await Simulation.create(device, shaderSources);
-  await sim.enableImages();
 });
 
 afterAll(() => {
@@ -51,7 +50,7 @@ async function sample(
 ): Promise<Float32Array> {
   sim.setData(data);
   sim.setParticles(n);
-  sim.setRun({
+  await setRun(sim, {
     mode: 'reverse',
     sampler: 'ddim',
     denoiser,

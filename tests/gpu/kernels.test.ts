@@ -9,7 +9,7 @@ import { denoiseImagesEmpirical } from '../../src/maths/imageDenoisers';
 import type { Mixture } from '../../src/maths/datasets';
 import * as ref from '../../src/maths/steps';
 import type { Level } from '../../src/maths/schedules';
-import { packMixture } from '../../src/sim/run/simulation';
+import { packMixture } from '../../src/sim/run/mixture';
 import { stepParams, type RunConstants } from '../../src/sim/run/stepTable';
 import {
   F32,

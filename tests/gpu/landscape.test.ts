@@ -12,7 +12,7 @@ import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedule
 import { ParticleView, type PhysicsView } from '../../src/render/particleView';
 import { EnergyGrid, Trails } from '../../src/sim/field/energyGrid';
 import { Simulation } from '../../src/sim/run/simulation';
-import { gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu, setRun } from './harness';
 import { SEED } from '../random';
 
 const seed = SEED;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   sim.setParticles(N);
   sim.setData(dataset);
   const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, STEPS);
-  sim.setRun({ mode: 'reverse', sampler: 'ddim', denoiser: 'exact', levels, eta: 0, seed });
+  await setRun(sim, { mode: 'reverse', sampler: 'ddim', denoiser: 'exact', levels, eta: 0, seed });
   trails.setup(sim.x, N, 300, 24);
   const encoder = device.createCommandEncoder();
   sim.reset(encoder);

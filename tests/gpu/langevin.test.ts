@@ -49,6 +49,7 @@ import {
   softmaxF32,
   testGpu,
   worstElement,
+  setRun,
 } from './harness';
 import { EPS32, FALSE_FAILURE_RATE, SEED, within, zFor } from '../random';
 
@@ -433,7 +434,7 @@ function dataset(mixture: Mixture): Dataset {
 async function start(r: LangevinRun): Promise<void> {
   if (sim.n !== r.n) sim.setParticles(r.n);
   sim.setData(dataset(r.mixture));
-  sim.setRun({
+  await setRun(sim, {
     mode: 'langevin',
     sampler: r.sampler ?? 'ddim',
     denoiser: 'exact',

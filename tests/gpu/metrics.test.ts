@@ -35,12 +35,13 @@ const buffers: GPUBuffer[] = [];
 
 beforeAll(async () => {
   device = (await testGpu()).device;
-  metrics = await Metrics.create(device, shaderSources, {
+  metrics = Metrics.create(device, shaderSources, {
     radius: RADIUS,
     temperature: 0.7,
     entropy: { points: POINTS, k: K },
     marginals: SPEC,
   });
+  await metrics.prepare();
 });
 
 afterEach(() => {
@@ -234,7 +235,8 @@ describe(`metrics (SEED=${seed})`, () => {
     groups.mockRestore();
     creates.mockRestore();
     expectSample(await metrics.read(), expected(a, 2));
-    const other = await Metrics.create(device, shaderSources, { entropy: false });
+    const other = Metrics.create(device, shaderSources, { entropy: false });
+    await other.prepare();
     const encoder = device.createCommandEncoder({ label: 'frame' });
     other.encode(encoder, a.inputs);
     device.queue.submit([encoder.finish()]);

@@ -1,5 +1,5 @@
 /**
- * The observables' kernels on real WebGPU (src/sim/observe/observables.ts, src/sim/observe/entropy.ts) against
+ * The observables' kernels on real WebGPU (src/sim/observe/observables.ts, histograms.ts, entropy.ts) against
  * their float64 references in src/maths/observables.ts, on fresh random particles each run (the
  * seed is in the test names, to replay a failure): the tree reductions with non-finite and
  * escaped particles and a large energy offset, the marginal histograms count for count, and the
@@ -16,13 +16,10 @@ import {
   type ObservableValues,
 } from '../../src/maths/observables';
 import { Rng } from '../../src/maths/rng';
+import { compileKernel } from '../../src/gpu/compile';
 import { KnnEntropy } from '../../src/sim/observe/entropy';
-import {
-  compileKernel,
-  MarginalHistograms,
-  Observables,
-  requireStruct,
-} from '../../src/sim/observe/observables';
+import { MarginalHistograms } from '../../src/sim/observe/histograms';
+import { Observables, requireStruct } from '../../src/sim/observe/observables';
 import { gpuErrors, testGpu } from './harness';
 import {
   entropyTolerance,
@@ -119,14 +116,14 @@ function expectClose(
 describe(`observables on the GPU (SEED=${seed})`, () => {
   test('Partial and Params are laid out alike in obs_reduce and obs_combine', async () => {
     const [reduce, combine] = await Promise.all([
-      compileKernel(device, shaderSources, 'observe/obs_reduce'),
-      compileKernel(device, shaderSources, 'observe/obs_combine'),
+      compileKernel(device, shaderSources, 'observe/obs_reduce', { workgroupSize: 256 }),
+      compileKernel(device, shaderSources, 'observe/obs_combine', { workgroupSize: 256 }),
     ]);
     for (const name of ['Partial', 'Params'])
       expect(requireStruct(combine, name)).toEqual(requireStruct(reduce, name));
     const [knn, sum] = await Promise.all([
-      compileKernel(device, shaderSources, 'observe/obs_knn', 64),
-      compileKernel(device, shaderSources, 'observe/obs_knn_sum'),
+      compileKernel(device, shaderSources, 'observe/obs_knn', { workgroupSize: 64 }),
+      compileKernel(device, shaderSources, 'observe/obs_knn_sum', { workgroupSize: 256 }),
     ]);
     expect(requireStruct(sum, 'Knn')).toEqual(requireStruct(knn, 'Knn'));
   });

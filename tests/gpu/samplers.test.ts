@@ -41,7 +41,7 @@ import {
 import type { Mode, SamplerId } from '../../src/settings/settings';
 import type { ScoreError } from '../../src/sim/run/plan';
 import { Simulation } from '../../src/sim/run/simulation';
-import { gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu, setRun } from './harness';
 import { FALSE_FAILURE_RATE, SEED, within, zFor } from '../random';
 
 const seed = SEED;
@@ -85,7 +85,7 @@ interface Run {
 async function run(r: Run): Promise<{ start: Float32Array; end: Float32Array }> {
   if (sim.n !== r.n) sim.setParticles(r.n);
   sim.setData(r.data);
-  sim.setRun({
+  await setRun(sim, {
     mode: r.mode ?? 'reverse',
     sampler: r.sampler ?? 'ddim',
     denoiser: 'exact',
@@ -775,7 +775,7 @@ describe(`DDIM with eta 0 is deterministic and invertible (SEED=${seed})`, () =>
         levels: down,
         seed,
       });
-      sim.setRun({
+      await setRun(sim, {
         mode: 'reverse',
         sampler: 'ddim',
         denoiser: 'exact',

@@ -126,7 +126,7 @@ beforeAll(async () => {
   const { device } = await testGpu();
   cloner = await Cloner.create(device, shaderSources);
   data = generateDataset('gaussians8', 2048, seed);
-  await cloner.setup(data, COUNT);
+  cloner.setup(data, COUNT);
 });
 
 afterAll(() => {
@@ -228,7 +228,7 @@ describe(`clones on shapes images, nearest training image's label (SEED=${seed})
       levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps),
     };
     const images = await Cloner.create(device, shaderSources);
-    await images.setup(shapes, 64);
+    images.setup(shapes, 64);
     const first = await images.clone(run, 0);
     const last = await images.clone(run, steps - 1);
     images.destroy();

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { structOf } from '../../src/gpu/wgslIncludes';
 import { HELD_WORDS, langevinCpu, packHeld, unpackHeld } from '../../src/maths/langevin';
 import { memorisationOf, NEAREST_RECORD_BYTES } from '../../src/maths/memorisation';
-import { packMixture } from '../../src/sim/run/simulation';
+import { packMixture } from '../../src/sim/run/mixture';
 import { readShaderSources } from '../bench/shaders';
 import { Rng } from '../../src/maths/rng';
 import { SEED } from '../random';

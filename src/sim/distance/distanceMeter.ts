@@ -29,12 +29,16 @@ export interface Distance {
 }
 
 export class DistanceMeter {
-  private sw: SlicedWasserstein | null = null;
+  /** The measure for the current data, made on the first measurement that needs it. */
+  private sw: Promise<SlicedWasserstein | null> | null = null;
+  /** What setData asked for: P and the data (null: nothing to measure against). */
+  private reference: { points: number; data: Float32Array } | null = null;
   private latest: (Distance | null)[] = [];
   private pending: Promise<(Distance | null)[]> | null = null;
   /** Bumped by clear and setData: a measurement begun before then is of other particles. */
   private epoch = 0;
   private pendingEpoch = -1;
+  private destroyed = false;
 
   constructor(
     private readonly device: GPUDevice,
@@ -46,21 +50,21 @@ export class DistanceMeter {
     return this.latest;
   }
 
-  /** Fits the measure to n particles and these data points, and forgets older values. */
-  async setData(n: number, data: Float32Array): Promise<void> {
+  /**
+   * Fits the measure to n particles and these data points, and forgets older values. Compiles
+   * nothing: the kernels compile on the first measurement.
+   */
+  setData(n: number, data: Float32Array): Promise<void> {
     const points = Math.min(MAX_POINTS, floorPow2(Math.min(n, data.length / 2)));
     this.clear();
-    if (this.sw?.points !== points) {
-      this.sw?.destroy();
-      this.sw = null;
-      if (points < MIN_POINTS) return;
-      this.sw = await SlicedWasserstein.create(this.device, this.sources, {
-        points,
-        projections: PROJECTIONS,
-        seed: 0,
-      });
-    }
-    this.sw.setReference(data);
+    const old = this.sw;
+    this.sw = null;
+    void old?.then(
+      (sw) => sw?.destroy(),
+      () => undefined,
+    );
+    this.reference = points < MIN_POINTS ? null : { points, data };
+    return Promise.resolve();
   }
 
   /** Forgets the values (a run restarted); measurements in flight will not be kept. */
@@ -82,9 +86,13 @@ export class DistanceMeter {
     const pending: Promise<(Distance | null)[]> = (async () => {
       await before?.catch(() => undefined);
       try {
+        const sw = await this.measureFor();
         const out: (Distance | null)[] = [];
+        // New data, a restart or destroy() while the measure compiled: it measures nothing now
+        // (setData and destroy release the measures they replace).
+        if (epoch !== this.epoch || this.destroyed) return out;
         for (const r of runs) {
-          const sw = this.sw;
+          if (epoch !== this.epoch || this.destroyed) return out;
           const { step, t } = r.status();
           const distance = sw && r.n >= sw.points ? await sw.measure(r.x) : null;
           out.push(distance === null ? null : { distance, run, step, t });
@@ -100,7 +108,31 @@ export class DistanceMeter {
   }
 
   destroy(): void {
-    this.sw?.destroy();
+    this.destroyed = true;
+    void this.sw?.then(
+      (sw) => sw?.destroy(),
+      () => undefined,
+    );
     this.sw = null;
+  }
+
+  /** The measure of the current data: compiled (once per device) and set up on first use. */
+  private measureFor(): Promise<SlicedWasserstein | null> {
+    const reference = this.reference;
+    if (!reference || this.destroyed) return Promise.resolve(null);
+    if (this.sw) return this.sw;
+    const made = SlicedWasserstein.create(this.device, this.sources, {
+      points: reference.points,
+      projections: PROJECTIONS,
+      seed: 0,
+    }).then((sw) => {
+      sw.setReference(reference.data);
+      return sw;
+    });
+    this.sw = made;
+    made.catch(() => {
+      if (this.sw === made) this.sw = null;
+    });
+    return made;
   }
 }

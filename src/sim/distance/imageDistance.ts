@@ -21,7 +21,7 @@
  * nearest-neighbour distances to the data; it does not see coverage (a batch of copies of one
  * digit scores zero), which the sweep does not ask about.
  */
-import { readback } from '../../gpu/buffers';
+import { readback } from '../../gpu/readback';
 import { memorisationOf, NEAREST_RECORD_BYTES } from '../../maths/memorisation';
 import type { Simulation } from '../run/simulation';
 

@@ -11,14 +11,10 @@
  * sqrt(2 * mean over directions), in float64.
  */
 import { makeStructuredView } from 'webgpu-utils';
-import { createBuffer, readback } from '../../gpu/buffers';
-import {
-  bindKernel,
-  createKernel,
-  kernelSource,
-  type Kernel,
-  type ShaderSources,
-} from '../../gpu/kernel';
+import { createBuffer } from '../../gpu/buffers';
+import { compileKernel } from '../../gpu/compile';
+import { bindKernel, type Kernel, type ShaderSources } from '../../gpu/kernel';
+import { readback, StagingPool } from '../../gpu/readback';
 import { Rng, Stream } from '../../maths/rng';
 
 /** Points per cloud that one workgroup can sort (MAX_POINTS in shaders/distance/sw_sort.wgsl). */
@@ -104,10 +100,8 @@ export class SlicedWasserstein {
   private readonly reduceGroup: GPUBindGroup;
   private readonly referenceProjectGroup: GPUBindGroup;
   private readonly referenceSortGroup: GPUBindGroup;
-  /** Staging buffers not in use by a pending read. */
-  private readonly staging: GPUBuffer[] = [];
+  private readonly staging: StagingPool;
   private hasReference = false;
-  private destroyed = false;
 
   private constructor(
     readonly device: GPUDevice,
@@ -145,6 +139,7 @@ export class SlicedWasserstein {
       usage,
     });
     this.w2 = createBuffer(d, { label: 'sliced w2', size: 4 * projections, usage });
+    this.staging = new StagingPool(d, 'sliced w2', 4 * projections);
     const slicing = this.params;
     this.sortGroup = bindKernel(d, kernels.sort, { slicing, keys: this.keys });
     this.referenceSortGroup = bindKernel(d, kernels.sort, { slicing, keys: this.referenceKeys });
@@ -179,11 +174,7 @@ export class SlicedWasserstein {
         `sliced Wasserstein: at most ${device.limits.maxComputeWorkgroupsPerDimension} projections`,
       );
     const compile = (name: string): Promise<Kernel> =>
-      createKernel(device, {
-        label: name,
-        code: kernelSource(sources, name),
-        workgroupSize: WORKGROUP_SIZE,
-      });
+      compileKernel(device, sources, name, { workgroupSize: WORKGROUP_SIZE });
     const [project, sort, reduce] = await Promise.all(
       ['distance/sw_project', 'distance/sw_sort', 'distance/sw_reduce'].map(compile),
     );
@@ -232,31 +223,12 @@ export class SlicedWasserstein {
    * its own staging buffer (from a pool that grows to the most reads pending at once), so reads
    * may overlap.
    */
-  async read(): Promise<number> {
-    const size = 4 * this.projections;
-    const staging =
-      this.staging.pop() ??
-      createBuffer(this.device, {
-        label: 'sliced w2 readback',
-        size,
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      });
-    const encoder = this.device.createCommandEncoder({ label: 'sliced read' });
-    encoder.copyBufferToBuffer(this.w2, 0, staging, 0, size);
-    this.device.queue.submit([encoder.finish()]);
-    try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
-    } catch (e) {
-      staging.destroy();
-      throw e;
-    }
-    const w2 = new Float32Array(staging.getMappedRange(0, size));
-    let sum = 0;
-    for (const v of w2) sum += v;
-    staging.unmap();
-    if (this.destroyed) staging.destroy();
-    else this.staging.push(staging);
-    return Math.sqrt((2 * sum) / this.projections);
+  read(): Promise<number> {
+    return this.staging.read(this.w2, (bytes) => {
+      let sum = 0;
+      for (const v of new Float32Array(bytes)) sum += v;
+      return Math.sqrt((2 * sum) / this.projections);
+    });
   }
 
   /** encode, submit and read: one measurement of `positions`. */
@@ -279,7 +251,7 @@ export class SlicedWasserstein {
   }
 
   destroy(): void {
-    this.destroyed = true;
+    this.staging.destroy();
     for (const b of [
       this.params,
       this.directions,
@@ -287,10 +259,8 @@ export class SlicedWasserstein {
       this.keys,
       this.referenceKeys,
       this.w2,
-      ...this.staging,
     ])
       b.destroy();
-    this.staging.length = 0;
   }
 
   private projectGroup(positions: GPUBuffer): GPUBindGroup {

@@ -99,14 +99,13 @@ export class Cloner {
    * Uploads the data and sizes both runs for `count` pairs. Images need their labels (MNIST,
    * shapes): their kernels compile on the first image dataset.
    */
-  async setup(dataset: Dataset, count: number): Promise<void> {
+  setup(dataset: Dataset, count: number): void {
     const images = datasetDim(dataset) > 2;
     const labels = (dataset as { labels?: Uint8Array }).labels;
     if (images && !labels)
       throw new Error(
         `cloning on images classes each end by its nearest training image's label: ${dataset.id} has none (mnist and shapes do)`,
       );
-    if (images) await Promise.all([this.originals.enableImages(), this.copies.enableImages()]);
     for (const sim of [this.originals, this.copies]) {
       if (this.dataset !== dataset) sim.setData(dataset);
       if (sim.n !== count) sim.setParticles(count);
@@ -138,16 +137,22 @@ export class Cloner {
     const b = this.copies;
     const t = spec.levels[level]!.t;
     // The run's own prefix: its prior noise and sampler, as the sandbox runs it.
+    const next = continuation(spec).spec;
+    const levels = spec.levels.slice(level);
+    const [seedA, seedB] = options.seeds ?? cloneSeeds(spec.seed, level);
+    const continued = [
+      { ...next, levels, seed: seedA },
+      { ...next, levels, seed: seedB },
+    ] as const;
+    // Compiled once per device (the live lanes' kernels are the same ones).
+    await Promise.all([a.prepare(spec), a.prepare(continued[0]), b.prepare(continued[1])]);
     a.setRun(spec);
     let encoder = this.device.createCommandEncoder({ label: 'clone reset' });
     a.reset(encoder);
     this.device.queue.submit([encoder.finish()]);
     await this.advance([a], level, signal);
-    const [seedA, seedB] = options.seeds ?? cloneSeeds(spec.seed, level);
-    const next = continuation(spec).spec;
-    const levels = spec.levels.slice(level);
-    a.setRun({ ...next, levels, seed: seedA });
-    b.setRun({ ...next, levels, seed: seedB });
+    a.setRun(continued[0]);
+    b.setRun(continued[1]);
     encoder = this.device.createCommandEncoder({ label: 'clone copy' });
     encoder.copyBufferToBuffer(a.x, 0, b.x, 0, 4 * a.dim * a.n);
     this.device.queue.submit([encoder.finish()]);
@@ -218,7 +223,7 @@ export async function cloneAt(
 ): Promise<SpeciationPoint> {
   const cloner = await Cloner.create(device, sources);
   try {
-    await cloner.setup(dataset, count);
+    cloner.setup(dataset, count);
     return await cloner.clone(spec, level, options);
   } finally {
     cloner.destroy();
@@ -227,29 +232,21 @@ export async function cloneAt(
 
 /**
  * P(same class | t_c) over a set of clone levels (12 spread over the run by default), noisiest
- * first. Rejects with an AbortError DOMException when cancelled.
+ * first, by a cloner set up for the data (one per device: the sandbox keeps it). Rejects with an
+ * AbortError DOMException when cancelled.
  */
 export async function speciationCurve(
-  device: GPUDevice,
-  sources: ShaderSources,
+  cloner: Cloner,
   spec: RunSpec,
-  dataset: Dataset,
-  count: number,
   options: CurveOptions = {},
 ): Promise<SpeciationPoint[]> {
   const levels = options.levels ?? cloneLevels(spec.levels.length - 1, 12);
-  const cloner = await Cloner.create(device, sources);
   const points: SpeciationPoint[] = [];
-  try {
-    await cloner.setup(dataset, count);
-    options.onProgress?.(0, levels.length, null);
-    for (const level of levels) {
-      const point = await cloner.clone(spec, level, { signal: options.signal });
-      points.push(point);
-      options.onProgress?.(points.length, levels.length, point);
-    }
-    return points;
-  } finally {
-    cloner.destroy();
+  options.onProgress?.(0, levels.length, null);
+  for (const level of levels) {
+    const point = await cloner.clone(spec, level, { signal: options.signal });
+    points.push(point);
+    options.onProgress?.(points.length, levels.length, point);
   }
+  return points;
 }

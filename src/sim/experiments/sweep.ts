@@ -149,7 +149,10 @@ export async function runSweep(
     options.onProgress?.(0, configs.length, null);
     for (const settings of configs) {
       if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
-      sim.setRun(runSpec(settings));
+      const run = runSpec(settings);
+      // Compiled once per device: the live lanes' and earlier sweeps' kernels are reused.
+      await sim.prepare(run);
+      sim.setRun(run);
       await runToEnd(device, sim, options.signal);
       const row: SweepRow = {
         sampler: settings.sampler,
@@ -200,13 +203,14 @@ async function imageSweep(
   const sim = await Simulation.create(device, sources);
   const rows: SweepRow[] = [];
   try {
-    await sim.enableImages();
     sim.setData(dataset);
     sim.setParticles(base.n);
     options.onProgress?.(0, configs.length, null);
     for (const settings of configs) {
       if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
-      sim.setRun(runSpec(settings));
+      const run = runSpec(settings);
+      await sim.prepare(run);
+      sim.setRun(run);
       await runToEnd(device, sim, options.signal);
       const row: SweepRow = {
         sampler: settings.sampler,

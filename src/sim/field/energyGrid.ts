@@ -22,14 +22,8 @@
  */
 import { makeStructuredView, type StructuredView } from 'webgpu-utils';
 import { createBuffer } from '../../gpu/buffers';
-import {
-  bindKernel,
-  createKernel,
-  kernelSource,
-  workgroups,
-  type Kernel,
-  type ShaderSources,
-} from '../../gpu/kernel';
+import { compileKernel } from '../../gpu/compile';
+import { bindKernel, workgroups, type Kernel, type ShaderSources } from '../../gpu/kernel';
 import type { DenoiserId } from '../../settings/settings';
 
 /** Grid points per side. */
@@ -70,10 +64,6 @@ export interface GridGeometry {
   size: number;
   origin: readonly [number, number];
   spacing: number;
-}
-
-function compile(device: GPUDevice, sources: ShaderSources, name: string): Promise<Kernel> {
-  return createKernel(device, { label: name, code: kernelSource(sources, `field/${name}`) });
 }
 
 export class EnergyGrid implements GridGeometry {
@@ -152,7 +142,7 @@ export class EnergyGrid implements GridGeometry {
   ): Promise<EnergyGrid> {
     const [mixture, empirical, normalise] = await Promise.all(
       ['field_mixture', 'field_empirical', 'field_normalise'].map((n) =>
-        compile(device, sources, n),
+        compileKernel(device, sources, `field/${n}`),
       ),
     );
     return new EnergyGrid(
@@ -267,9 +257,7 @@ export class Trails {
   }
 
   static async create(device: GPUDevice, sources: ShaderSources): Promise<Trails> {
-    const kernel = await createKernel(device, {
-      label: 'field_trails',
-      code: kernelSource(sources, 'field/field_trails'),
+    const kernel = await compileKernel(device, sources, 'field/field_trails', {
       dynamic: ['trail'],
     });
     return new Trails(device, kernel);

@@ -7,15 +7,15 @@
  * src/maths/observables.ts.
  */
 import { createBuffer } from '../../gpu/buffers';
-import type { Kernel, ShaderSources } from '../../gpu/kernel';
-import { bindKernel } from '../../gpu/kernel';
+import { compileKernel } from '../../gpu/compile';
+import { bindKernel, type Kernel, type ShaderSources } from '../../gpu/kernel';
+import { StagingPool } from '../../gpu/readback';
 import { DEFAULT_RADIUS, klFromSums } from '../../maths/observables';
 import {
+  CACHED_INPUTS,
   checkCount,
   checkInput,
-  compileKernel,
   REDUCE_WORKGROUP_SIZE,
-  StagingPool,
   uniformFrom,
 } from './observables';
 
@@ -24,7 +24,6 @@ export const MAX_NEIGHBOURS = 16;
 /** The largest subsample: the k-NN pass costs P^2 distances. */
 export const MAX_ENTROPY_POINTS = 16384;
 const KNN_WORKGROUP_SIZE = 64;
-const CACHED_INPUTS = 8;
 const ENTROPY_PASS: GPUComputePassDescriptor = { label: 'entropy' };
 
 export interface EntropyOptions {
@@ -34,6 +33,17 @@ export interface EntropyOptions {
   k?: number;
   /** Particles farther than this from the origin (or not finite) take no part. */
   radius?: number;
+}
+
+/** The options with their defaults (P = 2048, k = 4), checked. */
+export function entropyOptions(options: EntropyOptions = {}): Required<EntropyOptions> {
+  const full = { points: 2048, k: 4, radius: DEFAULT_RADIUS, ...options };
+  if (!Number.isInteger(full.points) || full.points < 2 || full.points > MAX_ENTROPY_POINTS)
+    throw new Error(`entropy: points must be an integer in 2..${MAX_ENTROPY_POINTS}`);
+  if (!Number.isInteger(full.k) || full.k < 1 || full.k > MAX_NEIGHBOURS)
+    throw new Error(`entropy: k must be an integer in 1..${MAX_NEIGHBOURS}`);
+  if (!(full.radius > 0)) throw new Error('entropy: the radius must be positive');
+  return full;
 }
 
 interface EntropyEntry {
@@ -83,15 +93,12 @@ export class KnnEntropy {
     sources: ShaderSources,
     options: EntropyOptions = {},
   ): Promise<KnnEntropy> {
-    const full = { points: 2048, k: 4, radius: DEFAULT_RADIUS, ...options };
-    if (!Number.isInteger(full.points) || full.points < 2 || full.points > MAX_ENTROPY_POINTS)
-      throw new Error(`entropy: points must be an integer in 2..${MAX_ENTROPY_POINTS}`);
-    if (!Number.isInteger(full.k) || full.k < 1 || full.k > MAX_NEIGHBOURS)
-      throw new Error(`entropy: k must be an integer in 1..${MAX_NEIGHBOURS}`);
-    if (!(full.radius > 0)) throw new Error('entropy: the radius must be positive');
+    const full = entropyOptions(options);
     const [knn, sum] = await Promise.all([
-      compileKernel(device, sources, 'observe/obs_knn', KNN_WORKGROUP_SIZE),
-      compileKernel(device, sources, 'observe/obs_knn_sum', REDUCE_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_knn', { workgroupSize: KNN_WORKGROUP_SIZE }),
+      compileKernel(device, sources, 'observe/obs_knn_sum', {
+        workgroupSize: REDUCE_WORKGROUP_SIZE,
+      }),
     ]);
     return new KnnEntropy(device, knn, sum, full);
   }

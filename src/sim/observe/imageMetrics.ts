@@ -25,13 +25,13 @@ import type { MetricsSample } from './metrics';
 import {
   checkCount,
   checkInput,
-  compileKernel,
   Observables,
   REDUCE_WORKGROUP_SIZE,
-  StagingPool,
   uniformFrom,
   type ObservableInputs,
 } from './observables';
+import { compileKernel } from '../../gpu/compile';
+import { StagingPool } from '../../gpu/readback';
 
 /** Lanes of the k-NN pass (its workgroup array holds 64 x K_MAX lists). */
 const KNN_LANES = 64;
@@ -99,9 +99,13 @@ export class ImageMetrics {
       throw new Error(`image entropy: k must be an integer in 1..${MAX_NEIGHBOURS}`);
     const [observables, summary, knn, sum] = await Promise.all([
       Observables.create(device, sources, { radius }),
-      compileKernel(device, sources, 'observe/obs_image_summary', SUMMARY_WORKGROUP),
-      compileKernel(device, sources, 'observe/obs_image_knn', KNN_LANES),
-      compileKernel(device, sources, 'observe/obs_knn_sum', REDUCE_WORKGROUP_SIZE),
+      compileKernel(device, sources, 'observe/obs_image_summary', {
+        workgroupSize: SUMMARY_WORKGROUP,
+      }),
+      compileKernel(device, sources, 'observe/obs_image_knn', { workgroupSize: KNN_LANES }),
+      compileKernel(device, sources, 'observe/obs_knn_sum', {
+        workgroupSize: REDUCE_WORKGROUP_SIZE,
+      }),
     ]);
     return new ImageMetrics(device, observables, summary, knn, sum, k, radius);
   }

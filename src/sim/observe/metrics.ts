@@ -2,7 +2,8 @@
  * The live metrics of one run lane (../shared/docs/maths.md section 5), measured on the GPU from
  * the lane's own buffers and read back a few dozen bytes at a time, never on the frame path.
  *
- *   const metrics = await Metrics.create(device, sources, options?);   // MetricsOptions
+ *   const metrics = Metrics.create(device, sources, options?);   // MetricsOptions; compiles nothing
+ *   await metrics.prepare({ entropy?, marginals? });   // compiles on first use (device's cache)
  *   metrics.encode(encoder, inputs);   // each frame, after its steps: MetricsInputs
  *   device.queue.submit([encoder.finish()]);
  *   metrics.read(): Promise<MetricsSample | null>     // throttled, a few times a second, not awaited
@@ -30,6 +31,7 @@
  * count / (n width) over MarginalDensities' bins (out-of-range particles count in n), or null.
  */
 import type { ShaderSources } from '../../gpu/kernel';
+import { StagingPool } from '../../gpu/readback';
 import {
   DEFAULT_RADIUS,
   freeEnergy,
@@ -38,9 +40,10 @@ import {
   type HistogramSpec,
   type MarginalDensities,
 } from '../../maths/observables';
-import { KnnEntropy, type EntropyOptions } from './entropy';
+import { entropyOptions, KnnEntropy, type EntropyOptions } from './entropy';
+import { histogramSpec, MarginalHistograms } from './histograms';
+import { Observables, type ObservableInputs } from './observables';
 import { ImageMetrics } from './imageMetrics';
-import { MarginalHistograms, Observables, StagingPool, type ObservableInputs } from './observables';
 
 export interface MetricsOptions {
   /** Particles farther than this from the origin count as escaped; DEFAULT_RADIUS unless given. */
@@ -90,6 +93,15 @@ const METRICS_PASS: GPUComputePassDescriptor = { label: 'metrics' };
 
 export class Metrics {
   readonly temperature: number;
+  /** The histograms' bins, or null without them. */
+  readonly histogram: HistogramSpec | null;
+  private readonly radius: number;
+  private readonly entropyOptions: Required<EntropyOptions> | null;
+  private observables: Observables | null = null;
+  private knn: KnnEntropy | null = null;
+  private histograms: MarginalHistograms | null = null;
+  /** The parts being made or made (see make): each is made once. */
+  private readonly made = new Map<string, Promise<void>>();
   private encoded = false;
   private destroyed = false;
   private lastTemperature = NaN;
@@ -98,81 +110,105 @@ export class Metrics {
   /** Images (ImageMetrics), made by enableImages; whether the last encode was of images. */
   private images: ImageMetrics | null = null;
   private imagesLast = false;
-  private readonly reads: readonly GPUBuffer[];
-  private readonly staging: StagingPool;
+  private reads: readonly GPUBuffer[] = [];
+  private staging: StagingPool | null = null;
 
   private constructor(
     readonly device: GPUDevice,
-    private readonly observables: Observables,
-    private readonly knn: KnnEntropy | null,
-    private readonly histograms: MarginalHistograms | null,
-    temperature: number,
     private readonly sources: ShaderSources,
-    private readonly radius: number,
+    options: MetricsOptions,
   ) {
-    this.temperature = temperature;
-    this.reads = knn ? [observables.result, knn.sums] : [observables.result];
-    let size = 0;
-    for (const b of this.reads) size += b.size;
-    this.staging = new StagingPool(device, 'metrics', size);
+    this.radius = options.radius ?? DEFAULT_RADIUS;
+    if (!(this.radius > 0)) throw new Error('metrics: the radius must be positive');
+    const entropy = options.entropy ?? {};
+    this.entropyOptions = entropy ? entropyOptions({ ...entropy, radius: this.radius }) : null;
+    this.histogram = options.marginals ? histogramSpec(options.marginals) : null;
+    this.temperature = options.temperature ?? 1;
   }
 
-  static async create(
-    device: GPUDevice,
-    sources: ShaderSources,
-    options: MetricsOptions = {},
-  ): Promise<Metrics> {
-    const radius = options.radius ?? DEFAULT_RADIUS;
-    const entropy = options.entropy ?? {};
-    const marginals = options.marginals ?? false;
-    const [observables, knn, histograms] = await Promise.all([
-      Observables.create(device, sources, { radius }),
-      entropy ? KnnEntropy.create(device, sources, { ...entropy, radius }) : null,
-      marginals ? MarginalHistograms.create(device, sources, marginals) : null,
+  /** Checks the options; compiles nothing (see prepare). */
+  static create(device: GPUDevice, sources: ShaderSources, options: MetricsOptions = {}): Metrics {
+    return new Metrics(device, sources, options);
+  }
+
+  /**
+   * Compiles and allocates what encodes with `what` need (by default all the options ask for),
+   * once: the kernels come from the device's cache, so the first call on a device compiles them.
+   */
+  async prepare(what: { entropy?: boolean; marginals?: boolean } = {}): Promise<void> {
+    const d = this.device;
+    const s = this.sources;
+    const entropy = what.entropy !== false ? this.entropyOptions : null;
+    const histogram = what.marginals !== false ? this.histogram : null;
+    await Promise.all([
+      this.make(
+        'observables',
+        () => Observables.create(d, s, { radius: this.radius }),
+        (o) => {
+          this.observables = o;
+          this.restage();
+        },
+      ),
+      entropy &&
+        this.make(
+          'entropy',
+          () => KnnEntropy.create(d, s, entropy),
+          (k) => {
+            this.knn = k;
+            this.restage();
+          },
+        ),
+      histogram &&
+        this.make(
+          'histograms',
+          () => MarginalHistograms.create(d, s, histogram),
+          (h) => (this.histograms = h),
+        ),
     ]);
-    return new Metrics(
-      device,
-      observables,
-      knn,
-      histograms,
-      options.temperature ?? 1,
-      sources,
-      radius,
-    );
   }
 
   /** Compiles the image measurements once: before the first encode with dim > 2. */
-  async enableImages(): Promise<void> {
-    this.images ??= await ImageMetrics.create(this.device, this.sources, {
-      radius: this.radius,
-      ...(this.knn ? { k: this.knn.k } : {}),
-    });
-  }
-
-  /** The histograms' bins, or null without them. */
-  get histogram(): HistogramSpec | null {
-    return this.histograms?.spec ?? null;
+  enableImages(): Promise<void> {
+    const k = this.entropyOptions?.k;
+    return this.make(
+      'images',
+      () =>
+        ImageMetrics.create(this.device, this.sources, {
+          radius: this.radius,
+          ...(k !== undefined ? { k } : {}),
+        }),
+      (m) => (this.images = m),
+    );
   }
 
   /** The entropy's subsample size and k, or null without it. */
   get entropySpec(): { points: number; k: number } | null {
-    return this.knn ? { points: this.knn.points, k: this.knn.k } : null;
+    const e = this.entropyOptions;
+    return e ? { points: e.points, k: e.k } : null;
   }
 
+  /** Records the measurement; what it measures must be prepared (see prepare). */
   encode(encoder: GPUCommandEncoder, inputs: MetricsInputs): void {
     this.imagesLast = (inputs.dim ?? 2) > 2;
     if (this.imagesLast) {
       if (!this.images) throw new Error('metrics of images: call enableImages() first');
-      const entropy = inputs.entropy !== false && this.knn !== null;
+      const entropy = inputs.entropy !== false && this.entropyOptions !== null;
       this.images.encode(encoder, { ...inputs, dim: inputs.dim!, entropy });
       this.encoded = true;
       return;
     }
+    const observables = this.observables;
     const knn = inputs.entropy === false ? null : this.knn;
     const histograms = inputs.marginals === false ? null : this.histograms;
+    if (
+      !observables ||
+      (inputs.entropy !== false && this.entropyOptions && !knn) ||
+      (inputs.marginals !== false && this.histogram && !histograms)
+    )
+      throw new Error('metrics: await prepare() for what is measured first');
     histograms?.clear(encoder);
     const pass = encoder.beginComputePass(METRICS_PASS);
-    this.observables.dispatch(pass, inputs);
+    observables.dispatch(pass, inputs);
     knn?.dispatch(pass, inputs.x, inputs.n);
     histograms?.dispatch(pass, inputs.x, inputs.n);
     pass.end();
@@ -184,14 +220,17 @@ export class Metrics {
 
   async read(): Promise<MetricsSample | null> {
     if (!this.encoded || this.destroyed) return null;
-    if (this.imagesLast) return this.images!.read();
+    if (this.imagesLast) return this.images ? this.images.read() : null;
+    const observables = this.observables;
+    const staging = this.staging;
+    if (!this.encoded || this.destroyed || !observables || !staging) return null;
     const t = this.lastTemperature;
     const knn = this.entropyMeasured ? this.knn : null;
-    const offset = this.observables.result.size;
+    const offset = observables.result.size;
     try {
-      return await this.staging.read(this.reads, (bytes) => {
+      return await staging.read(this.reads, (bytes) => {
         const view = new DataView(bytes);
-        const o = this.observables.values(view);
+        const o = observables.values(view);
         const entropy = knn ? knn.entropy(view, offset) : NaN;
         return {
           energy: o.meanEnergy,
@@ -229,10 +268,41 @@ export class Metrics {
 
   destroy(): void {
     this.destroyed = true;
-    this.staging.destroy();
-    this.observables.destroy();
+    this.staging?.destroy();
+    this.observables?.destroy();
     this.knn?.destroy();
     this.histograms?.destroy();
     this.images?.destroy();
+  }
+
+  /** Makes part `key` once (again after a failure); a part made after destroy() is destroyed. */
+  private make<T extends { destroy(): void }>(
+    key: string,
+    create: () => Promise<T>,
+    keep: (part: T) => void,
+  ): Promise<void> {
+    let made = this.made.get(key);
+    if (!made) {
+      made = create().then((part) => {
+        if (this.destroyed) part.destroy();
+        else keep(part);
+      });
+      made.catch(() => this.made.delete(key));
+      this.made.set(key, made);
+    }
+    return made;
+  }
+
+  /**
+   * One read copies the observables' result and the entropy's sums together: a new pool when
+   * the parts change (reads in flight finish on the old one).
+   */
+  private restage(): void {
+    if (!this.observables) return;
+    this.reads = this.knn ? [this.observables.result, this.knn.sums] : [this.observables.result];
+    let size = 0;
+    for (const b of this.reads) size += b.size;
+    this.staging?.destroy();
+    this.staging = new StagingPool(this.device, 'metrics', size);
   }
 }

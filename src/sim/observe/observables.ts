@@ -1,54 +1,27 @@
 /**
  * Live observables of a particle cloud, measured on the GPU from buffers the caller owns
  * (../shared/docs/maths.md section 5): a tree reduction to a few dozen bytes (Observables:
- * shaders/observe/obs_reduce.wgsl per workgroup, then shaders/observe/obs_combine.wgsl), and the per-axis
- * histograms of the positions (MarginalHistograms: shaders/observe/obs_histogram.wgsl). Nothing is read
- * back on the frame path: `encode` records dispatches, `read` copies the small result through a
- * pool of staging buffers, so reads may overlap. Their float64 references are in
- * src/maths/observables.ts.
+ * shaders/observe/obs_reduce.wgsl per workgroup, then shaders/observe/obs_combine.wgsl), and the helpers the
+ * other measurements share (./histograms.ts, ./entropy.ts). Nothing is read back on the frame
+ * path: `encode` records dispatches, `read` copies the small result through a pool of staging
+ * buffers, so reads may overlap. Their float64 references are in src/maths/observables.ts.
  */
 import type { StructDefinition } from 'webgpu-utils';
 import { makeStructuredView } from 'webgpu-utils';
 import { createBuffer } from '../../gpu/buffers';
-import {
-  bindKernel,
-  createKernel,
-  kernelSource,
-  type Kernel,
-  type ShaderSources,
-} from '../../gpu/kernel';
-import {
-  binScale,
-  DEFAULT_HISTOGRAM,
-  DEFAULT_RADIUS,
-  DIMENSION,
-  type HistogramSpec,
-  type Marginals,
-  type ObservableValues,
-} from '../../maths/observables';
+import { compileKernel } from '../../gpu/compile';
+import { bindKernel, type Kernel, type ShaderSources } from '../../gpu/kernel';
+import { StagingPool } from '../../gpu/readback';
+import { DEFAULT_RADIUS, DIMENSION, type ObservableValues } from '../../maths/observables';
 
 /** Workgroup size of the reductions (a power of two; 256 is the least WebGPU guarantees). */
 export const REDUCE_WORKGROUP_SIZE = 256;
 /** Most workgroups of a first pass: one lane then folds in ceil(n / 262144) particles alone. */
 const MAX_GROUPS = 1024;
 /** Distinct input sets whose uniforms and bind groups are kept. */
-const CACHED_INPUTS = 8;
-const STORAGE_IO = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-
-export async function compileKernel(
-  device: GPUDevice,
-  sources: ShaderSources,
-  name: string,
-  workgroupSize = REDUCE_WORKGROUP_SIZE,
-  dynamic?: readonly string[],
-): Promise<Kernel> {
-  return createKernel(device, {
-    label: name,
-    code: kernelSource(sources, name),
-    workgroupSize,
-    ...(dynamic ? { dynamic } : {}),
-  });
-}
+export const CACHED_INPUTS = 8;
+export const STORAGE_IO =
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export function requireStruct(kernel: Kernel, name: string): StructDefinition {
   const struct = kernel.definitions.structs[name];
@@ -96,73 +69,6 @@ export function structReader<K extends string>(
       out[f.name] = f.float ? view.getFloat32(f.offset, true) : view.getUint32(f.offset, true);
     return out;
   };
-}
-
-/**
- * Staging buffers for small reads: each read takes one (or makes one, so the pool grows to the
- * most reads pending at once), copies whole sources into it one after another, maps it, and gives
- * it back. A read after destroy() rejects.
- */
-export class StagingPool {
-  private readonly free: GPUBuffer[] = [];
-  private destroyed = false;
-
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly label: string,
-    private readonly size: number,
-  ) {}
-
-  /**
-   * Copies the sources, whole and in order, after all work submitted so far, and parses the
-   * bytes (`size` of them: the sources' sizes must add up to it).
-   */
-  async read<T>(
-    sources: GPUBuffer | readonly GPUBuffer[],
-    parse: (bytes: ArrayBuffer) => T,
-  ): Promise<T> {
-    if (this.destroyed) throw new Error(`${this.label}: read after destroy`);
-    const list = 'size' in sources ? [sources] : sources;
-    let total = 0;
-    for (const b of list) total += b.size;
-    if (total !== this.size)
-      throw new Error(`${this.label}: reads ${total} bytes, not ${this.size}`);
-    const staging =
-      this.free.pop() ??
-      createBuffer(this.device, {
-        label: `${this.label} readback`,
-        size: this.size,
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      });
-    const encoder = this.device.createCommandEncoder({ label: `${this.label} read` });
-    let offset = 0;
-    for (const b of list) {
-      encoder.copyBufferToBuffer(b, 0, staging, offset, b.size);
-      offset += b.size;
-    }
-    this.device.queue.submit([encoder.finish()]);
-    try {
-      await staging.mapAsync(GPUMapMode.READ, 0, this.size);
-    } catch (e) {
-      staging.destroy();
-      throw e;
-    }
-    let out: T;
-    try {
-      out = parse(staging.getMappedRange(0, this.size));
-    } finally {
-      staging.unmap();
-    }
-    if (this.destroyed) staging.destroy();
-    else this.free.push(staging);
-    return out;
-  }
-
-  destroy(): void {
-    this.destroyed = true;
-    for (const b of this.free) b.destroy();
-    this.free.length = 0;
-  }
 }
 
 /** Throws unless `buffer` is a storage buffer of at least `bytes` bytes. */
@@ -278,8 +184,12 @@ export class Observables {
     const radius = options.radius ?? DEFAULT_RADIUS;
     if (!(radius > 0)) throw new Error('observables: the radius must be positive');
     const [reduce, combine] = await Promise.all([
-      compileKernel(device, sources, 'observe/obs_reduce'),
-      compileKernel(device, sources, 'observe/obs_combine'),
+      compileKernel(device, sources, 'observe/obs_reduce', {
+        workgroupSize: REDUCE_WORKGROUP_SIZE,
+      }),
+      compileKernel(device, sources, 'observe/obs_combine', {
+        workgroupSize: REDUCE_WORKGROUP_SIZE,
+      }),
     ]);
     return new Observables(device, reduce, combine, radius);
   }
@@ -396,134 +306,6 @@ export class Observables {
     // The oldest set's uniform may still be in a recorded, unsubmitted command buffer: it is
     // dropped, not destroyed, and garbage-collected.
     if (this.entries.length >= CACHED_INPUTS) this.entries.shift();
-    this.entries.push(e);
-    return e;
-  }
-}
-
-interface HistogramEntry {
-  x: GPUBuffer;
-  n: number;
-  groups: number;
-  group: GPUBindGroup;
-  params: GPUBuffer;
-}
-
-/** The most bins per axis (MAX_BINS in shaders/observe/obs_histogram.wgsl). */
-export const MAX_HISTOGRAM_BINS = 1024;
-/** Fewer first-pass workgroups than the reduction: each one flushes 2 B bins. */
-const HISTOGRAM_GROUPS = 256;
-const HISTOGRAM_PASS: GPUComputePassDescriptor = { label: 'marginal histograms' };
-
-/**
- * Histograms of the particles' x and of their y over fixed ranges, counted with atomics on the
- * GPU, read back as two Uint32Arrays (values out of range or not finite are not counted). Their
- * targets: mixtureMarginals and dataMarginals in src/maths/observables.ts.
- */
-export class MarginalHistograms {
-  readonly spec: HistogramSpec;
-  /** x's B counts, then y's: array<atomic<u32>>. */
-  readonly counts: GPUBuffer;
-  private readonly entries: HistogramEntry[] = [];
-  private readonly staging: StagingPool;
-
-  private constructor(
-    readonly device: GPUDevice,
-    private readonly kernel: Kernel,
-    spec: HistogramSpec,
-  ) {
-    this.spec = spec;
-    this.counts = createBuffer(device, {
-      label: 'marginal histograms',
-      size: 8 * spec.bins,
-      usage: STORAGE_IO,
-    });
-    this.staging = new StagingPool(device, 'marginal histograms', 8 * spec.bins);
-  }
-
-  static async create(
-    device: GPUDevice,
-    sources: ShaderSources,
-    spec: Partial<HistogramSpec> = {},
-  ): Promise<MarginalHistograms> {
-    const full: HistogramSpec = { ...DEFAULT_HISTOGRAM, ...spec };
-    const { bins } = full;
-    if (!Number.isInteger(bins) || bins < 1 || bins > MAX_HISTOGRAM_BINS)
-      throw new Error(`histograms: bins must be an integer in 1..${MAX_HISTOGRAM_BINS}`);
-    for (const [lo, hi] of [full.x, full.y])
-      if (!(hi > lo) || !Number.isFinite(hi - lo))
-        throw new Error('histograms: each range must be finite with hi > lo');
-    return new MarginalHistograms(
-      device,
-      await compileKernel(device, sources, 'observe/obs_histogram'),
-      full,
-    );
-  }
-
-  /** Records the histograms of the first n positions (array<vec2f>, STORAGE). */
-  encode(encoder: GPUCommandEncoder, x: GPUBuffer, n: number): void {
-    this.clear(encoder);
-    const pass = encoder.beginComputePass(HISTOGRAM_PASS);
-    this.dispatch(pass, x, n);
-    pass.end();
-  }
-
-  /** Zeroes the counts: before each dispatch, outside the compute pass. */
-  clear(encoder: GPUCommandEncoder): void {
-    encoder.clearBuffer(this.counts);
-  }
-
-  /** Adds the first n positions' counts into an open pass (after clear). */
-  dispatch(pass: GPUComputePassEncoder, x: GPUBuffer, n: number): void {
-    const e = this.entry(x, n);
-    pass.setPipeline(this.kernel.pipeline);
-    pass.setBindGroup(0, e.group);
-    pass.dispatchWorkgroups(e.groups);
-  }
-
-  /** The counts of the last histograms submitted before this call. */
-  read(): Promise<Marginals<Uint32Array>> {
-    const b = this.spec.bins;
-    return this.staging.read(this.counts, (bytes) => ({
-      x: new Uint32Array(bytes.slice(0, 4 * b)),
-      y: new Uint32Array(bytes.slice(4 * b, 8 * b)),
-    }));
-  }
-
-  measure(x: GPUBuffer, n: number): Promise<Marginals<Uint32Array>> {
-    const encoder = this.device.createCommandEncoder({ label: 'marginal histograms measure' });
-    this.encode(encoder, x, n);
-    this.device.queue.submit([encoder.finish()]);
-    return this.read();
-  }
-
-  destroy(): void {
-    this.staging.destroy();
-    this.counts.destroy();
-    for (const e of this.entries) e.params.destroy();
-    this.entries.length = 0;
-  }
-
-  private entry(x: GPUBuffer, n: number): HistogramEntry {
-    for (const e of this.entries) if (e.x === x && e.n === n) return e;
-    checkCount('histograms', n);
-    checkInput('histograms: x', x, 8 * n);
-    const { bins } = this.spec;
-    const groups = stridedGroups(n, HISTOGRAM_GROUPS);
-    const params = uniformFrom(this.device, this.kernel, 'histogram', {
-      lo: [this.spec.x[0], this.spec.y[0]],
-      scale: [binScale(this.spec.x, bins), binScale(this.spec.y, bins)],
-      n,
-      bins,
-      groups,
-    });
-    const group = bindKernel(this.device, this.kernel, {
-      histogram: params,
-      x: { buffer: x, size: 8 * n },
-      counts: this.counts,
-    });
-    if (this.entries.length >= CACHED_INPUTS) this.entries.shift();
-    const e = { x, n, groups, group, params };
     this.entries.push(e);
     return e;
   }

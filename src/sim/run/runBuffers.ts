@@ -1,0 +1,155 @@
+/**
+ * The GPU buffers a run owns: the particles' (sized by n and the data's dimension) and the
+ * data's (its points, mixture and Gaussian models). Each buffer is named once in the lists below,
+ * and every (re)allocation and destroy goes through them.
+ */
+import { createBuffer } from '../../gpu/buffers';
+import { datasetDim, datasetSize, type Dataset } from '../../maths/datasets';
+import { HELD_WORDS } from '../../maths/langevin';
+import { NEAREST_RECORD_BYTES } from '../../maths/memorisation';
+import { gaussianOfPoints, packMixture } from './mixture';
+
+/** The particle buffers, reallocated by setParticles. */
+const PARTICLE_BUFFERS = [
+  'x',
+  'x0hat',
+  'energy',
+  'measuredX0hat',
+  'measuredEnergy',
+  'aux',
+  'v',
+  'accept',
+  'heat',
+  'held',
+  'nearest',
+] as const;
+/** The data's buffers, replaced by setData (gauss: when a run first needs it). */
+const DATA_BUFFERS = ['data', 'mixture', 'gaussian', 'gauss'] as const;
+/** Everything destroy() releases: the above and the step table. */
+const ALL_BUFFERS = [...PARTICLE_BUFFERS, ...DATA_BUFFERS, 'table'] as const;
+
+const STORAGE_IO = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export class RunBuffers {
+  /**
+   * Particle positions, `dim` floats each (x and y interleaved for points, pixels for images):
+   * what three.js draws.
+   */
+  x!: GPUBuffer;
+  x0hat!: GPUBuffer;
+  energy!: GPUBuffer;
+  /**
+   * What a measurement reads (measureDenoiser): the run's denoiser evaluated at the particles as
+   * they are, at the level status() reports. x0hat and energy above are the sampler's own: the
+   * last evaluation of a step, at the level the particles have left.
+   */
+  measuredX0hat!: GPUBuffer;
+  measuredEnergy!: GPUBuffer;
+  aux!: GPUBuffer;
+  data!: GPUBuffer;
+  mixture!: GPUBuffer;
+  /** The one-Gaussian model of the stored points (denoiser 'gaussian'), as a 1-component mixture. */
+  gaussian!: GPUBuffer;
+  /**
+   * Images: the Gaussian model of the training images (src/maths/gaussianModel.ts layout), fitted
+   * when a run first asks for it, and each particle's nearest training images (measureNearest).
+   */
+  gauss: GPUBuffer | null = null;
+  nearest!: GPUBuffer;
+  /** Velocities, array<vec2f>: zero unless the run is underdamped Langevin. */
+  v!: GPUBuffer;
+  /** array<f32>: 1 if the particle's last MALA proposal was accepted, else 0. */
+  accept!: GPUBuffer;
+  /** array<f32>: heat released to the bath per particle since reset, in units of T. */
+  heat!: GPUBuffer;
+  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/step.wgsl). */
+  protected held!: GPUBuffer;
+  /** The run's step table (uniform, one slot per dispatch). */
+  table: GPUBuffer | null = null;
+
+  n = 0;
+  /** Coordinates per particle: 2 for point clouds, d for images (from the dataset). */
+  dim = 2;
+  protected dataset: Dataset | null = null;
+
+  constructor(readonly device: GPUDevice) {}
+
+  /**
+   * (Re)allocates the particle buffers for n particles of the dataset's dimension: x, x0_hat and
+   * v hold dim floats per particle; energy and accept one per particle; aux, heat and the held
+   * state one entry per vec2 lane (dim / 2 per particle).
+   */
+  setParticles(n: number): void {
+    this.release(PARTICLE_BUFFERS);
+    const d = this.device;
+    const usage = STORAGE_IO;
+    const lanes = (n * this.dim) / 2;
+    this.x = createBuffer(d, { label: 'x', size: 8 * lanes, usage: usage | GPUBufferUsage.VERTEX });
+    this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * lanes, usage });
+    this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
+    this.measuredX0hat = createBuffer(d, { label: 'measured x0hat', size: 8 * lanes, usage });
+    this.measuredEnergy = createBuffer(d, { label: 'measured energy', size: 4 * n, usage });
+    this.aux = createBuffer(d, { label: 'aux', size: 16 * lanes, usage });
+    this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
+    this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
+    this.heat = createBuffer(d, { label: 'heat', size: 4 * lanes, usage });
+    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * lanes, usage });
+    this.nearest = createBuffer(d, { label: 'nearest', size: NEAREST_RECORD_BYTES * n, usage });
+    this.n = n;
+    this.buffersChanged();
+  }
+
+  /**
+   * Uploads a dataset: its stored points and, for mixtures, the exact parameters. A dataset of
+   * another dimension reallocates the particles (same n).
+   */
+  setData(dataset: Dataset): void {
+    this.release(DATA_BUFFERS);
+    this.gauss = null;
+    this.data = createBuffer(this.device, {
+      label: 'data',
+      size: dataset.points.byteLength,
+      usage: STORAGE_IO | GPUBufferUsage.VERTEX,
+      data: dataset.points,
+    });
+    this.mixture = createBuffer(this.device, {
+      label: 'mixture',
+      size: 0,
+      usage: STORAGE_IO,
+      data: packMixture(dataset.mixture),
+    });
+    const dim = datasetDim(dataset);
+    this.gaussian = createBuffer(this.device, {
+      label: 'gaussian',
+      size: 0,
+      usage: STORAGE_IO,
+      data: packMixture(dim === 2 ? gaussianOfPoints(dataset.points) : null),
+    });
+    this.dataset = dataset;
+    if (dim !== this.dim) {
+      this.dim = dim;
+      if (this.n) this.setParticles(this.n);
+    }
+    this.buffersChanged();
+  }
+
+  /** Stored data points (images) and mixture components of the dataset. */
+  get dataPoints(): number {
+    return this.dataset ? datasetSize(this.dataset) : 0;
+  }
+
+  get components(): number {
+    return this.dataset?.mixture?.components.length ?? 0;
+  }
+
+  destroy(): void {
+    this.release(ALL_BUFFERS);
+  }
+
+  /** Called after any buffer was replaced (to rebind). */
+  protected buffersChanged(): void {}
+
+  private release(names: readonly (typeof ALL_BUFFERS)[number][]): void {
+    for (const name of names) (this[name] as GPUBuffer | null | undefined)?.destroy();
+  }
+}
