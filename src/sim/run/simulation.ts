@@ -64,7 +64,7 @@ export class Simulation extends RunBuffers {
   ) {
     super(device);
     // Every kernel holds the step table's struct (shaders/lib/step.wgsl): read, not compiled.
-    const struct = makeShaderDataDefinitions(kernelSource(sources, 'prior')).structs.Step;
+    const struct = makeShaderDataDefinitions(kernelSource(sources, 'run/prior')).structs.Step;
     if (!struct) throw new Error('no Step struct in the kernels');
     const align = device.limits.minUniformBufferOffsetAlignment;
     this.writer = new StepWriter(struct, Math.ceil(struct.size / align) * align);
