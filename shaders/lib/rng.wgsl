@@ -6,7 +6,7 @@ const STREAM_PICK: u32 = 1u;
 const STREAM_STEP: u32 = 2u;
 // 3 and 4 are the CPU's (datasets, subsampling): src/maths/rng.ts Stream.
 const STREAM_PERTURB: u32 = 5u;
-// Langevin moves' noise (counted by Held.moves in lib/held.wgsl) and MALA's accept uniforms.
+// Langevin moves' noise (counted by LangevinState.moves in lib/langevin_state.wgsl) and MALA's accept uniforms.
 const STREAM_LANGEVIN: u32 = 6u;
 const STREAM_ACCEPT: u32 = 7u;
 // The smoothed denoiser's query noise (denoise_image_empirical.wgsl), counted by evaluation.

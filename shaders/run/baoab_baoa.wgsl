@@ -1,6 +1,6 @@
 //#include "lib/lanes.wgsl"
 //#include "lib/rng.wgsl"
-//#include "lib/held.wgsl"
+//#include "lib/langevin_state.wgsl"
 //#include "lib/score.wgsl"
 
 // Underdamped (kinetic) Langevin, unit mass, by BAOAB (Leimkuhler & Matthews 2013), part 1 of 2:
@@ -25,11 +25,11 @@ fn step_lane(i: u32) {
   let a = 2.0 * step.gamma * step.h;
   let series = a * (1.0 - a * (0.5 - a * (1.0 / 6.0 - a * (1.0 / 24.0 - a * (1.0 / 120.0 - a / 720.0)))));
   let one_minus_c2 = select(1.0 - exp(-a), series, a < 0.1);
-  let moves = held[i].moves;
+  let moves = langevinState[i].moves;
   let z = normal2(step.seed, STREAM_LANGEVIN, i, moves);
   let vo = exp(-0.5 * a) * vb + sqrt(one_minus_c2 * step.temperature) * z;
   heat[i] += 0.5 * (dot(vb, vb) - dot(vo, vo)) / step.temperature;
-  held[i].moves = moves + 1u;
+  langevinState[i].moves = moves + 1u;
   v[i] = vo;
   x[i] = xa + half * vo;
 }

@@ -6,14 +6,14 @@
 // lambda0 (I - V V^T), V: d x r orthonormal (src/maths/gaussianModel.ts). With u = x - alpha mu and
 // c = alpha lambda / (alpha^2 lambda + sigma^2): D(x) = mu + sum_k c_k v_k (v_k . u) + c0 res,
 // res = u - sum_k v_k (v_k . u); U = -log N(x; alpha mu, alpha^2 Sigma + sigma^2 I), whose
-// eigenvalues are e = alpha^2 lambda + sigma^2. `gauss` (packGaussianModel): mu[d], lambda[r],
+// eigenvalues are e = alpha^2 lambda + sigma^2. `gaussianModel` (packGaussianModel): mu[d], lambda[r],
 // lambda0, padding to a multiple of 4 floats, then V column by column. One workgroup per image;
 // needs WORKGROUP_SIZE 256, dim <= 3072, rank <= 256.
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> x0hat: array<f32>;
 @group(0) @binding(3) var<storage, read_write> energy: array<f32>;
-@group(0) @binding(8) var<storage, read> gauss: array<f32>;
+@group(0) @binding(8) var<storage, read> gaussianModel: array<f32>;
 
 const LANES = 32u;
 const GROUPS = 8u; // WORKGROUP_SIZE / LANES: projections computed at once
@@ -32,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let basis = (d + r + 4u) / 4u * 4u;
   let i = min(wid.x, step.n - 1u);
   for (var dim = lid; dim < d; dim += WORKGROUP_SIZE) {
-    u[dim] = x[i * d + dim] - a * gauss[dim];
+    u[dim] = x[i * d + dim] - a * gaussianModel[dim];
   }
   workgroupBarrier();
   // v_k . u for GROUPS directions at a time, LANES threads each, coalesced along v_k.
@@ -42,20 +42,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let k = kb + group;
     var sum = 0.0;
     if (k < r) {
-      for (var dim = lane; dim < d; dim += LANES) { sum = fma(gauss[basis + k * d + dim], u[dim], sum); }
+      for (var dim = lane; dim < d; dim += LANES) { sum = fma(gaussianModel[basis + k * d + dim], u[dim], sum); }
     }
     red[lid] = sum;
     workgroupBarrier();
     if (lid < GROUPS && kb + lid < r) {
       var p = 0.0;
       for (var t = 0u; t < LANES; t++) { p += red[lid * LANES + t]; }
-      let lambda = gauss[d + kb + lid];
+      let lambda = gaussianModel[d + kb + lid];
       proj[kb + lid] = p;
       shrunk[kb + lid] = a * lambda / (a * a * lambda + s2) * p;
     }
     workgroupBarrier();
   }
-  let lambda0 = gauss[d + r];
+  let lambda0 = gaussianModel[d + r];
   let e0 = a * a * lambda0 + s2;
   let c0 = a * lambda0 / e0;
   var res2 = 0.0;
@@ -63,13 +63,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var along = 0.0;
     var pulled = 0.0;
     for (var k = 0u; k < r; k++) {
-      let v = gauss[basis + k * d + dim];
+      let v = gaussianModel[basis + k * d + dim];
       along = fma(proj[k], v, along);
       pulled = fma(shrunk[k], v, pulled);
     }
     let res = u[dim] - along;
     res2 = fma(res, res, res2);
-    if (wid.x < step.n) { x0hat[i * d + dim] = gauss[dim] + pulled + c0 * res; }
+    if (wid.x < step.n) { x0hat[i * d + dim] = gaussianModel[dim] + pulled + c0 * res; }
   }
   red[lid] = res2;
   workgroupBarrier();
@@ -81,7 +81,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var quad = red[0] / e0;
     var log_det = f32(d - r) * log(e0);
     for (var k = 0u; k < r; k++) {
-      let e = a * a * gauss[d + k] + s2;
+      let e = a * a * gaussianModel[d + k] + s2;
       quad += proj[k] * proj[k] / e;
       log_det += log(e);
     }

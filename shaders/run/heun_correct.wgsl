@@ -4,11 +4,11 @@
 // evaluated at the Euler prediction, x_hat_s = x_hat_t + (sigma_hat_s - sigma_hat_t) (d_t + d_s) / 2.
 @group(0) @binding(1) var<storage, read_write> x: array<vec2f>;
 @group(0) @binding(2) var<storage, read> x0hat: array<vec2f>;
-@group(0) @binding(4) var<storage, read> aux: array<vec4f>;
+@group(0) @binding(4) var<storage, read> history: array<vec4f>;
 
 fn step_lane(i: u32) {
   let sh = sigma_hats(step);
-  let saved = aux[i];
+  let saved = history[i];
   let d_s = (x[i] / step.alpha_s - x0hat[i]) / sh.y;
   x[i] = step.alpha_s * (saved.xy + (sh.y - sh.x) * 0.5 * (saved.zw + d_s));
 }

@@ -5,12 +5,12 @@
 // Euler step is the whole step.
 @group(0) @binding(1) var<storage, read_write> x: array<vec2f>;
 @group(0) @binding(2) var<storage, read> x0hat: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> aux: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> history: array<vec4f>;
 
 fn step_lane(i: u32) {
   let sh = sigma_hats(step);
   let xh = x[i] / step.alpha_t;
   let d = (xh - x0hat[i]) / sh.x;
-  aux[i] = vec4f(xh, d);
+  history[i] = vec4f(xh, d);
   x[i] = step.alpha_s * (xh + (sh.y - sh.x) * d);
 }

@@ -1,6 +1,6 @@
 //#include "lib/lanes.wgsl"
 //#include "lib/rng.wgsl"
-//#include "lib/held.wgsl"
+//#include "lib/langevin_state.wgsl"
 
 // Start of a Langevin run, after prior.wgsl has drawn x: velocities ~ N(0, velocity_std^2 I)
 // (underdamped: the Maxwell distribution at T, unit mass; otherwise 0), no heat, no acceptance
@@ -15,5 +15,5 @@ fn step_lane(i: u32) {
     accept[particle_of(step, i)] = 0.0;
   }
   heat[i] = 0.0;
-  held[i] = Held(vec2f(0.0), vec2f(0.0), 0.0, 0.0, 0u, 0u);
+  langevinState[i] = LangevinState(vec2f(0.0), vec2f(0.0), 0.0, 0.0, 0u, 0u);
 }

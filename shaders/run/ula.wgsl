@@ -1,6 +1,6 @@
 //#include "lib/lanes.wgsl"
 //#include "lib/rng.wgsl"
-//#include "lib/held.wgsl"
+//#include "lib/langevin_state.wgsl"
 //#include "lib/score.wgsl"
 
 // Overdamped Langevin at temperature T (ULA; Roberts & Tweedie 1996), also the corrector move of
@@ -9,7 +9,7 @@
 // level and grad U = -score = (x - alpha x0_hat) / sigma^2 (Tweedie).
 // Heat released to the bath in units of T (Sekimoto 1998): dQ = -grad U o dx / T, Stratonovich,
 // the gradients at both ends of the move averaged. The gradient at the end is the next
-// evaluation's, so this kernel first closes the held move (x_prev, x0hat_prev) with the gradient
+// evaluation's, so this kernel first closes the pending move (x_prev, x0hat_prev) with the gradient
 // at x: Q -= (g_prev + g) . (x - x_prev) / (2 T). On the last move at an energy (close = 1) the
 // next gradient is of another energy: that move is closed at once at its start point, -g . dx / T.
 @group(0) @binding(1) var<storage, read_write> x: array<vec2f>;
@@ -20,7 +20,7 @@ fn step_lane(i: u32) {
   let xi = x[i];
   let d = x0hat[i];
   let g = grad_u(xi, d, step.alpha, step.sigma);
-  var hd = held[i];
+  var hd = langevinState[i];
   var q = heat[i];
   if (hd.pending == 1u) {
     let g_prev = grad_u(hd.x, hd.x0hat, step.alpha, step.sigma);
@@ -31,7 +31,7 @@ fn step_lane(i: u32) {
   if (step.close == 1u) {
     q -= dot(g, next - xi) / step.temperature;
   }
-  held[i] = Held(xi, d, hd.energy, hd.log_q, hd.moves + 1u, 1u - step.close);
+  langevinState[i] = LangevinState(xi, d, hd.energy, hd.log_q, hd.moves + 1u, 1u - step.close);
   heat[i] = q;
   x[i] = next;
 }

@@ -15,18 +15,18 @@ export type LangevinParams = StepParams &
 /** Threefry streams of the Langevin kernels (STREAM_LANGEVIN, STREAM_ACCEPT in lib/rng.wgsl). */
 export const LangevinStream = { move: Stream.langevin, accept: Stream.accept } as const;
 
-/** Words per lane of struct Held (shaders/lib/held.wgsl; a unit test checks it by reflection). */
-export const HELD_WORDS = 8;
+/** Words per lane of struct LangevinState (shaders/lib/langevin_state.wgsl; a unit test checks it by reflection). */
+export const LANGEVIN_STATE_WORDS = 8;
 
 /**
  * The Langevin kernels' per-particle state beside CpuState: velocities, the last MALA decision,
- * the heat released since reset (units of T) and the held state (struct Held).
+ * the heat released since reset (units of T) and the Langevin state (struct LangevinState).
  */
 export interface LangevinCpu {
   v: Float64Array;
   accept: Float64Array;
   heat: Float64Array;
-  held: {
+  langevinState: {
     x: Float64Array;
     x0hat: Float64Array;
     energy: Float64Array;
@@ -38,7 +38,7 @@ export interface LangevinCpu {
 
 /**
  * The Langevin state of n particles of `dim` coordinates: accept per particle; velocities, heat
- * and the held state per vec2 lane (dim / 2 per particle; for points a lane is a particle).
+ * and the Langevin state per vec2 lane (dim / 2 per particle; for points a lane is a particle).
  */
 export function langevinCpu(n: number, dim = 2): LangevinCpu {
   const lanes = (n * dim) / 2;
@@ -46,7 +46,7 @@ export function langevinCpu(n: number, dim = 2): LangevinCpu {
     v: new Float64Array(2 * lanes),
     accept: new Float64Array(n),
     heat: new Float64Array(lanes),
-    held: {
+    langevinState: {
       x: new Float64Array(2 * lanes),
       x0hat: new Float64Array(2 * lanes),
       energy: new Float64Array(lanes),
@@ -57,37 +57,45 @@ export function langevinCpu(n: number, dim = 2): LangevinCpu {
   };
 }
 
-/** The held state in the GPU layout (x, x0hat, energy, log_q as f32; moves, pending as u32). */
-export function packHeld(held: LangevinCpu['held']): ArrayBuffer {
-  const n = held.energy.length;
-  const bytes = new ArrayBuffer(4 * HELD_WORDS * n);
+/** The Langevin state in the GPU layout (x, x0hat, energy, log_q as f32; moves, pending as u32). */
+export function packLangevinState(langevinState: LangevinCpu['langevinState']): ArrayBuffer {
+  const n = langevinState.energy.length;
+  const bytes = new ArrayBuffer(4 * LANGEVIN_STATE_WORDS * n);
   const f = new Float32Array(bytes);
   const u = new Uint32Array(bytes);
   for (let i = 0; i < n; i++) {
-    const b = HELD_WORDS * i;
-    f.set([held.x[2 * i]!, held.x[2 * i + 1]!, held.x0hat[2 * i]!, held.x0hat[2 * i + 1]!], b);
-    f[b + 4] = held.energy[i]!;
-    f[b + 5] = held.logQ[i]!;
-    u[b + 6] = held.moves[i]!;
-    u[b + 7] = held.pending[i]!;
+    const b = LANGEVIN_STATE_WORDS * i;
+    f.set(
+      [
+        langevinState.x[2 * i]!,
+        langevinState.x[2 * i + 1]!,
+        langevinState.x0hat[2 * i]!,
+        langevinState.x0hat[2 * i + 1]!,
+      ],
+      b,
+    );
+    f[b + 4] = langevinState.energy[i]!;
+    f[b + 5] = langevinState.logQ[i]!;
+    u[b + 6] = langevinState.moves[i]!;
+    u[b + 7] = langevinState.pending[i]!;
   }
   return bytes;
 }
 
-export function unpackHeld(bytes: ArrayBuffer, n: number): LangevinCpu['held'] {
+export function unpackLangevinState(bytes: ArrayBuffer, n: number): LangevinCpu['langevinState'] {
   const f = new Float32Array(bytes);
   const u = new Uint32Array(bytes);
-  const held = langevinCpu(n).held;
+  const langevinState = langevinCpu(n).langevinState;
   for (let i = 0; i < n; i++) {
-    const b = HELD_WORDS * i;
-    held.x.set([f[b]!, f[b + 1]!], 2 * i);
-    held.x0hat.set([f[b + 2]!, f[b + 3]!], 2 * i);
-    held.energy[i] = f[b + 4]!;
-    held.logQ[i] = f[b + 5]!;
-    held.moves[i] = u[b + 6]!;
-    held.pending[i] = u[b + 7]!;
+    const b = LANGEVIN_STATE_WORDS * i;
+    langevinState.x.set([f[b]!, f[b + 1]!], 2 * i);
+    langevinState.x0hat.set([f[b + 2]!, f[b + 3]!], 2 * i);
+    langevinState.energy[i] = f[b + 4]!;
+    langevinState.logQ[i] = f[b + 5]!;
+    langevinState.moves[i] = u[b + 6]!;
+    langevinState.pending[i] = u[b + 7]!;
   }
-  return held;
+  return langevinState;
 }
 
 /**
@@ -125,18 +133,18 @@ export function langevinInit(lv: LangevinCpu, p: LangevinParams): void {
   }
   lv.accept.fill(0);
   lv.heat.fill(0);
-  const h = lv.held;
+  const h = lv.langevinState;
   for (const a of [h.x, h.x0hat, h.energy, h.logQ, h.moves, h.pending]) a.fill(0);
 }
 
 const grad = (x: number, d: number, p: LangevinParams): number =>
   (x - p.alpha * d) / (p.sigma * p.sigma);
 
-/** ula.wgsl: closes the held move's heat, moves, holds the new start (or closes it, close = 1). */
+/** ula.wgsl: closes the pending move's heat, moves, holds the new start (or closes it, close = 1). */
 export function ula(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
   const T = p.temperature;
   const sd = Math.sqrt(2 * p.h * T);
-  const h = lv.held;
+  const h = lv.langevinState;
   for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, LangevinStream.move, i, h.moves[i]!, z);
     let q = lv.heat[i]!;
@@ -161,7 +169,7 @@ export function ula(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
 /** mala_propose.wgsl. */
 export function malaPropose(st: CpuState, lv: LangevinCpu, p: LangevinParams): void {
   const sd = Math.sqrt(2 * p.h * p.temperature);
-  const h = lv.held;
+  const h = lv.langevinState;
   for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, LangevinStream.move, i, h.moves[i]!, z);
     h.energy[i] = st.energy[particleOf(p, i)]!;
@@ -179,7 +187,7 @@ export function malaPropose(st: CpuState, lv: LangevinCpu, p: LangevinParams): v
 
 /**
  * MALA's log acceptance ratio and uniform for particle i (mala_accept.wgsl), over its dim / 2
- * lanes; the held energy and move counter are its first lane's.
+ * lanes; the state's energy and move counter are its first lane's.
  */
 export function malaDecision(
   st: CpuState,
@@ -187,7 +195,7 @@ export function malaDecision(
   p: LangevinParams,
   i: number,
 ): { logRatio: number; logU: number } {
-  const h = lv.held;
+  const h = lv.langevinState;
   const T = p.temperature;
   const lanes = (p.dim ?? 2) / 2;
   const first = i * lanes;
@@ -210,7 +218,7 @@ export function malaAccept(
   p: LangevinParams,
   decide: (i: number, accepted: boolean) => boolean = (_, a) => a,
 ): void {
-  const h = lv.held;
+  const h = lv.langevinState;
   const lanes = (p.dim ?? 2) / 2;
   for (let i = 0; i < p.n; i++) {
     const first = i * lanes;
@@ -242,7 +250,7 @@ export function baoabBaoa(st: CpuState, lv: LangevinCpu, p: LangevinParams): voi
   const half = 0.5 * p.h;
   const c = Math.exp(-p.gamma * p.h);
   const sd = Math.sqrt(-Math.expm1(-2 * p.gamma * p.h) * p.temperature);
-  const h = lv.held;
+  const h = lv.langevinState;
   for (let i = 0; i < laneCount(p); i++) {
     normal2(p.seed, LangevinStream.move, i, h.moves[i]!, z);
     let dk = 0;

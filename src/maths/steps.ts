@@ -54,14 +54,14 @@ export interface StepParams {
 }
 
 /**
- * Per-particle state, interleaved: x and x0hat are (x, y) pairs, aux quadruples: Heun's (x_hat, d),
+ * Per-particle state, interleaved: x and x0hat are (x, y) pairs, the sampler history is quadruples: Heun's (x_hat, d),
  * or DPM-Solver++(2M)'s previous x0_hat in (x, y, 0, 0) (never both in one run).
  */
 export interface CpuState {
   x: Float64Array;
   x0hat: Float64Array;
   energy: Float64Array;
-  aux: Float64Array;
+  history: Float64Array;
 }
 
 /** The state of n particles of `dim` coordinates (2 for points): energy per particle. */
@@ -70,7 +70,7 @@ export function cpuState(n: number, dim = 2): CpuState {
     x: new Float64Array(dim * n),
     x0hat: new Float64Array(dim * n),
     energy: new Float64Array(n),
-    aux: new Float64Array(2 * dim * n),
+    history: new Float64Array(2 * dim * n),
   };
 }
 
@@ -159,8 +159,8 @@ export function heunPredict(st: CpuState, p: StepParams): void {
     for (let q = 0; q < 2; q++) {
       const xh = st.x[2 * i + q]! / p.alpha_t;
       const d = (xh - st.x0hat[2 * i + q]!) / shT;
-      st.aux[4 * i + q] = xh;
-      st.aux[4 * i + 2 + q] = d;
+      st.history[4 * i + q] = xh;
+      st.history[4 * i + 2 + q] = d;
       st.x[2 * i + q] = p.alpha_s * (xh + (shS - shT) * d);
     }
   }
@@ -172,8 +172,8 @@ export function heunCorrect(st: CpuState, p: StepParams): void {
   for (let i = 0; i < laneCount(p); i++) {
     for (let q = 0; q < 2; q++) {
       const dS = (st.x[2 * i + q]! / p.alpha_s - st.x0hat[2 * i + q]!) / shS;
-      const xh = st.aux[4 * i + q]!;
-      const dT = st.aux[4 * i + 2 + q]!;
+      const xh = st.history[4 * i + q]!;
+      const dT = st.history[4 * i + 2 + q]!;
       st.x[2 * i + q] = p.alpha_s * (xh + (shS - shT) * 0.5 * (dT + dS));
     }
   }
@@ -237,7 +237,7 @@ export function em(st: CpuState, p: StepParams): void {
   }
 }
 
-/** DPM-Solver++(2M) (shaders/run/dpmpp2m.wgsl); aux holds the previous x0_hat in (x, y, 0, 0). */
+/** DPM-Solver++(2M) (shaders/run/dpmpp2m.wgsl); history holds the previous x0_hat in (x, y, 0, 0). */
 export function dpmpp2m(st: CpuState, p: StepParams): void {
   const ratio = p.sigma_s / p.sigma_t;
   const coef = p.alpha_s - p.alpha_t * ratio;
@@ -245,9 +245,9 @@ export function dpmpp2m(st: CpuState, p: StepParams): void {
   for (let i = 0; i < laneCount(p); i++) {
     for (let q = 0; q < 2; q++) {
       const d0 = st.x0hat[2 * i + q]!;
-      const d = p.r > 0 ? (1 + c) * d0 - c * st.aux[4 * i + q]! : d0;
-      st.aux[4 * i + q] = d0;
-      st.aux[4 * i + 2 + q] = 0;
+      const d = p.r > 0 ? (1 + c) * d0 - c * st.history[4 * i + q]! : d0;
+      st.history[4 * i + q] = d0;
+      st.history[4 * i + 2 + q] = 0;
       st.x[2 * i + q] = ratio * st.x[2 * i + q]! + coef * d;
     }
   }

@@ -129,7 +129,7 @@ async function kernelWorkload(
     x: createBuffer(device, { label: 'x', size: 8 * n, usage }),
     x0hat: createBuffer(device, { label: 'x0hat', size: 8 * n, usage }),
     energy: createBuffer(device, { label: 'energy', size: 4 * n, usage }),
-    aux: createBuffer(device, { label: 'aux', size: 16 * n, usage }),
+    history: createBuffer(device, { label: 'history', size: 16 * n, usage }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: data.points }),
     mixture: createBuffer(device, {
       label: 'mixture',

@@ -101,8 +101,8 @@ async function imageWorkload(
     energy: createBuffer(device, { label: 'energy', size: 4 * n, usage }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: training.data }),
     nearest: createBuffer(device, { label: 'nearest', size: NEAREST_RECORD_BYTES * n, usage }),
-    gauss: createBuffer(device, {
-      label: 'gauss',
+    gaussianModel: createBuffer(device, {
+      label: 'gaussianModel',
       size: 0,
       usage,
       data: id === 'gaussian' ? packGaussianModel(training.model) : new Float32Array(4),

@@ -7,7 +7,7 @@ import { createBuffer } from '../../src/gpu/buffers';
 import { readback } from '../../src/gpu/readback';
 import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/gpu/kernel';
 import { shaderSources } from '../../src/gpu/shaderSources';
-import { HELD_WORDS } from '../../src/maths/langevin';
+import { LANGEVIN_STATE_WORDS } from '../../src/maths/langevin';
 import type { StepParams } from '../../src/maths/steps';
 import type { RunSpec, Simulation } from '../../src/sim/run/simulation';
 import { StepWriter } from '../../src/sim/run/stepTable';
@@ -49,25 +49,25 @@ export interface KernelInputs {
   x?: ArrayLike<number>;
   x0hat?: ArrayLike<number>;
   energy?: ArrayLike<number>;
-  aux?: ArrayLike<number>;
+  history?: ArrayLike<number>;
   data?: ArrayLike<number>;
   mixture?: Float32Array;
-  /** The Langevin kernels' buffers; held as packed bytes (src/maths/langevin.ts packHeld). */
+  /** The Langevin kernels' buffers; langevinState as packed bytes (src/maths/langevin.ts packLangevinState). */
   v?: ArrayLike<number>;
   accept?: ArrayLike<number>;
   heat?: ArrayLike<number>;
-  held?: ArrayBuffer;
+  langevinState?: ArrayBuffer;
 }
 
 export interface KernelOutputs {
   x: Float32Array;
   x0hat: Float32Array;
   energy: Float32Array;
-  aux: Float32Array;
+  history: Float32Array;
   v: Float32Array;
   accept: Float32Array;
   heat: Float32Array;
-  held: ArrayBuffer;
+  langevinState: ArrayBuffer;
 }
 
 export async function runKernel(
@@ -114,13 +114,18 @@ export async function runKernel(
       data: f32(inputs.accept, p.n),
     }),
     heat: createBuffer(device, { label: 'heat', size: 0, usage, data: f32(inputs.heat, lanes) }),
-    held: createBuffer(device, {
-      label: 'held',
-      size: 4 * HELD_WORDS * lanes,
+    langevinState: createBuffer(device, {
+      label: 'langevinState',
+      size: 4 * LANGEVIN_STATE_WORDS * lanes,
       usage,
-      ...(inputs.held ? { data: new Uint8Array(inputs.held) } : {}),
+      ...(inputs.langevinState ? { data: new Uint8Array(inputs.langevinState) } : {}),
     }),
-    aux: createBuffer(device, { label: 'aux', size: 0, usage, data: f32(inputs.aux, 4 * lanes) }),
+    history: createBuffer(device, {
+      label: 'history',
+      size: 0,
+      usage,
+      data: f32(inputs.history, 4 * lanes),
+    }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: f32(inputs.data, 2) }),
     mixture: createBuffer(device, {
       label: 'mixture',
@@ -146,11 +151,11 @@ export async function runKernel(
     x: await read(buffers.x),
     x0hat: await read(buffers.x0hat),
     energy: await read(buffers.energy),
-    aux: await read(buffers.aux),
+    history: await read(buffers.history),
     v: await read(buffers.v),
     accept: await read(buffers.accept),
     heat: await read(buffers.heat),
-    held: await readback(device, buffers.held),
+    langevinState: await readback(device, buffers.langevinState),
   };
   for (const b of Object.values(buffers)) b.destroy();
   return out;

@@ -490,7 +490,7 @@ describe(`denoise_image_gaussian (SEED=${seed})`, () => {
           { n, m, d, alpha, sigma, rank },
           {
             x,
-            gauss: packGaussianModel(model),
+            gaussianModel: packGaussianModel(model),
             x0hat: new Float32Array(n * d),
             energy: new Float32Array(n),
           },

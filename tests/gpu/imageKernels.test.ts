@@ -75,9 +75,9 @@ for (const dim of [784, 3072]) {
         const st = ref.cpuState(n, dim);
         st.x.set(normals(n * dim, p.sigma_t));
         st.x0hat.set(normals(n * dim));
-        st.aux.set(normals(2 * n * dim));
+        st.history.set(normals(2 * n * dim));
         const before = copyState(st);
-        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, history: st.history });
         cpu(st, p);
         expect(gpu.x.length).toBe(n * dim);
         expectSampler(name, p, gpu, before, st);
@@ -156,7 +156,7 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
     const lv = lang.langevinCpu(n, dim);
     lv.v.set(normals(n * dim));
     lv.heat.set(normals(lanes));
-    const h = lv.held;
+    const h = lv.langevinState;
     h.x.set(st.x.map((v) => v + 0.05 * rng.normal()));
     h.x0hat.set(normals(n * dim));
     h.energy.set(normals(lanes));
@@ -170,7 +170,13 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
   function inputs(st: ref.CpuState, lv: lang.LangevinCpu) {
     const r = (a: Float64Array): Float64Array => Float64Array.from(Float32Array.from(a));
     for (const a of [st.x, st.x0hat, st.energy, lv.v, lv.heat]) a.set(r(a));
-    for (const a of [lv.held.x, lv.held.x0hat, lv.held.energy, lv.held.logQ]) a.set(r(a));
+    for (const a of [
+      lv.langevinState.x,
+      lv.langevinState.x0hat,
+      lv.langevinState.energy,
+      lv.langevinState.logQ,
+    ])
+      a.set(r(a));
     return {
       x: st.x,
       x0hat: st.x0hat,
@@ -178,13 +184,13 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
       v: lv.v,
       accept: lv.accept,
       heat: lv.heat,
-      held: lang.packHeld(lv.held),
+      langevinState: lang.packLangevinState(lv.langevinState),
     };
   }
 
   /**
    * ula, mala_propose, baoab_baoa, baoab_b and langevin_init lane by lane with bounds (F32,
-   * harness.ts), on the float32 state `inputs` left (exact): x, v, heat and held log q.
+   * harness.ts), on the float32 state `inputs` left (exact): x, v, heat and langevinState log q.
    */
   function langevinBounds(
     name: string,
@@ -198,7 +204,7 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
     const logQ = new Float64Array(lanes);
     const [alpha, sigma, h, T] = [p.alpha, p.sigma, p.h, p.temperature].map((u) => F32.of(u));
     const s2 = sigma!.mul(sigma!);
-    const hd = lv.held;
+    const hd = lv.langevinState;
     for (let i = 0; i < lanes; i++) {
       const pair = (a: Float64Array) => [new F32(a[2 * i]!), new F32(a[2 * i + 1]!)];
       const xi = pair(st.x);
@@ -212,9 +218,9 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
         const sd = new F32(2).mul(h!).mul(T!).sqrt();
         xo = xi.map((c, k) => c.sub(h!.mul(g[k]!)).add(sd.mul(z[k]!)));
         if (name === 'ula' && hd.pending[i] === 1) {
-          const held = pair(hd.x);
-          const gPrev = grad(held, pair(hd.x0hat));
-          const dx = xi.map((c, k) => c.sub(held[k]!));
+          const langevinState = pair(hd.x);
+          const gPrev = grad(langevinState, pair(hd.x0hat));
+          const dx = xi.map((c, k) => c.sub(langevinState[k]!));
           const sum = gPrev.map((c, k) => c.add(g[k]!));
           q = q.sub(dot2(sum, dx).mul(0.5).div(T!));
         }
@@ -285,10 +291,10 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
     const bounds = langevinBounds('mala_propose', p, st, lv);
     lang.malaPropose(st, lv, p);
     expectBounded('x', gpu.x, st.x, bounds.x);
-    const held = lang.unpackHeld(gpu.held, lanes);
+    const langevinState = lang.unpackLangevinState(gpu.langevinState, lanes);
     // U is copied: the float32 input, exactly.
-    expect(Array.from(held.energy)).toEqual(Array.from(lv.held.energy));
-    expectBounded('held log q', held.logQ, lv.held.logQ, bounds.logQ);
+    expect(Array.from(langevinState.energy)).toEqual(Array.from(lv.langevinState.energy));
+    expectBounded('langevinState log q', langevinState.logQ, lv.langevinState.logQ, bounds.logQ);
   });
 
   /**
@@ -303,7 +309,7 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
   ) {
     const [alpha, sigma, h, T] = [p.alpha, p.sigma, p.h, p.temperature].map((u) => F32.of(u));
     const s2 = sigma!.mul(sigma!);
-    const hd = lv.held;
+    const hd = lv.langevinState;
     const per = dim / 2;
     let back2 = new F32(0);
     let logQ = new F32(0);
@@ -341,12 +347,12 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
   test('mala_accept decides per image: accepted images move whole, rejected ones go back whole', async () => {
     const p = params(0);
     const { st, lv } = state();
-    // Held energies set so that each image's log ratio L is N(-1, 2^2): P(accept) = E min(1, e^L)
+    // LangevinState energies set so that each image's log ratio L is N(-1, 2^2): P(accept) = E min(1, e^L)
     // = 0.49, so all 24 images decide alike with probability 0.49^24 + 0.51^24 < 2e-7.
     for (let i = 0; i < n; i++) {
-      lv.held.energy[(i * dim) / 2] = st.energy[i]!;
+      lv.langevinState.energy[(i * dim) / 2] = st.energy[i]!;
       const { logRatio } = lang.malaDecision(st, lv, p, i);
-      lv.held.energy[(i * dim) / 2] =
+      lv.langevinState.energy[(i * dim) / 2] =
         st.energy[i]! + p.temperature * (2 * rng.normal() - 1 - logRatio);
     }
     const accepted = [0, 0];
@@ -368,8 +374,8 @@ describe(`Langevin kernels on 784-pixel images (SEED=${seed})`, () => {
     expect(Array.from(gpu.x0hat)).toEqual(Array.from(st.x0hat));
     expect(Array.from(gpu.energy)).toEqual(Array.from(st.energy));
     expectBounded('heat', gpu.heat, lv.heat, heatBound);
-    const moves = lang.unpackHeld(gpu.held, lanes).moves;
-    expect(Array.from(moves)).toEqual(Array.from(lv.held.moves));
+    const moves = lang.unpackLangevinState(gpu.langevinState, lanes).moves;
+    expect(Array.from(moves)).toEqual(Array.from(lv.langevinState.moves));
   });
 
   test('baoab_baoa and baoab_b on every pixel', async () => {

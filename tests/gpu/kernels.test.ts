@@ -79,7 +79,7 @@ function state(n: number, p: ref.StepParams): ref.CpuState {
   const st = ref.cpuState(n);
   st.x.set(normals(2 * n, p.sigma_t));
   st.x0hat.set(normals(2 * n));
-  st.aux.set(normals(4 * n));
+  st.history.set(normals(4 * n));
   return st;
 }
 
@@ -110,17 +110,17 @@ describe(`particle kernels (SEED=${seed})`, () => {
           ];
         const st = state(n, p);
         const before = copyState(st);
-        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, history: st.history });
         cpu(st, p);
         expectSampler(name, p, gpu, before, st);
       });
     }
 
-    test(`dpmpp2m first order, r = 0 (${ve ? 've' : 'vp'}), matches float64 and ignores aux`, async () => {
+    test(`dpmpp2m first order, r = 0 (${ve ? 've' : 'vp'}), matches float64 and ignores history`, async () => {
       const p = { ...randomStep(n, ve), r: 0 };
       const st = state(n, p);
       const before = copyState(st);
-      const gpu = await runKernel('dpmpp2m', p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+      const gpu = await runKernel('dpmpp2m', p, { x: st.x, x0hat: st.x0hat, history: st.history });
       const euler = copyState(st);
       ref.dpmpp2m(st, p);
       ref.euler(euler, p);
@@ -141,7 +141,7 @@ describe(`particle kernels (SEED=${seed})`, () => {
       const before = copyState(st);
       const gpu = await runKernel('em', p, { x: st.x, x0hat: st.x0hat });
       ref.em(st, p);
-      expectSampler('em', p, gpu, { ...before, aux: new Float64Array(4 * n) }, st);
+      expectSampler('em', p, gpu, { ...before, history: new Float64Array(4 * n) }, st);
     });
 
     test(`perturb with noise 0 (${ve ? 've' : 'vp'}) is (1 + scale) x0_hat + bias u`, async () => {
@@ -170,7 +170,7 @@ describe(`particle kernels (SEED=${seed})`, () => {
         const p = infiniteStep(n);
         const st = state(n, p);
         const before = copyState(st);
-        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, history: st.history });
         cpu(st, p);
         expect(gpu.x.every(Number.isFinite)).toBe(true);
         expect(gpu.x0hat.every(Number.isFinite)).toBe(true);
@@ -183,7 +183,7 @@ describe(`particle kernels (SEED=${seed})`, () => {
       const st = state(n, p);
       const want = st.x.map((v, k) => p.sigma_s * v + p.alpha_s * st.x0hat[k]!);
       for (const name of ['euler', 'dpmpp2m']) {
-        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, aux: st.aux });
+        const gpu = await runKernel(name, p, { x: st.x, x0hat: st.x0hat, history: st.history });
         const { error, tolerance } = worstElement(gpu.x, want, samplerBounds(name, p, st).x!);
         within(error, tolerance, `${name}: ${MODEL}`);
       }

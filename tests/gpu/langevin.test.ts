@@ -150,7 +150,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
     lv.v.set(normals(2 * n));
     lv.accept.set(Float64Array.from({ length: n }, () => rng.int(2)));
     lv.heat.set(normals(n));
-    const h = lv.held;
+    const h = lv.langevinState;
     h.x.set(st.x.map((v) => v + 0.1 * rng.normal()));
     h.x0hat.set(normals(2 * n));
     h.energy.set(st.energy.map((v) => v + 3 * rng.normal()));
@@ -164,7 +164,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
   function inputs(st: ref.CpuState, lv: lang.LangevinCpu) {
     const r = (a: Float64Array): Float64Array => Float64Array.from(Float32Array.from(a));
     for (const a of [st.x, st.x0hat, st.energy, lv.v, lv.heat]) a.set(r(a));
-    const h = lv.held;
+    const h = lv.langevinState;
     for (const a of [h.x, h.x0hat, h.energy, h.logQ]) a.set(r(a));
     return {
       x: st.x,
@@ -173,17 +173,21 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
       v: lv.v,
       accept: lv.accept,
       heat: lv.heat,
-      held: lang.packHeld(lv.held),
+      langevinState: lang.packLangevinState(lv.langevinState),
     };
   }
 
-  /** The held state: copies are exact; logQ within `logQ` where the kernel computes it. */
-  function expectHeld(gpu: ArrayBuffer, cpu: lang.LangevinCpu['held'], logQ?: Float64Array): void {
-    const g = lang.unpackHeld(gpu, n);
+  /** The Langevin state: copies are exact; logQ within `logQ` where the kernel computes it. */
+  function expectHeld(
+    gpu: ArrayBuffer,
+    cpu: lang.LangevinCpu['langevinState'],
+    logQ?: Float64Array,
+  ): void {
+    const g = lang.unpackLangevinState(gpu, n);
     expect(Array.from(g.x)).toEqual(Array.from(cpu.x));
     expect(Array.from(g.x0hat)).toEqual(Array.from(cpu.x0hat));
     expect(Array.from(g.energy)).toEqual(Array.from(cpu.energy));
-    if (logQ) expectWithin(g.logQ, cpu.logQ, logQ, 'held log_q');
+    if (logQ) expectWithin(g.logQ, cpu.logQ, logQ, 'langevinState log_q');
     else expect(Array.from(g.logQ)).toEqual(Array.from(cpu.logQ));
     expect(Array.from(g.moves)).toEqual(Array.from(cpu.moves));
     expect(Array.from(g.pending)).toEqual(Array.from(cpu.pending));
@@ -208,11 +212,11 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
     expectWithin(gpu.v, lv.v, bound, 'v');
     expect(gpu.heat.every((q) => q === 0)).toBe(true);
     expect(gpu.accept.every((a) => a === 0)).toBe(true);
-    expect(new Uint32Array(gpu.held).every((w) => w === 0)).toBe(true);
+    expect(new Uint32Array(gpu.langevinState).every((w) => w === 0)).toBe(true);
   });
 
   for (const close of [0, 1]) {
-    test(`ula, close ${close}: the move, the held start and the heat`, async () => {
+    test(`ula, close ${close}: the move, the pending start and the heat`, async () => {
       const p = params(close);
       const { st, lv } = state();
       const gpu = await runKernel('ula', p, inputs(st, lv));
@@ -224,16 +228,16 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
         const x = vec(st.x, i);
         const g = gradF(x, vec(st.x0hat, i), alpha, s2);
         let q = new F32(lv.heat[i]!);
-        if (lv.held.pending[i] === 1) {
-          const hx = vec(lv.held.x, i);
-          const gPrev = gradF(hx, vec(lv.held.x0hat, i), alpha, s2);
+        if (lv.langevinState.pending[i] === 1) {
+          const hx = vec(lv.langevinState.x, i);
+          const gPrev = gradF(hx, vec(lv.langevinState.x0hat, i), alpha, s2);
           const work = dot2(
             gPrev.map((c, j) => c.add(g[j]!)),
             x.map((c, j) => c.sub(hx[j]!)),
           );
           q = q.sub(work.mul(0.5).div(T));
         }
-        const z = normal2F32(p.seed, Stream.langevin, i, lv.held.moves[i]!);
+        const z = normal2F32(p.seed, Stream.langevin, i, lv.langevinState.moves[i]!);
         const next = x.map((c, j) => c.sub(h.mul(g[j]!)).add(sd.mul(z[j]!)));
         if (close === 1)
           q = q.sub(
@@ -248,7 +252,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
       lang.ula(st, lv, p);
       expectWithin(gpu.x, st.x, bx, 'x');
       expectWithin(gpu.heat, lv.heat, bq, 'heat');
-      expectHeld(gpu.held, lv.held);
+      expectHeld(gpu.langevinState, lv.langevinState);
     });
   }
 
@@ -263,14 +267,14 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
     for (let i = 0; i < n; i++) {
       const x = vec(st.x, i);
       const g = gradF(x, vec(st.x0hat, i), alpha, s2);
-      const z = normal2F32(p.seed, Stream.langevin, i, lv.held.moves[i]!);
+      const z = normal2F32(p.seed, Stream.langevin, i, lv.langevinState.moves[i]!);
       bq[i] = dot2(z, z).mul(0.5).e;
       const next = x.map((c, j) => c.sub(h.mul(g[j]!)).add(sd.mul(z[j]!)));
       bx.set([next[0]!.e, next[1]!.e], 2 * i);
     }
     lang.malaPropose(st, lv, p);
     expectWithin(gpu.x, st.x, bx, 'x');
-    expectHeld(gpu.held, lv.held, bq);
+    expectHeld(gpu.langevinState, lv.langevinState, bq);
   });
 
   test('mala_accept: decisions, restored state, heat of accepted moves', async () => {
@@ -279,7 +283,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
     const { alpha, s2, h, T } = stepF(p);
     // A proposal's reverse move as MALA makes it (|back|^2 / (4 h T) = |w|^2 / 2), and U' - U set
     // so that the log acceptance ratios spread over [-3, 1]: both branches well exercised.
-    const hd = lv.held;
+    const hd = lv.langevinState;
     for (let i = 0; i < n; i++) {
       let back2 = 0;
       for (const c of [0, 1]) {
@@ -342,7 +346,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
     expect(Array.from(gpu.x0hat)).toEqual(Array.from(st.x0hat));
     expect(Array.from(gpu.energy)).toEqual(Array.from(st.energy));
     expectWithin(gpu.heat, lv.heat, bq, 'heat');
-    expectHeld(gpu.held, lv.held);
+    expectHeld(gpu.langevinState, lv.langevinState);
   });
 
   for (const gamma of [0, 1e-4, 2]) {
@@ -366,7 +370,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
         const g = gradF(x, vec(st.x0hat, i), alpha, s2);
         const vb = vec(lv.v, i).map((v, j) => v.sub(half.mul(g[j]!)));
         const xa = x.map((xc, j) => xc.add(half.mul(vb[j]!)));
-        const z = normal2F32(p.seed, Stream.langevin, i, lv.held.moves[i]!);
+        const z = normal2F32(p.seed, Stream.langevin, i, lv.langevinState.moves[i]!);
         const vo = vb.map((v, j) => c.mul(v).add(sd.mul(z[j]!)));
         const q = new F32(lv.heat[i]!).add(dot2(vb, vb).sub(dot2(vo, vo)).mul(0.5).div(T));
         const next = xa.map((xc, j) => xc.add(half.mul(vo[j]!)));
@@ -378,7 +382,7 @@ describe(`Langevin kernels match float64 (SEED=${seed})`, () => {
       expectWithin(gpu.x, st.x, bx, 'x');
       expectWithin(gpu.v, lv.v, bv, 'v');
       expectWithin(gpu.heat, lv.heat, bq, 'heat');
-      expectHeld(gpu.held, lv.held);
+      expectHeld(gpu.langevinState, lv.langevinState);
       // Hamiltonian: O is the identity (exp(0) = 1, sqrt(0) = 0), so no heat at all.
       if (gamma === 0) expect(gpu.heat).toEqual(heat0);
     });

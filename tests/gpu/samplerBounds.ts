@@ -15,11 +15,11 @@ import { expect } from 'vitest';
 import { within } from '../random';
 import { F32, normal2F32, worstElement, type KernelOutputs } from './harness';
 
-export type Output = 'x' | 'x0hat' | 'aux';
+export type Output = 'x' | 'x0hat' | 'history';
 
 /**
- * What each kernel computes (aux: Heun's (x_hat, d)). DPM-Solver++(2M) also copies x0_hat into
- * aux: that is the float32 upload bit for bit, checked as such (COPIES), not against a bound.
+ * What each kernel computes (history: Heun's (x_hat, d)). DPM-Solver++(2M) also copies x0_hat into
+ * history: that is the float32 upload bit for bit, checked as such (COPIES), not against a bound.
  */
 export const WRITES: Readonly<Record<string, readonly Output[]>> = {
   prior: ['x'],
@@ -28,7 +28,7 @@ export const WRITES: Readonly<Record<string, readonly Output[]>> = {
   ddim: ['x'],
   ddpm: ['x'],
   euler: ['x'],
-  heun_predict: ['x', 'aux'],
+  heun_predict: ['x', 'history'],
   heun_correct: ['x'],
   em: ['x'],
   dpmpp2m: ['x'],
@@ -36,12 +36,12 @@ export const WRITES: Readonly<Record<string, readonly Output[]>> = {
 };
 
 /** Outputs that are a float32 input copied: the reference's value rounded to float32, exactly. */
-export const COPIES: Readonly<Record<string, readonly Output[]>> = { dpmpp2m: ['aux'] };
+export const COPIES: Readonly<Record<string, readonly Output[]>> = { dpmpp2m: ['history'] };
 
 type Lane = Partial<Record<Output, F32[]>>;
 
 /** One lane of shaders/<name>.wgsl, operation for operation. */
-function lane(name: string, p: StepParams, i: number, x: F32[], d: F32[], aux: F32[]): Lane {
+function lane(name: string, p: StepParams, i: number, x: F32[], d: F32[], history: F32[]): Lane {
   const u = (v: number) => F32.of(v);
   const [alphaT, sigmaT, alphaS, sigmaS] = [u(p.alpha_t), u(p.sigma_t), u(p.alpha_s), u(p.sigma_s)];
   const z = (stream: number, step: number) => normal2F32(p.seed, stream, i, step);
@@ -85,7 +85,7 @@ function lane(name: string, p: StepParams, i: number, x: F32[], d: F32[], aux: F
       let target = d;
       if (name === 'dpmpp2m' && p.r > 0) {
         const c = new F32(0.5).div(u(p.r));
-        target = d.map((dc, q) => new F32(1).add(c).mul(dc).sub(c.mul(aux[q]!)));
+        target = d.map((dc, q) => new F32(1).add(c).mul(dc).sub(c.mul(history[q]!)));
       }
       const ratio = sigmaS.div(sigmaT);
       const coef = alphaS.sub(alphaT.mul(ratio));
@@ -98,7 +98,7 @@ function lane(name: string, p: StepParams, i: number, x: F32[], d: F32[], aux: F
       const dir = xh.map((v, q) => v.sub(d[q]!).div(shT));
       return {
         x: xh.map((v, q) => alphaS.mul(v.add(shS.sub(shT).mul(dir[q]!)))),
-        aux: [...xh, ...dir],
+        history: [...xh, ...dir],
       };
     }
     case 'heun_correct': {
@@ -110,8 +110,8 @@ function lane(name: string, p: StepParams, i: number, x: F32[], d: F32[], aux: F
           const slope = shS
             .sub(shT)
             .mul(0.5)
-            .mul(aux[2 + q]!.add(dS));
-          return alphaS.mul(aux[q]!.add(slope));
+            .mul(history[2 + q]!.add(dS));
+          return alphaS.mul(history[q]!.add(slope));
         }),
       };
     }
@@ -172,8 +172,8 @@ export function samplerBounds(
       };
     } else {
       const pair = (a: Float64Array, k: number) => [input(a[2 * k]!), input(a[2 * k + 1]!)];
-      const aux = [0, 1, 2, 3].map((c) => input(st.aux[4 * i + c]!));
-      lanes = lane(name, p, i, pair(st.x, i), pair(st.x0hat, i), aux);
+      const history = [0, 1, 2, 3].map((c) => input(st.history[4 * i + c]!));
+      lanes = lane(name, p, i, pair(st.x, i), pair(st.x0hat, i), history);
     }
     for (const o of WRITES[name] ?? []) {
       const values = lanes[o]!;
@@ -187,7 +187,7 @@ export const copyState = (st: CpuState): CpuState => ({
   x: st.x.slice(),
   x0hat: st.x0hat.slice(),
   energy: st.energy.slice(),
-  aux: st.aux.slice(),
+  history: st.history.slice(),
 });
 
 // float32: 2x the running error bound (F32) of the kernel's WGSL replayed on its inputs, per element.
@@ -206,7 +206,7 @@ export function expectSampler(
   after: CpuState,
 ): void {
   const bounds = samplerBounds(name, p, before);
-  for (const o of ['x', 'x0hat', 'aux'] as const) {
+  for (const o of ['x', 'x0hat', 'history'] as const) {
     const bound = bounds[o];
     if (bound) {
       const { error, tolerance } = worstElement(gpu[o], after[o], bound);

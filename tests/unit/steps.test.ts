@@ -87,7 +87,7 @@ const copy = (st: ref.CpuState): ref.CpuState => ({
   x: st.x.slice(),
   x0hat: st.x0hat.slice(),
   energy: st.energy.slice(),
-  aux: st.aux.slice(),
+  history: st.history.slice(),
 });
 
 describe(`sampler identities (SEED=${seed})`, () => {
@@ -166,14 +166,14 @@ describe(`DPM-Solver++(2M) (SEED=${seed})`, () => {
     ref.ddim(b, p);
     expectAgree(a.x, b.x, gain(p), sizeOf(st));
     for (let i = 0; i < p.n; i++) {
-      expect(a.aux[4 * i]).toBe(st.x0hat[2 * i]);
-      expect(a.aux[4 * i + 1]).toBe(st.x0hat[2 * i + 1]);
+      expect(a.history[4 * i]).toBe(st.x0hat[2 * i]);
+      expect(a.history[4 * i + 1]).toBe(st.x0hat[2 * i + 1]);
     }
   });
 
   test('second order with an unchanged x0_hat is the first-order step', () => {
     const { p, st } = randomCase(50);
-    for (let i = 0; i < p.n; i++) st.aux.set([st.x0hat[2 * i]!, st.x0hat[2 * i + 1]!], 4 * i);
+    for (let i = 0; i < p.n; i++) st.history.set([st.x0hat[2 * i]!, st.x0hat[2 * i + 1]!], 4 * i);
     const a = copy(st);
     const b = copy(st);
     ref.dpmpp2m(a, { ...p, r: 0.7 });
@@ -186,21 +186,22 @@ describe(`DPM-Solver++(2M) (SEED=${seed})`, () => {
     const { p: base, st } = randomCase(20);
     const r = 0.8;
     const p = { ...base, r };
-    st.aux.set(Float64Array.from({ length: 4 * p.n }, () => rng.normal()));
+    st.history.set(Float64Array.from({ length: 4 * p.n }, () => rng.normal()));
     const a = copy(st);
     ref.dpmpp2m(a, p);
     const h = Math.log(p.alpha_s / p.sigma_s) - Math.log(p.alpha_t / p.sigma_t);
     const want = new Float64Array(2 * p.n);
     for (let i = 0; i < p.n; i++) {
       for (let q = 0; q < 2; q++) {
-        const d = (1 + 1 / (2 * r)) * st.x0hat[2 * i + q]! - (1 / (2 * r)) * st.aux[4 * i + q]!;
+        const d = (1 + 1 / (2 * r)) * st.x0hat[2 * i + q]! - (1 / (2 * r)) * st.history[4 * i + q]!;
         want[2 * i + q] =
           (p.sigma_s / p.sigma_t) * st.x[2 * i + q]! - p.alpha_s * Math.expm1(-h) * d;
       }
     }
     // D sums 1.625 x0_hat and 0.625 of the previous one.
     const size = (k: number): number =>
-      Math.abs(st.x[k]!) + 2 * (Math.abs(st.x0hat[k]!) + Math.abs(st.aux[4 * (k >> 1) + (k & 1)]!));
+      Math.abs(st.x[k]!) +
+      2 * (Math.abs(st.x0hat[k]!) + Math.abs(st.history[4 * (k >> 1) + (k & 1)]!));
     expectAgree(a.x, want, gain(p), size);
   });
 });

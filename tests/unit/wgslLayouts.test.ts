@@ -1,5 +1,5 @@
 /**
- * The byte layouts that CPU code writes or reads without a compiled kernel (packHeld/unpackHeld,
+ * The byte layouts that CPU code writes or reads without a compiled kernel (packLangevinState/unpackLangevinState,
  * memorisationOf, packMixture) against the WGSL structs of shaders/lib/, read by webgpu-utils'
  * reflection as the GPU layer reads them: each record is written through one side and read
  * through the other, field by field, on fresh random values.
@@ -8,7 +8,12 @@ import { globals } from 'webgpu';
 import { makeStructuredView, type StructDefinition } from 'webgpu-utils';
 import { describe, expect, test } from 'vitest';
 import { structOf } from '../../src/gpu/wgslIncludes';
-import { HELD_WORDS, langevinCpu, packHeld, unpackHeld } from '../../src/maths/langevin';
+import {
+  LANGEVIN_STATE_WORDS,
+  langevinCpu,
+  packLangevinState,
+  unpackLangevinState,
+} from '../../src/maths/langevin';
 import { memorisationOf, NEAREST_RECORD_BYTES } from '../../src/maths/memorisation';
 import { packMixture } from '../../src/sim/run/mixture';
 import { readShaderSources } from '../bench/shaders';
@@ -33,48 +38,48 @@ function record(struct: StructDefinition, bytes: ArrayBuffer, i: number): Record
 const f32 = (values: number[]): number[] => values.map(Math.fround);
 
 describe(`WGSL layouts of CPU-side records (SEED=${SEED})`, () => {
-  test('packHeld and unpackHeld write and read struct Held (lib/held.wgsl)', () => {
-    const Held = structOf(sources, 'lib/held.wgsl', 'Held');
-    expect(4 * HELD_WORDS).toBe(Held.size);
+  test('packLangevinState and unpackLangevinState write and read struct LangevinState (lib/langevin_state.wgsl)', () => {
+    const LangevinState = structOf(sources, 'lib/langevin_state.wgsl', 'LangevinState');
+    expect(4 * LANGEVIN_STATE_WORDS).toBe(LangevinState.size);
     const lanes = 5;
-    const held = langevinCpu(lanes).held;
+    const langevinState = langevinCpu(lanes).langevinState;
     for (let i = 0; i < lanes; i++) {
-      held.x.set([rng.normal(), rng.normal()], 2 * i);
-      held.x0hat.set([rng.normal(), rng.normal()], 2 * i);
-      held.energy[i] = rng.normal();
-      held.logQ[i] = rng.normal();
-      held.moves[i] = rng.int(1e6);
-      held.pending[i] = i % 2;
+      langevinState.x.set([rng.normal(), rng.normal()], 2 * i);
+      langevinState.x0hat.set([rng.normal(), rng.normal()], 2 * i);
+      langevinState.energy[i] = rng.normal();
+      langevinState.logQ[i] = rng.normal();
+      langevinState.moves[i] = rng.int(1e6);
+      langevinState.pending[i] = i % 2;
     }
-    const bytes = packHeld(held);
-    expect(bytes.byteLength).toBe(lanes * Held.size);
+    const bytes = packLangevinState(langevinState);
+    expect(bytes.byteLength).toBe(lanes * LangevinState.size);
     for (let i = 0; i < lanes; i++) {
-      const r = record(Held, bytes, i);
-      expect(r.x).toEqual(f32([held.x[2 * i]!, held.x[2 * i + 1]!]));
-      expect(r.x0hat).toEqual(f32([held.x0hat[2 * i]!, held.x0hat[2 * i + 1]!]));
-      expect(r.energy).toEqual(f32([held.energy[i]!]));
-      expect(r.log_q).toEqual(f32([held.logQ[i]!]));
-      expect(r.moves).toEqual([held.moves[i]]);
-      expect(r.pending).toEqual([held.pending[i]]);
+      const r = record(LangevinState, bytes, i);
+      expect(r.x).toEqual(f32([langevinState.x[2 * i]!, langevinState.x[2 * i + 1]!]));
+      expect(r.x0hat).toEqual(f32([langevinState.x0hat[2 * i]!, langevinState.x0hat[2 * i + 1]!]));
+      expect(r.energy).toEqual(f32([langevinState.energy[i]!]));
+      expect(r.log_q).toEqual(f32([langevinState.logQ[i]!]));
+      expect(r.moves).toEqual([langevinState.moves[i]]);
+      expect(r.pending).toEqual([langevinState.pending[i]]);
     }
-    // And back: records written by reflection read by unpackHeld.
-    const written = new ArrayBuffer(lanes * Held.size);
+    // And back: records written by reflection read by unpackLangevinState.
+    const written = new ArrayBuffer(lanes * LangevinState.size);
     for (let i = 0; i < lanes; i++)
-      makeStructuredView(Held, written, i * Held.size).set({
-        x: [held.x[2 * i]!, held.x[2 * i + 1]!],
-        x0hat: [held.x0hat[2 * i]!, held.x0hat[2 * i + 1]!],
-        energy: held.energy[i]!,
-        log_q: held.logQ[i]!,
-        moves: held.moves[i]!,
-        pending: held.pending[i]!,
+      makeStructuredView(LangevinState, written, i * LangevinState.size).set({
+        x: [langevinState.x[2 * i]!, langevinState.x[2 * i + 1]!],
+        x0hat: [langevinState.x0hat[2 * i]!, langevinState.x0hat[2 * i + 1]!],
+        energy: langevinState.energy[i]!,
+        log_q: langevinState.logQ[i]!,
+        moves: langevinState.moves[i]!,
+        pending: langevinState.pending[i]!,
       });
-    const back = unpackHeld(written, lanes);
-    expect(Array.from(back.x)).toEqual(f32(Array.from(held.x)));
-    expect(Array.from(back.x0hat)).toEqual(f32(Array.from(held.x0hat)));
-    expect(Array.from(back.energy)).toEqual(f32(Array.from(held.energy)));
-    expect(Array.from(back.logQ)).toEqual(f32(Array.from(held.logQ)));
-    expect(Array.from(back.moves)).toEqual(Array.from(held.moves));
-    expect(Array.from(back.pending)).toEqual(Array.from(held.pending));
+    const back = unpackLangevinState(written, lanes);
+    expect(Array.from(back.x)).toEqual(f32(Array.from(langevinState.x)));
+    expect(Array.from(back.x0hat)).toEqual(f32(Array.from(langevinState.x0hat)));
+    expect(Array.from(back.energy)).toEqual(f32(Array.from(langevinState.energy)));
+    expect(Array.from(back.logQ)).toEqual(f32(Array.from(langevinState.logQ)));
+    expect(Array.from(back.moves)).toEqual(Array.from(langevinState.moves));
+    expect(Array.from(back.pending)).toEqual(Array.from(langevinState.pending));
   });
 
   test('memorisationOf reads struct Nearest (lib/nearest.wgsl)', () => {

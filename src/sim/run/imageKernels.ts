@@ -1,14 +1,14 @@
 /**
  * The image kernels as the simulation drives them: file names, the workgroup size each is
  * compiled with (createKernel's workgroupSize, the WORKGROUP_SIZE override) and 1D dispatch sizes.
- * Bindings by WGSL name: step (dynamic offset), x, x0hat, energy, data, gauss (the packed Gaussian
+ * Bindings by WGSL name: step (dynamic offset), x, x0hat, energy, data, gaussianModel (the packed Gaussian
  * model, src/maths/gaussianModel.ts), nearest (struct Nearest of shaders/lib/nearest.wgsl per query).
  */
 
 export const IMAGE_KERNELS = {
   /** The empirical denoiser, plain or smoothed: step, x, x0hat, energy, data. */
   empirical: 'run/denoise_image_empirical',
-  /** The Gaussian-model denoiser: step, x, x0hat, energy, gauss. */
+  /** The Gaussian-model denoiser: step, x, x0hat, energy, gaussianModel. */
   gaussian: 'run/denoise_image_gaussian',
   /** Nearest and second nearest training images of the queries in x0hat: step, x0hat, data, nearest. */
   nearest: 'distance/image_nearest',

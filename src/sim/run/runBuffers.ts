@@ -5,7 +5,7 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import { datasetDim, datasetSize, type Dataset } from '../../maths/datasets';
-import { HELD_WORDS } from '../../maths/langevin';
+import { LANGEVIN_STATE_WORDS } from '../../maths/langevin';
 import { NEAREST_RECORD_BYTES } from '../../maths/memorisation';
 import { gaussianOfPoints, packMixture } from './mixture';
 
@@ -16,15 +16,15 @@ const PARTICLE_BUFFERS = [
   'energy',
   'measuredX0hat',
   'measuredEnergy',
-  'aux',
+  'history',
   'v',
   'accept',
   'heat',
-  'held',
+  'langevinState',
   'nearest',
 ] as const;
-/** The data's buffers, replaced by setData (gauss: when a run first needs it). */
-const DATA_BUFFERS = ['data', 'mixture', 'gaussian', 'gauss'] as const;
+/** The data's buffers, replaced by setData (gaussianModel: when a run first needs it). */
+const DATA_BUFFERS = ['data', 'mixture', 'gaussian', 'gaussianModel'] as const;
 /** Everything destroy() releases: the above and the step table. */
 const ALL_BUFFERS = [...PARTICLE_BUFFERS, ...DATA_BUFFERS, 'table'] as const;
 
@@ -45,7 +45,7 @@ export class RunBuffers {
    */
   measuredX0hat!: GPUBuffer;
   measuredEnergy!: GPUBuffer;
-  aux!: GPUBuffer;
+  history!: GPUBuffer;
   data!: GPUBuffer;
   mixture!: GPUBuffer;
   /** The one-Gaussian model of the stored points (denoiser 'gaussian'), as a 1-component mixture. */
@@ -54,7 +54,7 @@ export class RunBuffers {
    * Images: the Gaussian model of the training images (src/maths/gaussianModel.ts layout), fitted
    * when a run first asks for it, and each particle's nearest training images (measureNearest).
    */
-  gauss: GPUBuffer | null = null;
+  gaussianModel: GPUBuffer | null = null;
   nearest!: GPUBuffer;
   /** Velocities, array<vec2f>: zero unless the run is underdamped Langevin. */
   v!: GPUBuffer;
@@ -62,8 +62,8 @@ export class RunBuffers {
   accept!: GPUBuffer;
   /** array<f32>: heat released to the bath per particle since reset, in units of T. */
   heat!: GPUBuffer;
-  /** The Langevin kernels' per-particle state (struct Held in shaders/lib/step.wgsl). */
-  protected held!: GPUBuffer;
+  /** The Langevin kernels' per-particle state (struct LangevinState in shaders/lib/step.wgsl). */
+  protected langevinState!: GPUBuffer;
   /** The run's step table (uniform, one slot per dispatch). */
   table: GPUBuffer | null = null;
 
@@ -76,7 +76,7 @@ export class RunBuffers {
 
   /**
    * (Re)allocates the particle buffers for n particles of the dataset's dimension: x, x0_hat and
-   * v hold dim floats per particle; energy and accept one per particle; aux, heat and the held
+   * v hold dim floats per particle; energy and accept one per particle; history, heat and the Langevin
    * state one entry per vec2 lane (dim / 2 per particle).
    */
   setParticles(n: number): void {
@@ -89,11 +89,15 @@ export class RunBuffers {
     this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
     this.measuredX0hat = createBuffer(d, { label: 'measured x0hat', size: 8 * lanes, usage });
     this.measuredEnergy = createBuffer(d, { label: 'measured energy', size: 4 * n, usage });
-    this.aux = createBuffer(d, { label: 'aux', size: 16 * lanes, usage });
+    this.history = createBuffer(d, { label: 'history', size: 16 * lanes, usage });
     this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
     this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
     this.heat = createBuffer(d, { label: 'heat', size: 4 * lanes, usage });
-    this.held = createBuffer(d, { label: 'held', size: 4 * HELD_WORDS * lanes, usage });
+    this.langevinState = createBuffer(d, {
+      label: 'langevinState',
+      size: 4 * LANGEVIN_STATE_WORDS * lanes,
+      usage,
+    });
     this.nearest = createBuffer(d, { label: 'nearest', size: NEAREST_RECORD_BYTES * n, usage });
     this.n = n;
     this.buffersChanged();
@@ -105,7 +109,7 @@ export class RunBuffers {
    */
   setData(dataset: Dataset): void {
     this.release(DATA_BUFFERS);
-    this.gauss = null;
+    this.gaussianModel = null;
     this.data = createBuffer(this.device, {
       label: 'data',
       size: dataset.points.byteLength,

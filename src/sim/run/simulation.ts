@@ -87,15 +87,15 @@ export class Simulation extends RunBuffers {
     const ids = runKernels(spec, planOf(spec), this.shape()).filter((id) => !this.kernels[id]);
     const [compiled, fit] = await Promise.all([
       Promise.all(ids.map((id) => compileRunKernel(this.device, this.sources, id))),
-      spec.denoiser === 'gaussian' && this.dim > 2 && !this.gauss
+      spec.denoiser === 'gaussian' && this.dim > 2 && !this.gaussianModel
         ? imageGaussian(dataset.points, this.dim, spec.seed)
         : null,
     ]);
     ids.forEach((id, i) => (this.kernels[id] = compiled[i]!));
     // The data may have changed meanwhile: its own run will fit its own model.
-    if (fit && this.dataset === dataset && !this.gauss) {
-      this.gauss = createBuffer(this.device, {
-        label: 'gauss',
+    if (fit && this.dataset === dataset && !this.gaussianModel) {
+      this.gaussianModel = createBuffer(this.device, {
+        label: 'gaussianModel',
         size: 0,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
         data: fit.packed,
@@ -116,9 +116,9 @@ export class Simulation extends RunBuffers {
       throw new Error('a Langevin run needs langevin');
     const plan = planOf(spec);
     const missing = runKernels(spec, plan, this.shape()).filter((id) => !this.kernels[id]);
-    if (missing.length || (spec.denoiser === 'gaussian' && this.dim > 2 && !this.gauss))
+    if (missing.length || (spec.denoiser === 'gaussian' && this.dim > 2 && !this.gaussianModel))
       throw new Error(
-        `the run is not prepared (${missing.join(', ') || 'gauss'}): await prepare(spec) first`,
+        `the run is not prepared (${missing.join(', ') || 'gaussianModel'}): await prepare(spec) first`,
       );
     const constants = this.constants(spec);
     const bytes = this.writer.pack(
@@ -206,7 +206,7 @@ export class Simulation extends RunBuffers {
   /**
    * Back to the start: fresh prior noise (reverse), the data itself (forward, t = 0), or in
    * Langevin mode N(0, I) (annealed, pc: the first level's prior), velocities N(0, T I)
-   * (underdamped) and the heat, acceptance and held state cleared. Without a run (new data or
+   * (underdamped) and the heat, acceptance and Langevin state cleared. Without a run (new data or
    * particles, until setRun) it records nothing: a frame may come meanwhile.
    */
   reset(encoder: GPUCommandEncoder): void {
@@ -284,7 +284,7 @@ export class Simulation extends RunBuffers {
   }
 
   async readBuffer(
-    name: 'x0hat' | 'energy' | 'data' | 'aux' | 'v' | 'accept' | 'heat',
+    name: 'x0hat' | 'energy' | 'data' | 'history' | 'v' | 'accept' | 'heat',
   ): Promise<Float32Array> {
     const buffer = this[name];
     const size = name === 'data' ? this.dataset!.points.byteLength : buffer.size;
@@ -365,16 +365,16 @@ export class Simulation extends RunBuffers {
       x: this.x,
       x0hat: this.x0hat,
       energy: this.energy,
-      aux: this.aux,
+      history: this.history,
       data: this.data,
       mixture: this.mixture,
       v: this.v,
       accept: this.accept,
       heat: this.heat,
-      held: this.held,
+      langevinState: this.langevinState,
       nearest: this.nearest,
       // Bound to the data until a Gaussian model is fitted (only its kernel reads it).
-      gauss: this.gauss ?? this.data,
+      gaussianModel: this.gaussianModel ?? this.data,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
       const kernel = this.kernels[id];
