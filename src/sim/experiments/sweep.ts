@@ -140,30 +140,12 @@ export async function runSweep(
     projections: PROJECTIONS,
     seed: 0,
   });
-  const rows: SweepRow[] = [];
   try {
     sim.setData(dataset);
     sim.setParticles(base.n);
     sw.setReference(dataset.points);
     const floor = await sampleFloor(device, sw, dataset, base, points);
-    options.onProgress?.(0, configs.length, null);
-    for (const settings of configs) {
-      if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
-      const run = runSpec(settings);
-      // Compiled once per device: the live lanes' and earlier sweeps' kernels are reused.
-      await sim.prepare(run);
-      sim.setRun(run);
-      await runToEnd(device, sim, options.signal);
-      const row: SweepRow = {
-        sampler: settings.sampler,
-        schedule: settings.schedule,
-        nfe: sim.status().nfe,
-        steps: settings.steps,
-        distance: await sw.measure(sim.x),
-      };
-      rows.push(row);
-      options.onProgress?.(rows.length, configs.length, row);
-    }
+    const rows = await sweepRows(device, sim, configs, options, () => sw.measure(sim.x));
     return { rows, floor, points, metric: POINT_METRIC };
   } finally {
     sim.destroy();
@@ -173,6 +155,36 @@ export async function runSweep(
 
 const POINT_METRIC = 'sliced Wasserstein-2 to the data';
 const IMAGE_METRIC = 'mean distance to the nearest training image (RMS per pixel)';
+
+/** Each configuration run from reset to the end on `sim`, then its distance: one row each. */
+async function sweepRows(
+  device: GPUDevice,
+  sim: Simulation,
+  configs: readonly Settings[],
+  options: SweepOptions,
+  distance: () => Promise<number>,
+): Promise<SweepRow[]> {
+  const rows: SweepRow[] = [];
+  options.onProgress?.(0, configs.length, null);
+  for (const settings of configs) {
+    if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
+    const run = runSpec(settings);
+    // Compiled once per device: the live lanes' and earlier sweeps' kernels are reused.
+    await sim.prepare(run);
+    sim.setRun(run);
+    await runToEnd(device, sim, options.signal);
+    const row: SweepRow = {
+      sampler: settings.sampler,
+      schedule: settings.schedule,
+      nfe: sim.status().nfe,
+      steps: settings.steps,
+      distance: await distance(),
+    };
+    rows.push(row);
+    options.onProgress?.(rows.length, configs.length, row);
+  }
+  return rows;
+}
 
 /** Runs one configuration from reset to the end, in chunks; cancellable between them. */
 async function runToEnd(device: GPUDevice, sim: Simulation, signal?: AbortSignal): Promise<void> {
@@ -201,27 +213,10 @@ async function imageSweep(
   options: SweepOptions,
 ): Promise<SweepResult> {
   const sim = await Simulation.create(device, sources);
-  const rows: SweepRow[] = [];
   try {
     sim.setData(dataset);
     sim.setParticles(base.n);
-    options.onProgress?.(0, configs.length, null);
-    for (const settings of configs) {
-      if (options.signal?.aborted) throw new DOMException('the sweep was cancelled', 'AbortError');
-      const run = runSpec(settings);
-      await sim.prepare(run);
-      sim.setRun(run);
-      await runToEnd(device, sim, options.signal);
-      const row: SweepRow = {
-        sampler: settings.sampler,
-        schedule: settings.schedule,
-        nfe: sim.status().nfe,
-        steps: settings.steps,
-        distance: await nearestImageDistance(sim),
-      };
-      rows.push(row);
-      options.onProgress?.(rows.length, configs.length, row);
-    }
+    const rows = await sweepRows(device, sim, configs, options, () => nearestImageDistance(sim));
     return { rows, floor: null, points: base.n, metric: IMAGE_METRIC };
   } finally {
     sim.destroy();

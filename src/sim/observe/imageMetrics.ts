@@ -18,7 +18,7 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import { bindKernel, type Kernel, type ShaderSources } from '../../gpu/kernel';
-import { DEFAULT_RADIUS, freeEnergy, heatCapacity } from '../../maths/observables';
+import { DEFAULT_RADIUS, readings } from '../../maths/observables';
 import { klFromSumsIn } from '../../maths/imageObservables';
 import { MAX_NEIGHBOURS } from './entropy';
 import type { MetricsSample } from './metrics';
@@ -156,20 +156,7 @@ export class ImageMetrics {
         const entropy = entropyMeasured
           ? klFromSumsIn(d, count, view.getFloat32(offset + 4, true), this.k)
           : NaN;
-        return {
-          energy: o.meanEnergy,
-          energyVariance: o.energyVariance,
-          heatCapacity: heatCapacity(o, t),
-          kineticTemperature: o.kineticTemperature,
-          acceptance: o.acceptance,
-          heat: o.heat,
-          nonFinite: o.nonFinite,
-          escaped: o.escaped,
-          count: o.count,
-          entropy,
-          freeEnergy: freeEnergy(o.meanEnergy, t, entropy),
-          temperature: t,
-        };
+        return readings(o, t, entropy);
       });
     } catch (e) {
       if (this.destroyed) return null;

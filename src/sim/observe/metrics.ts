@@ -34,8 +34,7 @@ import type { ShaderSources } from '../../gpu/kernel';
 import { StagingPool } from '../../gpu/readback';
 import {
   DEFAULT_RADIUS,
-  freeEnergy,
-  heatCapacity,
+  readings,
   histogramDensities,
   type HistogramSpec,
   type MarginalDensities,
@@ -232,20 +231,7 @@ export class Metrics {
         const view = new DataView(bytes);
         const o = observables.values(view);
         const entropy = knn ? knn.entropy(view, offset) : NaN;
-        return {
-          energy: o.meanEnergy,
-          energyVariance: o.energyVariance,
-          heatCapacity: heatCapacity(o, t),
-          kineticTemperature: o.kineticTemperature,
-          acceptance: o.acceptance,
-          heat: o.heat,
-          nonFinite: o.nonFinite,
-          escaped: o.escaped,
-          count: o.count,
-          entropy,
-          freeEnergy: freeEnergy(o.meanEnergy, t, entropy),
-          temperature: t,
-        };
+        return readings(o, t, entropy);
       });
     } catch (e) {
       if (this.destroyed) return null;
