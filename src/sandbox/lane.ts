@@ -37,15 +37,17 @@ function destroyPart(part: { destroy?: () => void; dispose?: () => void }): void
 }
 
 export class Lane {
+  /** The landscape's grid and the trails: made (their kernels compiled) when first shown. */
+  private grid: EnergyGrid | null = null;
+  private trails: Trails | null = null;
+  private making: { grid?: Promise<EnergyGrid>; trails?: Promise<Trails> } = {};
+
   private constructor(
     readonly sim: Simulation,
     readonly view: ParticleView,
     readonly metrics: Metrics,
-    readonly grid: EnergyGrid,
-    readonly trails: Trails,
-  ) {
-    view.setGrid(grid);
-  }
+    private readonly sources: ShaderSources,
+  ) {}
 
   /** What the grid was last asked for: reused, so a frame allocates nothing. */
   private field: FieldParams | null = null;
@@ -70,28 +72,44 @@ export class Lane {
     sources: ShaderSources,
     canvas: HTMLCanvasElement,
   ): Promise<Lane> {
-    // Every pipeline compiles at once: startup waits for the slowest, not for their sum. The
-    // run's kernels wait for its first run (prepareRun), the metrics' for their first use.
+    // Nothing compiles here: the run's kernels wait for its first run (prepareRun), the
+    // metrics' for their first use, the landscape's and trails' until they are shown.
     const metrics = Metrics.create(device, sources, {
       entropy: { points: ENTROPY_POINTS },
       marginals: {},
     });
     const parts = await Promise.allSettled([
       Simulation.create(device, sources),
-      EnergyGrid.create(device, sources),
-      Trails.create(device, sources),
       ParticleView.create(canvas, device),
     ] as const);
-    const [sim, grid, trails, view] = parts;
-    if (
-      sim.status === 'fulfilled' &&
-      grid.status === 'fulfilled' &&
-      trails.status === 'fulfilled' &&
-      view.status === 'fulfilled'
-    )
-      return new Lane(sim.value, view.value, metrics, grid.value, trails.value);
+    const [sim, view] = parts;
+    if (sim.status === 'fulfilled' && view.status === 'fulfilled')
+      return new Lane(sim.value, view.value, metrics, sources);
     for (const part of parts) if (part.status === 'fulfilled') destroyPart(part.value);
     throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
+  }
+
+  /**
+   * Makes what drawing with these settings needs and has not got yet, before setStyle: the
+   * landscape's grid (landscape, arrows, the 3D view, trails) and the trails' ring.
+   */
+  async prepareStyle(s: Readonly<Settings>): Promise<void> {
+    const device = this.sim.device;
+    const grid = s.landscape !== 'off' || s.arrows || s.view === '3d' || s.trails > 0;
+    const [g, t] = await Promise.all([
+      grid && !this.grid ? (this.making.grid ??= EnergyGrid.create(device, this.sources)) : null,
+      s.trails > 0 && !this.trails
+        ? (this.making.trails ??= Trails.create(device, this.sources))
+        : null,
+    ]);
+    if (g && !this.grid) {
+      this.grid = g;
+      this.view.setGrid(g);
+    }
+    if (t && !this.trails) {
+      this.trails = t;
+      this.trailShape = '';
+    }
   }
 
   /** Compiles what a run over these settings needs (after setData): before start(). */
@@ -173,7 +191,7 @@ export class Lane {
     // Forward kernels evaluate no denoiser: particles then sit on the surface, not on their U.
     this.view.setEnergy(s.mode === 'forward' ? null : this.sim.energy);
     const shape = `${this.sim.n}:${s.trails}:${s.trailParticles}`;
-    if (shape !== this.trailShape) {
+    if (this.trails && shape !== this.trailShape) {
       this.trailShape = shape;
       this.trails.setup(this.sim.x, this.sim.n, s.trailParticles, s.trails);
       this.view.setTrails(s.trails > 0 ? this.trails : null);
@@ -184,7 +202,7 @@ export class Lane {
   start(settings: Readonly<Settings>, encoder: GPUCommandEncoder): void {
     this.sim.setRun(runSpec(settings));
     this.sim.reset(encoder);
-    this.trails.reset();
+    this.trails?.reset();
     this.images?.filmstrip.reset(encoder);
     this.setStyle(settings);
     this.afterSteps(encoder);
@@ -193,7 +211,7 @@ export class Lane {
   /** Restarts the same run: fresh noise, trails and filmstrip cleared. */
   restart(encoder: GPUCommandEncoder): void {
     this.sim.reset(encoder);
-    this.trails.reset();
+    this.trails?.reset();
     this.images?.filmstrip.reset(encoder);
     this.afterSteps(encoder);
   }
@@ -209,7 +227,7 @@ export class Lane {
       if (this.sim.done) this.sim.measureNearest(encoder);
       return;
     }
-    if (this.settings && this.settings.trails > 0) this.trails.record(encoder);
+    if (this.settings && this.settings.trails > 0) this.trails?.record(encoder);
     this.refreshField(encoder);
   }
 
@@ -284,7 +302,7 @@ export class Lane {
     f.k = gaussian ? 1 : this.sim.components;
     f.data = this.sim.data;
     f.mixture = gaussian ? this.sim.gaussian : this.sim.mixture;
-    this.grid.update(encoder, f);
+    this.grid?.update(encoder, f);
   }
 
   get done(): boolean {
@@ -329,8 +347,11 @@ export class Lane {
     this.images?.filmstrip.destroy();
     this.images?.staging?.destroy();
     this.metrics.destroy();
-    this.grid.destroy();
-    this.trails.destroy();
+    this.grid?.destroy();
+    this.trails?.destroy();
+    // Made after the lane went: destroyed as they come.
+    void this.making.grid?.then((g) => g !== this.grid && g.destroy()).catch(() => undefined);
+    void this.making.trails?.then((t) => t !== this.trails && t.destroy()).catch(() => undefined);
     this.sim.destroy();
     this.view.dispose();
   }

@@ -102,6 +102,7 @@ export class Recovery {
         const lane = await Lane.create(gpu.device, st.sources, canvas);
         lanes.push(lane);
       }
+      await Promise.all(lanes.map((lane) => lane.prepareStyle(s)));
       for (const lane of lanes) {
         lane.setData(dataset);
         lane.setParticles(s.n);

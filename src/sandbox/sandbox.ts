@@ -300,6 +300,7 @@ export class Sandbox {
     const s = st.current;
     const has = (...keys: (keyof Settings)[]): boolean => keys.some((k) => changed.includes(k));
     if (changed.some((k) => STYLE_KEYS.has(k))) {
+      await Promise.all(st.lanes.map((lane) => lane.prepareStyle(s)));
       const encoder = device.createCommandEncoder(STYLE_ENCODER);
       for (const lane of st.lanes) {
         lane.setStyle(s);
@@ -338,6 +339,7 @@ export class Sandbox {
     const lane = await Lane.create(st.requireGpu().device, st.sources, st.canvases[1]);
     lane.setData(st.dataset!);
     lane.setParticles(st.current.n);
+    await lane.prepareStyle(st.current);
     lane.setStyle(st.current);
     st.lanes.push(lane);
   }
