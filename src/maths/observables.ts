@@ -397,24 +397,3 @@ export function gridPoints(spec: GridSpec): Float64Array {
   }
   return out;
 }
-
-/**
- * Every reading of one measurement at temperature t: the observables' values, their heat
- * capacity, and the entropy (NaN when not measured) with the free energy it gives.
- */
-export function readings(o: ObservableValues, t: number, entropy: number) {
-  return {
-    energy: o.meanEnergy,
-    energyVariance: o.energyVariance,
-    heatCapacity: heatCapacity(o, t),
-    kineticTemperature: o.kineticTemperature,
-    acceptance: o.acceptance,
-    heat: o.heat,
-    nonFinite: o.nonFinite,
-    escaped: o.escaped,
-    count: o.count,
-    entropy,
-    freeEnergy: freeEnergy(o.meanEnergy, t, entropy),
-    temperature: t,
-  };
-}

@@ -18,7 +18,8 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import { bindKernel, type Kernel, type ShaderSources } from '../../gpu/kernel';
-import { DEFAULT_RADIUS, readings } from '../../maths/observables';
+import { DEFAULT_RADIUS } from '../../maths/observables';
+import { readings } from './observables';
 import { klFromSumsIn } from '../../maths/imageObservables';
 import { MAX_NEIGHBOURS } from './entropy';
 import type { MetricsSample } from './metrics';

@@ -34,11 +34,11 @@ import type { ShaderSources } from '../../gpu/kernel';
 import { StagingPool } from '../../gpu/readback';
 import {
   DEFAULT_RADIUS,
-  readings,
   histogramDensities,
   type HistogramSpec,
   type MarginalDensities,
 } from '../../maths/observables';
+import { readings } from './observables';
 import { entropyOptions, KnnEntropy, type EntropyOptions } from './entropy';
 import { histogramSpec, MarginalHistograms } from './histograms';
 import { Observables, type ObservableInputs } from './observables';

@@ -12,7 +12,13 @@ import { createBuffer } from '../../gpu/buffers';
 import { compileKernel } from '../../gpu/compile';
 import { bindKernel, type Kernel, type ShaderSources } from '../../gpu/kernel';
 import { StagingPool } from '../../gpu/readback';
-import { DEFAULT_RADIUS, DIMENSION, type ObservableValues } from '../../maths/observables';
+import {
+  DEFAULT_RADIUS,
+  DIMENSION,
+  freeEnergy,
+  heatCapacity,
+  type ObservableValues,
+} from '../../maths/observables';
 
 /** Workgroup size of the reductions (a power of two; 256 is the least WebGPU guarantees). */
 export const REDUCE_WORKGROUP_SIZE = 256;
@@ -309,4 +315,25 @@ export class Observables {
     this.entries.push(e);
     return e;
   }
+}
+
+/**
+ * Every reading of one measurement at temperature t: the observables' values, their heat
+ * capacity, and the entropy (NaN when not measured) with the free energy it gives.
+ */
+export function readings(o: ObservableValues, t: number, entropy: number) {
+  return {
+    energy: o.meanEnergy,
+    energyVariance: o.energyVariance,
+    heatCapacity: heatCapacity(o, t),
+    kineticTemperature: o.kineticTemperature,
+    acceptance: o.acceptance,
+    heat: o.heat,
+    nonFinite: o.nonFinite,
+    escaped: o.escaped,
+    count: o.count,
+    entropy,
+    freeEnergy: freeEnergy(o.meanEnergy, t, entropy),
+    temperature: t,
+  };
 }
