@@ -38,10 +38,9 @@ import {
   type HistogramSpec,
   type MarginalDensities,
 } from '../../maths/observables';
-import { readings } from './observables';
 import { entropyOptions, KnnEntropy, type EntropyOptions } from './entropy';
 import { histogramSpec, MarginalHistograms } from './histograms';
-import { Observables, type ObservableInputs } from './observables';
+import { Observables, readings, type ObservableInputs } from './observables';
 import { ImageMetrics } from './imageMetrics';
 
 export interface MetricsOptions {
