@@ -21,7 +21,9 @@ import {
 import { compareSettings } from '../settings/validate';
 import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
-import { GRIDS, isVariancePreserving, SCHEDULES, type ScheduleId } from '../maths/schedules';
+import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
+import { folderNote } from './folderNote';
+import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
 import { buildPresetsFolder } from './presetsFolder';
 
 export interface PanelActions {
@@ -62,28 +64,6 @@ interface CompareDraft {
   eta: number;
 }
 
-/** Schedule parameters shown for each schedule. */
-const SCHEDULE_KEYS: Record<ScheduleId, (keyof Settings)[]> = {
-  linear: ['betaMin', 'betaMax'],
-  cosine: ['cosineS'],
-  sigmoid: ['sigmoidStart', 'sigmoidEnd', 'sigmoidTau'],
-  karras: ['sigmaMin', 'sigmaMax', 'rho'],
-  ve: ['sigmaMin', 'sigmaMax'],
-  custom: [],
-};
-
-/** Particle counts offered: 1k, 2k, 5k, 10k ... up to the device's limit. */
-/** Batch sizes offered for image datasets (n). */
-const BATCH_CHOICES = [16, 64, 256, 1024] as const;
-
-export function particleChoices(max: number): number[] {
-  const out: number[] = [];
-  for (let decade = 1000; decade <= max; decade *= 10) {
-    for (const f of [1, 2, 5]) if (f * decade <= max) out.push(f * decade);
-  }
-  return out;
-}
-
 export class ControlPanel {
   readonly gui: GUI;
   private readonly draft: Settings;
@@ -102,6 +82,8 @@ export class ControlPanel {
   private tSlider!: Controller;
   private langevinFolder!: GUI;
   private imagesFolder!: GUI;
+  /** On images: why the plane's views are off (one line in the physics folder). */
+  private planeNote!: HTMLElement;
   private nController!: Controller;
 
   constructor(
@@ -141,6 +123,8 @@ export class ControlPanel {
     this.nController.options(choices.sort((a, b) => a - b));
     this.nController.name(images ? 'batch (images)' : 'particles');
     this.imagesFolder.show(images);
+    for (const key of PLANE_ONLY) this.controllers.get(key)?.enable(!images);
+    this.planeNote.hidden = !images;
     this.controllers.get('smoothing')?.show(this.draft.denoiser === 'smoothed');
     for (const c of this.controllers.values()) c.updateDisplay();
     const visible = new Set(SCHEDULE_KEYS[this.draft.schedule]);
@@ -259,6 +243,10 @@ export class ControlPanel {
 
   private buildPhysics(): void {
     const f = this.gui.addFolder('Physics view');
+    this.planeNote = folderNote(
+      f,
+      'Images are points of R^d: the view, landscape, arrows, trails and marginals are of the plane, so they are off.',
+    );
     this.bind(f, 'view', VIEWS);
     this.bind(f, 'landscape', LANDSCAPES);
     this.bind(f, 'arrows').name('score arrows');

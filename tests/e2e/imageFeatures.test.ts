@@ -17,7 +17,7 @@ import { denoiseImagesEmpirical, nearestImages } from '../../src/maths/imageDeno
 import { labelChance } from '../../src/maths/speciation';
 import { reverseLevels } from '../../src/maths/schedules';
 import { EPS32 } from '../random';
-import { closePages, launch, SharedPage } from './browser';
+import { closePages, control, launch, openFolder, SharedPage } from './browser';
 import { readClip } from './video';
 
 const base = inject('baseUrl');
@@ -99,6 +99,15 @@ describe('image features on MNIST', () => {
     );
     const note = await page.locator('.physics-note').textContent();
     expect(note).toMatch(/R\^784.*k-NN entropy.*trend only/);
+    // The views of the plane say in one line why they are off, and are off.
+    await openFolder(page, 'Physics view');
+    await expect
+      .poll(() => page.locator('.gui-note').first().textContent())
+      .toMatch(/Images are points of R\^d: .* of the plane, so they are off/);
+    for (const name of ['landscape', 'score arrows', 'marginals vs truth'])
+      expect(
+        await control(page, name).evaluate((el) => el.classList.contains('lil-disabled')),
+      ).toBe(true);
     expect(errors).toEqual([]);
   });
 
