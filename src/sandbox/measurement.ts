@@ -45,6 +45,19 @@ export class Measurement {
   }
 
   /**
+   * Compiles what the measurements of `what` need, all at once (each part once per device): the
+   * distance meter, and each lane's observables, entropy and histograms, or image metrics.
+   */
+  async prepare(what: { marginals?: boolean; entropy?: boolean } = {}): Promise<void> {
+    const st = this.state;
+    const what2 = { entropy: what.entropy ?? false, marginals: what.marginals ?? false };
+    await Promise.all([
+      st.imageMode ? null : st.meter?.prepare(),
+      ...st.lanes.map((l) => (st.imageMode ? l.metrics.enableImages() : l.prepareMeasure(what2))),
+    ]);
+  }
+
+  /**
    * Measures each run's sliced Wasserstein-2 distance to the data on the GPU (a few numbers read
    * back, never on the frame path). Concurrent calls share one measurement.
    */

@@ -107,6 +107,11 @@ export class DistanceMeter {
     return pending;
   }
 
+  /** Compiles the measure now (once per device), ahead of the first measurement. */
+  async prepare(): Promise<void> {
+    await this.measureFor().catch(() => undefined);
+  }
+
   destroy(): void {
     this.destroyed = true;
     void this.sw?.then(
