@@ -160,3 +160,21 @@ function compareWithProblem(s: Readonly<Settings>): string | null {
   const result = compareSettings(s);
   return result.ok ? null : result.error;
 }
+
+/**
+ * What a setting takes, in words, from the same tables its schema is made of: its id and its
+ * choices, or its range and whether it is whole (the panel's tooltips).
+ */
+export function describeSetting(key: Key): string {
+  const choices = CHOICES[key];
+  if (choices) return `${key}: one of ${choices.join(', ')}`;
+  const expected = typeof DEFAULTS[key];
+  if (expected === 'boolean') return `${key}: true or false`;
+  if (expected === 'string') return `${key}: text`;
+  const range = (LIMITS as Record<string, { min: number; max: number } | undefined>)[key];
+  const kind = INTEGERS.includes(key) ? 'a whole number' : 'a number';
+  const power = key === 'sweepN' ? ', a power of two' : '';
+  return range
+    ? `${key}: ${kind} from ${range.min} to ${range.max}${power}`
+    : `${key}: ${kind}, checked together with the schedule's other parameters`;
+}

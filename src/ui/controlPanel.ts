@@ -18,7 +18,7 @@ import {
   VIEWS,
   type Settings,
 } from '../settings/settings';
-import { compareSettings } from '../settings/validate';
+import { compareSettings, describeSetting } from '../settings/validate';
 import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
@@ -184,6 +184,7 @@ export class ControlPanel {
       key,
       ...args,
     );
+    c.domElement.title = describeSetting(key);
     c.onFinishChange((value: unknown) => {
       this.actions.configure({ [key]: value }).catch((e: unknown) => {
         this.actions.report(e);

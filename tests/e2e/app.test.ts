@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from '
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
 import { encodeHash } from '../../src/settings/hash';
+import { LIMITS, SAMPLERS } from '../../src/settings/settings';
 import {
   closePages,
   control,
@@ -74,6 +75,13 @@ describe('settings, GUI and URL', () => {
     await select.selectOption('heun');
     await page.waitForFunction(() => location.hash.includes('sampler=heun'));
     expect(await page.evaluate(() => window.sandbox.settings().sampler)).toBe('heun');
+    // Every control says its setting's id and what it takes (describeSetting, from the schema).
+    expect(await control(page, 'steps').getAttribute('title')).toBe(
+      `steps: a whole number from ${LIMITS.steps.min} to ${LIMITS.steps.max}`,
+    );
+    expect(await control(page, 'sampler').getAttribute('title')).toBe(
+      `sampler: one of ${SAMPLERS.join(', ')}`,
+    );
     const steps = control(page, 'steps').locator('input').last();
     await steps.fill('17');
     await steps.press('Enter');

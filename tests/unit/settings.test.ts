@@ -27,7 +27,7 @@ import {
   type Settings,
 } from '../../src/settings/settings';
 import { COMPARE_KEYS } from '../../src/settings/compare';
-import { applyPatch } from '../../src/settings/validate';
+import { applyPatch, describeSetting, SETTING_SCHEMAS } from '../../src/settings/validate';
 import { decodeHash, encodeHash } from '../../src/settings/hash';
 import { settingsFromHash } from '../../src/settings/link';
 import { SEED, seeded } from '../random';
@@ -535,5 +535,44 @@ describe('image datasets: n is the batch', () => {
   test('following an image past the batch lets go of it', () => {
     const a = applyPatch({ ...DEFAULTS, dataset: 'mnist', n: 64, follow: 50 }, { n: 16 });
     expect(a.ok && a.settings.follow).toBe(-1);
+  });
+});
+
+describe('describeSetting (the panel tooltips)', () => {
+  // Each description is read back and held to the setting's own schema: what it says is
+  // accepted is, and just past what it says is refused.
+  test.each(SETTING_KEYS)('%s says what its schema accepts', (key) => {
+    const text = describeSetting(key);
+    expect(text.startsWith(`${key}: `)).toBe(true);
+    const schema = SETTING_SCHEMAS[key];
+    const choices = /: one of (.*)$/.exec(text);
+    const range = /: (a whole number|a number) from (\S+) to (\S+?)(,|$)/.exec(text);
+    if (choices) {
+      for (const c of choices[1]!.split(', ')) expect(schema(c, key)).toBeNull();
+      expect(schema('not-a-choice', key)).not.toBeNull();
+    } else if (range) {
+      const [min, max] = [Number(range[2]), Number(range[3])];
+      // sweepN accepts powers of two only: its range ends are powers of two.
+      expect(schema(min, key)).toBeNull();
+      expect(schema(max, key)).toBeNull();
+      const step = range[1] === 'a whole number' ? 1 : Math.max(Math.abs(min), 1) * 1e-6;
+      expect(schema(min - step, key)).not.toBeNull();
+      expect(schema(max + step, key)).not.toBeNull();
+      if (range[1] === 'a whole number') expect(schema(min + 0.5, key)).not.toBeNull();
+    } else if (text.endsWith("checked together with the schedule's other parameters")) {
+      // The schedules' own parameters: any finite number here, their ranges in scheduleProblem.
+      expect(schema(DEFAULTS[key], key)).toBeNull();
+      expect(schema(NaN, key)).not.toBeNull();
+      expect(
+        expectError(applyPatch(DEFAULTS, { schedule: 'linear', betaMin: 3, betaMax: 1 })),
+      ).toMatch(/linear schedule/);
+    } else if (text.endsWith('true or false')) {
+      expect(schema(true, key)).toBeNull();
+      expect(schema('true', key)).not.toBeNull();
+    } else {
+      expect(text).toBe(`${key}: text`);
+      expect(schema('', key)).toBeNull();
+      expect(schema(1, key)).not.toBeNull();
+    }
   });
 });
