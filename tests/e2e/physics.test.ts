@@ -4,7 +4,7 @@
  * that pauses with a message and leaves the page responsive, and the clone experiment.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   closePages,
   control,
@@ -43,6 +43,33 @@ afterEach(async ({ task }) => {
 afterAll(async () => {
   await browser.close();
 });
+
+/**
+ * A Langevin run with a step size far too large, played with `hide` hidden: the error message
+ * shown, and the step before and after 10 more frames. Configured while paused, so the
+ * divergence is found after play(), not before it (a play() after the pause would resume).
+ */
+async function divergeAndWatch(
+  page: Page,
+  hide: string,
+): Promise<{ text: string; paused: { before: number; after: number } }> {
+  const shown = await shownCount(page);
+  await page.evaluate(async (hidden) => {
+    await window.sandbox.configure({
+      hide: hidden,
+      mode: 'langevin',
+      langevin: 'ula',
+      steps: 5000,
+      stepSize: 5,
+    });
+    window.sandbox.play();
+  }, hide);
+  const text = await nextMessage(page, 'error', shown);
+  const before = await page.evaluate(() => window.sandbox.status().step);
+  await frames(page, 10);
+  const after = await page.evaluate(() => window.sandbox.status().step);
+  return { text, paused: { before, after } };
+}
 
 describe('Langevin in the page', () => {
   test('switching to Langevin in the GUI runs it, and the metrics say what the sampler does', async () => {
@@ -214,50 +241,21 @@ describe('Langevin in the page', () => {
 
   test('an embedded run with every panel hidden still pauses when it diverges', async () => {
     const { page } = await shared.get(browser);
-    const shown = await shownCount(page);
-    await page.evaluate(async () => {
-      await window.sandbox.configure({
-        hide: 'gui,charts,hud',
-        mode: 'langevin',
-        langevin: 'ula',
-        steps: 5000,
-        stepSize: 5,
-      });
-      window.sandbox.play();
-    });
-    const text = await nextMessage(page, 'error', shown);
+    const { text, paused } = await divergeAndWatch(page, 'gui,charts,hud');
     expect(text).toMatch(/diverged/);
-    const a = await page.evaluate(() => window.sandbox.status().step);
-    await frames(page, 10);
-    const b = await page.evaluate(() => window.sandbox.status().step);
-    expect(b).toBe(a);
-    expect(a).toBeLessThan(5000);
+    expect(paused.after).toBe(paused.before);
+    expect(paused.before).toBeLessThan(5000);
   });
 
   test('a diverging step size pauses the run with what to lower, and the page stays responsive', async () => {
     const { page } = await shared.get(browser);
-    // Paused while the step size changes, so the divergence is found after play(), not
-    // before it (a play() after the pause would resume the run).
-    const shown = await shownCount(page);
-    await page.evaluate(async () => {
-      await window.sandbox.configure({
-        mode: 'langevin',
-        langevin: 'ula',
-        steps: 5000,
-        stepSize: 5,
-      });
-      window.sandbox.play();
-    });
-    const text = await nextMessage(page, 'error', shown);
+    const { text, paused } = await divergeAndWatch(page, '');
     expect(text).toMatch(/diverged/);
     expect(text).toMatch(/Lower stepSize/);
     // Paused: the step count stays put while the page draws on (playing, every frame would
     // take a step); the page still answers.
-    const a = await page.evaluate(() => window.sandbox.status().step);
-    await frames(page, 10);
-    const b = await page.evaluate(() => window.sandbox.status().step);
-    expect(b).toBe(a);
-    expect(a).toBeLessThan(5000);
+    expect(paused.after).toBe(paused.before);
+    expect(paused.before).toBeLessThan(5000);
     // A sane step size runs again, with every particle finite.
     const m = await page.evaluate(async () => {
       await window.sandbox.configure({ stepSize: 0.005, steps: 50 });

@@ -512,3 +512,19 @@ export async function setRun(sim: Simulation, spec: RunSpec): Promise<void> {
   await sim.prepare(spec);
   sim.setRun(spec);
 }
+
+/** A storage buffer holding `data`, kept in `kept` for the test file's afterAll to destroy. */
+export function uploadInput(
+  device: GPUDevice,
+  data: Float32Array<ArrayBuffer>,
+  kept: GPUBuffer[],
+): GPUBuffer {
+  const b = createBuffer(device, {
+    label: 'input',
+    size: 0,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    data,
+  });
+  kept.push(b);
+  return b;
+}

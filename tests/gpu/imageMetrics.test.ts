@@ -4,7 +4,6 @@
  * a bias along a unit vector of R^d) on real WebGPU, against float64 on fresh random batches.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import {
   imageKlEntropy,
@@ -17,7 +16,7 @@ import * as ref from '../../src/maths/steps';
 import { ImageMetrics } from '../../src/sim/observe/imageMetrics';
 import type { MetricsSample } from '../../src/sim/observe/metrics';
 import { stepParams } from '../../src/sim/run/stepTable';
-import { gpuErrors, runKernel, testGpu, worstElement } from './harness';
+import { gpuErrors, runKernel, testGpu, worstElement, uploadInput } from './harness';
 import { observablesTolerance } from './reductionErrors';
 import { SAMPLER_MODEL, samplerBounds } from './samplerBounds';
 import { EPS32, SEED, within } from '../random';
@@ -46,16 +45,7 @@ afterAll(() => {
   for (const b of buffers) b.destroy();
 });
 
-function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
-  const b = createBuffer(device, {
-    label: 'input',
-    size: 0,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-    data,
-  });
-  buffers.push(b);
-  return b;
-}
+const upload = (data: Float32Array<ArrayBuffer>): GPUBuffer => uploadInput(device, data, buffers);
 
 /** WGSL's log in float32: absolute 2^-21 for arguments in [0.5, 2], else 3 ulp of the result. */
 function logError(logArgument: number): number {

@@ -5,7 +5,6 @@
  * on a repeated encode, and null where nothing is ready. Fresh random particles each run.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { datasetMixture, sampleMixture } from '../../src/maths/datasets';
 import {
@@ -17,7 +16,7 @@ import {
 } from '../../src/maths/observables';
 import { Rng } from '../../src/maths/rng';
 import { Metrics, type MetricsInputs, type MetricsSample } from '../../src/sim/observe/metrics';
-import { gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu, uploadInput } from './harness';
 import { entropyTolerance, observablesTolerance } from './reductionErrors';
 import { FALSE_FAILURE_RATE, SEED, within } from '../random';
 
@@ -53,16 +52,7 @@ afterAll(() => {
   for (const b of buffers) b.destroy();
 });
 
-function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
-  const b = createBuffer(device, {
-    label: 'input',
-    size: 0,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-    data,
-  });
-  buffers.push(b);
-  return b;
-}
+const upload = (data: Float32Array<ArrayBuffer>): GPUBuffer => uploadInput(device, data, buffers);
 
 interface Lane {
   x: Float32Array<ArrayBuffer>;

@@ -6,7 +6,6 @@
  * Kozachenko-Leonenko entropy against the CPU k-NN on the same subsample and the Gaussian's own.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import {
   gaussianEntropy,
@@ -20,7 +19,7 @@ import { compileKernel } from '../../src/gpu/compile';
 import { KnnEntropy } from '../../src/sim/observe/entropy';
 import { MarginalHistograms } from '../../src/sim/observe/histograms';
 import { Observables, requireStruct } from '../../src/sim/observe/observables';
-import { gpuErrors, testGpu } from './harness';
+import { gpuErrors, testGpu, uploadInput } from './harness';
 import {
   entropyTolerance,
   observablesTolerance,
@@ -50,16 +49,7 @@ afterAll(() => {
   for (const b of buffers) b.destroy();
 });
 
-function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
-  const b = createBuffer(device, {
-    label: 'input',
-    size: 0,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-    data,
-  });
-  buffers.push(b);
-  return b;
-}
+const upload = (data: Float32Array<ArrayBuffer>): GPUBuffer => uploadInput(device, data, buffers);
 
 /** Each special (NaN, +-inf, a far but finite value) at least once, at random indices. */
 function spoil(a: Float32Array, fraction: number, values: readonly number[]): void {
