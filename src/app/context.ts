@@ -6,6 +6,7 @@
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ControlPanel } from '../ui/controlPanel';
 import type { Hud } from '../ui/hud';
+import type { Layout } from '../ui/layout';
 import type { MarginalsPanel } from '../ui/marginalsPanel';
 import type { MemorisationPanel } from '../ui/memorisationPanel';
 import type { Messages } from '../ui/messages';
@@ -35,6 +36,8 @@ export interface App {
   labels: readonly [HTMLElement, HTMLElement];
   physicsColumn: HTMLElement;
   messages: Messages;
+  /** The side column's tabs and the phone's drawer. */
+  layout: Layout;
   sandbox: Sandbox;
   sweepPanel: SweepPanel;
   recordBar: RecordBar;

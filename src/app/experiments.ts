@@ -14,11 +14,12 @@ export function runSweepFromSettings(app: App): void {
     // Images: their own batch (at most IMAGE_BATCH_MAX), not the points' sweep size.
     ...(isImageDataset(s.dataset) ? {} : { n: s.sweepN }),
   };
-  app.sweepPanel
-    .run(spec.samplers.length * spec.schedules.length * spec.nfe.length, (options) =>
-      app.sandbox.sweep(spec, options),
-    )
-    .catch((e: unknown) => app.report(e));
+  const run = app.sweepPanel.run(
+    spec.samplers.length * spec.schedules.length * spec.nfe.length,
+    (options) => app.sandbox.sweep(spec, options),
+  );
+  app.layout.reveal(app.sweepPanel.element);
+  run.catch((e: unknown) => app.report(e));
 }
 
 /** Clone at the current t (one point) or over the whole run (the curve), into its panel. */
@@ -31,6 +32,7 @@ export function speciate(app: App, curve: boolean): void {
     return;
   }
   panel.element.removeAttribute('hidden');
+  app.layout.reveal(panel.element);
   const controller = new AbortController();
   panel.onCancel = () => controller.abort();
   panel.setRunning(true);

@@ -9,6 +9,7 @@ import { shaderSources } from '../gpu/shaderSources';
 import { loadCustomPoints } from '../io/customStore';
 import { Sandbox } from '../sandbox/sandbox';
 import { encodeHash } from '../settings/hash';
+import { Layout } from '../ui/layout';
 import { Messages } from '../ui/messages';
 import { showNoWebGpu } from '../ui/noWebGpu';
 import { RecordBar } from '../ui/recordBar';
@@ -22,7 +23,7 @@ import { startUi } from './ui';
 
 const byId = (id: string): HTMLElement => document.getElementById(id)!;
 const root = byId('app');
-const messages = new Messages(root);
+const messages = new Messages(byId('views'));
 const canvases = [byId('view'), byId('view-b')] as [HTMLCanvasElement, HTMLCanvasElement];
 const app: App = {
   root,
@@ -30,6 +31,7 @@ const app: App = {
   labels: [byId('label-a'), byId('label-b')],
   physicsColumn: byId('physics'),
   messages,
+  layout: new Layout(root, byId('side'), byId('dock'), byId('views')),
   sandbox: new Sandbox(canvases, shaderSources, {
     message: (text, level) => messages.show(text, level),
     settings: (settings) => {
@@ -40,12 +42,14 @@ const app: App = {
     },
     frame: () => onFrame(),
   }),
-  sweepPanel: new SweepPanel(root),
-  recordBar: new RecordBar(root),
+  sweepPanel: new SweepPanel(byId('dock')),
+  recordBar: new RecordBar(byId('side-top')),
   panels: null,
   chartedRun: -1,
   report: (e) => messages.show(e instanceof Error ? e.message : String(e), 'error'),
 };
+// The sweep's panel heads the dock: it is what the user just asked for.
+byId('dock').prepend(app.sweepPanel.element);
 const onFrame = frameHandler(app);
 
 async function boot(): Promise<void> {

@@ -40,7 +40,7 @@ export function startUi(app: App): void {
     const follow = sandbox.views.pickImage(e.clientX, e.clientY) ?? -1;
     if (follow !== sandbox.settings().follow) sandbox.configure({ follow }).catch(report);
   });
-  const hud = new Hud(root);
+  const hud = new Hud(canvas.parentElement!);
   const chart = new ScheduleChart(document.getElementById('charts')!, (customCurve) => {
     sandbox.configure({ schedule: 'custom', customCurve }).catch((e: unknown) => {
       report(e);
@@ -60,54 +60,58 @@ export function startUi(app: App): void {
       useCustomPoints(app, points, false, 'your drawing').catch(report);
     },
   });
-  const panel = new ControlPanel({
-    settings: () => sandbox.settings(),
-    configure: (patch) => sandbox.configure(patch),
-    maxParticles: sandbox.maxParticles,
-    isPlaying: () => sandbox.isPlaying,
-    togglePlay,
-    step,
-    reset,
-    scrub: (t) => void sandbox.scrub(t).catch(report),
-    currentT: () => sandbox.status().t,
-    resetView: () => sandbox.views.resetView(),
-    loadFile: () => chooseFile(POINT_FILES, (file) => void loadFile(app, file)),
-    setDrawing: (on) => {
-      drawing.setEnabled(on);
-      sandbox.views.setPanZoom(!on);
-      if (on)
-        app.messages.show(
-          'Drag on the canvas to draw points; turn drawing off to pan and zoom again.',
-        );
-    },
-    clearDrawing: () => {
-      drawn = null;
-      if (sandbox.settings().dataset === 'custom')
-        sandbox.configure({ dataset: DEFAULTS.dataset }).catch(report);
-    },
-    editCurve: () => {
-      const s = sandbox.settings();
-      const patch =
-        s.schedule === 'custom'
-          ? {}
-          : { schedule: 'custom' as const, customCurve: curveFromSchedule(s) };
-      sandbox
-        .configure(patch)
-        .then(() =>
+  const panel = new ControlPanel(
+    {
+      settings: () => sandbox.settings(),
+      configure: (patch) => sandbox.configure(patch),
+      maxParticles: sandbox.maxParticles,
+      isPlaying: () => sandbox.isPlaying,
+      togglePlay,
+      step,
+      reset,
+      scrub: (t) => void sandbox.scrub(t).catch(report),
+      currentT: () => sandbox.status().t,
+      resetView: () => sandbox.views.resetView(),
+      loadFile: () => chooseFile(POINT_FILES, (file) => void loadFile(app, file)),
+      setDrawing: (on) => {
+        drawing.setEnabled(on);
+        sandbox.views.setPanZoom(!on);
+        if (on)
           app.messages.show(
-            'Drag the green points on the chart to reshape log-SNR; the run follows on release.',
-          ),
-        )
-        .catch(report);
+            'Drag on the canvas to draw points; turn drawing off to pan and zoom again.',
+          );
+      },
+      clearDrawing: () => {
+        drawn = null;
+        if (sandbox.settings().dataset === 'custom')
+          sandbox.configure({ dataset: DEFAULTS.dataset }).catch(report);
+      },
+      editCurve: () => {
+        const s = sandbox.settings();
+        const patch =
+          s.schedule === 'custom'
+            ? {}
+            : { schedule: 'custom' as const, customCurve: curveFromSchedule(s) };
+        app.layout.reveal(chart.element);
+        sandbox
+          .configure(patch)
+          .then(() =>
+            app.messages.show(
+              'Drag the green points on the chart to reshape log-SNR; the run follows on release.',
+            ),
+          )
+          .catch(report);
+      },
+      runSweep: () => runSweepFromSettings(app),
+      record: () => recordAndDownload(app),
+      snapshot: () => snapshotAndDownload(app),
+      clone: () => speciate(app, false),
+      speciation: () => speciate(app, true),
+      report,
+      message: (text) => app.messages.show(text),
     },
-    runSweep: () => runSweepFromSettings(app),
-    record: () => recordAndDownload(app),
-    snapshot: () => snapshotAndDownload(app),
-    clone: () => speciate(app, false),
-    speciation: () => speciate(app, true),
-    report,
-    message: (text) => app.messages.show(text),
-  });
+    document.getElementById('controls')!,
+  );
   const panels: Panels = {
     panel,
     hud,

@@ -2,6 +2,8 @@
  * Where the image grid's panels lie (src/render/imageGrid.ts), in layout units: CSS pixels of
  * the canvas, origin top-left, y down. Pure: no three, no GPU, so pick and tests share it.
  */
+import { PHONE_WIDTH } from './viewport';
+
 /** Pixels per side and channels: 1 (greyscale) or 3 (interleaved RGB), rows top to bottom. */
 export interface ImageShape {
   width: number;
@@ -32,6 +34,31 @@ export interface ImageLayout {
 
 const MARGIN = 8;
 const PANEL_GAP = 12;
+/** Room above each panel for its label (src/ui/panelLabels.ts: 11 px text, 15 px above). */
+export const LABEL_ROOM = 16;
+/** Room at the bottom for the lane's caption (in compare mode) and the messages. */
+const BOTTOM_ROOM = 34;
+
+/**
+ * Room at the top for the HUD (src/ui/hud.ts: about 470 px of 12 px text from 10 px down, 12 px
+ * from each side, and on a phone clear of the drawer's button): as many lines as it wraps to.
+ */
+export function hudRoom(width: number): number {
+  const usable = width - 24 - (width < PHONE_WIDTH ? 108 : 0);
+  const lines = Math.min(4, Math.max(1, Math.ceil(480 / Math.max(usable, 1))));
+  return 10 + 17 * lines + 4;
+}
+
+/** The area the panels may fill: below the HUD and a label, above the caption. */
+function area(width: number, height: number) {
+  const top = hudRoom(width) + LABEL_ROOM;
+  return {
+    left: MARGIN,
+    top,
+    width: Math.max(1, width - 2 * MARGIN),
+    height: Math.max(1, height - top - BOTTOM_ROOM),
+  };
+}
 
 /** The image area of cell `tile` of a panel (inside its gap), in layout units. */
 export function cellRect(
@@ -53,7 +80,10 @@ const gapFor = (cell: number) => (cell < 4 ? 0 : Math.min(8, Math.max(1, Math.ro
 /** Whole pixels per cell once they are big enough to matter. */
 const snap = (cell: number) => (cell >= 4 ? Math.floor(cell) : Math.max(cell, 0.5));
 
-/** Grid panels side by side or stacked, whichever gives larger tiles, centred. */
+/**
+ * Grid panels in the arrangement that gives the largest images: all side by side, stacked, or
+ * in rows of fewer (two over one for three panels), centred in the space below the HUD.
+ */
 export function gridLayout(
   width: number,
   height: number,
@@ -65,31 +95,44 @@ export function gridLayout(
   const rows = Math.max(1, Math.ceil(n / cols));
   const aspect = shape.height / shape.width;
   const p = kinds.length;
+  const room = area(width, height);
+  // Between rows of panels: the gap and the lower row's labels.
+  const rowGap = PANEL_GAP + LABEL_ROOM;
   const fit = (across: number, down: number) =>
     Math.min(
-      (width - 2 * MARGIN - (across - 1) * PANEL_GAP) / (across * cols),
-      (height - 2 * MARGIN - (down - 1) * PANEL_GAP) / (down * rows * aspect),
+      (room.width - (across - 1) * PANEL_GAP) / (across * cols),
+      (room.height - (down - 1) * rowGap) / (down * rows * aspect),
     );
-  const wide = fit(p, 1) >= fit(1, p);
-  const cellWidth = snap(wide ? fit(p, 1) : fit(1, p));
+  let across = p;
+  for (let a = p - 1; a >= 1; a--) {
+    if (fit(a, Math.ceil(p / a)) > fit(across, Math.ceil(p / across))) across = a;
+  }
+  const down = Math.ceil(p / across);
+  const cellWidth = snap(fit(across, down));
   const cellHeight = cellWidth * aspect;
   const gap = gapFor(cellWidth);
   const panelWidth = cols * cellWidth;
   const panelHeight = rows * cellHeight;
-  const totalWidth = wide ? p * panelWidth + (p - 1) * PANEL_GAP : panelWidth;
-  const totalHeight = wide ? panelHeight : p * panelHeight + (p - 1) * PANEL_GAP;
-  const left = Math.round((width - totalWidth) / 2);
-  const top = Math.round((height - totalHeight) / 2);
-  return kinds.map((kind, i) => ({
-    kind,
-    left: wide ? left + i * (panelWidth + PANEL_GAP) : left,
-    top: wide ? top : top + i * (panelHeight + PANEL_GAP),
-    cols,
-    rows,
-    cellWidth,
-    cellHeight,
-    gap,
-  }));
+  const totalWidth = across * panelWidth + (across - 1) * PANEL_GAP;
+  const totalHeight = down * panelHeight + (down - 1) * rowGap;
+  const left = Math.round(room.left + (room.width - totalWidth) / 2);
+  const top = Math.round(room.top + Math.max(0, (room.height - totalHeight) / 2));
+  return kinds.map((kind, i) => {
+    const row = Math.floor(i / across);
+    // A last row with fewer panels is centred under the others.
+    const inRow = row === down - 1 ? p - row * across : across;
+    const shift = ((across - inRow) * (panelWidth + PANEL_GAP)) / 2;
+    return {
+      kind,
+      left: Math.round(left + shift + (i % across) * (panelWidth + PANEL_GAP)),
+      top: Math.round(top + row * (panelHeight + rowGap)),
+      cols,
+      rows,
+      cellWidth,
+      cellHeight,
+      gap,
+    };
+  });
 }
 
 /** Big images side by side, below them a strip of K cells as wide as they are, centred. */
@@ -103,16 +146,19 @@ export function followLayout(
   const aspect = shape.height / shape.width;
   const b = bigs.length;
   const strip = K > 0 ? 1 : 0;
-  // Width: b B + (b - 1) G; height: a B + strip (G + a (b B + (b - 1) G) / K).
-  const byWidth = (width - 2 * MARGIN - (b - 1) * PANEL_GAP) / b;
-  const spare = height - 2 * MARGIN - strip * (PANEL_GAP + (aspect * (b - 1) * PANEL_GAP) / K);
+  const room = area(width, height);
+  // Below the big images, the strip's label: the gap between them is G + LABEL_ROOM.
+  const stripGap = PANEL_GAP + LABEL_ROOM;
+  // Width: b B + (b - 1) G; height: a B + strip (G' + a (b B + (b - 1) G) / K).
+  const byWidth = (room.width - (b - 1) * PANEL_GAP) / b;
+  const spare = room.height - strip * (stripGap + (aspect * (b - 1) * PANEL_GAP) / K);
   const byHeight = spare / (aspect * (1 + (strip * b) / Math.max(K, 1)));
   const big = snap(Math.min(byWidth, byHeight));
   const totalWidth = b * big + (b - 1) * PANEL_GAP;
   const stripCell = K > 0 ? totalWidth / K : 0;
-  const totalHeight = aspect * big + strip * (PANEL_GAP + aspect * stripCell);
-  const left = Math.round((width - totalWidth) / 2);
-  const top = Math.round((height - totalHeight) / 2);
+  const totalHeight = aspect * big + strip * (stripGap + aspect * stripCell);
+  const left = Math.round(room.left + (room.width - totalWidth) / 2);
+  const top = Math.round(room.top + Math.max(0, (room.height - totalHeight) / 2));
   const rects: PanelRect[] = bigs.map((kind, i) => ({
     kind,
     left: left + i * (big + PANEL_GAP),
@@ -127,7 +173,7 @@ export function followLayout(
     rects.push({
       kind: 'strip',
       left,
-      top: top + aspect * big + PANEL_GAP,
+      top: top + aspect * big + stripGap,
       cols: K,
       rows: 1,
       cellWidth: stripCell,

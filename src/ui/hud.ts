@@ -11,16 +11,18 @@ export interface HudState {
   unit?: 'particles' | 'images';
 }
 
+/** One line, in parts that wrap as wholes on a narrow screen (no break inside a part). */
 export function hudText(s: HudState): string {
   const fmt = (v: number): string => v.toLocaleString('en');
-  return [
+  const parts = [
     s.mode,
     `t ${s.t.toFixed(3)}`,
     `step ${fmt(s.step)} / ${fmt(s.steps)}`,
     `NFE ${fmt(s.nfe)}`,
     `${fmt(s.n)} ${s.unit ?? 'particles'}`,
     `${Math.round(s.fps)} fps`,
-  ].join('   ');
+  ];
+  return parts.map((part) => part.replaceAll(' ', '\u00a0')).join('   ');
 }
 
 export class Hud {

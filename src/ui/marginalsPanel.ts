@@ -7,6 +7,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './physics.css';
+import { CHART_WIDTH } from './layout';
 
 export interface Marginals {
   x: ArrayLike<number>;
@@ -18,8 +19,8 @@ export interface MarginalEdges {
   y: readonly [number, number];
 }
 
-const WIDTH = 220;
-const HEIGHT = 110;
+const WIDTH = CHART_WIDTH;
+const HEIGHT = 100;
 const AXIS = {
   stroke: '#8a93a3',
   grid: { stroke: 'rgba(255,255,255,0.07)' },

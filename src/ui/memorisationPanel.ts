@@ -7,11 +7,12 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './physics.css';
+import { CHART_WIDTH } from './layout';
 import type { Memorisation } from '../maths/memorisation';
 
 /** Samples kept per run. */
 const RING = 1000;
-const WIDTH = 250;
+const WIDTH = CHART_WIDTH;
 const HEIGHT = 90;
 const GRID = '#8a93a3';
 

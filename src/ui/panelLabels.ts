@@ -6,6 +6,9 @@ export interface PanelLabel {
   kind: string;
   left: number;
   top: number;
+  /** The panel's width (cols x cellWidth): a label no wider, cut with an ellipsis. */
+  cols?: number;
+  cellWidth?: number;
 }
 
 const NAMES: Readonly<Record<string, string>> = {
@@ -37,7 +40,9 @@ export class PanelLabels {
       ...(labels ?? []).map((l) => {
         const span = document.createElement('span');
         span.textContent = NAMES[l.kind] ?? l.kind;
+        span.title = span.textContent;
         span.style.left = `${l.left}px`;
+        if (l.cols && l.cellWidth) span.style.maxWidth = `${l.cols * l.cellWidth}px`;
         span.style.top = `${Math.max(0, l.top - 15)}px`;
         return span;
       }),

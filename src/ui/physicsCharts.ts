@@ -9,13 +9,14 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './physics.css';
+import { CHART_WIDTH } from './layout';
 import type { Mode } from '../settings/settings';
 
 /** Samples kept: the charts show this many of the latest. */
 const RING = 2000;
 /** Points drawn per series at most (the ring is strided down to this). */
 const DRAWN = 400;
-const WIDTH = 250;
+const WIDTH = CHART_WIDTH;
 const HEIGHT = 78;
 const GRID = '#8a93a3';
 const PEAK = '#ffd84a';

@@ -15,6 +15,7 @@ import {
   type ScheduleParams,
 } from '../maths/schedules';
 import type { Settings } from '../settings/settings';
+import { CHART_WIDTH } from './layout';
 
 const SAMPLES = 241;
 /** The lambda axis shows this range; lambda is infinite at t = 0 for VP schedules. */
@@ -104,8 +105,8 @@ export class ScheduleChart {
   private create(ve: boolean): void {
     this.plot?.destroy();
     this.ve = ve;
-    const width = 340;
-    const height = 190;
+    const width = CHART_WIDTH;
+    const height = 170;
     const axis = {
       stroke: COLORS.grid,
       grid: { stroke: 'rgba(255,255,255,0.07)' },

@@ -8,9 +8,10 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './physics.css';
+import { CHART_WIDTH } from './layout';
 import { commitmentTime, type SpeciationPoint } from '../maths/speciation';
 
-const WIDTH = 300;
+const WIDTH = CHART_WIDTH;
 const HEIGHT = 160;
 const COLORS = { curve: '#f06bd0', theory: '#b5e36b', commit: '#ffd84a', chance: '#8a93a3' };
 

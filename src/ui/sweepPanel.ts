@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import type { SweepOptions, SweepResult, SweepRow } from '../sim/experiments/sweep';
 import { sweepCsv } from '../sim/experiments/sweep';
+import { CHART_WIDTH } from './layout';
 import { download } from './presetsFolder';
 
 const PALETTE = [
@@ -161,8 +162,8 @@ export class SweepPanel {
     const data: uPlot.AlignedData = [x, ...series.map((s) => s.y)];
     const floorY = result.floor;
     const opts: uPlot.Options = {
-      width: 520,
-      height: 300,
+      width: CHART_WIDTH,
+      height: 220,
       // The NFE axis spans exactly the NFE run (the default rounds out to powers of ten).
       scales: {
         x: { time: false, distr: 3, range: (_u, min, max) => [Math.max(1, min), max] },
