@@ -1,0 +1,162 @@
+/**
+ * `npm run screenshots`: takes the README's pictures afresh from the built app (dist/; run
+ * `npm run build` first) in headless Chromium, and writes each picture's caption into the
+ * README, so that neither can drift from what the sandbox shows. `-- --only NAME` takes one.
+ * On SwiftShader (no GPU) the whole set takes a few minutes.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { preview } from 'vite';
+import { launch } from './e2e/browser';
+
+interface Shot {
+  /** The file under public/readme/. */
+  file: string;
+  caption: string;
+  hash: string;
+  size: [number, number];
+  /** Gets the page to the moment pictured; the default plays the run to its end. */
+  prepare?: (page: Page) => Promise<void>;
+  /** A CSS selector: the picture is of this element only, at twice the pixels. */
+  element?: string;
+}
+
+/** Plays the run to its end at the page's own pace, so the charts sample all of it. */
+async function playToEnd(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await window.sandbox.reset();
+    window.sandbox.play();
+    const { steps } = window.sandbox.status();
+    while (window.sandbox.status().step < steps) await new Promise((r) => setTimeout(r, 100));
+  });
+  // The readings of the last step: a few measurements later.
+  await page.waitForTimeout(2500);
+}
+
+const SHOTS: Shot[] = [
+  {
+    file: 'sandbox.png',
+    caption:
+      'The sandbox: 30,000 particles denoised onto a swiss roll by DDIM with the empirical ' +
+      'denoiser; beside them the schedule and the live observables, then the controls',
+    hash: 'dataset=swissroll&denoiser=empirical&n=30000&loop=false',
+    size: [1440, 900],
+  },
+  {
+    file: 'phone.png',
+    caption: 'On a phone (390x844): the particles fill the screen, the controls in a drawer',
+    hash: 'n=20000&loop=false',
+    size: [390, 844],
+  },
+  {
+    file: 'schedule.png',
+    caption:
+      'The schedule chart: alpha, sigma and log-SNR of a custom schedule, with its control ' +
+      'points, the step grid and the current t',
+    hash: 'schedule=custom&steps=40&loop=false',
+    size: [1440, 900],
+    element: '.schedule-chart',
+    prepare: async (page) => {
+      await page.evaluate(async () => {
+        await window.sandbox.reset();
+        await window.sandbox.step(18);
+      });
+      await page.waitForTimeout(500);
+    },
+  },
+  {
+    file: 'sweep.png',
+    caption:
+      'Sliced Wasserstein-2 to the data against NFE for four samplers on two schedules, ' +
+      'gaussians8, 1024 particles, with the finite-sample floor',
+    hash: 'sweepN=1024&sweepNfe=1,2,5,10,20,50,100&loop=false',
+    size: [1440, 900],
+    element: '.sweep-panel',
+    prepare: async (page) => {
+      await page.evaluate(() => window.sandbox.pause());
+      await page.locator('.lil-title', { hasText: 'Sweep (quality vs NFE)' }).click();
+      await page.locator('.lil-controller button', { hasText: 'Run sweep' }).click();
+      await page.waitForFunction(
+        () =>
+          document.querySelector<HTMLButtonElement>('.sweep-buttons [data-act=csv]')?.disabled ===
+          false,
+        undefined,
+        { timeout: 900_000 },
+      );
+    },
+  },
+  {
+    file: 'landscape.png',
+    caption:
+      'The 3D landscape: underdamped Langevin at T = 0.5 on gaussians8, particles riding the ' +
+      'energy surface, with trails',
+    hash:
+      'mode=langevin&langevin=underdamped&temperature=0.5&view=3d&landscape=energy' +
+      '&trails=24&n=20000&steps=400&loop=false',
+    size: [1440, 900],
+    prepare: async (page) => {
+      await page.evaluate(async () => {
+        await window.sandbox.reset();
+        await window.sandbox.step(120);
+        window.sandbox.play();
+      });
+      await page.waitForTimeout(4000);
+    },
+  },
+  {
+    file: 'images.png',
+    caption:
+      'MNIST, 36 samples by DDIM with the empirical denoiser over 1,000 digits: the batch, ' +
+      'x0_hat and the nearest training digit of each, framed in orange once memorised; beside ' +
+      'them the memorised fraction against t',
+    hash: 'dataset=mnist&denoiser=empirical&m=1000&n=36&loop=false',
+    size: [1440, 900],
+  },
+  {
+    file: 'images-smoothed.png',
+    caption:
+      'The same run with the smoothed denoiser (smoothing 4): samples are blends of nearby ' +
+      'digits, none memorised',
+    hash: 'dataset=mnist&denoiser=smoothed&smoothing=4&m=1000&n=36&loop=false',
+    size: [1440, 900],
+  },
+];
+
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : null;
+const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+const url = server.resolvedUrls?.local[0];
+if (!url) throw new Error('the preview server has no URL');
+const browser = await launch();
+let readme = readFileSync('README.md', 'utf8');
+try {
+  for (const shot of SHOTS.filter((s) => !only || s.file.startsWith(only))) {
+    const started = performance.now();
+    const [width, height] = shot.size;
+    const context = await browser.newContext({
+      viewport: { width, height },
+      deviceScaleFactor: shot.element ? 2 : 1,
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(300_000);
+    page.on('pageerror', (e) => console.error(`${shot.file}: ${e.message}`));
+    await page.goto(`${url}#${shot.hash}`);
+    await page.evaluate(() => window.sandbox.ready);
+    await (shot.prepare ?? playToEnd)(page);
+    // Messages are for the moment; the picture is of the sandbox.
+    await page.evaluate(() => {
+      for (const note of document.querySelectorAll('.message')) note.remove();
+    });
+    const path = `public/readme/${shot.file}`;
+    await (shot.element ? page.locator(shot.element) : page).screenshot({ path });
+    await context.close();
+    const line = new RegExp(`!\\[[^\\]]*\\]\\(${path.replace(/[.]/g, '\\.')}\\)`);
+    if (line.test(readme)) readme = readme.replace(line, `![${shot.caption}](${path})`);
+    else console.warn(`README.md has no picture of ${path}: add one`);
+    console.log(`${path} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  writeFileSync('README.md', readme);
+} finally {
+  await browser.close();
+  await server.close();
+}
