@@ -23,6 +23,7 @@ import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
 import { folderNote } from './folderNote';
+import { onNumberEdit } from './numberEntry';
 import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
 import { buildPresetsFolder } from './presetsFolder';
 
@@ -185,7 +186,9 @@ export class ControlPanel {
       ...args,
     );
     c.domElement.title = describeSetting(key);
-    c.onFinishChange((value: unknown) => {
+    // A number typed out of range (or not whole) goes to configure as typed, to be refused
+    // with the API's message; lil-gui would clamp it.
+    onNumberEdit(c, (value: unknown) => {
       this.actions.configure({ [key]: value }).catch((e: unknown) => {
         this.actions.report(e);
         this.refresh();
@@ -295,9 +298,8 @@ export class ControlPanel {
         this.compareDraft,
         key,
         ...args,
-      )
-        .name(`B ${key}`)
-        .onFinishChange((v: unknown) => write(key, v));
+      ).name(`B ${key}`);
+      onNumberEdit(c, (v: unknown) => write(key, v));
       this.compareControllers.push(c);
       return c;
     };
