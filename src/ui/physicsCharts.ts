@@ -189,8 +189,8 @@ export class PhysicsCharts {
   setX(x: XAxis): void {
     this.x = x;
     this.toggle.textContent = `x axis: ${x}`;
-    const other = x === 't' ? 'step' : 't';
-    this.toggle.title = `The charts' x axis: ${AXIS_NAMES[x]}. Click to plot against ${other === 't' ? 't' : 'the step'}.`;
+    const other = x === 't' ? 'the step' : 't';
+    this.toggle.title = `The charts' x axis: ${AXIS_NAMES[x]}. Click to plot against ${other}.`;
     for (const c of this.charts) this.create(c);
     this.findPeak();
     this.draw();
