@@ -206,6 +206,7 @@ export class ControlPanel {
     f.add({ reset: () => this.actions.reset() }, 'reset').name('Reset (R)');
     this.tSlider = f
       .add(this.playback, 't', 0, 1, 0.001)
+      .decimals(3)
       .name('t (scrub)')
       .onChange((t: number) => this.actions.scrub(t));
     this.bind(f, 'speed', LIMITS.speed.min, 20, 0.01).name('speed (steps/frame)');
@@ -349,6 +350,10 @@ export class ControlPanel {
   private buildData(): void {
     const f = this.gui.addFolder('Data');
     this.bind(f, 'dataset', DATASET_IDS);
+    // What is sampled: how many particles (images: the batch), beside what they are drawn from.
+    this.nController = this.bind(f, 'n', particleChoices(this.actions.maxParticles)).name(
+      'particles',
+    );
     this.bind(f, 'm', 100, LIMITS.m.max, 100).name('stored points M');
     f.add({ load: () => this.actions.loadFile() }, 'load').name('Load CSV / JSON…');
     f.add(this.playback, 'drawing')
@@ -368,9 +373,6 @@ export class ControlPanel {
 
   private buildView(): void {
     const f = this.gui.addFolder('View');
-    this.nController = this.bind(f, 'n', particleChoices(this.actions.maxParticles)).name(
-      'particles',
-    );
     this.bind(f, 'pointSize', LIMITS.pointSize.min, 12, 0.1).name('point size');
     this.bind(f, 'brightness', 0.05, 5, 0.01);
     this.bind(f, 'showData').name('show data');
