@@ -187,6 +187,7 @@ export class ScheduleChart {
       [[], [], [], []],
       this.element,
     );
+    this.note.style.maxWidth = `${width}px`;
     this.element.append(this.note);
     this.plot.over.addEventListener('pointerdown', this.down);
     this.plot.over.addEventListener('pointermove', this.move);
