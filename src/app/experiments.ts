@@ -17,6 +17,7 @@ export function runSweepFromSettings(app: App): void {
   const run = app.sweepPanel.run(
     spec.samplers.length * spec.schedules.length * spec.nfe.length,
     (options) => app.sandbox.sweep(spec, options),
+    s.dataset,
   );
   app.layout.reveal(app.sweepPanel.element);
   run.catch((e: unknown) => app.report(e));

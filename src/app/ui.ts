@@ -93,8 +93,9 @@ export function startUi(app: App): void {
             ? {}
             : { schedule: 'custom' as const, customCurve: curveFromSchedule(s) };
         app.layout.reveal(chart.element);
-        sandbox
-          .configure(patch)
+        const started = sandbox.configure(patch);
+        chart.waitFor(started, patch.customCurve ?? s.customCurve);
+        started
           .then(() =>
             app.messages.show(
               'Drag the green points on the chart to reshape log-SNR; the run follows on release.',

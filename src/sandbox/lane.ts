@@ -30,6 +30,9 @@ export interface ImagePanelRect {
 
 /** Frames of a followed image's filmstrip, spread over the run. */
 const FILMSTRIP_FRAMES = 12;
+/** The filmstrip records every this many steps of a run of `steps` (and its last). */
+const filmstripStride = (steps: number): number =>
+  Math.max(1, Math.floor(steps / (FILMSTRIP_FRAMES - 1)));
 
 function destroyPart(part: { destroy?: () => void; dispose?: () => void }): void {
   if (part.destroy) part.destroy();
@@ -63,6 +66,8 @@ export class Lane {
     staging: StagingPool | null;
     dataset: Dataset & { image: { width: number; height: number; channels: 1 | 3 } };
     followed: number;
+    /** The step of the filmstrip's last record (-1: none since the run started). */
+    recorded: number;
   } | null = null;
   /** Whether the lane shows images (its dataset is an image dataset). */
   imageMode = false;
@@ -130,7 +135,7 @@ export class Lane {
       if (!this.images) {
         const filmstrip = new Filmstrip();
         const grid = new ImageGrid(this.view.renderer);
-        this.images = { grid, filmstrip, staging: null, dataset, followed: -1 };
+        this.images = { grid, filmstrip, staging: null, dataset, followed: -1, recorded: -1 };
       }
       this.images.dataset = dataset;
       this.images.filmstrip.setup(this.sim.device, this.sim.dim, FILMSTRIP_FRAMES);
@@ -181,7 +186,8 @@ export class Lane {
       const follow = s.follow >= 0 && s.follow < this.sim.n ? s.follow : -1;
       if (follow !== im.followed) {
         im.followed = follow;
-        im.filmstrip.reset();
+        // Its past frames from the history: a run that has ended still shows its trajectory.
+        im.filmstrip.follow(follow);
       }
       im.grid.follow(follow >= 0 ? follow : null);
       return;
@@ -203,7 +209,8 @@ export class Lane {
     this.sim.setRun(runSpec(settings));
     this.sim.reset(encoder);
     this.trails?.reset();
-    this.images?.filmstrip.reset(encoder);
+    this.images?.filmstrip.keepHistory(this.sim.n);
+    this.resetFilmstrip(encoder);
     this.setStyle(settings);
     this.afterSteps(encoder);
   }
@@ -212,8 +219,32 @@ export class Lane {
   restart(encoder: GPUCommandEncoder): void {
     this.sim.reset(encoder);
     this.trails?.reset();
-    this.images?.filmstrip.reset(encoder);
+    this.resetFilmstrip(encoder);
     this.afterSteps(encoder);
+  }
+
+  private resetFilmstrip(encoder: GPUCommandEncoder): void {
+    if (!this.images) return;
+    this.images.filmstrip.reset(encoder);
+    this.images.recorded = -1;
+  }
+
+  /**
+   * Up to k steps, stopping on the way at each step the filmstrip records (images), so that a
+   * frame of many steps, or run(), leaves no hole in it. Returns the steps encoded.
+   */
+  encodeSteps(encoder: GPUCommandEncoder, k: number): number {
+    if (!this.imageMode) return this.sim.encodeSteps(encoder, k);
+    let done = 0;
+    while (done < k && !this.sim.done) {
+      const { step, steps } = this.sim.status();
+      const stride = filmstripStride(steps);
+      const ran = this.sim.encodeSteps(encoder, Math.min(k - done, stride - (step % stride)));
+      if (ran === 0) break;
+      done += ran;
+      this.recordFilmstrip(encoder);
+    }
+    return done;
   }
 
   /**
@@ -231,14 +262,18 @@ export class Lane {
     this.refreshField(encoder);
   }
 
-  /** The followed image into its filmstrip, FILMSTRIP_FRAMES times over the run (and at the end). */
+  /**
+   * The batch into the filmstrip's history and the followed image (if any) into its ring,
+   * FILMSTRIP_FRAMES times over the run (and at the end).
+   */
   private recordFilmstrip(encoder: GPUCommandEncoder): void {
     const im = this.images;
-    if (!im || im.followed < 0) return;
+    if (!im) return;
     const { step, steps } = this.sim.status();
-    const stride = Math.max(1, Math.floor(steps / (FILMSTRIP_FRAMES - 1)));
-    if (step % stride === 0 || step === steps)
-      im.filmstrip.record(encoder, this.sim.x, im.followed, this.sim.dim);
+    // Once per step: a finished lane waiting for the other must not fill the strip with its end.
+    if (step === im.recorded || (step % filmstripStride(steps) !== 0 && step !== steps)) return;
+    im.filmstrip.record(encoder, this.sim.x, im.followed, this.sim.dim);
+    im.recorded = step;
   }
 
   /**

@@ -121,13 +121,13 @@ export class Playback {
     if (!a) return;
     const encoder = device.createCommandEncoder(STEPS_ENCODER);
     const reverse = st.current.mode === 'reverse';
-    a.sim.encodeSteps(encoder, k);
+    a.encodeSteps(encoder, k);
     if (b) {
-      if (a.done) b.sim.encodeSteps(encoder, k);
+      if (a.done) b.encodeSteps(encoder, k);
       else {
         const t = a.sim.status().t;
         while (!b.done && (reverse ? b.sim.status().t > t : b.sim.status().t < t))
-          b.sim.encodeSteps(encoder, 1);
+          b.encodeSteps(encoder, 1);
       }
     }
     for (const lane of st.lanes) lane.afterSteps(encoder);

@@ -23,6 +23,7 @@ import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
 import { folderNote } from './folderNote';
+import { onNumberEdit } from './numberEntry';
 import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
 import { buildPresetsFolder } from './presetsFolder';
 
@@ -185,7 +186,9 @@ export class ControlPanel {
       ...args,
     );
     c.domElement.title = describeSetting(key);
-    c.onFinishChange((value: unknown) => {
+    // A number typed out of range (or not whole) goes to configure as typed, to be refused
+    // with the API's message; lil-gui would clamp it.
+    onNumberEdit(c, (value: unknown) => {
       this.actions.configure({ [key]: value }).catch((e: unknown) => {
         this.actions.report(e);
         this.refresh();
@@ -203,6 +206,7 @@ export class ControlPanel {
     f.add({ reset: () => this.actions.reset() }, 'reset').name('Reset (R)');
     this.tSlider = f
       .add(this.playback, 't', 0, 1, 0.001)
+      .decimals(3)
       .name('t (scrub)')
       .onChange((t: number) => this.actions.scrub(t));
     this.bind(f, 'speed', LIMITS.speed.min, 20, 0.01).name('speed (steps/frame)');
@@ -295,9 +299,8 @@ export class ControlPanel {
         this.compareDraft,
         key,
         ...args,
-      )
-        .name(`B ${key}`)
-        .onFinishChange((v: unknown) => write(key, v));
+      ).name(`B ${key}`);
+      onNumberEdit(c, (v: unknown) => write(key, v));
       this.compareControllers.push(c);
       return c;
     };
@@ -347,6 +350,10 @@ export class ControlPanel {
   private buildData(): void {
     const f = this.gui.addFolder('Data');
     this.bind(f, 'dataset', DATASET_IDS);
+    // What is sampled: how many particles (images: the batch), beside what they are drawn from.
+    this.nController = this.bind(f, 'n', particleChoices(this.actions.maxParticles)).name(
+      'particles',
+    );
     this.bind(f, 'm', 100, LIMITS.m.max, 100).name('stored points M');
     f.add({ load: () => this.actions.loadFile() }, 'load').name('Load CSV / JSON…');
     f.add(this.playback, 'drawing')
@@ -366,9 +373,6 @@ export class ControlPanel {
 
   private buildView(): void {
     const f = this.gui.addFolder('View');
-    this.nController = this.bind(f, 'n', particleChoices(this.actions.maxParticles)).name(
-      'particles',
-    );
     this.bind(f, 'pointSize', LIMITS.pointSize.min, 12, 0.1).name('point size');
     this.bind(f, 'brightness', 0.05, 5, 0.01);
     this.bind(f, 'showData').name('show data');

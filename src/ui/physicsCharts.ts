@@ -72,6 +72,11 @@ const CHARTS: readonly ChartSpec[] = [
 const KEYS = ['t', 'step', ...CHARTS.flatMap((c) => c.series.map((s) => s.key))];
 
 export type XAxis = 't' | 'step';
+/** What each x axis is, for the toggle's tooltip. */
+const AXIS_NAMES: Record<XAxis, string> = {
+  t: 'the time t of the process (reverse runs: 1 on the left to 0 on the right)',
+  step: 'the step of the run',
+};
 
 /**
  * The charts' note on images: what U and H are in R^d, and that the k-NN entropy of a batch is
@@ -113,7 +118,6 @@ export class PhysicsCharts {
     bar.className = 'physics-bar';
     bar.innerHTML = '<b>Observables</b>';
     this.toggle = document.createElement('button');
-    this.toggle.title = 'Plot against t or the step';
     this.toggle.addEventListener('click', () => this.setX(this.x === 't' ? 'step' : 't'));
     bar.appendChild(this.toggle);
     this.element.appendChild(bar);
@@ -184,7 +188,9 @@ export class PhysicsCharts {
 
   setX(x: XAxis): void {
     this.x = x;
-    this.toggle.textContent = `x: ${x}`;
+    this.toggle.textContent = `x axis: ${x}`;
+    const other = x === 't' ? 'the step' : 't';
+    this.toggle.title = `The charts' x axis: ${AXIS_NAMES[x]}. Click to plot against ${other}.`;
     for (const c of this.charts) this.create(c);
     this.findPeak();
     this.draw();

@@ -2,10 +2,12 @@
  * The schedule plot (uPlot): alpha_t, sigma_t and the half log-SNR lambda_t against t, the run's
  * step grid as ticks, the current t as a moving line, and, for the custom schedule, control
  * points of the lambda curve that the user drags. Dragging previews locally; releasing hands
- * the new curve to `onCurve`, which goes through the settings like every other change.
+ * the new curve to `onCurve`, which goes through the settings like every other change. While
+ * the run restarts for an edit (seconds), the points show dimmed and a note says why they wait.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import './panel.css';
 import { formatCurve, parseCurve } from '../maths/logSnrCurve';
 import {
   isVariancePreserving,
@@ -33,6 +35,13 @@ export interface ChartPoint {
   lambda: number;
 }
 
+/** The rule `move` keeps, in words: under the chart while the curve is editable. */
+export const CURVE_RULE =
+  'Drag a point: its λ stays between its neighbours’ (no higher than the left one, no lower ' +
+  'than the right one), so λ never rises with t; the end points stay at t = 0 and t = 1.';
+export const RESTARTING =
+  'Restarting the run with an editable λ curve… the points move once it runs.';
+
 const finiteLambda = (level: Level): number | null => {
   const l = logSnr(level);
   return Number.isFinite(l) ? Math.max(-LAMBDA_RANGE, Math.min(LAMBDA_RANGE, l)) : null;
@@ -48,6 +57,9 @@ export class ScheduleChart {
   private editable = false;
   private dragging: number | null = null;
   private settings: Settings | null = null;
+  /** The curve shown (dimmed, not draggable) until the run it is for has started. */
+  private waiting: ChartPoint[] | null = null;
+  private readonly note: HTMLElement;
 
   constructor(
     parent: HTMLElement,
@@ -56,6 +68,10 @@ export class ScheduleChart {
     this.element = document.createElement('div');
     this.element.className = 'chart schedule-chart';
     parent.appendChild(this.element);
+    this.note = document.createElement('div');
+    this.note.className = 'chart-note';
+    this.note.hidden = true;
+    this.element.appendChild(this.note);
   }
 
   /** Redraws for new settings and the run's levels. */
@@ -67,6 +83,38 @@ export class ScheduleChart {
     const ve = !isVariancePreserving(settings.schedule);
     if (!this.plot || ve !== this.ve) this.create(ve);
     this.plot!.setData(this.curves(settings));
+    this.showNote();
+  }
+
+  /**
+   * Shows `curve`'s points at once, dimmed and with a note, and lets them be dragged once
+   * `started` (the run that makes the curve the schedule) settles; on a refusal, the chart
+   * shows the settings as they are again.
+   */
+  waitFor(started: Promise<unknown>, curve: string): void {
+    const points = parseCurve(curve);
+    this.waiting = points;
+    this.dragging = null;
+    this.showNote();
+    this.plot?.redraw(false, false);
+    const done = (): void => {
+      if (this.waiting !== points) return;
+      this.waiting = null;
+      if (this.settings) this.update(this.settings, this.levels);
+    };
+    started.then(done, done);
+  }
+
+  /** What the note under the chart says: the wait, the rule while editable, else nothing. */
+  noteText(): string | null {
+    return this.waiting ? RESTARTING : this.editable ? CURVE_RULE : null;
+  }
+
+  private showNote(): void {
+    const text = this.noteText();
+    this.note.hidden = text === null;
+    this.note.textContent = text ?? '';
+    this.element.classList.toggle('waiting', this.waiting !== null);
   }
 
   /** Moves the current-t line (cheap: no new paths). */
@@ -139,6 +187,8 @@ export class ScheduleChart {
       [[], [], [], []],
       this.element,
     );
+    this.note.style.maxWidth = `${width}px`;
+    this.element.append(this.note);
     this.plot.over.addEventListener('pointerdown', this.down);
     this.plot.over.addEventListener('pointermove', this.move);
     this.plot.over.addEventListener('pointerup', this.up);
@@ -169,10 +219,12 @@ export class ScheduleChart {
     ctx.lineTo(x, top + height);
     ctx.stroke();
     ctx.globalAlpha = 1;
-    if (this.editable) {
+    const points = this.waiting ?? (this.editable ? this.points : []);
+    if (points.length) {
       ctx.fillStyle = COLORS.lambda;
       ctx.strokeStyle = '#0b0d12';
-      for (const p of this.points) {
+      if (this.waiting) ctx.globalAlpha = 0.35;
+      for (const p of points) {
         ctx.beginPath();
         ctx.arc(
           u.valToPos(p.t, 'x', true),
@@ -206,7 +258,7 @@ export class ScheduleChart {
   }
 
   private readonly down = (e: PointerEvent): void => {
-    if (!this.editable) return;
+    if (!this.editable || this.waiting) return;
     const i = this.nearest(e);
     if (i === null) return;
     this.dragging = i;
@@ -217,8 +269,11 @@ export class ScheduleChart {
   private readonly move = (e: PointerEvent): void => {
     const u = this.plot;
     if (!u) return;
-    u.over.style.cursor =
-      this.editable && (this.dragging !== null || this.nearest(e) !== null) ? 'grab' : '';
+    u.over.style.cursor = this.waiting
+      ? 'wait'
+      : this.editable && (this.dragging !== null || this.nearest(e) !== null)
+        ? 'grab'
+        : '';
     if (this.dragging === null || !this.settings) return;
     const i = this.dragging;
     const prev = this.points[i - 1];

@@ -8,21 +8,7 @@ import type { SweepOptions, SweepResult, SweepRow } from '../sim/experiments/swe
 import { sweepCsv } from '../sim/experiments/sweep';
 import { CHART_WIDTH } from './layout';
 import { download } from './presetsFolder';
-
-const PALETTE = [
-  '#ff9a4a',
-  '#4aa8ff',
-  '#b5e36b',
-  '#f06bd0',
-  '#ffd84a',
-  '#6bf0e0',
-  '#c49bff',
-  '#ff6b6b',
-  '#9be3ff',
-  '#e8c39e',
-  '#7dff9b',
-  '#ffffff',
-];
+import { curveStyle, legendLabels, sweepTitle } from './sweepLegend';
 
 /** The chart's data: x = every NFE that occurs, one series per (sampler, schedule). */
 export function sweepSeries(rows: readonly SweepRow[]): {
@@ -52,6 +38,8 @@ export class SweepPanel {
   private result: SweepResult | null = null;
   private started = 0;
   private abort: AbortController | null = null;
+  /** The dataset swept, for the exported PNG's title. */
+  private dataset = '';
 
   constructor(parent: HTMLElement) {
     this.element = document.createElement('div');
@@ -86,8 +74,13 @@ export class SweepPanel {
    * Runs one sweep into the panel: progress, cancel, then the chart. Rejects with real failures
    * (a cancel is shown, not thrown).
    */
-  async run(total: number, sweep: (options: SweepOptions) => Promise<SweepResult>): Promise<void> {
+  async run(
+    total: number,
+    sweep: (options: SweepOptions) => Promise<SweepResult>,
+    dataset: string,
+  ): Promise<void> {
     if (this.abort) throw new Error('A sweep is already running.');
+    this.dataset = dataset;
     const abort = new AbortController();
     this.abort = abort;
     const rows: SweepRow[] = [];
@@ -159,6 +152,7 @@ export class SweepPanel {
 
   private draw(result: SweepResult): void {
     const { x, series } = sweepSeries(result.rows);
+    const labels = legendLabels(series);
     const data: uPlot.AlignedData = [x, ...series.map((s) => s.y)];
     const floorY = result.floor;
     const opts: uPlot.Options = {
@@ -185,13 +179,21 @@ export class SweepPanel {
       ],
       series: [
         {},
-        ...series.map((s, i) => ({
-          label: s.label,
-          stroke: PALETTE[i % PALETTE.length]!,
-          width: 1.5,
-          spanGaps: true,
-          points: { size: 5 },
-        })),
+        ...series.map((_, i) => {
+          const style = curveStyle(i);
+          return {
+            label: labels[i]!,
+            stroke: style.colour,
+            dash: style.dash,
+            width: 1.5,
+            spanGaps: true,
+            points: {
+              size: style.pointSize,
+              stroke: style.colour,
+              fill: style.hollow ? 'rgba(0,0,0,0)' : style.colour,
+            },
+          };
+        }),
       ],
       hooks: {
         draw: [
@@ -215,30 +217,80 @@ export class SweepPanel {
     this.plot = new uPlot(opts, data, this.chart);
   }
 
-  /** The chart's canvas with a legend drawn in, on the page's background. */
+  /**
+   * The chart's canvas on the page's background, with a title (what was swept over what, and
+   * the floor the dashed line marks) above and a legend (each curve's colour, dash and
+   * marker) below.
+   */
   private exportPng(): void {
     if (!this.plot || !this.result) return;
+    const px = devicePixelRatio;
     const source = this.plot.ctx.canvas;
     const { series } = sweepSeries(this.result.rows);
-    const legend = 22 * devicePixelRatio;
+    const labels = legendLabels(series);
     const canvas = document.createElement('canvas');
-    canvas.width = source.width;
-    canvas.height = source.height + legend * Math.ceil(series.length / 3);
     const ctx = canvas.getContext('2d')!;
+    const font = (size: number, bold = false): string =>
+      `${bold ? 'bold ' : ''}${size * px}px system-ui, sans-serif`;
+    const width = source.width;
+    const [what, floor] = sweepTitle(this.result, this.dataset);
+    ctx.font = font(13, true);
+    const titleLines = wrap(ctx, what, width - 20 * px);
+    ctx.font = font(12);
+    const floorLines = wrap(ctx, floor, width - 20 * px);
+    const line = 18 * px;
+    const head = line * (titleLines.length + floorLines.length) + 8 * px;
+    const swatch = 34 * px;
+    const widest = Math.max(...labels.map((l) => ctx.measureText(l).width));
+    const columns = Math.max(1, Math.min(3, Math.floor(width / (widest + swatch + 20 * px))));
+    const legend = 22 * px;
+    canvas.width = width;
+    canvas.height = head + source.height + legend * Math.ceil(series.length / columns);
     ctx.fillStyle = '#0b0d12';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(source, 0, 0);
-    ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-    series.forEach((s, i) => {
-      const x = 10 * devicePixelRatio + (i % 3) * (canvas.width / 3);
-      const y = source.height + legend * (Math.floor(i / 3) + 0.7);
-      ctx.fillStyle = PALETTE[i % PALETTE.length]!;
-      ctx.fillRect(x, y - 8 * devicePixelRatio, 14 * devicePixelRatio, 4 * devicePixelRatio);
+    ctx.fillStyle = '#d7dce5';
+    ctx.font = font(13, true);
+    titleLines.forEach((text, i) => ctx.fillText(text, 10 * px, line * (i + 0.8)));
+    ctx.font = font(12);
+    floorLines.forEach((text, i) =>
+      ctx.fillText(text, 10 * px, line * (titleLines.length + i + 0.8)),
+    );
+    ctx.drawImage(source, 0, head);
+    labels.forEach((label, i) => {
+      const style = curveStyle(i);
+      const x = 10 * px + (i % columns) * (width / columns);
+      const y = head + source.height + legend * (Math.floor(i / columns) + 0.7);
+      ctx.strokeStyle = style.colour;
+      ctx.lineWidth = 2 * px;
+      ctx.setLineDash(style.dash.map((d) => d * px));
+      ctx.beginPath();
+      ctx.moveTo(x, y - 4 * px);
+      ctx.lineTo(x + 26 * px, y - 4 * px);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.lineWidth = px;
+      ctx.beginPath();
+      ctx.arc(x + 13 * px, y - 4 * px, (style.pointSize / 2) * px, 0, 2 * Math.PI);
+      ctx.fillStyle = style.colour;
+      if (!style.hollow) ctx.fill();
+      ctx.stroke();
       ctx.fillStyle = '#d7dce5';
-      ctx.fillText(s.label, x + 20 * devicePixelRatio, y);
+      ctx.fillText(label, x + swatch, y);
     });
     canvas.toBlob((blob) => {
       if (blob) download(blob, 'sweep.png');
     }, 'image/png');
   }
+}
+
+/** `text` in lines no wider than `width` in ctx's font, broken at its ' · ' separators. */
+function wrap(ctx: CanvasRenderingContext2D, text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const part of text.split(' · ')) {
+    const last = lines.at(-1);
+    if (last !== undefined && ctx.measureText(`${last} · ${part}`).width <= width)
+      lines[lines.length - 1] = `${last} · ${part}`;
+    else lines.push(part);
+  }
+  return lines;
 }

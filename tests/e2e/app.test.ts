@@ -128,6 +128,20 @@ describe('settings, GUI and URL', () => {
     expect(rejections[3]).toMatch(/unknown sampler 'nope'/);
     expect(rejections[7]).toMatch(/unknown setting 'bogus'/);
     expect(await page.evaluate(() => window.sandbox.settings())).toEqual(before);
+    // Through the GUI, steps typed as 0 or 2.5 get the API's own message (lil-gui alone would
+    // clamp or snap them to a step count), and the field shows the last good value again.
+    const steps = control(page, 'steps').locator('input').last();
+    for (const [typed, message] of [
+      ['0', rejections[0]],
+      ['2.5', rejections[1]],
+    ] as const) {
+      const count = await shownCount(page);
+      await steps.fill(typed);
+      await steps.press('Enter');
+      await expect(nextMessage(page, 'error', count)).resolves.toBe(message);
+      expect(await page.evaluate(() => window.sandbox.settings().steps)).toBe(before.steps);
+      await expect(steps.inputValue()).resolves.toBe(String(before.steps));
+    }
     // Through the GUI: sigma min above sigma max springs back and the user is told why.
     await control(page, 'schedule').locator('select').selectOption('karras');
     await page.waitForFunction(() => location.hash.includes('schedule=karras'));

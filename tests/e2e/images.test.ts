@@ -18,7 +18,7 @@ import {
   shownCount,
   WAIT,
 } from './browser';
-import { decodePng, difference } from './pixels';
+import { decodePng, difference, type Image } from './pixels';
 
 const base = inject('baseUrl');
 /** The page the tests share (each sets what it needs on it): points, switched to images. */
@@ -50,6 +50,27 @@ function stats(x: number[]): { mean: number; ink: number } {
     if (v > 0) ink++;
   }
   return { mean: sum / x.length, ink: ink / x.length };
+}
+
+/**
+ * The standard deviation of the grey level (0 to 255) over the middle half of a box of a
+ * screenshot: near 0 for a flat empty cell, tens for an image of noise or a digit.
+ */
+function spread(image: Image, left: number, top: number, width: number, height: number): number {
+  let sum = 0;
+  let sum2 = 0;
+  let count = 0;
+  for (let y = Math.round(top + height / 4); y < top + (3 * height) / 4; y++) {
+    for (let x = Math.round(left + width / 4); x < left + (3 * width) / 4; x++) {
+      const i = 4 * (y * image.width + x);
+      const grey = (image.data[i]! + image.data[i + 1]! + image.data[i + 2]!) / 3;
+      sum += grey;
+      sum2 += grey * grey;
+      count++;
+    }
+  }
+  const mean = sum / count;
+  return Math.sqrt(Math.max(0, sum2 / count - mean * mean));
 }
 
 /** Drops a PNG drawn in the page (white, a black rectangle at [x0, x1] x [y0, y1]) on the page. */
@@ -125,6 +146,14 @@ describe('images', () => {
       .poll(() => page.locator('.panel-labels').textContent(), { timeout: WAIT })
       .toContain('followed image');
     const strip = following.find((p) => p.kind === 'strip')!;
+    // Followed after the run ended, its filmstrip still shows the run (from the batch's
+    // history): every cell holds an image (noise to digit), none the flat empty background.
+    await frames(page, 2);
+    const shot = decodePng(await screenshot(page, page.locator('#view')));
+    const spreads = Array.from({ length: strip.cols }, (_, i) =>
+      spread(shot, strip.left + i * strip.cellWidth, strip.top, strip.cellWidth, strip.cellHeight),
+    );
+    for (const s of spreads) expect(s, `cell spreads ${spreads.join(', ')}`).toBeGreaterThan(20);
     await page.locator('#view').click({
       position: { x: strip.left + strip.cellWidth / 2, y: strip.top + strip.cellHeight / 2 },
     });
