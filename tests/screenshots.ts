@@ -150,8 +150,11 @@ try {
     const path = `public/readme/${shot.file}`;
     await (shot.element ? page.locator(shot.element) : page).screenshot({ path });
     await context.close();
-    const line = new RegExp(`!\\[[^\\]]*\\]\\(${path.replace(/[.]/g, '\\.')}\\)`);
-    if (line.test(readme)) readme = readme.replace(line, `![${shot.caption}](${path})`);
+    const escaped = path.replace(/[.]/g, '\\.');
+    const markdown = new RegExp(`!\\[[^\\]]*\\]\\(${escaped}\\)`);
+    const html = new RegExp(`(<img src="${escaped}"[^>]* alt=")[^"]*(")`);
+    if (markdown.test(readme)) readme = readme.replace(markdown, `![${shot.caption}](${path})`);
+    else if (html.test(readme)) readme = readme.replace(html, `$1${shot.caption}$2`);
     else console.warn(`README.md has no picture of ${path}: add one`);
     console.log(`${path} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }

@@ -241,7 +241,7 @@ describe(`image grid (SEED=${seed})`, () => {
     expect(grid.layout.panels.map((p) => p.kind)).toEqual(['x', 'x0hat', 'nearest']);
     checkGrid(all, b);
     grid.setPanels({ x0hat: false, nearest: false });
-    const alone = await draw('grey-x', 300, 300);
+    const alone = await draw('grey-x', 300, 380);
     expect(grid.layout.panels.map((p) => p.kind)).toEqual(['x']);
     checkGrid(alone, b);
   });
