@@ -58,6 +58,10 @@ export const ARROWS = 24;
 /** The surface's rim, as a fraction of its side, over which it fades into the background. */
 const RIM = 0.12;
 
+/** 1 inside the grid, falling to 0 over its rim; u in [0, 1]^2 across the grid. */
+const rimFade = (u: Vec2): Node =>
+  smoothstep(0, RIM, min(min(u.x, float(1).sub(u.x)), min(u.y, float(1).sub(u.y))));
+
 /** What the landscape shows: nothing, E = U / T, or the density. */
 export type LandscapeMode = 'off' | 'energy' | 'density';
 
@@ -287,22 +291,19 @@ export class Landscape {
     const contour = smoothstep(fwidth(e).mul(1.5), float(0), min(d, float(1).sub(d)));
     const inRange = t.greaterThan(0.001).and(t.lessThan(0.999));
     const lines = select(inRange, contour.mul(0.3), float(0));
-    // Dark where nothing lives (high U, low density), so the plateau recedes and the wells glow.
-    const glow = float(0.1).add(shade.mul(0.9));
+    // Towards the background where nothing lives (high U, low density), so the plateau merges
+    // with the canvas around it and the wells glow.
+    const glow = shade;
     const ramp = sRGBTransferEOTF(viridis(shade)) as unknown as Vec3;
     const background = new THREE.Color(BACKGROUND);
     const back = vec3(background.r, background.g, background.b);
+    const coloured = mix(back, ramp.mul(this.brightness), glow).mul(float(1).sub(lines));
     // With no landscape chosen (3D only): a slate surface just off the background, wells lighter,
     // contours light, for the particles to sit on without hiding them.
     const slate = back.add(vec3(0.012, 0.014, 0.02).mul(shade.mul(1.6).add(0.3)));
-    const base = mix(
-      ramp.mul(glow).mul(float(1).sub(lines)),
-      slate.add(lines.mul(0.05)),
-      this.plain,
-    );
+    const base = mix(coloured, slate.add(lines.mul(0.05)).mul(this.brightness), this.plain);
     // The rim fades into the background, so the surface's far edge draws no line across the view.
-    const edge = min(min(uv().x, float(1).sub(uv().x)), min(uv().y, float(1).sub(uv().y)));
-    const colour = mix(back, base.mul(this.brightness), smoothstep(0, RIM, edge));
+    const colour = mix(back, base, rimFade(uv()));
     material.colorNode = vec4(colour, 1);
     const mesh = new THREE.Mesh(geometry, material);
     mesh.frustumCulled = false;
@@ -344,7 +345,9 @@ export class Landscape {
     const p = centre.add(select(finite, offset, vec2(0, 0)));
     const material = new THREE.LineBasicNodeMaterial();
     material.positionNode = vec3(p, this.heightAt(p).add(this.heightScale.mul(0.01)));
-    material.colorNode = vec4(quiverRamp(varying(t)), 1);
+    // Faded at the rim with the surface.
+    const fade = rimFade(vec2(i, j).add(0.5).div(ARROWS));
+    material.colorNode = vec4(quiverRamp(varying(t)), varying(fade));
     material.transparent = true;
     material.depthTest = false;
     material.depthWrite = false;
