@@ -248,6 +248,24 @@ describe(`quiver and trails (SEED=${seed})`, () => {
     expect(Math.max(...halves)).toBeLessThanOrEqual((ARROW_CAP * step) / 2);
   });
 
+  test('with no landscape chosen, 3D still draws the surface the particles sit on', async () => {
+    view.setStyle(DARK);
+    const flat = await draw('2d-dark', { landscape: 'off', arrows: false, trails: 0 });
+    const plain = await draw('3d-plain', {
+      view: '3d',
+      landscape: 'off',
+      arrows: false,
+      trails: 0,
+    });
+    view.setStyle(LIGHT);
+    // With nothing else lit, the 2D view is the bare background; in 3D the plain surface lights
+    // its basin (here 0.68 of the view, 12.6 levels from the background: the landscape and camera
+    // come from the mixture alone, not the seed), thresholds at half that.
+    expect(lit(flat)).toBe(0);
+    expect(lit(plain)).toBeGreaterThan(0.34);
+    expect(difference(plain, flat)).toBeGreaterThan(6);
+  });
+
   test('a trail that jumps further than TRAIL_BREAK of the grid is not drawn across the jump', async () => {
     // Two particles walk in steps of 0.05; the first jumps 3.5 across the view after 3 records.
     const path = (k: number): number[] => {
