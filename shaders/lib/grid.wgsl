@@ -13,12 +13,14 @@ struct Grid {
 }
 
 // A grid's summary (field/field_normalise.wgsl, buffer `stats`): the least and greatest energy
-// E = U / T on it, log Z and T; the landscape renderer reads it as one vec4.
+// E = U / T on it, log Z, T and the greatest |score|; the landscape renderer reads it as five
+// f32 (src/render/landscape.ts STATS).
 struct FieldStats {
   energy_min: f32,
   energy_max: f32,
   log_z: f32,
   temperature: f32,
+  score_max: f32,
 }
 
 // The position of grid point g.

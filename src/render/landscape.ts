@@ -1,16 +1,23 @@
 /**
  * The physics view's three.js objects, drawn straight from the GPU buffers of src/sim/field/energyGrid.ts
  * (adopted, never copied): the landscape as a G x G surface (flat heat map behind the particles
- * in 2D, displaced by the energy in 3D), arrows of the score on a coarser grid, and the trails as
- * fading polylines. ParticleView owns one and calls it; the sandbox does not use it directly.
+ * in 2D, displaced by the energy in 3D), a quiver plot of the score on a coarser grid, and the
+ * trails as fading polylines. ParticleView owns one and calls it; the sandbox does not use it.
  *
- * Heights and colours come from the grid's stats on the GPU (no readback): with E = U / T and
+ * Everything comes from the grid's stats on the GPU (no readback), by the maps of
+ * src/maths/landscapeMaps.ts written here in TSL. Colours: with E = U / T and
  * span = min(E_max - E_min, ENERGY_SPAN), the 'energy' landscape maps (E - E_min) / span to
- * [0, 1] (wells low and bright), the 'density' one p / p_max = exp(E_min - E) (peaks high and
- * bright). Particles use the same map on their own energies (`height`).
+ * [0, 1] (wells bright), the 'density' one p / p_max = exp(E_min - E) (peaks bright). Heights
+ * (3D): the 'density' surface is p / p_max, any other a soft log compression of E - E_min
+ * (surfaceLevel), so that wells show whole and nothing is cut flat; in 3D the surface is drawn
+ * even with the landscape off, plain, since the particles ride on it. Particles use the same
+ * height map on their own energies (`height`). Arrows: centred on their points, length and
+ * colour on a log scale of |score| below the grid's greatest, never longer than ARROW_CAP of
+ * their spacing. Trails break where a particle jumped further than TRAIL_BREAK of the grid.
  */
 import * as THREE from 'three/webgpu';
 import {
+  abs,
   clamp,
   exp,
   float,
@@ -20,12 +27,11 @@ import {
   instanceIndex,
   uint,
   log,
-  max,
   min,
   mix,
-  mod,
   positionGeometry,
   select,
+  sign,
   smoothstep,
   sRGBTransferEOTF,
   storage,
@@ -37,14 +43,24 @@ import {
   vec4,
 } from 'three/tsl';
 import { adoptBuffer } from './adoptBuffer';
-import type { GridGeometry } from '../sim/field/energyGrid';
+import { quiverRamp, viridis } from './ramps';
+import { makeTrailLines } from './trailLines';
+import { BACKGROUND } from './viewport';
+import { ARROW_CAP, ARROW_DECADES, ARROW_FLOOR, HEIGHT_SOFTNESS } from '../maths/landscapeMaps';
+import type { GridGeometry, StatsLayout } from '../sim/field/energyGrid';
 
-/** Energies (in units of T) the 'energy' colour map and heights spread over above the minimum. */
+/** Energies (in units of T) the 'energy' colour map spreads over above the minimum. */
 export const ENERGY_SPAN = 10;
 /** Height of the tallest point of the 3D surface, in world units. */
 export const SURFACE_HEIGHT = 1.6;
 /** Arrows per side. */
 export const ARROWS = 24;
+/** The surface's rim, as a fraction of its side, over which it fades into the background. */
+const RIM = 0.12;
+
+/** 1 inside the grid, falling to 0 over its rim; u in [0, 1]^2 across the grid. */
+const rimFade = (u: Vec2): Node =>
+  smoothstep(0, RIM, min(min(u.x, float(1).sub(u.x)), min(u.y, float(1).sub(u.y))));
 
 /** What the landscape shows: nothing, E = U / T, or the density. */
 export type LandscapeMode = 'off' | 'energy' | 'density';
@@ -54,6 +70,7 @@ export interface GridBuffers extends GridGeometry {
   energy: GPUBuffer;
   score: GPUBuffer;
   stats: GPUBuffer;
+  statsLayout: StatsLayout;
 }
 
 /** The buffers of a Trails ring: K trails of L positions, and which are current. */
@@ -68,22 +85,13 @@ export interface TrailBuffers {
 type Node = THREE.Node<'float'>;
 type Vec2 = THREE.Node<'vec2'>;
 type Vec3 = THREE.Node<'vec3'>;
-type Vec4 = THREE.Node<'vec4'>;
 
-/** Viridis by the polynomial fit of Matt Zucker (public domain), t in [0, 1], in sRGB. */
-export function viridis(t: Node): Vec3 {
-  const c = [
-    [0.2777273272234177, 0.005407344544966578, 0.3340998053353061],
-    [0.1050930431085774, 1.404613529898575, 1.384590162594685],
-    [-0.3308618287255563, 0.214847559468213, 0.09509516302823659],
-    [-4.634230498983486, -5.799100973351585, -19.33244095627987],
-    [6.228269936347081, 14.17993336680509, 56.69055260068105],
-    [4.776384997670288, -13.74514537774601, -65.35303263337234],
-    [-5.435455855934631, 4.645852612178535, 26.3124352495832],
-  ] as const;
-  let acc: Vec3 = vec3(...c[6]);
-  for (let i = 5; i >= 0; i--) acc = vec3(...c[i]!).add(acc.mul(t));
-  return acc;
+/** The grid's stats as nodes. */
+interface Stats {
+  energyMin: Node;
+  energyMax: Node;
+  temperature: Node;
+  scoreMax: Node;
 }
 
 export class Landscape {
@@ -92,12 +100,14 @@ export class Landscape {
   readonly heightScale = uniform(0);
   /** 0: energy, 1: density. */
   private readonly densityMode = uniform(0);
+  /** 1: no landscape chosen (the 3D view's surface then drawn plain, for the particles to sit on). */
+  private readonly plain = uniform(0);
   /** The 2D heat map's brightness (dimmer than in 3D, so the particles stand out). */
   private readonly brightness = uniform(0.4);
   private readonly trailHead = uniform(0);
   private readonly trailFilled = uniform(0);
   private grid: GridBuffers | null = null;
-  private stats: Vec4 | null = null;
+  private stats: Stats | null = null;
   private energyAt: ((p: Vec2) => Node) | null = null;
   private scoreAt: ((p: Vec2) => Vec2) | null = null;
   private surface: THREE.Mesh | null = null;
@@ -105,6 +115,7 @@ export class Landscape {
   private trailLines: THREE.LineSegments | null = null;
   private trails: TrailBuffers | null = null;
   private mode: LandscapeMode = 'off';
+  private view: '2d' | '3d' = '2d';
   private arrows = false;
   private showTrails = false;
 
@@ -121,7 +132,15 @@ export class Landscape {
     const n = grid.size * grid.size;
     const energy = this.adopt(grid.energy, n, 1, 'float');
     const score = this.adopt(grid.score, n, 2, 'vec2');
-    this.stats = this.adopt(grid.stats, 1, 4, 'vec4').element(0) as unknown as Vec4;
+    const layout = grid.statsLayout;
+    const stats = this.adopt(grid.stats, layout.words, 1, 'float');
+    const stat = (word: number) => stats.element(word) as unknown as Node;
+    this.stats = {
+      energyMin: stat(layout.energy_min),
+      energyMax: stat(layout.energy_max),
+      temperature: stat(layout.temperature),
+      scoreMax: stat(layout.score_max),
+    };
     const origin = vec2(grid.origin[0], grid.origin[1]);
     const last = grid.size - 1;
     // Bilinear in the grid's cells, clamped at its rim.
@@ -153,8 +172,19 @@ export class Landscape {
     this.disposeObject(this.trailLines);
     this.trailLines = null;
     this.trails = trails;
-    if (!trails?.ring || !trails.particles || trails.length < 2 || !this.energyAt) return;
-    this.trailLines = this.makeTrails(trails, trails.ring);
+    if (!trails?.ring || !trails.particles || trails.length < 2 || !this.grid) return;
+    const points = this.adopt(trails.ring, trails.particles * trails.length, 2, 'vec2');
+    this.trailLines = makeTrailLines(
+      (i) => points.element(i) as unknown as Vec2,
+      trails.particles,
+      trails.length,
+      this.grid,
+      {
+        head: this.trailHead,
+        filled: this.trailFilled,
+        heightAt: (p) => this.heightAt(p).add(this.heightScale.mul(0.02)),
+      },
+    );
     this.group.add(this.trailLines);
     this.apply();
   }
@@ -164,17 +194,34 @@ export class Landscape {
     this.heightScale.value = view === '3d' ? SURFACE_HEIGHT : 0;
     this.brightness.value = view === '3d' ? 0.9 : 0.4;
     this.densityMode.value = mode === 'density' ? 1 : 0;
+    this.plain.value = mode === 'off' ? 1 : 0;
     this.mode = mode;
+    this.view = view;
     this.arrows = arrows;
     this.apply();
   }
 
-  /** The height (and colour-map coordinate) of energy E = U / T, per the landscape's mode. */
+  /** The colour-map coordinate of energy E = U / T, per the landscape's mode. */
   level(e: Node): Node {
     const s = this.stats!;
-    const span = min(s.y.sub(s.x), ENERGY_SPAN).max(1e-6);
-    const energyLevel = clamp(e.sub(s.x).div(span), 0, 1);
-    const densityLevel = exp(min(s.x.sub(e), 0));
+    const span = min(s.energyMax.sub(s.energyMin), ENERGY_SPAN).max(1e-6);
+    const energyLevel = clamp(e.sub(s.energyMin).div(span), 0, 1);
+    const densityLevel = exp(min(s.energyMin.sub(e), 0));
+    return select(this.densityMode.greaterThan(0.5), densityLevel, energyLevel);
+  }
+
+  /**
+   * The 3D height, 0 to 1 over the grid, of energy E = U / T: p / p_max for 'density', else
+   * surfaceLevel of src/maths/landscapeMaps.ts (strictly increasing, unclamped).
+   */
+  surfaceLevel(e: Node): Node {
+    const s = this.stats!;
+    const x = e.sub(s.energyMin).div(HEIGHT_SOFTNESS);
+    const range = log(s.energyMax.sub(s.energyMin).max(1e-6).div(HEIGHT_SOFTNESS).add(1));
+    const energyLevel = sign(x)
+      .mul(log(abs(x).add(1)))
+      .div(range);
+    const densityLevel = exp(min(s.energyMin.sub(e), 0));
     return select(this.densityMode.greaterThan(0.5), densityLevel, energyLevel);
   }
 
@@ -184,13 +231,13 @@ export class Landscape {
    */
   height(u: Node): Node {
     if (!this.stats) return float(0);
-    return this.level(u.div(this.stats.w)).mul(this.heightScale);
+    return this.surfaceLevel(u.div(this.stats.temperature)).mul(this.heightScale);
   }
 
   /** The landscape's height at a point (the surface's own z there). */
   heightAt(p: Vec2): Node {
     if (!this.energyAt) return float(0);
-    return this.level(this.energyAt(p)).mul(this.heightScale);
+    return this.surfaceLevel(this.energyAt(p)).mul(this.heightScale);
   }
 
   /** Per frame: which ring slots are current. Allocates nothing. */
@@ -208,7 +255,7 @@ export class Landscape {
   }
 
   private apply(): void {
-    if (this.surface) this.surface.visible = this.mode !== 'off';
+    if (this.surface) this.surface.visible = this.mode !== 'off' || this.view === '3d';
     if (this.arrowLines) this.arrowLines.visible = this.arrows;
   }
 
@@ -233,7 +280,7 @@ export class Landscape {
     const material = new THREE.MeshBasicNodeMaterial({ side: THREE.DoubleSide });
     const energyAt = this.energyAt!;
     const xy = positionGeometry.xy;
-    material.positionNode = vec3(xy, this.level(energyAt(xy)).mul(this.heightScale));
+    material.positionNode = vec3(xy, this.surfaceLevel(energyAt(xy)).mul(this.heightScale));
     // Per fragment, from the uv (the vertex's own xy interpolated).
     const p = vec2(grid.origin[0], grid.origin[1]).add(uv().mul(width));
     const e = energyAt(p);
@@ -244,21 +291,34 @@ export class Landscape {
     const contour = smoothstep(fwidth(e).mul(1.5), float(0), min(d, float(1).sub(d)));
     const inRange = t.greaterThan(0.001).and(t.lessThan(0.999));
     const lines = select(inRange, contour.mul(0.3), float(0));
-    // Dark where nothing lives (high U, low density), so the plateau recedes and the wells glow.
-    const glow = float(0.1).add(shade.mul(0.9));
-    const colour = (sRGBTransferEOTF(viridis(shade)) as unknown as Vec3).mul(
-      float(1).sub(lines).mul(glow),
-    );
-    material.colorNode = vec4(colour.mul(this.brightness), 1);
+    // Towards the background where nothing lives (high U, low density), so the plateau merges
+    // with the canvas around it and the wells glow.
+    const glow = shade;
+    const ramp = sRGBTransferEOTF(viridis(shade)) as unknown as Vec3;
+    const background = new THREE.Color(BACKGROUND);
+    const back = vec3(background.r, background.g, background.b);
+    const coloured = mix(back, ramp.mul(this.brightness), glow).mul(float(1).sub(lines));
+    // With no landscape chosen (3D only): a slate surface just off the background, wells lighter,
+    // contours light, for the particles to sit on without hiding them.
+    const slate = back.add(vec3(0.012, 0.014, 0.02).mul(shade.mul(1.6).add(0.3)));
+    const base = mix(coloured, slate.add(lines.mul(0.05)).mul(this.brightness), this.plain);
+    // The rim fades into the background, so the surface's far edge draws no line across the view.
+    const colour = mix(back, base, rimFade(uv()));
+    material.colorNode = vec4(colour, 1);
     const mesh = new THREE.Mesh(geometry, material);
     mesh.frustumCulled = false;
     mesh.renderOrder = -1;
     return mesh;
   }
 
+  /**
+   * A quiver plot: one arrow per cell of an ARROWS x ARROWS lattice, centred on the cell, along
+   * the score there; length and colour on arrowLevel's log scale (src/maths/landscapeMaps.ts).
+   * In 3D each vertex lies on the surface.
+   */
   private makeArrows(grid: GridBuffers): THREE.LineSegments {
-    // One arrow as 3 segments in (along, across) units: shaft, then the two barbs.
-    const shape = [0, 0, 1, 0, 1, 0, 0.7, 0.22, 1, 0, 0.7, -0.22];
+    // One arrow as 3 segments in (along, across) units of its length: shaft, then the two barbs.
+    const shape = [-0.5, 0, 0.5, 0, 0.5, 0, 0.2, 0.16, 0.5, 0, 0.2, -0.16];
     const positions = new Float32Array(18);
     for (let v = 0; v < 6; v++) positions.set([shape[2 * v]!, shape[2 * v + 1]!, 0], 3 * v);
     const geometry = new THREE.BufferGeometry();
@@ -270,16 +330,24 @@ export class Landscape {
     const centre = vec2(grid.origin[0], grid.origin[1]).add(vec2(i, j).add(0.5).mul(step));
     const s = this.scoreAt!(centre);
     const magnitude = s.length();
-    // Log-scaled: the score spans decades between the wells and the rim.
-    const len = min(log(magnitude.add(1)).mul(0.25 * step), 0.95 * step);
-    const dir = s.div(max(magnitude, 1e-20));
+    const top = this.stats!.scoreMax.max(1e-30);
+    const decades = log(magnitude.max(1e-30).div(top)).div(Math.LN10 * ARROW_DECADES);
+    const t = clamp(decades.add(1), 0, 1);
+    const len = t
+      .mul(1 - ARROW_FLOOR)
+      .add(ARROW_FLOOR)
+      .mul(ARROW_CAP * step);
+    const dir = s.div(magnitude.max(1e-20));
     const perp = vec2(dir.y.negate(), dir.x);
-    const along = positionGeometry.x.mul(len);
-    const across = positionGeometry.y.mul(len);
-    const z = this.level(this.energyAt!(centre)).mul(this.heightScale).add(0.01);
+    const offset = dir.mul(positionGeometry.x).add(perp.mul(positionGeometry.y)).mul(len);
+    // A non-finite score (a diverged field) draws nothing rather than a line across the view.
+    const finite = magnitude.lessThan(3e38);
+    const p = centre.add(select(finite, offset, vec2(0, 0)));
     const material = new THREE.LineBasicNodeMaterial();
-    material.positionNode = vec3(centre.add(dir.mul(along)).add(perp.mul(across)), z);
-    material.colorNode = vec4(0.75, 0.82, 1, 0.55);
+    material.positionNode = vec3(p, this.heightAt(p).add(this.heightScale.mul(0.01)));
+    // Faded at the rim with the surface.
+    const fade = rimFade(vec2(i, j).add(0.5).div(ARROWS));
+    material.colorNode = vec4(quiverRamp(varying(t)), varying(fade));
     material.transparent = true;
     material.depthTest = false;
     material.depthWrite = false;
@@ -287,38 +355,6 @@ export class Landscape {
     lines.count = ARROWS * ARROWS;
     lines.frustumCulled = false;
     lines.renderOrder = 2;
-    return lines;
-  }
-
-  private makeTrails(trails: TrailBuffers, ring: GPUBuffer): THREE.LineSegments {
-    const L = trails.length;
-    // Segment s joins positions s and s + 1 of a trail, 0 the oldest, L - 1 the newest.
-    const positions = new Float32Array(6 * (L - 1));
-    for (let s = 0; s < L - 1; s++) {
-      positions[6 * s] = s;
-      positions[6 * s + 3] = s + 1;
-    }
-    const geometry = new THREE.BufferGeometry();
-    geometry.setAttribute('position', new THREE.BufferAttribute(positions, 3));
-    const points = this.adopt(ring, trails.particles * L, 2, 'vec2');
-    // Ages past what was recorded fold onto the oldest recorded position.
-    const age = min(float(L - 1).sub(positionGeometry.x), this.trailFilled.sub(1));
-    const slot = mod(this.trailHead.sub(age).add(L), L);
-    const p = points.element(instanceIndex.mul(L).add(uint(slot))) as unknown as Vec2;
-    const z = this.level(this.energyAt!(p)).mul(this.heightScale).add(0.02);
-    const fade = varying(float(1).sub(age.div(L)));
-    const material = new THREE.LineBasicNodeMaterial();
-    material.positionNode = vec3(p, z);
-    material.colorNode = vec4(vec3(1, 0.75, 0.45).mul(fade.mul(fade).mul(0.5)), 1);
-    material.blending = THREE.AdditiveBlending;
-    material.transparent = true;
-    material.depthTest = false;
-    material.depthWrite = false;
-    const lines = new THREE.LineSegments(geometry, material);
-    lines.count = trails.particles;
-    lines.frustumCulled = false;
-    lines.renderOrder = 0;
-    lines.visible = false;
     return lines;
   }
 

@@ -20,7 +20,7 @@ import { FOV_3D, makeCameras } from './cameras';
 import { makeCloud, type Cloud } from './sprites';
 import type { ImageGrid } from './imageGrid';
 import { Landscape, type GridBuffers, type LandscapeMode, type TrailBuffers } from './landscape';
-import { VIEW_HEIGHT } from './viewport';
+import { BACKGROUND, VIEW_HEIGHT } from './viewport';
 
 /** The physics view's settings (src/settings/settings.ts). trails = 0: no trails drawn. */
 export interface PhysicsView {
@@ -81,7 +81,7 @@ export class ParticleView {
     renderer: THREE.WebGPURenderer,
   ) {
     this.renderer = renderer;
-    this.scene.background = new THREE.Color('#0b0d12');
+    this.scene.background = new THREE.Color(BACKGROUND);
     const views = makeCameras(canvas);
     this.camera = views.camera;
     this.controls2d = views.controls2d;

@@ -7,3 +7,6 @@ export const VIEW_HEIGHT = 4.2;
  */
 export const WIDE_WIDTH = 1220;
 export const PHONE_WIDTH = 640;
+
+/** The canvas's background colour (the surface's rim fades into it). */
+export const BACKGROUND = '#0b0d12';

@@ -94,6 +94,7 @@ interface Field {
   min: number;
   max: number;
   logZ: number;
+  scoreMax: number;
 }
 
 /** The float64 field E = U / T and score (alpha D - x) / (sigma^2 T) (Tweedie). */
@@ -129,6 +130,7 @@ async function run(
       min: stats[0]!,
       max: stats[1]!,
       logZ: stats[2]!,
+      scoreMax: stats[g.statsLayout.score_max]!,
     },
   };
 }
@@ -217,6 +219,16 @@ function expectNormalised(gpu: Field, temperature: number, g: EnergyGrid = grid)
   let max = -Infinity;
   for (const v of e) [min, max] = [Math.min(min, v), Math.max(max, v)];
   expect([gpu.min, gpu.max]).toEqual([min, max]);
+  // The greatest |score| (the quiver's scale): length() of the GPU's own scores, replayed in F32.
+  // Each length is within its bound e_k of v_k, so their maximum is within max e_k of max v_k.
+  let [top, bound] = [0, 0];
+  for (let k = 0; k < points; k++) {
+    const [x, y] = [new F32(gpu.score[2 * k]!), new F32(gpu.score[2 * k + 1]!)];
+    const length = x.mul(x).add(y.mul(y)).sqrt();
+    [top, bound] = [Math.max(top, length.v), Math.max(bound, length.e)];
+  }
+  within(Math.abs(gpu.scoreMax - top), bound, `score max: ${NORMALISE_MODEL}`);
+  expect(gpu.scoreMax).toBeGreaterThan(0);
   if (temperature === 1) {
     expect(gpu.logZ).toBe(0);
   } else {

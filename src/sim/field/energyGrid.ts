@@ -17,7 +17,7 @@
  *   energy  array<f32>   E = U_t(x) / T, U_t = -log p_t (../shared/docs/maths.md section 2)
  *   score   array<vec2f> grad log exp(-U_t / T) = -grad U_t / T (the score of p_t at T = 1)
  *   density array<f32>   exp(-E) / Z: p_t itself at T = 1; at T != 1, Z summed over the grid
- *   stats   FieldStats   { energy_min, energy_max, log_z, temperature } of the grid
+ *   stats   FieldStats   { energy_min, energy_max, log_z, temperature, score_max } of the grid
  * The renderer (src/render/landscape.ts) reads all four straight from these buffers.
  */
 import { makeStructuredView, type StructuredView } from 'webgpu-utils';
@@ -66,11 +66,22 @@ export interface GridGeometry {
   spacing: number;
 }
 
+/** Where each field of FieldStats (shaders/lib/grid.wgsl) sits in `stats`, in f32 words. */
+export interface StatsLayout {
+  words: number;
+  energy_min: number;
+  energy_max: number;
+  temperature: number;
+  score_max: number;
+}
+
 export class EnergyGrid implements GridGeometry {
   readonly energy: GPUBuffer;
   readonly score: GPUBuffer;
   readonly density: GPUBuffer;
   readonly stats: GPUBuffer;
+  /** The f32 words of `stats`, read from the WGSL struct. */
+  readonly statsLayout: StatsLayout;
   readonly origin: readonly [number, number];
   readonly spacing: number;
   private readonly uniform: GPUBuffer;
@@ -112,6 +123,18 @@ export class EnergyGrid implements GridGeometry {
       size: statsStruct.size,
       usage: STORAGE_IO,
     });
+    const word = (name: string): number => {
+      const field = statsStruct.fields[name];
+      if (!field) throw new Error(`field/field_normalise.wgsl: FieldStats has no ${name}`);
+      return field.offset / 4;
+    };
+    this.statsLayout = {
+      words: statsStruct.size / 4,
+      energy_min: word('energy_min'),
+      energy_max: word('energy_max'),
+      temperature: word('temperature'),
+      score_max: word('score_max'),
+    };
     const definition = mixtureKernel.definitions.uniforms.grid;
     if (!definition) throw new Error('field/field_mixture.wgsl: no uniform grid');
     this.view = makeStructuredView(definition);
