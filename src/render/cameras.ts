@@ -47,3 +47,49 @@ export function makeCameras(canvas: HTMLCanvasElement): Cameras {
   controls3d.enabled = false;
   return { camera, controls2d, camera3d, controls3d };
 }
+
+interface Side {
+  camera: THREE.OrthographicCamera | THREE.PerspectiveCamera;
+  controls: OrbitControls;
+}
+
+/** Copies one camera's pose, zoom and orbit target into another's. */
+function copyCamera(from: Side, to: Side): void {
+  to.camera.position.copy(from.camera.position);
+  to.camera.quaternion.copy(from.camera.quaternion);
+  to.camera.up.copy(from.camera.up);
+  to.controls.target.copy(from.controls.target);
+  if (to.camera.zoom !== from.camera.zoom) {
+    to.camera.zoom = from.camera.zoom;
+    to.camera.updateProjectionMatrix();
+  }
+}
+
+/**
+ * Makes two views' cameras one: a pan, zoom or orbit in either (its controls' 'change') is
+ * copied into the other, 2D and 3D alike, and `b` starts where `a` is. The copy does not run
+ * the other's controls, so it fires no 'change' back. Returns the unlink.
+ */
+export function linkCameras(a: Cameras, b: Cameras): () => void {
+  const pairs = [
+    [a.camera, a.controls2d, b.camera, b.controls2d],
+    [a.camera3d, a.controls3d, b.camera3d, b.controls3d],
+  ] as const;
+  const unlinks: (() => void)[] = [];
+  for (const [cameraA, controlsA, cameraB, controlsB] of pairs) {
+    const sideA = { camera: cameraA, controls: controlsA };
+    const sideB = { camera: cameraB, controls: controlsB };
+    const toB = (): void => copyCamera(sideA, sideB);
+    const toA = (): void => copyCamera(sideB, sideA);
+    controlsA.addEventListener('change', toB);
+    controlsB.addEventListener('change', toA);
+    unlinks.push(() => {
+      controlsA.removeEventListener('change', toB);
+      controlsB.removeEventListener('change', toA);
+    });
+    toB();
+  }
+  return () => {
+    for (const unlink of unlinks.splice(0)) unlink();
+  };
+}

@@ -16,11 +16,11 @@ import * as THREE from 'three/webgpu';
 import { uniform } from 'three/tsl';
 import type { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { adoptBuffer } from './adoptBuffer';
-import { FOV_3D, makeCameras } from './cameras';
+import { FOV_3D, linkCameras, makeCameras, type Cameras } from './cameras';
 import { makeCloud, type Cloud } from './sprites';
 import type { ImageGrid } from './imageGrid';
 import { Landscape, type GridBuffers, type LandscapeMode, type TrailBuffers } from './landscape';
-import { BACKGROUND, VIEW_HEIGHT } from './viewport';
+import { BACKGROUND, fitFov, fitFrustum, VIEW_HEIGHT } from './viewport';
 
 /** The physics view's settings (src/settings/settings.ts). trails = 0: no trails drawn. */
 export interface PhysicsView {
@@ -48,6 +48,9 @@ export class ParticleView {
   readonly camera3d: THREE.PerspectiveCamera;
   private readonly controls2d: OrbitControls;
   private readonly controls3d: OrbitControls;
+  private readonly cameras: Cameras;
+  /** Undoes shareCamera (null: not shared). */
+  private unshare: (() => void) | null = null;
   private readonly scene = new THREE.Scene();
   private readonly landscape: Landscape;
   private physics: PhysicsView = {
@@ -82,7 +85,7 @@ export class ParticleView {
   ) {
     this.renderer = renderer;
     this.scene.background = new THREE.Color(BACKGROUND);
-    const views = makeCameras(canvas);
+    const views = (this.cameras = makeCameras(canvas));
     this.camera = views.camera;
     this.controls2d = views.controls2d;
     this.camera3d = views.camera3d;
@@ -197,22 +200,31 @@ export class ParticleView {
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
     this.renderer.setSize(width, height, false);
     const aspect = width / height;
-    this.camera.left = (-VIEW_HEIGHT * aspect) / 2;
-    this.camera.right = (VIEW_HEIGHT * aspect) / 2;
-    this.camera.top = VIEW_HEIGHT / 2;
-    this.camera.bottom = -VIEW_HEIGHT / 2;
+    Object.assign(this.camera, fitFrustum(aspect));
     this.camera.updateProjectionMatrix();
     this.camera3d.aspect = aspect;
+    this.camera3d.fov = fitFov(FOV_3D, aspect);
     this.camera3d.updateProjectionMatrix();
     this.images?.grid.resize(width, height);
     this.updateUniforms();
   }
 
-  /** Back to the initial framing. */
+  /** Back to the initial framing (the views sharing its camera with it too). */
   resetView(): void {
     this.controls2d.reset();
     this.controls3d.reset();
     this.updateUniforms();
+  }
+
+  /** One camera for this view and `other` (compare lanes): pan, zoom, orbit in either move both. */
+  shareCamera(other: ParticleView): void {
+    this.unshare?.();
+    other.unshare?.();
+    const unlink = linkCameras(this.cameras, other.cameras);
+    this.unshare = other.unshare = () => {
+      unlink();
+      this.unshare = other.unshare = null;
+    };
   }
 
   /** The world point under a client (CSS pixel) position. */
@@ -312,6 +324,7 @@ export class ParticleView {
   }
 
   dispose(): void {
+    this.unshare?.();
     this.clip?.target.dispose();
     for (const cloud of [this.particles, this.data]) if (cloud) this.remove(cloud);
     this.landscape.dispose();

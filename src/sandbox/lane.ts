@@ -72,10 +72,12 @@ export class Lane {
   /** Whether the lane shows images (its dataset is an image dataset). */
   imageMode = false;
 
+  /** A lane drawing on `canvas`; with `first`, its view shares that lane's camera (compare). */
   static async create(
     device: GPUDevice,
     sources: ShaderSources,
     canvas: HTMLCanvasElement,
+    first?: Lane,
   ): Promise<Lane> {
     // Nothing compiles here: the run's kernels wait for its first run (prepareRun), the
     // metrics' for their first use, the landscape's and trails' until they are shown.
@@ -88,8 +90,10 @@ export class Lane {
       ParticleView.create(canvas, device),
     ] as const);
     const [sim, view] = parts;
-    if (sim.status === 'fulfilled' && view.status === 'fulfilled')
+    if (sim.status === 'fulfilled' && view.status === 'fulfilled') {
+      first?.view.shareCamera(view.value);
       return new Lane(sim.value, view.value, metrics, sources);
+    }
     for (const part of parts) if (part.status === 'fulfilled') destroyPart(part.value);
     throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
   }

@@ -99,7 +99,7 @@ export class Recovery {
       } = await this.fit(st.current, maxParticles(gpu.device));
       for (const canvas of st.canvases.slice(0, s.compare ? 2 : 1)) {
         if (stale()) return false;
-        const lane = await Lane.create(gpu.device, st.sources, canvas);
+        const lane = await Lane.create(gpu.device, st.sources, canvas, lanes[0]);
         lanes.push(lane);
       }
       await Promise.all(lanes.map((lane) => lane.prepareStyle(s)));

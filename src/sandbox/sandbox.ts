@@ -336,7 +336,7 @@ export class Sandbox {
       return;
     }
     if (st.lanes.length === 2) return;
-    const lane = await Lane.create(st.requireGpu().device, st.sources, st.canvases[1]);
+    const lane = await Lane.create(st.requireGpu().device, st.sources, st.canvases[1], st.lanes[0]);
     lane.setData(st.dataset!);
     lane.setParticles(st.current.n);
     await lane.prepareStyle(st.current);
