@@ -3,7 +3,8 @@ import type { Distance } from '../sim/distance/distanceMeter';
 import { imageDim, imageShapeOf, isImageDataset } from '../maths/imageDatasets';
 import { imageChartNote } from '../ui/physicsCharts';
 import { compareSettings } from '../settings/validate';
-import { describeRun, runLevels } from '../settings/runSpec';
+import { describeRun, offScreenNote, runLevels } from '../settings/runSpec';
+import { VIEW_HEIGHT } from '../render/viewport';
 import { PANELS, splitList, type Settings } from '../settings/settings';
 import type { App } from './context';
 import { tieMeasurements } from './scheduler';
@@ -41,7 +42,15 @@ export function updateLabels(app: App): void {
   const [da, db] = sandbox.measurement.lastDistances();
   const w2 = (d: Distance | null | undefined): string =>
     d ? ` · W2 to data ${d.distance.toFixed(4)} at t ${d.t.toFixed(3)}` : '';
-  labels[0].textContent = `A · ${describeRun(s)}${w2(da)}`;
+  // A variance-exploding run starts mostly off screen: said, so an empty lane reads as noise.
+  const note = (run: Settings, t: number): string => {
+    const text = offScreenNote(run, t, VIEW_HEIGHT / 2);
+    return text && ` · ${text}`;
+  };
+  labels[0].textContent = `A · ${describeRun(s)}${w2(da)}${note(s, status.t)}`;
   const b = compareSettings(s);
-  labels[1].textContent = b.ok && status.compare ? `B · ${describeRun(b.settings)}${w2(db)}` : '';
+  labels[1].textContent =
+    b.ok && status.compare
+      ? `B · ${describeRun(b.settings)}${w2(db)}${note(b.settings, status.compare.t)}`
+      : '';
 }

@@ -2,7 +2,14 @@
  * What a run is, from the settings: the levels it visits, the spec the simulation runs, its
  * one-line description, and which level a step is at. Pure functions of the settings.
  */
-import { forwardLevels, levelAt, reverseLevels, type Level } from '../maths/schedules';
+import {
+  forwardLevels,
+  isVariancePreserving,
+  levelAt,
+  reverseLevels,
+  type Level,
+} from '../maths/schedules';
+import { normalCdf } from '../maths/stats';
 import {
   SMOOTHING_DRAWS,
   type DenoiserId,
@@ -76,6 +83,34 @@ export function describeRun(s: Readonly<Settings>): string {
   const sampler =
     s.mode === 'forward' ? 'forward' : `${s.sampler}${s.sampler === 'ddim' ? ` η ${s.eta}` : ''}`;
   return `${sampler} · ${s.schedule} · ${s.steps} steps`;
+}
+
+/** Share of N(0, sigma^2 I) in 2D inside the square [-half, half]^2. */
+function shareInSquare(sigma: number, half: number): number {
+  return (2 * normalCdf(half / sigma) - 1) ** 2;
+}
+
+/**
+ * What a lane's caption adds while most of its particles lie outside the view's square of
+ * half-width `half` (world units at zoom 1): the noise level, and the t below which most are
+ * back on screen; '' otherwise. Only variance-exploding schedules (sigma_max >> the data) get
+ * there: a variance-preserving run's particles have sigma <= 1. The data's own spread (|x| <=
+ * 1.5) is small beside such noise, so the share on screen is that of the noise alone.
+ */
+export function offScreenNote(s: Readonly<Settings>, t: number, half: number): string {
+  if (isVariancePreserving(s.schedule)) return '';
+  const sigmaAt = (u: number): number => levelAt(s.schedule, s, u).sigma;
+  const hidden = (u: number): boolean => shareInSquare(sigmaAt(u), half) < 0.5;
+  if (!hidden(t)) return '';
+  // sigma grows with t: bisect for where half the particles are on screen.
+  let [lo, hi] = [0, t];
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (hidden(mid)) hi = mid;
+    else lo = mid;
+  }
+  const sigma = Number(sigmaAt(t).toPrecision(2));
+  return `σ ${sigma}: most particles off screen until t ≈ ${hi.toFixed(2)}`;
 }
 
 /**
