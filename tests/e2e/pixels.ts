@@ -26,9 +26,12 @@ export interface Box {
   height: number;
 }
 
-/** Page pixel of a world point in a canvas whose view is unpanned and unzoomed. */
+/**
+ * Page pixel of a world point in a canvas whose view is unpanned and unzoomed: the square of
+ * side VIEW_HEIGHT spans the canvas's shorter side (src/render/viewport.ts fitFrustum).
+ */
 export function worldToPixel(x: number, y: number, box: Box): [number, number] {
-  const scale = box.height / VIEW_HEIGHT;
+  const scale = Math.min(box.width, box.height) / VIEW_HEIGHT;
   return [box.x + box.width / 2 + x * scale, box.y + box.height / 2 - y * scale];
 }
 

@@ -1,0 +1,168 @@
+/**
+ * Compare mode's two views in the real page: each tall, narrow lane fits the whole dataset, and
+ * the lanes share one camera (a pan or zoom in one moves both; Reset view resets both; drawing
+ * mode stops both).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { datasetMixture } from '../../src/maths/datasets';
+import { VIEW_HEIGHT } from '../../src/render/viewport';
+import { closePages, control, frames, launch, SharedPage } from './browser';
+import {
+  decodePng,
+  isParticlePixel,
+  particlePixels,
+  worldToPixel,
+  type Box,
+  type Image,
+} from './pixels';
+
+const base = inject('baseUrl');
+/**
+ * Small runs (SwiftShader is a CPU), two lanes, nothing drawn over the lanes but their labels.
+ * 40 DDIM steps: with 10, lane A leaves a tenth of its particles strung between the modes.
+ */
+const shared = new SharedPage(`${base}#n=2000&steps=40&loop=false&compare=true&hide=charts`, {
+  width: 1280,
+  height: 800,
+});
+const MODES = datasetMixture('gaussians8')!.components.map((c) => c.mean);
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shared.discard();
+  await closePages(browser, shared.page);
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+async function lanes(page: Page): Promise<[Box, Box]> {
+  const boxes = await Promise.all(['#view', '#view-b'].map((s) => page.locator(s).boundingBox()));
+  return [boxes[0]!, boxes[1]!];
+}
+
+async function shot(page: Page): Promise<Image> {
+  await frames(page, 2);
+  return decodePng(await page.screenshot());
+}
+
+/**
+ * Every mode of gaussians8, projected by the fitted, unpanned view (pixels.ts worldToPixel), lies
+ * inside the lane and has particles on it, and nearly all the lane's particles are on the modes.
+ * Radius: 0.3 world units, 3.75 of the modes' standard deviations (0.08).
+ */
+function expectFitted(image: Image, box: Box, lane: string): void {
+  const radius = (0.3 * Math.min(box.width, box.height)) / VIEW_HEIGHT;
+  for (const mode of MODES) {
+    const [px, py] = worldToPixel(mode[0], mode[1], box);
+    expect(px - radius, `${lane}: mode ${mode.join(', ')}`).toBeGreaterThan(box.x);
+    expect(px + radius).toBeLessThan(box.x + box.width);
+    expect(py - radius).toBeGreaterThan(box.y);
+    expect(py + radius).toBeLessThan(box.y + box.height);
+    // 250 particles per mode, sprites of 3 px: hundreds of lit pixels; a cropped view has none.
+    const lit = particlePixels(image, [mode], radius, box).near;
+    expect(lit, `${lane}: particles on mode ${mode.join(', ')}`).toBeGreaterThan(30);
+  }
+  const all = particlePixels(image, MODES, radius, box);
+  expect(all.near / all.total, `${lane}: share of particles on the modes`).toBeGreaterThan(0.9);
+}
+
+/**
+ * Where each mode's particles are drawn in a lane, relative to its top-left corner: the median
+ * lit pixel of each of 8 sectors around the lit pixels' centroid (the modes' angles k pi / 4,
+ * +- pi / 8). Medians, so a few stragglers between modes do not move them.
+ */
+function modeCentres(image: Image, box: Box): [number, number][] {
+  const lit: [number, number][] = [];
+  for (let py = Math.max(0, Math.floor(box.y)); py < box.y + box.height; py++) {
+    for (let px = Math.max(0, Math.floor(box.x)); px < box.x + box.width; px++) {
+      const o = 4 * (py * image.width + px);
+      if (isParticlePixel(image.data[o]!, image.data[o + 1]!, image.data[o + 2]!))
+        lit.push([px - box.x, py - box.y]);
+    }
+  }
+  const cx = lit.reduce((s, p) => s + p[0], 0) / lit.length;
+  const cy = lit.reduce((s, p) => s + p[1], 0) / lit.length;
+  const sectors: [number, number][][] = Array.from({ length: 8 }, () => []);
+  for (const p of lit) {
+    const angle = Math.atan2(cy - p[1], p[0] - cx);
+    const k = (Math.round(angle / (Math.PI / 4)) + 8) % 8;
+    sectors[k]!.push(p);
+  }
+  const median = (v: number[]): number => v.sort((a, b) => a - b)[v.length >> 1]!;
+  return sectors.map((s) => {
+    expect(s.length, 'lit pixels in a sector').toBeGreaterThan(30);
+    return [median(s.map((p) => p[0])), median(s.map((p) => p[1]))];
+  });
+}
+
+const largestShift = (a: [number, number][], b: [number, number][]): number =>
+  Math.max(...a.map((p, k) => Math.hypot(p[0] - b[k]![0], p[1] - b[k]![1])));
+
+async function runToEnd(page: Page): Promise<void> {
+  await page.evaluate(() => window.sandbox.run());
+  // Lane B runs its own steps (compareWith: heun, karras, 18 steps).
+  const status = await page.evaluate(() => window.sandbox.status());
+  expect([status.step, status.compare?.step]).toEqual([40, 18]);
+}
+
+describe('compare mode: two lanes, one camera', () => {
+  test('after the run, each lane shows the whole dataset, fitted to its narrow canvas', async () => {
+    const { page, errors } = await shared.get(browser);
+    await runToEnd(page);
+    const [a, b] = await lanes(page);
+    // Tall, narrow lanes: the old rule (height fitted) cropped them to less than the data's width.
+    for (const box of [a, b]) expect(box.width).toBeLessThan(box.height);
+    const image = await shot(page);
+    expectFitted(image, a, 'lane A');
+    expectFitted(image, b, 'lane B');
+    expect(errors).toEqual([]);
+  });
+
+  test('a zoom and a pan in lane A move lane B the same; Reset view resets both', async () => {
+    const { page, errors } = await shared.get(browser);
+    await runToEnd(page);
+    const [a, b] = await lanes(page);
+    const before = await shot(page);
+    const startA = modeCentres(before, a);
+    const startB = modeCentres(before, b);
+    // Zoom out by a wheel toward a point off-centre, then drag: everything stays in the lane.
+    await page.mouse.move(a.x + a.width * 0.35, a.y + a.height * 0.4);
+    await page.mouse.wheel(0, 400);
+    await page.mouse.down();
+    await page.mouse.move(a.x + a.width * 0.35 + 40, a.y + a.height * 0.4 + 30, { steps: 5 });
+    await page.mouse.up();
+    const moved = await shot(page);
+    const movedA = modeCentres(moved, a);
+    const movedB = modeCentres(moved, b);
+    expect(largestShift(movedA, startA)).toBeGreaterThan(25);
+    // Each mode moved by the same pixels in both lanes: the lanes' samplers differ, so compare
+    // moves, not places. Error: each move is a difference of two medians of whole pixels (up to
+    // 2 px per axis), and the zoom (about 0.8x) scales the lanes' few-pixel differences in where
+    // the modes sit by about 0.2 (under 1 px): under 3 px per axis, so under 5 px in all. An
+    // unshared lane B does not move at all (the 25 px and more of lane A).
+    const move = (to: [number, number][], from: [number, number][]): [number, number][] =>
+      to.map((p, k) => [p[0] - from[k]![0], p[1] - from[k]![1]]);
+    expect(largestShift(move(movedB, startB), move(movedA, startA))).toBeLessThan(5);
+    // Drawing mode: the wheel moves neither lane.
+    await control(page, 'Draw points').locator('input').check();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+    await page.mouse.wheel(0, -400);
+    await page.evaluate(() => document.querySelectorAll('.message').forEach((m) => m.remove()));
+    const drawing = await shot(page);
+    expect(largestShift(modeCentres(drawing, a), movedA)).toBeLessThan(1);
+    expect(largestShift(modeCentres(drawing, b), movedB)).toBeLessThan(1);
+    await control(page, 'Draw points').locator('input').uncheck();
+    // Reset view (from lane A's panel button): both back to the fitted framing.
+    await control(page, 'Reset view').locator('button').click();
+    await page.mouse.move(0, 0);
+    const reset = await shot(page);
+    expectFitted(reset, a, 'lane A after Reset view');
+    expectFitted(reset, b, 'lane B after Reset view');
+    expect(errors).toEqual([]);
+  });
+});
