@@ -57,6 +57,8 @@ export function frameHandler(app: App): () => void {
     p.chart.setT(s.t);
     p.panel.tick();
     p.labels.update(sandbox.views.imagePanels());
+    // The lane captions' noise note follows t (the distances update them as they are measured).
+    updateLabels(app);
   };
 }
 

@@ -47,10 +47,15 @@ export function updateLabels(app: App): void {
     const text = offScreenNote(run, t, VIEW_HEIGHT / 2);
     return text && ` · ${text}`;
   };
-  labels[0].textContent = `A · ${describeRun(s)}${w2(da)}${note(s, status.t)}`;
   const b = compareSettings(s);
-  labels[1].textContent =
+  const texts = [
+    `A · ${describeRun(s)}${w2(da)}${note(s, status.t)}`,
     b.ok && status.compare
       ? `B · ${describeRun(b.settings)}${w2(db)}${note(b.settings, status.compare.t)}`
-      : '';
+      : '',
+  ];
+  // Called every few frames: the DOM is touched only when a caption changed.
+  labels.forEach((label, i) => {
+    if (label.textContent !== texts[i]) label.textContent = texts[i]!;
+  });
 }
