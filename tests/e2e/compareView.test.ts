@@ -7,7 +7,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from '
 import type { Browser, Page } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
 import { VIEW_HEIGHT } from '../../src/render/viewport';
-import { closePages, control, frames, launch, SharedPage } from './browser';
+import {
+  closePages,
+  control,
+  frames,
+  launch,
+  nextMessage,
+  SharedPage,
+  shownCount,
+} from './browser';
 import {
   decodePng,
   isParticlePixel,
@@ -103,6 +111,32 @@ function modeCentres(image: Image, box: Box): [number, number][] {
 const largestShift = (a: [number, number][], b: [number, number][]): number =>
   Math.max(...a.map((p, k) => Math.hypot(p[0] - b[k]![0], p[1] - b[k]![1])));
 
+/** Zooms out by a wheel toward a point off-centre of `box`, then drags; all stays in the lane. */
+async function zoomAndPan(page: Page, box: Box): Promise<Image> {
+  const [x, y] = [box.x + box.width * 0.35, box.y + box.height * 0.4];
+  await page.mouse.move(x, y);
+  await page.mouse.wheel(0, 400);
+  await page.mouse.down();
+  await page.mouse.move(x + 40, y + 30, { steps: 5 });
+  await page.mouse.up();
+  return shot(page);
+}
+
+/**
+ * Each mode moved by the same pixels in both lanes (their samplers differ, so moves are compared,
+ * not places), and by enough to tell. Error: each move is a difference of two medians of whole
+ * pixels (up to 2 px per axis), and the zoom (about 0.8x) scales the lanes' few-pixel differences
+ * in where the modes sit by about 0.2 (under 1 px): under 3 px per axis, so under 5 px in all.
+ * A lane that did not follow does not move at all (the 25 px and more of the other).
+ */
+type Centres = [number, number][];
+function expectSameMove([fromA, toA]: [Centres, Centres], [fromB, toB]: [Centres, Centres]): void {
+  const move = (to: Centres, from: Centres): Centres =>
+    to.map((p, k) => [p[0] - from[k]![0], p[1] - from[k]![1]]);
+  expect(largestShift(toA, fromA)).toBeGreaterThan(25);
+  expect(largestShift(move(toB, fromB), move(toA, fromA))).toBeLessThan(5);
+}
+
 async function runToEnd(page: Page): Promise<void> {
   await page.evaluate(() => window.sandbox.run());
   // Lane B runs its own steps (compareWith: heun, karras, 18 steps).
@@ -130,24 +164,10 @@ describe('compare mode: two lanes, one camera', () => {
     const before = await shot(page);
     const startA = modeCentres(before, a);
     const startB = modeCentres(before, b);
-    // Zoom out by a wheel toward a point off-centre, then drag: everything stays in the lane.
-    await page.mouse.move(a.x + a.width * 0.35, a.y + a.height * 0.4);
-    await page.mouse.wheel(0, 400);
-    await page.mouse.down();
-    await page.mouse.move(a.x + a.width * 0.35 + 40, a.y + a.height * 0.4 + 30, { steps: 5 });
-    await page.mouse.up();
-    const moved = await shot(page);
+    const moved = await zoomAndPan(page, a);
     const movedA = modeCentres(moved, a);
     const movedB = modeCentres(moved, b);
-    expect(largestShift(movedA, startA)).toBeGreaterThan(25);
-    // Each mode moved by the same pixels in both lanes: the lanes' samplers differ, so compare
-    // moves, not places. Error: each move is a difference of two medians of whole pixels (up to
-    // 2 px per axis), and the zoom (about 0.8x) scales the lanes' few-pixel differences in where
-    // the modes sit by about 0.2 (under 1 px): under 3 px per axis, so under 5 px in all. An
-    // unshared lane B does not move at all (the 25 px and more of lane A).
-    const move = (to: [number, number][], from: [number, number][]): [number, number][] =>
-      to.map((p, k) => [p[0] - from[k]![0], p[1] - from[k]![1]]);
-    expect(largestShift(move(movedB, startB), move(movedA, startA))).toBeLessThan(5);
+    expectSameMove([startA, movedA], [startB, movedB]);
     // Drawing mode: the wheel moves neither lane.
     await control(page, 'Draw points').locator('input').check();
     await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
@@ -164,5 +184,21 @@ describe('compare mode: two lanes, one camera', () => {
     expectFitted(reset, a, 'lane A after Reset view');
     expectFitted(reset, b, 'lane B after Reset view');
     expect(errors).toEqual([]);
+  });
+
+  test('the lanes rebuilt after a lost device still share one camera (a pan in B moves A)', async () => {
+    const { page, errors } = await shared.get(browser);
+    const seen = errors.length;
+    const shown = await shownCount(page);
+    await page.evaluate(() => window.sandbox.loseDevice());
+    await expect(nextMessage(page, 'info', shown)).resolves.toMatch(/Rebuilt/);
+    await runToEnd(page);
+    const [a, b] = await lanes(page);
+    const before = await shot(page);
+    const moved = await zoomAndPan(page, b);
+    const [startA, startB] = [modeCentres(before, a), modeCentres(before, b)];
+    expectSameMove([startB, modeCentres(moved, b)], [startA, modeCentres(moved, a)]);
+    await control(page, 'Reset view').locator('button').click();
+    expect(errors.slice(seen)).toEqual([]);
   });
 });
