@@ -10,6 +10,7 @@ export const PHONE_WIDTH = 640;
 
 /** The canvas's background colour (the surface's rim fades into it). */
 export const BACKGROUND = '#0b0d12';
+
 /** An orthographic camera's box in world units, around its centre. */
 export interface Frustum {
   left: number;

@@ -1,7 +1,7 @@
 /**
- * Compare mode's two views in the real page: each tall, narrow lane fits the whole dataset, and
- * the lanes share one camera (a pan or zoom in one moves both; Reset view resets both; drawing
- * mode stops both).
+ * The 2D view fits the whole dataset in tall, narrow canvases (a phone, compare mode's lanes), and
+ * compare mode's lanes share one camera (a pan or zoom in one moves both; Reset view resets both;
+ * drawing mode stops both).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -13,6 +13,8 @@ import {
   frames,
   launch,
   nextMessage,
+  openPage,
+  ready,
   SharedPage,
   shownCount,
 } from './browser';
@@ -34,6 +36,8 @@ const shared = new SharedPage(`${base}#n=2000&steps=40&loop=false&compare=true&h
   width: 1280,
   height: 800,
 });
+/** Lane A's steps, and lane B's (its compareWith: heun, karras, 18 steps). */
+const COMPARE_STEPS: [number, number] = [40, 18];
 const MODES = datasetMixture('gaussians8')!.components.map((c) => c.mean);
 let browser: Browser;
 
@@ -137,17 +141,34 @@ function expectSameMove([fromA, toA]: [Centres, Centres], [fromB, toB]: [Centres
   expect(largestShift(move(toB, fromB), move(toA, fromA))).toBeLessThan(5);
 }
 
-async function runToEnd(page: Page): Promise<void> {
+/** Runs to the end: `steps` of lane A and of lane B (undefined: no lane B). */
+async function runToEnd(page: Page, steps: [number, number | undefined]): Promise<void> {
   await page.evaluate(() => window.sandbox.run());
-  // Lane B runs its own steps (compareWith: heun, karras, 18 steps).
   const status = await page.evaluate(() => window.sandbox.status());
-  expect([status.step, status.compare?.step]).toEqual([40, 18]);
+  expect([status.step, status.compare?.step]).toEqual(steps);
 }
+
+// First, before the shared page boots: a page left open keeps drawing beside it.
+describe('a phone', () => {
+  test('at 390 x 844 the one view shows all 8 modes, the whole width of the dataset', async () => {
+    const { page, errors } = await openPage(browser, `${base}#n=2000&steps=40&loop=false`, {
+      width: 390,
+      height: 844,
+    });
+    await ready(page);
+    await runToEnd(page, [40, undefined]);
+    const view = (await page.locator('#view').boundingBox())!;
+    // The old rule showed 4.2 x 390 / 844 = 1.9 world units across: the modes at x = +-1.2 off.
+    expect(view.width).toBeLessThan(view.height);
+    expectFitted(await shot(page), view, 'phone');
+    expect(errors).toEqual([]);
+  });
+});
 
 describe('compare mode: two lanes, one camera', () => {
   test('after the run, each lane shows the whole dataset, fitted to its narrow canvas', async () => {
     const { page, errors } = await shared.get(browser);
-    await runToEnd(page);
+    await runToEnd(page, COMPARE_STEPS);
     const [a, b] = await lanes(page);
     // Tall, narrow lanes: the old rule (height fitted) cropped them to less than the data's width.
     for (const box of [a, b]) expect(box.width).toBeLessThan(box.height);
@@ -159,7 +180,7 @@ describe('compare mode: two lanes, one camera', () => {
 
   test('a zoom and a pan in lane A move lane B the same; Reset view resets both', async () => {
     const { page, errors } = await shared.get(browser);
-    await runToEnd(page);
+    await runToEnd(page, COMPARE_STEPS);
     const [a, b] = await lanes(page);
     const before = await shot(page);
     const startA = modeCentres(before, a);
@@ -192,7 +213,7 @@ describe('compare mode: two lanes, one camera', () => {
     const shown = await shownCount(page);
     await page.evaluate(() => window.sandbox.loseDevice());
     await expect(nextMessage(page, 'info', shown)).resolves.toMatch(/Rebuilt/);
-    await runToEnd(page);
+    await runToEnd(page, COMPARE_STEPS);
     const [a, b] = await lanes(page);
     const before = await shot(page);
     const moved = await zoomAndPan(page, b);
