@@ -73,12 +73,13 @@ export const WAIT = 150_000;
 
 /**
  * Opens a page (its waits time out after WAIT ms) with its messages watched; `init` runs in it
- * before its own scripts.
+ * before its own scripts. By default in the wide layout (src/ui/layout.ts), where the controls
+ * and the charts are both on screen; tests/e2e/layout.test.ts tries the other sizes.
  */
 export async function openPage(
   browser: Browser,
   url: string,
-  viewport = { width: 1000, height: 700 },
+  viewport = { width: 1280, height: 800 },
   init?: () => void,
 ): Promise<OpenPage> {
   const page = await browser.newPage({ viewport });
