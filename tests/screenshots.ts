@@ -3,8 +3,13 @@
  * `npm run build` first) in headless Chromium, and writes each picture's caption into the
  * README, so that neither can drift from what the sandbox shows. `-- --only NAME` takes one.
  * On SwiftShader (no GPU) the whole set takes a few minutes.
+ *
+ * `-- --layout [--url URL] [--out DIR]`: instead, the page in each of points, images, compare
+ * and Langevin at the five sizes of tests/e2e/layout.test.ts, run to its end, as JPEGs in DIR
+ * (default tests/screens/after), from URL (default: a preview of dist/). Taken from a build of
+ * an older commit with --url, they are the "before" of a layout change.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { preview } from 'vite';
 import { launch } from './e2e/browser';
@@ -122,15 +127,59 @@ const SHOTS: Shot[] = [
   },
 ];
 
-const onlyArg = process.argv.indexOf('--only');
-const only = onlyArg > 0 ? process.argv[onlyArg + 1] : null;
-const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-const url = server.resolvedUrls?.local[0];
+/** The layout set's pages: each mode with its panels open. */
+const LAYOUT_MODES: Record<string, string> = {
+  points: 'n=20000&loop=false&observables=true&marginals=true',
+  images: 'dataset=mnist&n=36&loop=false&observables=true',
+  compare: 'compare=true&n=20000&loop=false&observables=true&marginals=true',
+  langevin:
+    'mode=langevin&n=20000&loop=false&observables=true&marginals=true&landscape=energy' +
+    '&arrows=true&trails=16',
+};
+const LAYOUT_SIZES = ['390x844', '800x600', '1280x800', '1440x900', '2560x1440'];
+
+const arg = (name: string): string | null => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? (process.argv[at + 1] ?? null) : null;
+};
+const only = arg('--only');
+const layout = process.argv.includes('--layout');
+const given = arg('--url');
+const server = given
+  ? null
+  : await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+const url = given ?? server?.resolvedUrls?.local[0];
 if (!url) throw new Error('the preview server has no URL');
 const browser = await launch();
+
+/** The layout set: each mode at each size, run to its end and paused. */
+async function layoutSet(out: string): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  for (const [mode, hash] of Object.entries(LAYOUT_MODES)) {
+    for (const size of LAYOUT_SIZES) {
+      const [width, height] = size.split('x').map(Number) as [number, number];
+      const page = await browser.newPage({ viewport: { width, height } });
+      page.setDefaultTimeout(300_000);
+      await page.goto(`${url}#${hash}`);
+      await page.evaluate(async () => {
+        await window.sandbox.ready;
+        window.sandbox.pause();
+        await window.sandbox.run();
+      });
+      // A few measurements of the end of the run for the charts, then the picture.
+      await page.waitForTimeout(3000);
+      const path = `${out}/${mode}-${size}.jpg`;
+      await page.screenshot({ path, type: 'jpeg', quality: 80 });
+      await page.close();
+      console.log(path);
+    }
+  }
+}
+
 let readme = readFileSync('README.md', 'utf8');
 try {
-  for (const shot of SHOTS.filter((s) => !only || s.file.startsWith(only))) {
+  if (layout) await layoutSet(arg('--out') ?? 'tests/screens/after');
+  for (const shot of layout ? [] : SHOTS.filter((s) => !only || s.file.startsWith(only))) {
     const started = performance.now();
     const [width, height] = shot.size;
     const context = await browser.newContext({
@@ -158,8 +207,8 @@ try {
     else console.warn(`README.md has no picture of ${path}: add one`);
     console.log(`${path} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
-  writeFileSync('README.md', readme);
+  if (!layout) writeFileSync('README.md', readme);
 } finally {
   await browser.close();
-  await server.close();
+  await server?.close();
 }

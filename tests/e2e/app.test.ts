@@ -2,22 +2,22 @@
  * The real page in headless Chromium on SwiftShader: it boots cleanly, shows the particles,
  * keeps the GUI, the settings and the URL in step, and handles bad input and lost devices.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
+import { VIEW_HEIGHT } from '../../src/render/viewport';
 import { encodeHash } from '../../src/settings/hash';
 import { LIMITS, SAMPLERS } from '../../src/settings/settings';
 import {
-  closePages,
   control,
   frames,
-  launch,
   nextMessage,
   openPage,
   ready,
   SharedPage,
   shownCount,
   shownMessages,
+  useBrowser,
 } from './browser';
 import { decodePng, particlePixels } from './pixels';
 
@@ -28,16 +28,7 @@ const SMALL = '#n=4000&steps=40&loop=false';
 const shared = new SharedPage(`${base}#n=2000&steps=40&loop=false`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 describe('boot and view', () => {
   test('boots with no console errors, and the denoised particles sit on the 8 modes', async () => {
@@ -49,10 +40,13 @@ describe('boot and view', () => {
     await frames(page, 2);
     const modes = datasetMixture('gaussians8')!.components.map((c) => c.mean);
     const region = (await page.locator('#view').boundingBox())!;
-    const noise = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
+    // 0.2 world units around each mode, 2.5 of its standard deviations (0.08): the disc holds
+    // 1 - exp(-2.5^2 / 2) = 96% of an exact sample's particles. In CSS pixels of this canvas.
+    const radius = (0.2 * Math.min(region.width, region.height)) / VIEW_HEIGHT;
+    const noise = particlePixels(decodePng(await page.screenshot()), modes, radius, region);
     await page.evaluate(() => window.sandbox.run());
     await frames(page, 2);
-    const denoised = particlePixels(decodePng(await page.screenshot()), modes, 30, region);
+    const denoised = particlePixels(decodePng(await page.screenshot()), modes, radius, region);
     expect(await page.evaluate(() => window.sandbox.status())).toMatchObject({
       step: 40,
       steps: 40,

@@ -8,6 +8,7 @@
  * undrawn unless a test looks at it, tests that need no fresh page share one (see restore),
  * and waits are for states (a message, a step, a frame), never for a length of time.
  */
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   chromium,
   type Browser,
@@ -139,6 +140,30 @@ export class SharedPage {
     this.open = null;
     await open?.page.context().close();
   }
+}
+
+/**
+ * The browser of a test file, launched before its tests and closed after them; after each test
+ * the pages it opened are closed (the shared pages' own stay), and a shared page that saw a test
+ * fail is discarded, so that the next test boots a fresh one.
+ */
+export function useBrowser(set: (browser: Browser) => void, shared: SharedPage[] = []): void {
+  let browser: Browser | null = null;
+  beforeAll(async () => {
+    browser = await launch();
+    set(browser);
+  });
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail') for (const page of shared) await page.discard();
+    if (browser)
+      await closePages(
+        browser,
+        shared.map((s) => s.page).find((page) => page),
+      );
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
 }
 
 /** Waits for window.sandbox.ready. */

@@ -3,20 +3,19 @@
  * compare mode's lanes share one camera (a pan or zoom in one moves both; Reset view resets both;
  * drawing mode stops both).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
 import { VIEW_HEIGHT } from '../../src/render/viewport';
 import {
-  closePages,
   control,
   frames,
-  launch,
   nextMessage,
   openPage,
   ready,
   SharedPage,
   shownCount,
+  useBrowser,
 } from './browser';
 import {
   decodePng,
@@ -41,16 +40,7 @@ const COMPARE_STEPS: [number, number] = [40, 18];
 const MODES = datasetMixture('gaussians8')!.components.map((c) => c.mean);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 async function lanes(page: Page): Promise<[Box, Box]> {
   const boxes = await Promise.all(['#view', '#view-b'].map((s) => page.locator(s).boundingBox()));

@@ -3,28 +3,16 @@
  * second loss 0.3 s, 2.5 s or 6 s after the first), on points and on MNIST. Each rebuild keeps
  * the settings; a call the loss interrupted says so, a call made meanwhile waits and then runs.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { closePages, launch, nextMessage, SharedPage, shownCount } from './browser';
+import { nextMessage, SharedPage, shownCount, useBrowser } from './browser';
 
 const base = inject('baseUrl');
 const points = new SharedPage(`${base}#n=512&steps=16&loop=false&dataset=gaussians8`);
 const mnist = new SharedPage(`${base}#dataset=mnist&n=16&m=100&steps=8&loop=false`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') {
-    await points.discard();
-    await mnist.discard();
-  }
-  await closePages(browser, points.page ?? mnist.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [points, mnist]);
 
 /** Waits until the page has shown `count` messages of `level` after the first `after`. */
 async function shownAtLeast(

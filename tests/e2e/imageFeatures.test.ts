@@ -8,7 +8,7 @@
  * recording of both lanes.
  */
 import { gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { subset } from '../../src/io/imageData';
 import { decodeMnist, MNIST_MAGIC } from '../../src/io/mnistFormat';
@@ -17,7 +17,7 @@ import { denoiseImagesEmpirical, nearestImages } from '../../src/maths/imageDeno
 import { labelChance } from '../../src/maths/speciation';
 import { reverseLevels } from '../../src/maths/schedules';
 import { EPS32 } from '../random';
-import { closePages, control, launch, openFolder, SharedPage } from './browser';
+import { control, openFolder, SharedPage, useBrowser } from './browser';
 import { readClip } from './video';
 
 const base = inject('baseUrl');
@@ -30,16 +30,7 @@ const shared = new SharedPage(
 );
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 const rms = (d2: number): number => Math.sqrt(d2 / D);
 

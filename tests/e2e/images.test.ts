@@ -5,17 +5,16 @@
  * images in an image mode and of points (its dark pixels) on a point dataset; a bad file is
  * refused with a message. Small batches and few training images: SwiftShader is a CPU.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
-  closePages,
   control,
   frames,
-  launch,
   nextMessage,
   screenshot,
   SharedPage,
   shownCount,
+  useBrowser,
   WAIT,
 } from './browser';
 import { decodePng, difference, type Image } from './pixels';
@@ -28,18 +27,7 @@ const shared = new SharedPage(`${base}#n=2000&m=300&steps=12&loop=false`, {
 });
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 /** Mean pixel and ink fraction (pixels above 0, on [-1, 1]) of flat images. */
 function stats(x: number[]): { mean: number; ink: number } {

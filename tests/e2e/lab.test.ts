@@ -3,7 +3,7 @@
  * shows two runs from the same noise, and a sweep completes with a CSV of the right rows.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
 import { denoiseMixture } from '../../src/maths/denoisers';
@@ -15,14 +15,13 @@ import { runPlan } from '../../src/sim/run/plan';
 import { referenceSample } from '../../src/sim/distance/slicedWasserstein';
 import { stepTable } from '../../src/sim/run/stepTable';
 import {
-  closePages,
   control,
   frames,
-  launch,
   openFolder,
   openPage,
   ready,
   SharedPage,
+  useBrowser,
   WAIT,
 } from './browser';
 import { decodePng, isParticlePixel } from './pixels';
@@ -74,16 +73,7 @@ function cpuSweepDistance(
   return slicedWasserstein2(state.x, referenceSample(data, points, 0), 64, 0);
 }
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 describe('schedule chart', () => {
   test('dragging a control point changes the chart, the settings, the URL and the run', async () => {
@@ -353,7 +343,7 @@ describe('presets and embedding', () => {
     }
     // The view takes the whole width, and the run plays.
     const box = (await page.locator('#view').boundingBox())!;
-    expect(box.width).toBe(1000);
+    expect(box.width).toBe(page.viewportSize()!.width);
     await page.waitForFunction(() => window.sandbox.status().step > 3);
     expect(errors).toEqual([]);
   });

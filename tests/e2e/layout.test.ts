@@ -8,9 +8,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { control, frames, launch, openFolder, openPage, ready } from './browser';
+import { control, frames, openFolder, openPage, ready, useBrowser } from './browser';
 
 const base = inject('baseUrl');
 const ARTEFACTS = path.resolve('test-results/layout');
@@ -153,12 +153,9 @@ async function checkAllSizes(page: Page, mode: string): Promise<void> {
 }
 
 let browser: Browser;
-beforeAll(async () => {
+useBrowser((b) => (browser = b));
+beforeAll(() => {
   mkdirSync(ARTEFACTS, { recursive: true });
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser.close();
 });
 
 /** A page at the widest layout, where the panel's buttons are all in reach. */

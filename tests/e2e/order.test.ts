@@ -4,11 +4,11 @@
  * settings, the panel, the URL, the lane labels and the runs; a recording starts after the calls
  * made before it and refuses every call after it that would change the clip.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { type Settings } from '../../src/settings/settings';
 import { decodeHash, encodeHash } from '../../src/settings/hash';
-import { closePages, control, launch, SharedPage } from './browser';
+import { control, SharedPage, useBrowser } from './browser';
 import { readClip } from './video';
 
 const base = inject('baseUrl');
@@ -16,16 +16,7 @@ const base = inject('baseUrl');
 const shared = new SharedPage(`${base}#n=500&steps=10&loop=false&compare=true`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 /** A lane's label as describeRun writes it (points, reverse mode, not DDIM). */
 const label = (s: Pick<Settings, 'sampler' | 'schedule' | 'steps'>): string =>

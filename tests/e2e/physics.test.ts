@@ -3,17 +3,16 @@
  * observables and their charts, the metrics and velocities of the API, a diverging step size
  * that pauses with a message and leaves the page responsive, and the clone experiment.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
-  closePages,
   control,
   frames,
-  launch,
   nextMessage,
   screenshot,
   SharedPage,
   shownCount,
+  useBrowser,
   WAIT,
 } from './browser';
 import { decodePng, difference, type Image } from './pixels';
@@ -33,16 +32,7 @@ const base = inject('baseUrl');
 const shared = new SharedPage(`${base}#n=1024&loop=false&steps=400`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 /**
  * A Langevin run with a step size far too large, played with `hide` hidden: the error message

@@ -4,7 +4,7 @@
  * of the t status() reports, and memorisation() the images images() returns; each checked
  * against a float64 computation on those particles.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
 import { denoiseEmpirical, denoiseMixture } from '../../src/maths/denoisers';
@@ -13,7 +13,7 @@ import { MEMORISED_BELOW } from '../../src/maths/memorisation';
 import { forwardLevels, levelAt, reverseLevels, type Level } from '../../src/maths/schedules';
 import type { Settings } from '../../src/settings/settings';
 import { EPS32 } from '../random';
-import { closePages, launch, SharedPage } from './browser';
+import { SharedPage, useBrowser } from './browser';
 
 const base = inject('baseUrl');
 const STEPS = 6;
@@ -22,16 +22,7 @@ const N = 512;
 const shared = new SharedPage(`${base}#n=${N}&steps=${STEPS}&loop=false&m=1000`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 /** The levels of a run as src/sandbox/lane.ts runLevels builds them (pure functions of the settings). */
 function levelsOf(s: Settings): Level[] {

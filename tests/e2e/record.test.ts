@@ -3,12 +3,10 @@
  * browser's own decoder for pixels) with the frames, rate, duration and size asked for; clips
  * are frame-exact whatever the page's frame rate; cancel and a lost device are handled.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
-  closePages,
   control,
-  launch,
   nextMessage,
   openFolder,
   openPage,
@@ -16,6 +14,7 @@ import {
   SharedPage,
   shownCount,
   shownMessages,
+  useBrowser,
 } from './browser';
 import { decodePng } from './pixels';
 import { compareFirstAndLast, readClip } from './video';
@@ -30,16 +29,7 @@ const FRAMES = 1 + 2 + 12 + 3;
 const shared = new SharedPage(`${base}${RUN}`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 /** Calls sandbox.record(options) in the page and brings the file's bytes back. */
 async function record(

@@ -2,10 +2,9 @@
  * Bad input and bad luck in the real page: no WebGPU, a lost device, malformed files, and no
  * network. Each gets a clear message and the sandbox keeps its last good state.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import {
-  closePages,
   control,
   launch,
   nextMessage,
@@ -13,6 +12,7 @@ import {
   ready,
   SharedPage,
   shownCount,
+  useBrowser,
 } from './browser';
 
 const base = inject('baseUrl');
@@ -25,16 +25,7 @@ const SMALL = '#n=3000&steps=30&loop=false';
 const shared = new SharedPage(`${base}${SMALL}&dataset=moons&m=1000`);
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await shared.discard();
-  await closePages(browser, shared.page);
-});
-afterAll(async () => {
-  await browser.close();
-});
+useBrowser((b) => (browser = b), [shared]);
 
 /** Chooses a file through the GUI's "Load CSV / JSON…" button. */
 async function chooseFile(page: Page, name: string, contents: string): Promise<void> {
