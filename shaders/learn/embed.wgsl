@@ -5,8 +5,9 @@
 // k < frequencies, written at `out_offset` of each output row so that several columns (x, y, t)
 // fill one row. g_k in turns per unit, geometric from fmin to fmax (src/maths/learn/embedding.ts;
 // the transformer's 10000^(-k / (K - 1)) of Vaswani et al. 2017 section 3.5, times tiny-diffusion's
-// scale, is fmin = scale / 10000, fmax = scale). The angle is reduced in turns, so that any s keeps
-// cos_sin_2pi's accuracy. One invocation per (row, k).
+// scale, is fmin = scale / (2 pi 10000), fmax = scale / (2 pi)). The angle is reduced in turns, so
+// that any |g s| < 2^22 keeps cos_sin_2pi's accuracy (which takes u >= 0: the sine's sign is put
+// back). One invocation per (row, k).
 struct Embed {
   batch: u32,
   frequencies: u32,
@@ -25,9 +26,10 @@ fn invocation(i: u32, lid: u32) {
   if (i < embed.batch * embed.frequencies) {
     let row = i / embed.frequencies;
     let k = i % embed.frequencies;
-    let cs = cos_sin_2pi(turns[k] * s[row * embed.in_stride + embed.column]);
+    let u = turns[k] * s[row * embed.in_stride + embed.column];
+    let cs = cos_sin_2pi(abs(u));
     let at = row * embed.out_stride + embed.out_offset + k;
-    out[at] = cs.y;
+    out[at] = select(cs.y, -cs.y, u < 0.0);
     out[at + embed.frequencies] = cs.x;
   }
 }
