@@ -6,7 +6,7 @@
  */
 
 /** The K frequencies in turns per unit, as float32 (what the kernel reads): exp(linspace(log fmin, log fmax)). */
-export function embeddingTurns(k: number, fmin: number, fmax: number): Float32Array {
+export function embeddingTurns(k: number, fmin: number, fmax: number): Float32Array<ArrayBuffer> {
   if (!Number.isInteger(k) || k < 1) throw new Error(`embedding: ${k} frequencies`);
   if (!(fmin > 0 && fmax >= fmin)) throw new Error(`embedding: need 0 < fmin <= fmax`);
   const a = Math.log(fmin);
@@ -17,7 +17,7 @@ export function embeddingTurns(k: number, fmin: number, fmax: number): Float32Ar
 }
 
 /** The transformer convention at tiny-diffusion's scale (25 for x and y, 1 for t), in turns. */
-export function transformerTurns(k: number, scale: number): Float32Array {
+export function transformerTurns(k: number, scale: number): Float32Array<ArrayBuffer> {
   return embeddingTurns(k, scale / (2 * Math.PI * 10000), scale / (2 * Math.PI));
 }
 
