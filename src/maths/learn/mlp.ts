@@ -27,7 +27,8 @@ export interface TinyMlp {
   weight: ArrayLike<number>;
 }
 
-function shapes(net: TinyMlp): [LinearShape, LinearShape] {
+/** The two linear layers' shapes: embedded width -> hidden -> outputs. */
+export function tinyMlpShapes(net: TinyMlp): [LinearShape, LinearShape] {
   const width = 2 * net.turns.length * net.columns;
   const first = { batch: net.batch, inputs: width, outputs: net.hidden, offset: 0 };
   const second = {
@@ -40,7 +41,7 @@ function shapes(net: TinyMlp): [LinearShape, LinearShape] {
 }
 
 export function tinyMlpParameters(net: TinyMlp): number {
-  const [, second] = shapes(net);
+  const [, second] = tinyMlpShapes(net);
   return second.offset + linearParameters(second.inputs, second.outputs);
 }
 
@@ -62,12 +63,24 @@ function embedAll(net: TinyMlp, width: number): Float64Array {
   return e;
 }
 
-/** The loss and its gradient with respect to the flat parameters, by the layers' backward passes. */
-export function tinyMlpLoss(
-  net: TinyMlp,
-  params: ArrayLike<number>,
-): { loss: number; grad: Float64Array } {
-  const [first, second] = shapes(net);
+/** Every intermediate of one forward and backward pass, for error models of the GPU's. */
+export interface TinyMlpPass {
+  /** Embedded inputs, hidden pre-activations, activations, predictions (row-major). */
+  e: Float64Array;
+  h: Float64Array;
+  a: Float64Array;
+  pred: Float64Array;
+  /** dL/dpred, dL/da, dL/dh. */
+  dPred: Float64Array;
+  da: Float64Array;
+  dh: Float64Array;
+  loss: number;
+  /** dL/dparams, in the layout of the parameters. */
+  grad: Float64Array;
+}
+
+export function tinyMlpPass(net: TinyMlp, params: ArrayLike<number>): TinyMlpPass {
+  const [first, second] = tinyMlpShapes(net);
   const e = embedAll(net, first.inputs);
   const h = linearForward(first, e, params);
   const a = silu(h);
@@ -75,7 +88,17 @@ export function tinyMlpLoss(
   const { loss, grad: dPred } = mseLoss(net.batch, net.outputs, pred, net.target, net.weight);
   const grad = new Float64Array(tinyMlpParameters(net));
   linearBackwardWeight(second, a, dPred, grad);
-  const dh = siluBackward(h, linearBackwardInput(second, dPred, params));
+  const da = linearBackwardInput(second, dPred, params);
+  const dh = siluBackward(h, da);
   linearBackwardWeight(first, e, dh, grad);
+  return { e, h, a, pred, dPred, da, dh, loss, grad };
+}
+
+/** The loss and its gradient with respect to the flat parameters, by the layers' backward passes. */
+export function tinyMlpLoss(
+  net: TinyMlp,
+  params: ArrayLike<number>,
+): { loss: number; grad: Float64Array } {
+  const { loss, grad } = tinyMlpPass(net, params);
   return { loss, grad };
 }
