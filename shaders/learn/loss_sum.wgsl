@@ -1,16 +1,9 @@
 //#include "lib/reduce.wgsl"
+//#include "lib/loss.wgsl"
 
 // MSE loss, pass 2 of 2 (after learn/mse_loss): one workgroup sums the partials and writes
 // L = scale * sum to losses[slot], so a run of steps fills a history that is read a few times a
 // second, never per step.
-struct Loss {
-  batch: u32,
-  width: u32,
-  groups: u32,
-  slot: u32,
-  scale: f32,
-}
-
 @group(0) @binding(0) var<uniform> loss: Loss;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> losses: array<f32>;

@@ -1,16 +1,9 @@
 //#include "lib/reduce.wgsl"
+//#include "lib/loss.wgsl"
 
 // MSE loss, pass 1 of 2 (then learn/loss_sum): L = scale sum_b w_b |pred_b - goal_b|^2 (goal: the target) with
 // scale = 1 / batch, its gradient dL/dpred = 2 scale w_b (pred_b - goal_b) written for every
 // value, and each workgroup's grid-strided share of sum_b w_b |pred_b - goal_b|^2 in `partials`.
-struct Loss {
-  batch: u32,
-  width: u32,
-  groups: u32,
-  slot: u32,
-  scale: f32,
-}
-
 @group(0) @binding(0) var<uniform> loss: Loss;
 @group(0) @binding(1) var<storage, read> pred: array<f32>;
 @group(0) @binding(2) var<storage, read> goal: array<f32>;

@@ -1,11 +1,7 @@
-//#include "lib/invocations.wgsl"
+//#include "lib/elementwise.wgsl"
 
 // SiLU, forward: y = x sigmoid(x) = x / (1 + exp(-x)) (Elfwing, Uchibe & Doya 2018), element-wise
 // over `count` values.
-struct Elementwise {
-  count: u32,
-}
-
 @group(0) @binding(0) var<uniform> size: Elementwise;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;

@@ -1,11 +1,7 @@
-//#include "lib/invocations.wgsl"
+//#include "lib/elementwise.wgsl"
 
 // SiLU, backward: dx = dy s (1 + x (1 - s)), s = sigmoid(x) = 1 / (1 + exp(-x)), x the layer's
 // input (pre-activation), element-wise over `count` values.
-struct Elementwise {
-  count: u32,
-}
-
 @group(0) @binding(0) var<uniform> size: Elementwise;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;

@@ -1,0 +1,7 @@
+//#include "lib/invocations.wgsl"
+
+// The uniform of the learned denoiser's element-wise layers (learn/silu, learn/silu_backward):
+// `count` values, one invocation each.
+struct Elementwise {
+  count: u32,
+}
