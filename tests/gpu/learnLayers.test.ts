@@ -8,7 +8,8 @@
  *     sum |a b| is the float64 reference run on |inputs|;
  *   - the MSE loss: every term's own bound plus (L + 16) u sum|terms| for the sums, L the longest
  *     serial chain (per lane, then per workgroup of partials) and 16 the two trees of 256;
- *   - SiLU, the embedding, AdamW and the EMA: operation by operation with F32.
+ *   - SiLU, the embedding, AdamW and the EMA: operation by operation with F32;
+ *   - the residual add: correctly rounded, so equal to Math.fround(a + b).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createBuffer } from '../../src/gpu/buffers';
@@ -29,6 +30,7 @@ import { Rng } from '../../src/maths/rng';
 import {
   compileLearnKernels,
   createAdamW,
+  createAdd,
   createEma,
   createEmbedding,
   createLinear,
@@ -190,6 +192,17 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
       dxBound,
       'F32: dy s (1 + x (1 - s))',
     );
+  });
+
+  test('residual add: a + b, correctly rounded (WGSL section 15.7.4)', async () => {
+    const n = 777;
+    const a = normals(n);
+    const b = normals(n, 1e-3);
+    const y = buffer(n);
+    const add = createAdd(device, kernels, n);
+    await run((pass) => add.encode(pass, { a: buffer(a), b: buffer(b), y }));
+    add.destroy();
+    expect(Array.from(await read(y, n))).toEqual(Array.from(a, (v, i) => Math.fround(v + b[i]!)));
   });
 
   test('sinusoidal embedding of the columns x, y, t into one row', async () => {

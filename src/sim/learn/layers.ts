@@ -8,6 +8,10 @@
  *   lin.forward(pass, { x, params, y });                     // Y = X W^T + b
  *   lin.backward(pass, { x, dy, params, grads, dx });        // dX = dY W; [dW | db] = dY^T [X | 1]
  *
+ * Also createSilu (forward, backward), createAdd (a residual: x + f(x) forward, dy + the block's
+ * dx backward), createEmbedding (sinusoidal, of one input column; no backward: inputs are data),
+ * createMseLoss (weighted, with its gradient), createAdamW and createEma (flat buffers).
+ *
  * Layout: activations are row-major batch x width arrays of f32; every layer's parameters sit in
  * one flat `params` buffer (W outputs x inputs from `offset`, then b) and its gradient at the
  * same place of `grads`, so that AdamW and the EMA run over the whole model in one dispatch each.
@@ -16,7 +20,7 @@
  * hyperparameters are fixed at creation (each object owns its uniform), except AdamW's step,
  * written by `setStep` through the queue: one optimiser step per submission until the trainer
  * keeps a table of steps. The loss is reduced on the GPU into `losses[slot]`, never read per step.
- * Float64 references: src/maths/learn/; tests: tests/gpu/learnLayers.test.ts.
+ * Float64 references: src/maths/learn/; tests: tests/gpu/learnLayers.test.ts, learnStep.test.ts.
  */
 import { makeStructuredView } from 'webgpu-utils';
 import { createBuffer } from '../../gpu/buffers';
@@ -40,6 +44,7 @@ export interface LearnKernels {
   linearBackwardWeight: Kernel;
   silu: Kernel;
   siluBackward: Kernel;
+  add: Kernel;
   embed: Kernel;
   mseLoss: Kernel;
   lossSum: Kernel;
@@ -58,9 +63,10 @@ export async function compileLearnKernels(
     k('linear_backward_input', TILE * TILE),
     k('linear_backward_weight', TILE * TILE),
   ]);
-  const [silu, siluBackward, embed, mseLoss, lossSum, adamw, ema] = await Promise.all([
+  const [silu, siluBackward, add, embed, mseLoss, lossSum, adamw, ema] = await Promise.all([
     k('silu', ELEMENTWISE_SIZE),
     k('silu_backward', ELEMENTWISE_SIZE),
+    k('add', ELEMENTWISE_SIZE),
     k('embed', ELEMENTWISE_SIZE),
     k('mse_loss', REDUCE_SIZE),
     k('loss_sum', REDUCE_SIZE),
@@ -73,6 +79,7 @@ export async function compileLearnKernels(
     linearBackwardWeight,
     silu,
     siluBackward,
+    add,
     embed,
     mseLoss,
     lossSum,
@@ -129,8 +136,9 @@ export function createLinear(
   kernels: LearnKernels,
   shape: LinearShape,
 ): LinearLayer {
-  const { batch, inputs, outputs } = shape;
+  const { batch, inputs, outputs, offset } = shape;
   positive('linear', { batch, inputs, outputs });
+  if (!Number.isInteger(offset) || offset < 0) throw new Error(`linear: offset = ${offset}`);
   const layer = uniformFrom(device, kernels.linearForward, 'layer', { ...shape });
   return {
     shape,
@@ -172,6 +180,21 @@ export function createSilu(device: GPUDevice, kernels: LearnKernels, count: numb
     forward: (pass, b) => dispatch(pass, device, kernels.silu, { size, ...b }, flat(device, count)),
     backward: (pass, b) =>
       dispatch(pass, device, kernels.siluBackward, { size, ...b }, flat(device, count)),
+    destroy: () => size.destroy(),
+  };
+}
+
+export interface Add {
+  /** y = a + b: a residual's forward (x + f(x)) and backward (dy + the block's dx). */
+  encode(pass: GPUComputePassEncoder, b: { a: GPUBuffer; b: GPUBuffer; y: GPUBuffer }): void;
+  destroy(): void;
+}
+
+export function createAdd(device: GPUDevice, kernels: LearnKernels, count: number): Add {
+  positive('add', { count });
+  const size = uniformFrom(device, kernels.add, 'size', { count });
+  return {
+    encode: (pass, b) => dispatch(pass, device, kernels.add, { size, ...b }, flat(device, count)),
     destroy: () => size.destroy(),
   };
 }
