@@ -29,7 +29,6 @@ import { bindKernel, workgroups, type Kernel, type ShaderSources } from '../../g
 import type { LinearShape } from '../../maths/learn/linear';
 import type { EmbedShape } from '../../maths/learn/embedding';
 import { adamCorrections, type AdamHyper } from '../../maths/learn/optim';
-import { uniformFrom } from '../observe/observables';
 
 /** The tile edge of shaders/lib/matmul.wgsl: the linear kernels run TILE * TILE lanes. */
 export const TILE = 16;
@@ -89,6 +88,36 @@ export async function compileLearnKernels(
 }
 
 type Buffers = Record<string, GPUBuffer>;
+type UniformValues = Record<string, number>;
+
+/**
+ * A uniform buffer holding `variable` of the kernel's WGSL, laid out by reflection, from values
+ * naming every field of its struct and no other (a misspelt name would otherwise leave a 0).
+ */
+function uniform(
+  device: GPUDevice,
+  kernel: Kernel,
+  variable: string,
+  values: UniformValues,
+  usage: GPUBufferUsageFlags = GPUBufferUsage.UNIFORM,
+): GPUBuffer {
+  const definition = kernel.definitions.uniforms[variable];
+  if (!definition) throw new Error(`${kernel.label}.wgsl: no uniform ${variable}`);
+  const view = makeStructuredView(definition);
+  const fields = Object.keys(view.views as object).sort();
+  const given = Object.keys(values).sort();
+  if (fields.join() !== given.join())
+    throw new Error(
+      `${kernel.label}.wgsl: ${variable} has fields ${fields.join(', ')}, not ${given.join(', ')}`,
+    );
+  view.set(values);
+  return createBuffer(device, {
+    label: `${kernel.label} ${variable}`,
+    size: 0,
+    usage,
+    data: new Uint8Array(view.arrayBuffer),
+  });
+}
 
 function dispatch(
   pass: GPUComputePassEncoder,
@@ -139,7 +168,7 @@ export function createLinear(
   const { batch, inputs, outputs, offset } = shape;
   positive('linear', { batch, inputs, outputs });
   if (!Number.isInteger(offset) || offset < 0) throw new Error(`linear: offset = ${offset}`);
-  const layer = uniformFrom(device, kernels.linearForward, 'layer', { ...shape });
+  const layer = uniform(device, kernels.linearForward, 'layer', { batch, inputs, outputs, offset });
   return {
     shape,
     forward(pass, b) {
@@ -175,7 +204,7 @@ export interface SiluLayer {
 /** SiLU over `count` values (batch x width). */
 export function createSilu(device: GPUDevice, kernels: LearnKernels, count: number): SiluLayer {
   positive('silu', { count });
-  const size = uniformFrom(device, kernels.silu, 'size', { count });
+  const size = uniform(device, kernels.silu, 'size', { count });
   return {
     forward: (pass, b) => dispatch(pass, device, kernels.silu, { size, ...b }, flat(device, count)),
     backward: (pass, b) =>
@@ -192,7 +221,7 @@ export interface Add {
 
 export function createAdd(device: GPUDevice, kernels: LearnKernels, count: number): Add {
   positive('add', { count });
-  const size = uniformFrom(device, kernels.add, 'size', { count });
+  const size = uniform(device, kernels.add, 'size', { count });
   return {
     encode: (pass, b) => dispatch(pass, device, kernels.add, { size, ...b }, flat(device, count)),
     destroy: () => size.destroy(),
@@ -213,7 +242,7 @@ export function createEmbedding(
   frequencies: number,
 ): EmbeddingLayer {
   positive('embedding', { batch: shape.batch, frequencies });
-  const embed = uniformFrom(device, kernels.embed, 'embed', {
+  const embed = uniform(device, kernels.embed, 'embed', {
     batch: shape.batch,
     frequencies,
     in_stride: shape.inStride,
@@ -256,7 +285,7 @@ export function createMseLoss(
 ): MseLoss {
   positive('mse loss', { batch: spec.batch, width: spec.width });
   const groups = Math.min(MAX_LOSS_GROUPS, Math.ceil((spec.batch * spec.width) / REDUCE_SIZE));
-  const loss = uniformFrom(device, kernels.mseLoss, 'loss', {
+  const loss = uniform(device, kernels.mseLoss, 'loss', {
     batch: spec.batch,
     width: spec.width,
     groups,
@@ -309,16 +338,14 @@ export function createAdamW(
   h: AdamHyper,
 ): AdamW {
   positive('AdamW', { count });
-  const definition = kernels.adamw.definitions.uniforms.adam;
-  if (!definition) throw new Error('learn/adamw.wgsl: no uniform adam');
-  const view = makeStructuredView(definition);
-  view.set(adamUniform(count, h, 1));
-  const adam = createBuffer(device, {
-    label: 'learn/adamw adam',
-    size: 0,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    data: new Uint8Array(view.arrayBuffer),
-  });
+  const adam = uniform(
+    device,
+    kernels.adamw,
+    'adam',
+    adamUniform(count, h, 1),
+    GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  );
+  const view = makeStructuredView(kernels.adamw.definitions.uniforms.adam!);
   return {
     setStep(step) {
       view.set(adamUniform(count, h, step));
@@ -342,7 +369,7 @@ export function createEma(
   decay: number,
 ): Ema {
   positive('EMA', { count });
-  const ema = uniformFrom(device, kernels.ema, 'ema', { count, rate: 1 - decay });
+  const ema = uniform(device, kernels.ema, 'ema', { count, rate: 1 - decay });
   return {
     encode: (pass, b) => dispatch(pass, device, kernels.ema, { ema, ...b }, flat(device, count)),
     destroy: () => ema.destroy(),
