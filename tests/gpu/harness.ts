@@ -272,28 +272,36 @@ function horner(a: F32, coefficients: readonly number[]): F32 {
 }
 
 /**
+ * cos_sin_2pi(u) of shaders/lib/rng.wgsl with its bound, [cos 2 pi u, sin 2 pi u], u carrying its
+ * own: the reduction u - q / 4 is exact (u a float32, |u - q / 4| <= 1 / 8), so u's error passes
+ * through times 2 pi; the angle through the Taylor polynomials, their truncation added.
+ */
+export function cosSin2piF32(u: F32): [F32, F32] {
+  const q = Math.round(4 * u.v);
+  const a = F32.of(2 * Math.PI).mul(new F32(u.v - 0.25 * q, u.e));
+  const a2 = a.mul(a);
+  const sin = a.mul(horner(a2, [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880]));
+  const cos = horner(a2, [1, -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800]);
+  const s = new F32(sin.v, sin.e + POLYNOMIAL_TRUNCATION);
+  const c = new F32(cos.v, cos.e + POLYNOMIAL_TRUNCATION);
+  const quadrant: [F32, F32][] = [
+    [c, s],
+    [s.neg(), c],
+    [c.neg(), s.neg()],
+    [s, c.neg()],
+  ];
+  return quadrant[q & 3]!;
+}
+
+/**
  * normal2 of shaders/lib/rng.wgsl with its bound: Box-Muller through WGSL's log and sqrt, the
  * angle through cos_sin_2pi's polynomials; the uniforms themselves are exact.
  */
 export function normal2F32(seed: number, stream: number, particle: number, step: number): F32[] {
   const bits = threefry2x32(seed, stream, particle, step);
   const r = new F32(toUniform(bits[0]!)).log().mul(-2).sqrt();
-  const u = toUniform(bits[1]!);
-  const q = Math.round(4 * u);
-  // u - q / 4 is exact: u is a multiple of 2^-24 and |u - q / 4| <= 1 / 8.
-  const a = F32.of(2 * Math.PI).mul(u - 0.25 * q);
-  const a2 = a.mul(a);
-  const sin = a.mul(horner(a2, [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880]));
-  const cos = horner(a2, [1, -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800]);
-  const s = new F32(sin.v, sin.e + POLYNOMIAL_TRUNCATION);
-  const c = new F32(cos.v, cos.e + POLYNOMIAL_TRUNCATION);
-  const quadrant = [
-    [c, s],
-    [s.neg(), c],
-    [c.neg(), s.neg()],
-    [s, c.neg()],
-  ][q & 3]!;
-  return [r.mul(quadrant[0]!), r.mul(quadrant[1]!)];
+  const [c, s] = cosSin2piF32(new F32(toUniform(bits[1]!)));
+  return [r.mul(c), r.mul(s)];
 }
 
 /**

@@ -67,7 +67,7 @@ describe('the kernels of shaders/', () => {
   it('live in subfolders, lib/ holding only what kernels include', () => {
     expect(kernels.length).toBeGreaterThan(30);
     for (const path of kernels)
-      expect(path).toMatch(/^(run|observe|field|distance)\/[a-z0-9_]+\.wgsl$/);
+      expect(path).toMatch(/^(run|observe|field|distance|learn)\/[a-z0-9_]+\.wgsl$/);
     const used = new Set(Object.entries(sources).flatMap(([path, code]) => includesOf(path, code)));
     expect([...Object.keys(sources)].filter((p) => p.startsWith('lib/') && !used.has(p))).toEqual(
       [],

@@ -1,0 +1,363 @@
+/**
+ * The learned denoiser's layer kernels (shaders/learn/, dispatched by src/sim/learn/layers.ts) on
+ * real WebGPU against their float64 references (src/maths/learn/), on fresh random inputs (seed in
+ * the names; SEED=... replays). Tolerances come from float32 error models of each kernel's own
+ * arithmetic, u = 2^-24 (the F32 running bounds of ./harness.ts where there is a transcendental):
+ *   - a tiled product in the order of k: |err| <= (K + 2) u sum_k |a_mk b_kn| (+ |b_n| for the bias),
+ *     the dot-product bound gamma_K (Higham 2002, eq. 3.5) with one rounding more for the bias;
+ *     sum |a b| is the float64 reference run on |inputs|;
+ *   - the MSE loss: every term's own bound plus (L + 16) u sum|terms| for the sums, L the longest
+ *     serial chain (per lane, then per workgroup of partials) and 16 the two trees of 256;
+ *   - SiLU, the embedding, AdamW and the EMA: operation by operation with F32;
+ *   - the residual add: correctly rounded, so equal to Math.fround(a + b).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createBuffer } from '../../src/gpu/buffers';
+import { readback } from '../../src/gpu/readback';
+import { shaderSources } from '../../src/gpu/shaderSources';
+import { silu, siluBackward } from '../../src/maths/learn/activations';
+import { embed, transformerTurns, type EmbedShape } from '../../src/maths/learn/embedding';
+import {
+  linearBackwardInput,
+  linearBackwardWeight,
+  linearForward,
+  linearParameters,
+  type LinearShape,
+} from '../../src/maths/learn/linear';
+import { mseLoss } from '../../src/maths/learn/loss';
+import { adamCorrections, adamwStep, DEFAULT_ADAM, emaStep } from '../../src/maths/learn/optim';
+import { Rng } from '../../src/maths/rng';
+import {
+  compileLearnKernels,
+  createAdamW,
+  createAdd,
+  createEma,
+  createEmbedding,
+  createLinear,
+  createMseLoss,
+  createSilu,
+  type LearnKernels,
+} from '../../src/sim/learn/layers';
+import { SEED, within } from '../random';
+import { cosSin2piF32, F32, gpuErrors, testGpu } from './harness';
+
+const U = 2 ** -24;
+const rng = new Rng(SEED, 133);
+let device: GPUDevice;
+let kernels: LearnKernels;
+const kept: GPUBuffer[] = [];
+
+beforeAll(async () => {
+  device = (await testGpu()).device;
+  kernels = await compileLearnKernels(device, shaderSources);
+});
+afterEach(() => expect(gpuErrors).toEqual([]));
+afterAll(() => kept.forEach((b) => b.destroy()));
+
+const normals = (n: number, scale = 1): Float32Array<ArrayBuffer> =>
+  Float32Array.from({ length: n }, () => scale * rng.normal());
+const abs = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, Math.abs);
+
+/** A storage buffer holding `data` (or `length` zeros). */
+function buffer(data: Float32Array<ArrayBuffer> | number): GPUBuffer {
+  const b = createBuffer(device, {
+    label: 'learn test',
+    size: typeof data === 'number' ? 4 * data : 0,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    ...(typeof data === 'number' ? {} : { data }),
+  });
+  kept.push(b);
+  return b;
+}
+
+async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void> {
+  const encoder = device.createCommandEncoder({ label: 'learn test' });
+  const pass = encoder.beginComputePass({ label: 'learn test' });
+  record(pass);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
+  new Float32Array(await readback(device, b, 4 * n));
+
+/** Each value against the reference, within its own bound. */
+function expectWithin(
+  what: string,
+  gpu: ArrayLike<number>,
+  cpu: ArrayLike<number>,
+  bound: (i: number) => number,
+  model: string,
+): void {
+  expect(gpu.length).toBe(cpu.length);
+  let worst = { error: 0, tolerance: 1, ratio: -1, i: 0 };
+  for (let i = 0; i < cpu.length; i++) {
+    const error = Math.abs(gpu[i]! - cpu[i]!);
+    const tolerance = bound(i);
+    // A bound of 0: a value the kernel must leave as it was.
+    if (tolerance === 0) {
+      expect(gpu[i], `${what}[${i}] untouched`).toBe(cpu[i]);
+      continue;
+    }
+    if (!(error / tolerance <= worst.ratio))
+      worst = { error, tolerance, ratio: error / tolerance, i };
+  }
+  within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
+}
+
+describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
+  for (const [batch, inputs, outputs] of [
+    [37, 13, 29],
+    [50, 128, 128],
+    [1, 1, 1],
+  ] as const) {
+    test(`linear forward and backward, batch ${batch}, ${inputs} -> ${outputs}`, async () => {
+      const offset = 3;
+      const s: LinearShape = { batch, inputs, outputs, offset };
+      const total = offset + linearParameters(inputs, outputs) + 2;
+      const params = normals(total, 1 / Math.sqrt(inputs));
+      const x = normals(batch * inputs);
+      const dy = normals(batch * outputs);
+      const grads = normals(total);
+      const before = grads.slice();
+      const b = { x: buffer(x), params: buffer(params), dy: buffer(dy), grads: buffer(grads) };
+      const y = buffer(batch * outputs);
+      const dx = buffer(batch * inputs);
+      const layer = createLinear(device, kernels, s);
+      await run((pass) => {
+        layer.forward(pass, { x: b.x, params: b.params, y });
+        layer.backward(pass, { ...b, dx });
+      });
+      layer.destroy();
+      const gamma = (k: number): number => (k + 2) * U;
+      const yAbs = linearForward(s, abs(x), abs(params));
+      expectWithin(
+        'Y',
+        await read(y, batch * outputs),
+        linearForward(s, x, params),
+        (i) => gamma(inputs) * yAbs[i]!,
+        'gamma_K sum|x w| + u|b|',
+      );
+      const dxAbs = linearBackwardInput(s, abs(dy), abs(params));
+      expectWithin(
+        'dX',
+        await read(dx, batch * inputs),
+        linearBackwardInput(s, dy, params),
+        (i) => gamma(outputs) * dxAbs[i]!,
+        'gamma_K sum|dy w|',
+      );
+      const cpu = Float64Array.from(before);
+      linearBackwardWeight(s, x, dy, cpu);
+      const gAbs = new Float64Array(total);
+      linearBackwardWeight(s, abs(x), abs(dy), gAbs);
+      // Outside the layer's part, grads keeps its values exactly.
+      expectWithin(
+        '[dW | db]',
+        await read(b.grads, total),
+        cpu,
+        (i) => gamma(batch) * gAbs[i]!,
+        'gamma_B sum|dy x|, exact outside the layer',
+      );
+    });
+  }
+
+  test('SiLU forward and backward, inputs from -20 to 20', async () => {
+    const n = 1000 + rng.int(100);
+    const x = normals(n, 4);
+    x.set([0, -20, 20, -1e-30, 88, -88]);
+    const dy = normals(n);
+    const yb = buffer(n);
+    const dxb = buffer(n);
+    const layer = createSilu(device, kernels, n);
+    const xb = buffer(x);
+    await run((pass) => {
+      layer.forward(pass, { x: xb, y: yb });
+      layer.backward(pass, { x: xb, dy: buffer(dy), dx: dxb });
+    });
+    layer.destroy();
+    const one = new F32(1);
+    const sigmoid = (v: number): F32 => one.div(one.add(new F32(-v).exp()));
+    const yBound = (i: number): number => new F32(x[i]!).div(one.add(new F32(-x[i]!).exp())).e;
+    expectWithin('y', await read(yb, n), silu(x), yBound, 'F32: x / (1 + exp(-x))');
+    const dxBound = (i: number): number => {
+      const v = new F32(x[i]!);
+      const s = sigmoid(x[i]!);
+      return new F32(dy[i]!).mul(s.mul(one.add(v.mul(one.sub(s))))).e;
+    };
+    expectWithin(
+      'dx',
+      await read(dxb, n),
+      siluBackward(x, dy),
+      dxBound,
+      'F32: dy s (1 + x (1 - s))',
+    );
+  });
+
+  test('residual add: a + b, correctly rounded (WGSL section 15.7.4)', async () => {
+    const n = 777;
+    const a = normals(n);
+    const b = normals(n, 1e-3);
+    const y = buffer(n);
+    const add = createAdd(device, kernels, n);
+    await run((pass) => add.encode(pass, { a: buffer(a), b: buffer(b), y }));
+    add.destroy();
+    expect(Array.from(await read(y, n))).toEqual(Array.from(a, (v, i) => Math.fround(v + b[i]!)));
+  });
+
+  test('sinusoidal embedding of the columns x, y, t into one row', async () => {
+    const batch = 45;
+    const k = 8;
+    const inputs = Float32Array.from({ length: 3 * batch }, (_, i) =>
+      i % 3 === 2 ? rng.uniform() : 3 * rng.normal(),
+    );
+    const width = 2 * k * 3;
+    const out = buffer(batch * width);
+    const xb = buffer(inputs);
+    const cpu = new Float64Array(batch * width);
+    const bounds = new Float64Array(batch * width);
+    const layers = [25, 25, 1].map((scale, column) => {
+      const turns = transformerTurns(k, scale);
+      const shape: EmbedShape = {
+        batch,
+        inStride: 3,
+        column,
+        outStride: width,
+        outOffset: 2 * k * column,
+      };
+      embed(shape, inputs, turns, cpu);
+      for (let r = 0; r < batch; r++)
+        for (let j = 0; j < k; j++) {
+          const u = F32.of(Math.abs(turns[j]! * inputs[3 * r + column]!));
+          const [c, s] = cosSin2piF32(u);
+          const at = r * width + shape.outOffset + j;
+          bounds[at] = s.e;
+          bounds[at + k] = c.e;
+        }
+      return { layer: createEmbedding(device, kernels, shape, k), turns: buffer(turns) };
+    });
+    await run((pass) => {
+      for (const { layer, turns } of layers) layer.forward(pass, { s: xb, turns, out });
+    });
+    layers.forEach(({ layer }) => layer.destroy());
+    expectWithin(
+      'embedding',
+      await read(out, batch * width),
+      cpu,
+      (i) => bounds[i]!,
+      'F32: u = g s rounded, cos_sin_2pi reduction and polynomials',
+    );
+  });
+
+  for (const [batch, width] of [
+    [37, 2],
+    [700, 3],
+  ] as const) {
+    test(`weighted MSE loss and gradient, batch ${batch} x ${width}, reduced into a slot`, async () => {
+      const pred = normals(batch * width);
+      const target = normals(batch * width);
+      const weight = Float32Array.from({ length: batch }, () => 0.1 + 2 * rng.uniform());
+      const loss = createMseLoss(device, kernels, { batch, width, slot: 2 });
+      const grad = buffer(batch * width);
+      const losses = buffer(Float32Array.from([7, 7, 7, 7]));
+      await run((pass) =>
+        loss.encode(pass, {
+          pred: buffer(pred),
+          goal: buffer(target),
+          weight: buffer(weight),
+          grad,
+          partials: buffer(loss.partialBytes / 4),
+          losses,
+        }),
+      );
+      loss.destroy();
+      const cpu = mseLoss(batch, width, pred, target, weight);
+      const scale = F32.of(1 / batch);
+      const terms = Array.from(pred, (p, i) => {
+        const wd = new F32(weight[Math.floor(i / width)]!).mul(F32.of(p - target[i]!));
+        return { wd, term: wd.mul(F32.of(p - target[i]!)) };
+      });
+      expectWithin(
+        'dL/dpred',
+        await read(grad, batch * width),
+        cpu.grad,
+        (i) => scale.mul(2).mul(terms[i]!.wd).e,
+        'F32: (2 scale) (w (p - t))',
+      );
+      const n = batch * width;
+      const groups = loss.partialBytes / 4;
+      const chain = Math.ceil(n / (256 * groups)) + Math.ceil(groups / 256) + 16;
+      let sum = 0;
+      let err = 0;
+      for (const { term } of terms) {
+        sum += Math.abs(term.v);
+        err += term.e;
+      }
+      const total = new F32(cpu.loss / scale.v, err + chain * U * sum).mul(scale);
+      const got = await read(losses, 4);
+      expect([got[0], got[1], got[3]]).toEqual([7, 7, 7]);
+      within(Math.abs(got[2]! - cpu.loss), total.e, 'terms, (L + 16) u sum|terms|, times scale');
+    });
+  }
+
+  test('AdamW and the EMA over 5 steps against float64', async () => {
+    const count = 300 + rng.int(50);
+    const h = { ...DEFAULT_ADAM, lr: 0.01, weightDecay: 0.1 };
+    const decay = 0.9;
+    const p0 = normals(count);
+    const params = buffer(p0);
+    const grads = buffer(count);
+    const m = buffer(count);
+    const v = buffer(count);
+    const average = buffer(p0);
+    const adam = createAdamW(device, kernels, count, h);
+    const ema = createEma(device, kernels, count, decay);
+    const cpu = {
+      p: Float64Array.from(p0),
+      m: new Float64Array(count),
+      v: new Float64Array(count),
+    };
+    const e64 = Float64Array.from(p0);
+    let model = Array.from(p0, (p) => ({
+      p: new F32(p),
+      m: new F32(0),
+      v: new F32(0),
+      e: new F32(p),
+    }));
+    const c = (x: number): F32 => F32.of(x);
+    for (let t = 1; t <= 5; t++) {
+      const g = normals(count, 10 ** (2 * rng.uniform() - 1));
+      device.queue.writeBuffer(grads, 0, g);
+      adam.setStep(t);
+      await run((pass) => {
+        adam.encode(pass, { params, grads, m, v });
+        ema.encode(pass, { params, average });
+      });
+      adamwStep(h, t, cpu.p, g, cpu.m, cpu.v);
+      emaStep(decay, cpu.p, e64);
+      const [c1, c2] = adamCorrections(h, t);
+      model = model.map((s, i) => {
+        const gi = new F32(g[i]!);
+        const mi = c(h.beta1)
+          .mul(s.m)
+          .add(c(1 - h.beta1).mul(gi));
+        const vi = c(h.beta2)
+          .mul(s.v)
+          .add(c(1 - h.beta2).mul(gi.mul(gi)));
+        const den = vi.mul(c(c2)).sqrt().add(c(h.eps));
+        const step = c(h.lr).mul(mi.mul(c(c1)).div(den));
+        const p = c(1 - h.lr * h.weightDecay)
+          .mul(s.p)
+          .sub(step);
+        return { p, m: mi, v: vi, e: s.e.add(c(1 - decay).mul(p.sub(s.e))) };
+      });
+    }
+    adam.destroy();
+    ema.destroy();
+    const model5 = 'F32 over 5 steps, every uniform rounded once';
+    expectWithin('m', await read(m, count), cpu.m, (i) => model[i]!.m.e, model5);
+    expectWithin('v', await read(v, count), cpu.v, (i) => model[i]!.v.e, model5);
+    expectWithin('p', await read(params, count), cpu.p, (i) => model[i]!.p.e, model5);
+    expectWithin('EMA', await read(average, count), e64, (i) => model[i]!.e.e, model5);
+  });
+});
