@@ -42,9 +42,10 @@ const SHOTS: Shot[] = [
   {
     file: 'sandbox.png',
     caption:
-      'The sandbox: 30,000 particles denoised onto a swiss roll by DDIM with the empirical ' +
-      'denoiser; beside them the schedule and the live observables, then the controls',
-    hash: 'dataset=swissroll&denoiser=empirical&n=30000&loop=false',
+      'The sandbox: 30,000 particles denoised onto a swiss roll in 50 DDIM steps by the ' +
+      'empirical denoiser of 1,000 points; beside them the schedule and the live observables, ' +
+      'then the controls',
+    hash: 'dataset=swissroll&denoiser=empirical&m=1000&n=30000&steps=50&loop=false',
     size: [1440, 900],
   },
   {
@@ -111,10 +112,10 @@ const SHOTS: Shot[] = [
   {
     file: 'images.png',
     caption:
-      'MNIST, 36 samples by DDIM with the empirical denoiser over 1,000 digits: the batch, ' +
+      'MNIST, 36 samples in 50 DDIM steps by the empirical denoiser over 1,000 digits: the batch, ' +
       'x0_hat and the nearest training digit of each, framed in orange once memorised; beside ' +
       'them the memorised fraction against t',
-    hash: 'dataset=mnist&denoiser=empirical&m=1000&n=36&loop=false',
+    hash: 'dataset=mnist&denoiser=empirical&m=1000&n=36&steps=50&loop=false',
     size: [1440, 900],
   },
   {
@@ -122,7 +123,7 @@ const SHOTS: Shot[] = [
     caption:
       'The same run with the smoothed denoiser (smoothing 4): samples are blends of nearby ' +
       'digits, none memorised',
-    hash: 'dataset=mnist&denoiser=smoothed&smoothing=4&m=1000&n=36&loop=false',
+    hash: 'dataset=mnist&denoiser=smoothed&smoothing=4&m=1000&n=36&steps=50&loop=false',
     size: [1440, 900],
   },
 ];
@@ -157,21 +158,29 @@ async function layoutSet(out: string): Promise<void> {
   mkdirSync(out, { recursive: true });
   for (const [mode, hash] of Object.entries(LAYOUT_MODES)) {
     for (const size of LAYOUT_SIZES) {
+      if (only && !`${mode}-${size}`.startsWith(only)) continue;
       const [width, height] = size.split('x').map(Number) as [number, number];
       const page = await browser.newPage({ viewport: { width, height } });
-      page.setDefaultTimeout(300_000);
-      await page.goto(`${url}#${hash}`);
-      await page.evaluate(async () => {
-        await window.sandbox.ready;
-        window.sandbox.pause();
-        await window.sandbox.run();
-      });
-      // A few measurements of the end of the run for the charts, then the picture.
-      await page.waitForTimeout(3000);
+      page.setDefaultTimeout(120_000);
       const path = `${out}/${mode}-${size}.jpg`;
-      await page.screenshot({ path, type: 'jpeg', quality: 80 });
-      await page.close();
-      console.log(path);
+      try {
+        await page.goto(`${url}#${hash}`);
+        await page.evaluate(() => window.sandbox.ready);
+        // Run to the end; a page that takes over 30 s (an older build's 0 px canvas) is pictured as it is.
+        const ended = await page.evaluate(async () => {
+          window.sandbox.pause();
+          const late = new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000));
+          return Promise.race([window.sandbox.run().then(() => true), late]);
+        });
+        // A few measurements of the end of the run for the charts, then the picture.
+        await page.waitForTimeout(3000);
+        await page.screenshot({ path, type: 'jpeg', quality: 80, timeout: 120_000 });
+        console.log(`${path}${ended ? '' : ' (the run did not end)'}`);
+      } catch (e) {
+        console.warn(`${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      } finally {
+        await page.close();
+      }
     }
   }
 }
