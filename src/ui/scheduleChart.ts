@@ -174,7 +174,7 @@ export class ScheduleChart {
         axes: [
           { ...axis, label: 't', labelSize: 14, size: 30 },
           { ...axis, scale: 'y', size: 44 },
-          { ...axis, scale: 'lambda', side: 1, size: 32, grid: { show: false } },
+          { ...axis, scale: 'lambda', side: 1, size: 40, grid: { show: false } },
         ],
         series: [
           {},
