@@ -75,7 +75,7 @@ const SHOTS: Shot[] = [
     caption:
       'Sliced Wasserstein-2 to the data against NFE for four samplers on two schedules, ' +
       'gaussians8, 1024 particles, with the finite-sample floor',
-    hash: 'sweepN=1024&sweepNfe=1,2,5,10,20,50,100&loop=false',
+    hash: 'n=2000&sweepN=1024&sweepNfe=1,2,5,10,20,50,100&loop=false',
     size: [1440, 900],
     element: '.sweep-panel',
     prepare: async (page) => {

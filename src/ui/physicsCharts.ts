@@ -212,6 +212,9 @@ export class PhysicsCharts {
   }
 
   private create(c: Chart): void {
+    // Room for the longest tick label (values such as -2,000 on images), so none is cut.
+    const labelRoom = (_u: uPlot, values: string[] | null): number =>
+      Math.max(36, 14 + 6.5 * Math.max(0, ...(values ?? []).map((v) => v.length)));
     c.plot?.destroy();
     const axis = {
       stroke: GRID,
@@ -234,8 +237,10 @@ export class PhysicsCharts {
         },
         axes: [
           { ...axis, size: 24 },
-          { ...axis, scale: 'y' },
-          ...(right ? [{ ...axis, scale: 'y2', side: 1 as const, grid: { show: false } }] : []),
+          { ...axis, scale: 'y', size: labelRoom },
+          ...(right
+            ? [{ ...axis, scale: 'y2', side: 1 as const, grid: { show: false }, size: labelRoom }]
+            : []),
         ],
         series: [
           { label: this.x },
