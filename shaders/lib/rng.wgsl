@@ -11,6 +11,10 @@ const STREAM_LANGEVIN: u32 = 6u;
 const STREAM_ACCEPT: u32 = 7u;
 // The smoothed denoiser's query noise (denoise_image_empirical.wgsl), counted by evaluation.
 const STREAM_SMOOTH: u32 = 8u;
+// The learned denoiser's training batches: which point and level (learn/sample_batch), and the noise.
+const STREAM_TRAIN: u32 = 9u;
+const STREAM_TRAIN_NOISE: u32 = 10u;
+// 11 is the CPU's (the network's initial weights).
 
 fn rotl32(x: u32, r: u32) -> u32 {
   return (x << r) | (x >> (32u - r));

@@ -28,6 +28,12 @@ export const Stream = {
   accept: 7,
   /** The smoothed image denoiser's query noise, per denoiser evaluation. */
   smooth: 8,
+  /** The learned denoiser's training batches: which point and level, per row and step. */
+  train: 9,
+  /** The training batches' noise. */
+  trainNoise: 10,
+  /** The network's initial weights. */
+  init: 11,
 } as const;
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const;

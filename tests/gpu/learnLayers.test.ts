@@ -38,6 +38,7 @@ import {
   createSilu,
   type LearnKernels,
 } from '../../src/sim/learn/layers';
+import { TrainTable } from '../../src/sim/learn/trainTable';
 import { SEED, within } from '../random';
 import { cosSin2piF32, F32, gpuErrors, testGpu } from './harness';
 
@@ -312,6 +313,9 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
     const average = buffer(p0);
     const adam = createAdamW(device, kernels, count, h);
     const ema = createEma(device, kernels, count, decay);
+    const table = new TrainTable(device, kernels.adamw, 1);
+    const clip = buffer(Float32Array.of(1, 0));
+    const offset = table.offset(0, new Uint32Array(1));
     const cpu = {
       p: Float64Array.from(p0),
       m: new Float64Array(count),
@@ -328,9 +332,10 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
     for (let t = 1; t <= 5; t++) {
       const g = normals(count, 10 ** (2 * rng.uniform() - 1));
       device.queue.writeBuffer(grads, 0, g);
-      adam.setStep(t);
+      table.set(0, t, h);
+      table.flush(1);
       await run((pass) => {
-        adam.encode(pass, { params, grads, m, v });
+        adam.encode(pass, { params, grads, m, v, clip, train: table.binding }, offset);
         ema.encode(pass, { params, average });
       });
       adamwStep(h, t, cpu.p, g, cpu.m, cpu.v);

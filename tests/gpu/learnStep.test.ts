@@ -37,6 +37,7 @@ import {
   createSilu,
   type LearnKernels,
 } from '../../src/sim/learn/layers';
+import { TrainTable } from '../../src/sim/learn/trainTable';
 import { SEED, within } from '../random';
 import { cosSin2piF32, F32, gpuErrors, testGpu } from './harness';
 
@@ -132,6 +133,10 @@ async function trainStep(net: TinyMlp, p0: Float32Array, decay: number): Promise
   const partials = buffer(loss.partialBytes / 4);
   const adam = createAdamW(device, kernels, count, DEFAULT_ADAM);
   const ema = createEma(device, kernels, count, decay);
+  const table = new TrainTable(device, kernels.adamw, 1);
+  table.set(0, 1, DEFAULT_ADAM);
+  table.flush(1);
+  const clip = buffer(Float32Array.of(1, 0));
   const encoder = device.createCommandEncoder({ label: 'learn step' });
   const pass = encoder.beginComputePass({ label: 'learn step' });
   for (const { layer, turns } of embeds) layer.forward(pass, { s: b.inputs, turns, out: b.e });
@@ -149,11 +154,16 @@ async function trainStep(net: TinyMlp, p0: Float32Array, decay: number): Promise
   lin2.backward(pass, { x: b.a, dy: b.dPred, params: b.params, grads: b.grads, dx: b.da });
   act.backward(pass, { x: b.h, dy: b.da, dx: b.dh });
   lin1.backward(pass, { x: b.e, dy: b.dh, params: b.params, grads: b.grads });
-  adam.encode(pass, { params: b.params, grads: b.grads, m: b.m, v: b.v });
+  adam.encode(
+    pass,
+    { params: b.params, grads: b.grads, m: b.m, v: b.v, clip, train: table.binding },
+    table.offset(0, new Uint32Array(1)),
+  );
   ema.encode(pass, { params: b.params, average: b.average });
   pass.end();
   device.queue.submit([encoder.finish()]);
-  for (const o of [lin1, lin2, act, loss, adam, ema, ...embeds.map((e) => e.layer)]) o.destroy();
+  for (const o of [lin1, lin2, act, loss, adam, ema, table, ...embeds.map((e) => e.layer)])
+    o.destroy();
   return {
     loss: (await read(b.losses, 1))[0]!,
     grads: await read(b.grads, count),

@@ -28,12 +28,14 @@ import { compileKernel } from '../../gpu/compile';
 import { bindKernel, workgroups, type Kernel, type ShaderSources } from '../../gpu/kernel';
 import type { LinearShape } from '../../maths/learn/linear';
 import type { EmbedShape } from '../../maths/learn/embedding';
-import { adamCorrections, type AdamHyper } from '../../maths/learn/optim';
+import type { AdamHyper } from '../../maths/learn/optim';
 
 /** The tile edge of shaders/lib/matmul.wgsl: the linear kernels run TILE * TILE lanes. */
 export const TILE = 16;
 const ELEMENTWISE_SIZE = 256;
 const REDUCE_SIZE = 256;
+/** The kernels that read the trainer's step table (lib/train_step.wgsl) at a dynamic offset. */
+const STEP_TABLE_KERNELS = new Set(['adamw', 'sample_batch']);
 /** Most workgroups of the loss's first pass. */
 const MAX_LOSS_GROUPS = 256;
 
@@ -49,6 +51,7 @@ export interface LearnKernels {
   lossSum: Kernel;
   adamw: Kernel;
   ema: Kernel;
+  sampleBatch: Kernel;
 }
 
 export async function compileLearnKernels(
@@ -56,22 +59,27 @@ export async function compileLearnKernels(
   sources: ShaderSources,
 ): Promise<LearnKernels> {
   const k = (name: string, workgroupSize: number): Promise<Kernel> =>
-    compileKernel(device, sources, `learn/${name}`, { workgroupSize });
+    compileKernel(device, sources, `learn/${name}`, {
+      workgroupSize,
+      ...(STEP_TABLE_KERNELS.has(name) ? { dynamic: ['train'] } : {}),
+    });
   const [linearForward, linearBackwardInput, linearBackwardWeight] = await Promise.all([
     k('linear_forward', TILE * TILE),
     k('linear_backward_input', TILE * TILE),
     k('linear_backward_weight', TILE * TILE),
   ]);
-  const [silu, siluBackward, add, embed, mseLoss, lossSum, adamw, ema] = await Promise.all([
-    k('silu', ELEMENTWISE_SIZE),
-    k('silu_backward', ELEMENTWISE_SIZE),
-    k('add', ELEMENTWISE_SIZE),
-    k('embed', ELEMENTWISE_SIZE),
-    k('mse_loss', REDUCE_SIZE),
-    k('loss_sum', REDUCE_SIZE),
-    k('adamw', ELEMENTWISE_SIZE),
-    k('ema', ELEMENTWISE_SIZE),
-  ]);
+  const [silu, siluBackward, add, embed, mseLoss, lossSum, adamw, ema, sampleBatch] =
+    await Promise.all([
+      k('silu', ELEMENTWISE_SIZE),
+      k('silu_backward', ELEMENTWISE_SIZE),
+      k('add', ELEMENTWISE_SIZE),
+      k('embed', ELEMENTWISE_SIZE),
+      k('mse_loss', REDUCE_SIZE),
+      k('loss_sum', REDUCE_SIZE),
+      k('adamw', ELEMENTWISE_SIZE),
+      k('ema', ELEMENTWISE_SIZE),
+      k('sample_batch', ELEMENTWISE_SIZE),
+    ]);
   return {
     linearForward,
     linearBackwardInput,
@@ -84,10 +92,10 @@ export async function compileLearnKernels(
     lossSum,
     adamw,
     ema,
+    sampleBatch,
   };
 }
 
-type Buffers = Record<string, GPUBuffer>;
 type UniformValues = Record<string, number>;
 
 /**
@@ -119,19 +127,38 @@ function uniform(
   });
 }
 
-function dispatch(
-  pass: GPUComputePassEncoder,
+/**
+ * One dispatch bound once: a training step replays a list of these, so the frame path creates no
+ * bind group. `dynamic`: the kernel reads the trainer's step table (`train`) at a dynamic offset.
+ */
+export interface Op {
+  readonly kernel: Kernel;
+  readonly group: GPUBindGroup;
+  readonly groups: readonly [number, number];
+  readonly dynamic: boolean;
+}
+
+export function bindOp(
   device: GPUDevice,
   kernel: Kernel,
-  buffers: Buffers,
+  buffers: Readonly<Record<string, GPUBuffer | GPUBufferBinding>>,
   groups: readonly [number, number],
-): void {
+): Op {
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
   if (groups[0] > limit || groups[1] > limit)
     throw new Error(`${kernel.label}: ${groups.join(' x ')} workgroups exceed ${limit}`);
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, bindKernel(device, kernel, buffers));
-  pass.dispatchWorkgroups(groups[0], groups[1]);
+  const dynamic = kernel.bindings.some((b) => b.name === 'train');
+  return { kernel, group: bindKernel(device, kernel, buffers), groups, dynamic };
+}
+
+const NO_OFFSET = new Uint32Array(1);
+
+/** Records an op; `offset`: the step table's byte offset, for the ops that read it. */
+export function record(pass: GPUComputePassEncoder, op: Op, offset?: Uint32Array): void {
+  pass.setPipeline(op.kernel.pipeline);
+  if (op.dynamic) pass.setBindGroup(0, op.group, offset ?? NO_OFFSET, 0, 1);
+  else pass.setBindGroup(0, op.group);
+  pass.dispatchWorkgroups(op.groups[0], op.groups[1]);
 }
 
 /** Element-wise dispatch over `count` values (2D past the per-dimension limit). */
@@ -152,6 +179,14 @@ export interface LinearLayer {
   readonly shape: LinearShape;
   /** Y = X W^T + b. */
   forward(pass: GPUComputePassEncoder, b: { x: GPUBuffer; params: GPUBuffer; y: GPUBuffer }): void;
+  forwardOp(b: { x: GPUBuffer; params: GPUBuffer; y: GPUBuffer }): Op;
+  backwardOps(b: {
+    x: GPUBuffer;
+    dy: GPUBuffer;
+    params: GPUBuffer;
+    grads: GPUBuffer;
+    dx?: GPUBuffer;
+  }): Op[];
   /** [dW | db] into grads; dX too when `dx` is given (not for the first layer). */
   backward(
     pass: GPUComputePassEncoder,
@@ -169,28 +204,32 @@ export function createLinear(
   positive('linear', { batch, inputs, outputs });
   if (!Number.isInteger(offset) || offset < 0) throw new Error(`linear: offset = ${offset}`);
   const layer = uniform(device, kernels.linearForward, 'layer', { batch, inputs, outputs, offset });
+  const forwardOp: LinearLayer['forwardOp'] = (b) =>
+    bindOp(device, kernels.linearForward, { layer, ...b }, tiles(outputs, batch));
+  const backwardOps: LinearLayer['backwardOps'] = ({ x, dy, params, grads, dx }) => [
+    bindOp(
+      device,
+      kernels.linearBackwardWeight,
+      { layer, x, dy, grads },
+      tiles(inputs + 1, outputs),
+    ),
+    ...(dx
+      ? [
+          bindOp(
+            device,
+            kernels.linearBackwardInput,
+            { layer, dy, params, dx },
+            tiles(inputs, batch),
+          ),
+        ]
+      : []),
+  ];
   return {
     shape,
-    forward(pass, b) {
-      dispatch(pass, device, kernels.linearForward, { layer, ...b }, tiles(outputs, batch));
-    },
-    backward(pass, { x, dy, params, grads, dx }) {
-      dispatch(
-        pass,
-        device,
-        kernels.linearBackwardWeight,
-        { layer, x, dy, grads },
-        tiles(inputs + 1, outputs),
-      );
-      if (dx)
-        dispatch(
-          pass,
-          device,
-          kernels.linearBackwardInput,
-          { layer, dy, params, dx },
-          tiles(inputs, batch),
-        );
-    },
+    forwardOp,
+    backwardOps,
+    forward: (pass, b) => record(pass, forwardOp(b)),
+    backward: (pass, b) => backwardOps(b).forEach((op) => record(pass, op)),
     destroy: () => layer.destroy(),
   };
 }
@@ -198,6 +237,8 @@ export function createLinear(
 export interface SiluLayer {
   forward(pass: GPUComputePassEncoder, b: { x: GPUBuffer; y: GPUBuffer }): void;
   backward(pass: GPUComputePassEncoder, b: { x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }): void;
+  forwardOp(b: { x: GPUBuffer; y: GPUBuffer }): Op;
+  backwardOp(b: { x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }): Op;
   destroy(): void;
 }
 
@@ -205,10 +246,15 @@ export interface SiluLayer {
 export function createSilu(device: GPUDevice, kernels: LearnKernels, count: number): SiluLayer {
   positive('silu', { count });
   const size = uniform(device, kernels.silu, 'size', { count });
+  const forwardOp: SiluLayer['forwardOp'] = (b) =>
+    bindOp(device, kernels.silu, { size, ...b }, flat(device, count));
+  const backwardOp: SiluLayer['backwardOp'] = (b) =>
+    bindOp(device, kernels.siluBackward, { size, ...b }, flat(device, count));
   return {
-    forward: (pass, b) => dispatch(pass, device, kernels.silu, { size, ...b }, flat(device, count)),
-    backward: (pass, b) =>
-      dispatch(pass, device, kernels.siluBackward, { size, ...b }, flat(device, count)),
+    forwardOp,
+    backwardOp,
+    forward: (pass, b) => record(pass, forwardOp(b)),
+    backward: (pass, b) => record(pass, backwardOp(b)),
     destroy: () => size.destroy(),
   };
 }
@@ -216,14 +262,17 @@ export function createSilu(device: GPUDevice, kernels: LearnKernels, count: numb
 export interface Add {
   /** y = a + b: a residual's forward (x + f(x)) and backward (dy + the block's dx). */
   encode(pass: GPUComputePassEncoder, b: { a: GPUBuffer; b: GPUBuffer; y: GPUBuffer }): void;
+  op(b: { a: GPUBuffer; b: GPUBuffer; y: GPUBuffer }): Op;
   destroy(): void;
 }
 
 export function createAdd(device: GPUDevice, kernels: LearnKernels, count: number): Add {
   positive('add', { count });
   const size = uniform(device, kernels.add, 'size', { count });
+  const op: Add['op'] = (b) => bindOp(device, kernels.add, { size, ...b }, flat(device, count));
   return {
-    encode: (pass, b) => dispatch(pass, device, kernels.add, { size, ...b }, flat(device, count)),
+    op,
+    encode: (pass, b) => record(pass, op(b)),
     destroy: () => size.destroy(),
   };
 }
@@ -232,6 +281,7 @@ export interface EmbeddingLayer {
   readonly shape: EmbedShape;
   /** Writes 2 K values per row of `out` at the shape's outOffset; `turns` holds the K frequencies. */
   forward(pass: GPUComputePassEncoder, b: { s: GPUBuffer; turns: GPUBuffer; out: GPUBuffer }): void;
+  forwardOp(b: { s: GPUBuffer; turns: GPUBuffer | GPUBufferBinding; out: GPUBuffer }): Op;
   destroy(): void;
 }
 
@@ -251,29 +301,31 @@ export function createEmbedding(
     out_offset: shape.outOffset,
   });
   const count = shape.batch * frequencies;
+  const forwardOp: EmbeddingLayer['forwardOp'] = (b) =>
+    bindOp(device, kernels.embed, { embed, ...b }, flat(device, count));
   return {
     shape,
-    forward: (pass, b) =>
-      dispatch(pass, device, kernels.embed, { embed, ...b }, flat(device, count)),
+    forwardOp,
+    forward: (pass, b) => record(pass, forwardOp(b)),
     destroy: () => embed.destroy(),
   };
+}
+
+interface MseBuffers {
+  pred: GPUBuffer;
+  goal: GPUBuffer;
+  weight: GPUBuffer;
+  grad: GPUBuffer;
+  partials: GPUBuffer;
+  losses: GPUBuffer;
 }
 
 export interface MseLoss {
   /** Bytes of the `partials` scratch buffer this loss needs. */
   readonly partialBytes: number;
   /** grad = dL/dpred; losses[slot] = L, by two dispatches. */
-  encode(
-    pass: GPUComputePassEncoder,
-    b: {
-      pred: GPUBuffer;
-      goal: GPUBuffer;
-      weight: GPUBuffer;
-      grad: GPUBuffer;
-      partials: GPUBuffer;
-      losses: GPUBuffer;
-    },
-  ): void;
+  encode(pass: GPUComputePassEncoder, b: MseBuffers): void;
+  ops(b: MseBuffers): Op[];
   destroy(): void;
 }
 
@@ -292,43 +344,34 @@ export function createMseLoss(
     slot: spec.slot ?? 0,
     scale: 1 / spec.batch,
   });
+  const ops: MseLoss['ops'] = ({ pred, goal, weight, grad, partials, losses }) => [
+    bindOp(device, kernels.mseLoss, { loss, pred, goal, weight, grad, partials }, [groups, 1]),
+    bindOp(device, kernels.lossSum, { loss, partials, losses }, [1, 1]),
+  ];
   return {
     partialBytes: 4 * groups,
-    encode(pass, { pred, goal, weight, grad, partials, losses }) {
-      const first = { loss, pred, goal, weight, grad, partials };
-      dispatch(pass, device, kernels.mseLoss, first, [groups, 1]);
-      dispatch(pass, device, kernels.lossSum, { loss, partials, losses }, [1, 1]);
-    },
+    ops,
+    encode: (pass, b) => ops(b).forEach((op) => record(pass, op)),
     destroy: () => loss.destroy(),
   };
 }
 
 export interface AdamW {
-  /** Writes step t (1, 2, ...) and its bias corrections to the uniform, through the queue. */
-  setStep(step: number): void;
-  encode(
-    pass: GPUComputePassEncoder,
-    b: { params: GPUBuffer; grads: GPUBuffer; m: GPUBuffer; v: GPUBuffer },
-  ): void;
+  /** One step, its lr, decay and corrections read from the step table at `offset`. */
+  encode(pass: GPUComputePassEncoder, b: AdamBuffers, offset: Uint32Array): void;
+  op(b: AdamBuffers): Op;
   destroy(): void;
 }
 
-/** The uniform of shaders/learn/adamw.wgsl for step t, its float64 parts rounded once. */
-export function adamUniform(count: number, h: AdamHyper, step: number): Record<string, number> {
-  const [correction1, correction2] = adamCorrections(h, step);
-  return {
-    count,
-    step,
-    lr: h.lr,
-    beta1: h.beta1,
-    beta2: h.beta2,
-    one_minus_beta1: 1 - h.beta1,
-    one_minus_beta2: 1 - h.beta2,
-    eps: h.eps,
-    decay: 1 - h.lr * h.weightDecay,
-    correction1,
-    correction2,
-  };
+interface AdamBuffers {
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  m: GPUBuffer;
+  v: GPUBuffer;
+  /** clip[0]: the gradient's scale (learn/grad_clip; 1 for none). */
+  clip: GPUBuffer;
+  /** The trainer's step table (./trainTable.ts). */
+  train: GPUBufferBinding;
 }
 
 export function createAdamW(
@@ -338,26 +381,25 @@ export function createAdamW(
   h: AdamHyper,
 ): AdamW {
   positive('AdamW', { count });
-  const adam = uniform(
-    device,
-    kernels.adamw,
-    'adam',
-    adamUniform(count, h, 1),
-    GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  );
-  const view = makeStructuredView(kernels.adamw.definitions.uniforms.adam!);
+  const adam = uniform(device, kernels.adamw, 'adam', {
+    count,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    one_minus_beta1: 1 - h.beta1,
+    one_minus_beta2: 1 - h.beta2,
+    eps: h.eps,
+  });
+  const op: AdamW['op'] = (b) => bindOp(device, kernels.adamw, { adam, ...b }, flat(device, count));
   return {
-    setStep(step) {
-      view.set(adamUniform(count, h, step));
-      device.queue.writeBuffer(adam, 0, view.arrayBuffer);
-    },
-    encode: (pass, b) => dispatch(pass, device, kernels.adamw, { adam, ...b }, flat(device, count)),
+    op,
+    encode: (pass, b, offset) => record(pass, op(b), offset),
     destroy: () => adam.destroy(),
   };
 }
 
 export interface Ema {
   encode(pass: GPUComputePassEncoder, b: { params: GPUBuffer; average: GPUBuffer }): void;
+  op(b: { params: GPUBuffer; average: GPUBuffer }): Op;
   destroy(): void;
 }
 
@@ -370,8 +412,10 @@ export function createEma(
 ): Ema {
   positive('EMA', { count });
   const ema = uniform(device, kernels.ema, 'ema', { count, rate: 1 - decay });
+  const op: Ema['op'] = (b) => bindOp(device, kernels.ema, { ema, ...b }, flat(device, count));
   return {
-    encode: (pass, b) => dispatch(pass, device, kernels.ema, { ema, ...b }, flat(device, count)),
+    op,
+    encode: (pass, b) => record(pass, op(b)),
     destroy: () => ema.destroy(),
   };
 }
