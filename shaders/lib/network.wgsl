@@ -1,3 +1,5 @@
+//#include "lib/gelu.wgsl"
+
 // The learned denoiser's parametrisation (src/maths/learn/network.ts): its conditioning on the
 // level (alpha, sigma), its prediction targets and their conversion to x0_hat, and the loss
 // weighting over t. Shared by the training batch (learn/sample_batch) and the denoiser kernel
@@ -70,4 +72,13 @@ fn loss_weight(weighting: u32, prediction: u32, alpha: f32, sigma: f32) -> f32 {
   if (prediction == TARGET_EPS) { return select(clipped / snr, 0.0, snr == 0.0); }
   if (prediction == TARGET_X0) { return clipped; }
   return clipped / (snr + 1.0);
+}
+
+const ACTIVATION_GELU: u32 = 0u;
+const ACTIVATION_SILU: u32 = 1u;
+
+// GELU in its tanh form (lib/gelu.wgsl, as learn/gelu computes it) or SiLU (as learn/silu).
+fn activate(kind: u32, x: f32) -> f32 {
+  if (kind == ACTIVATION_SILU) { return x / (1.0 + exp(-x)); }
+  return x * gelu_parts(x).s;
 }

@@ -4,6 +4,7 @@
  * are checked here, by the schemas the settings use, before anything runs (checkedApi).
  */
 import { POINTS } from '../io/pointsInput';
+import type { NetworkArch } from '../maths/learn/network';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
 import { RECORD_OPTIONS, type ClipOptions } from '../record/clip';
@@ -120,6 +121,27 @@ export interface SandboxApi {
    * left and top, columns and cell size. Image i of a grid panel is cell i, row by row.
    */
   imagePanels(): ImagePanelRect[] | null;
+  /**
+   * Trains the learned denoiser `steps` optimiser steps now (batch and learning rate set first
+   * when given, as the settings trainBatch and trainLr); resolves with each step's loss.
+   */
+  train(options: { steps: number; batch?: number; lr?: number }): Promise<Float32Array>;
+  /** The learned denoiser: its architecture, parameter count, optimiser step and latest loss. */
+  model(): ModelInfo;
+  /** The learned denoiser's EMA weights as a safetensors file (README: tensor names, shapes). */
+  saveModel(): Promise<ArrayBuffer>;
+  /**
+   * Loads a safetensors file of weights; a malformed file, or one whose tensors do not fit, is
+   * refused with what is wrong and the current network stays.
+   */
+  loadModel(bytes: ArrayBuffer): Promise<void>;
+}
+
+export interface ModelInfo {
+  arch: NetworkArch;
+  parameters: number;
+  step: number;
+  loss: number | null;
 }
 
 declare global {
@@ -208,6 +230,22 @@ export const API_SIGNATURES: Readonly<Record<ApiFunction, Signature>> = {
     promise: true,
   },
   imagePanels: none(false),
+  train: {
+    args: [
+      [
+        'options',
+        object({
+          steps: number({ min: 1, max: 1_000_000, integer: true }),
+          batch: optional(SETTING_SCHEMAS.trainBatch),
+          lr: optional(SETTING_SCHEMAS.trainLr),
+        }),
+      ],
+    ],
+    promise: true,
+  },
+  model: none(false),
+  saveModel: none(true),
+  loadModel: { args: [['bytes', instanceOf(ArrayBuffer, 'an ArrayBuffer')]], promise: true },
 };
 
 /** Why `values` cannot be `fn`'s arguments (the first problem, naming the argument), or null. */

@@ -9,6 +9,7 @@ import type { Hud } from '../ui/hud';
 import type { Layout } from '../ui/layout';
 import type { MarginalsPanel } from '../ui/marginalsPanel';
 import type { MemorisationPanel } from '../ui/memorisationPanel';
+import type { ModelPanel } from '../ui/modelPanel';
 import type { Messages } from '../ui/messages';
 import type { PanelLabels } from '../ui/panelLabels';
 import type { PhysicsCharts } from '../ui/physicsCharts';
@@ -26,6 +27,7 @@ export interface Panels {
   marginals: MarginalsPanel;
   speciation: SpeciationPanel;
   memorisation: MemorisationPanel;
+  model: ModelPanel;
   labels: PanelLabels;
 }
 

@@ -35,5 +35,12 @@ export function createApi(app: App, ready: Promise<void>): SandboxApi {
     memorisation: () => sandbox.read.memorisation(),
     loadImages: (files) => loadImageFiles(app, files),
     imagePanels: () => sandbox.views.imagePanels(),
+    train: (options) => sandbox.train(options),
+    model: () => {
+      const { arch, parameters, step, loss } = sandbox.learning.snapshot();
+      return { arch, parameters, step, loss };
+    },
+    saveModel: () => sandbox.saveModel(),
+    loadModel: (bytes) => sandbox.loadModel(bytes),
   });
 }

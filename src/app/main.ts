@@ -41,6 +41,7 @@ const app: App = {
       showSettings(app, settings);
     },
     frame: () => onFrame(),
+    training: (snapshot) => app.panels?.model.update(snapshot),
   }),
   sweepPanel: new SweepPanel(byId('dock')),
   recordBar: new RecordBar(byId('side-top')),

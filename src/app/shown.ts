@@ -24,13 +24,22 @@ export function showSettings(app: App, settings: Settings): void {
     p.physicsCharts.setNote(images ? imageChartNote(imageDim(imageShapeOf(dataset))) : null);
     p.marginals.element.toggleAttribute('hidden', images || !settings.marginals);
     p.memorisation.element.toggleAttribute('hidden', !images);
+    const learned = settings.denoiser === 'learned' || settings.training;
+    p.model.element.toggleAttribute('hidden', images || !learned);
     // Images: the clones' classes are their nearest training image's label (mnist, shapes).
     const labelled = !images || dataset === 'mnist' || dataset === 'shapes';
     if (settings.mode !== 'reverse' || !labelled) p.speciation.element.setAttribute('hidden', '');
   }
   tieMeasurements(app, settings);
   root.classList.toggle('images', images);
-  root.classList.toggle('physics-on', images || settings.observables || settings.marginals);
+  root.classList.toggle(
+    'physics-on',
+    images ||
+      settings.observables ||
+      settings.marginals ||
+      settings.denoiser === 'learned' ||
+      settings.training,
+  );
   updateLabels(app);
 }
 

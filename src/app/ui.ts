@@ -8,6 +8,7 @@ import { Hud } from '../ui/hud';
 import { bindKeys } from '../ui/keyboard';
 import { MarginalsPanel } from '../ui/marginalsPanel';
 import { MemorisationPanel } from '../ui/memorisationPanel';
+import { ModelPanel } from '../ui/modelPanel';
 import { PanelLabels } from '../ui/panelLabels';
 import { PhysicsCharts } from '../ui/physicsCharts';
 import { curveFromSchedule, ScheduleChart } from '../ui/scheduleChart';
@@ -15,6 +16,7 @@ import { SpeciationPanel } from '../ui/speciationPanel';
 import type { App, Panels } from './context';
 import { runSweepFromSettings, speciate } from './experiments';
 import { loadDropped, loadFile, POINT_FILES, useCustomPoints } from './files';
+import { loadModelFile, saveModelFile } from './model';
 import { recordAndDownload, snapshotAndDownload } from './recording';
 import { showSettings } from './shown';
 
@@ -33,6 +35,7 @@ export function startUi(app: App): void {
   speciation.onClone = () => speciate(app, false);
   speciation.onCurve = () => speciate(app, true);
   const memorisation = new MemorisationPanel(physicsColumn);
+  const model = new ModelPanel(physicsColumn);
   const labels = new PanelLabels(canvas.parentElement!);
   // Image datasets: a click on an image follows it large with its filmstrip; elsewhere, back.
   canvas.addEventListener('click', (e) => {
@@ -110,6 +113,9 @@ export function startUi(app: App): void {
       speciation: () => speciate(app, true),
       report,
       message: (text) => app.messages.show(text),
+      resetModel: () => void sandbox.resetModel().catch(report),
+      saveModel: () => saveModelFile(app),
+      loadModel: () => chooseFile('.safetensors', (file) => void loadModelFile(app, file)),
     },
     document.getElementById('controls')!,
   );
@@ -121,6 +127,7 @@ export function startUi(app: App): void {
     marginals,
     speciation,
     memorisation,
+    model,
     labels,
   };
   app.panels = panels;

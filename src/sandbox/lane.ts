@@ -331,9 +331,11 @@ export class Lane {
       mixture: this.sim.mixture,
     });
     // The landscape of the denoiser's model: the fitted Gaussian for 'gaussian' (a one-component
-    // mixture), the unsmoothed empirical energy for 'smoothed'.
+    // mixture), the unsmoothed empirical energy for 'smoothed', and for 'learned' (a network has
+    // no energy) the exact one of the data it learns.
     const gaussian = s.denoiser === 'gaussian';
-    f.denoiser = gaussian ? 'exact' : s.denoiser === 'smoothed' ? 'empirical' : s.denoiser;
+    const exact = gaussian || s.denoiser === 'learned';
+    f.denoiser = exact ? 'exact' : s.denoiser === 'smoothed' ? 'empirical' : s.denoiser;
     f.alpha = level.alpha;
     f.sigma = level.sigma;
     f.temperature = s.mode === 'langevin' ? s.temperature : 1;

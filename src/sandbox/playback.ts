@@ -51,6 +51,7 @@ export class Playback {
     }
     this.lastFrame = now;
     if (!st.lanes.length || st.rebuilding) return;
+    st.learning?.frame(now);
     if (st.playing && !st.recording) this.advance();
     for (const lane of st.lanes) lane.view.render();
     st.events.frame?.();

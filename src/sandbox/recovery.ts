@@ -119,6 +119,8 @@ export class Recovery {
       st.dataset = dataset;
       st.current = s;
       for (const warning of warnings) st.message(warning, 'warning');
+      await st.learning?.prepare();
+      if (stale()) return false;
       this.playback.startRuns();
       return true;
     } catch (e) {

@@ -8,13 +8,14 @@
 import { maxParticles } from '../gpu/device';
 import type { ShaderSources } from '../gpu/kernel';
 import { levelAt } from '../maths/schedules';
-import { QUIET_KEYS, STYLE_KEYS, type Settings } from '../settings/settings';
+import { MODEL_KEYS, QUIET_KEYS, STYLE_KEYS, type Settings } from '../settings/settings';
 import { applyPatch } from '../settings/validate';
 import type { SweepOptions, SweepResult } from '../sim/experiments/sweep';
 import { Clips } from './clips';
 import { Datasets } from './datasets';
 import { Experiments, type SpeciationOptions } from './experiments';
 import { Lane } from './lane';
+import { Learning } from './learning';
 import { Measurement } from './measurement';
 import { Playback } from './playback';
 import { Queue } from './queue';
@@ -50,6 +51,8 @@ export class Sandbox {
   readonly read: Readings;
   /** The lanes' views: pan and zoom, picking, panels. */
   readonly views: Views;
+  /** The learned denoiser's network and its training. */
+  readonly learning: Learning;
 
   constructor(
     canvases: readonly [HTMLCanvasElement, HTMLCanvasElement],
@@ -57,12 +60,14 @@ export class Sandbox {
     events: SandboxEvents = {},
   ) {
     const st = (this.state = new SandboxState(canvases, sources, events));
+    this.learning = st.learning = new Learning(st);
     this.playback = new Playback(st);
     this.measurement = new Measurement(st);
     this.experiments = new Experiments(st, this.data, () => this.maxParticles);
     this.recovery = new Recovery(st, this.data, this.playback, () => {
       if (st.recording) this.clips.lostDuringClip = true;
       this.experiments.forgetDevice();
+      this.learning.forgetDevice();
     });
     this.clips = new Clips(st, this.playback, this.queue, this.recovery);
     this.views = new Views(st);
@@ -288,6 +293,29 @@ export class Sandbox {
     return this.recovery.survive('speciation()', () => this.experiments.speciation(options));
   }
 
+  /** The learned denoiser's calls (src/sandbox/learning.ts), each in the queue. */
+  train(options: { steps: number; batch?: number; lr?: number }): Promise<Float32Array> {
+    const configure = (p: Partial<Settings>): Promise<void> => this.configureNow(p);
+    return this.queued('train()', () => this.learning.trainNow(options, configure));
+  }
+
+  saveModel(): Promise<ArrayBuffer> {
+    return this.queued('saveModel()', () =>
+      this.learning.prepare(true).then(() => this.learning.save()),
+    );
+  }
+
+  loadModel(bytes: ArrayBuffer): Promise<void> {
+    const configure = (p: Partial<Settings>): Promise<void> => this.configureNow(p);
+    return this.queued('loadModel()', () => this.learning.load(bytes, configure));
+  }
+
+  resetModel(): Promise<void> {
+    return this.queued('resetModel()', () =>
+      this.learning.prepare(true).then(() => this.learning.reset()),
+    );
+  }
+
   /** For tests and the curious: loses the device as a driver crash would. */
   loseDevice(): void {
     this.recovery.loseDevice();
@@ -308,7 +336,9 @@ export class Sandbox {
       }
       device.queue.submit([encoder.finish()]);
     }
-    if (changed.every((k) => STYLE_KEYS.has(k) || QUIET_KEYS.has(k))) return;
+    const learning = (k: keyof Settings): boolean => MODEL_KEYS.has(k) || k === 'training';
+    if (changed.some(learning)) await this.prepareLearning(device);
+    if (changed.every((k) => STYLE_KEYS.has(k) || QUIET_KEYS.has(k) || MODEL_KEYS.has(k))) return;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
@@ -320,12 +350,21 @@ export class Sandbox {
     if (has('n')) for (const lane of st.lanes) lane.setParticles(s.n);
     if (has('dataset', 'm', 'seed', 'n') && !st.imageMode)
       await st.meter?.setData(s.n, st.dataset!.points);
+    await this.learning.prepare();
     await Promise.all(st.lanes.map((l, i) => l.prepareRun(st.laneSettings(i))));
     this.playback.startRuns();
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
     const error = oom ?? invalid;
     if (error) throw new Error(`the GPU could not hold this (${error.message})`);
+  }
+
+  /** The network made or rebuilt for new model settings, any error a clear message. */
+  private async prepareLearning(device: GPUDevice): Promise<void> {
+    device.pushErrorScope('out-of-memory');
+    await this.learning.prepare();
+    const oom = await device.popErrorScope();
+    if (oom) throw new Error(`the GPU could not hold this network (${oom.message})`);
   }
 
   /** Adds or removes the second lane, built like the first. */

@@ -12,6 +12,7 @@ import { DEFAULTS, type Settings } from '../settings/settings';
 import { compareSettings } from '../settings/validate';
 import type { DistanceMeter } from '../sim/distance/distanceMeter';
 import type { Lane } from './lane';
+import type { Learning } from './learning';
 import type { MessageLevel, SandboxEvents } from './types';
 
 export class SandboxState {
@@ -20,6 +21,8 @@ export class SandboxState {
   lanes: Lane[] = [];
   dataset: Dataset | null = null;
   meter: DistanceMeter | null = null;
+  /** The learned denoiser's network and training (set by the Sandbox). */
+  learning: Learning | null = null;
   playing = false;
   /** Set while a clip is being recorded: the recorder drives the runs, nothing else may. */
   recording = false;

@@ -1,4 +1,5 @@
 /** The sandbox's public types: its events, status, samples and the data and patches it takes. */
+import type { NetworkArch } from '../maths/learn/network';
 import type { MarginalDensities } from '../maths/observables';
 import type { SpeciationPoint } from '../sim/experiments/speciation';
 import type { SweepSpec } from '../sim/experiments/sweep';
@@ -27,6 +28,23 @@ export interface SandboxEvents {
   message?: (text: string, level: MessageLevel) => void;
   /** After each rendered frame. */
   frame?: () => void;
+  /** The learned denoiser's training: a few times a second while it trains. */
+  training?: (snapshot: TrainingSnapshot) => void;
+}
+
+/** Where the learned denoiser's training stands (the Model panel, model()). */
+export interface TrainingSnapshot {
+  arch: NetworkArch;
+  parameters: number;
+  /** Optimiser steps taken. */
+  step: number;
+  /** The latest mean loss read, or null before any. */
+  loss: number | null;
+  stepsPerSecond: number;
+  /** The mean loss of each read, against the step it reached. */
+  history: { steps: number[]; losses: number[] };
+  /** The EMA network's loss in bins of t (EVAL_BINS, t from 0 to 1), or null. */
+  lossByT: number[] | null;
 }
 
 export interface SandboxStatus extends RunStatus {

@@ -4,6 +4,17 @@
  * in one place and an invalid one never replaces the last good settings.
  */
 import { DATASETS, type DatasetId } from '../maths/datasets';
+import {
+  DEFAULT_ARCH,
+  MAX_BATCH,
+  MAX_DEPTH,
+  MAX_STEPS,
+  MAX_WIDTH,
+  TARGETS,
+  WEIGHTINGS,
+  type Target,
+  type Weighting,
+} from '../maths/learn/network';
 import { IMAGE_DATASETS, type ImageDatasetId } from '../maths/imageDatasets';
 import {
   DEFAULT_SCHEDULE_PARAMS,
@@ -33,9 +44,10 @@ export type LandscapeId = (typeof LANDSCAPES)[number];
  * exact: the mixture's posterior mean where the data is a mixture, else the empirical one;
  * empirical: the ideal denoiser of the stored points (memorises); smoothed: that denoiser averaged
  * over Gaussian perturbations of its input (Scarvelis et al. 2023), strength `smoothing`;
- * gaussian: the exact denoiser of a Gaussian fitted to the data (generalises, blurrily).
+ * gaussian: the exact denoiser of a Gaussian fitted to the data (generalises, blurrily);
+ * learned: the 2D score network trained live on the stored points (src/maths/learn/network.ts).
  */
-export const DENOISERS = ['exact', 'empirical', 'smoothed', 'gaussian'] as const;
+export const DENOISERS = ['exact', 'empirical', 'smoothed', 'gaussian', 'learned'] as const;
 export const SAMPLERS = ['ddpm', 'ddim', 'euler', 'heun', 'em', 'dpmpp2m'] as const;
 export const DATASET_IDS = [...DATASETS, 'custom', ...IMAGE_DATASETS] as const;
 /** Images per batch in image modes (n), at most, and the batch a switch to images starts with. */
@@ -132,6 +144,21 @@ export interface Settings extends ScheduleParams {
   showX0hat: boolean;
   showNearest: boolean;
   follow: number;
+  /**
+   * The learned denoiser (src/maths/learn/network.ts): its hidden width, residual blocks and
+   * prediction target (their change makes a fresh network), the loss's weighting over t, and its
+   * training on the GPU: on or paused, optimiser steps per animation frame, batch size, learning
+   * rate and the decay of the EMA the particles sample with.
+   */
+  modelWidth: number;
+  modelDepth: number;
+  modelTarget: Target;
+  lossWeighting: Weighting;
+  training: boolean;
+  trainSpeed: number;
+  trainBatch: number;
+  trainLr: number;
+  emaDecay: number;
 }
 
 export const DEFAULTS: Readonly<Settings> = {
@@ -189,6 +216,15 @@ export const DEFAULTS: Readonly<Settings> = {
   showX0hat: true,
   showNearest: true,
   follow: -1,
+  modelWidth: DEFAULT_ARCH.width,
+  modelDepth: DEFAULT_ARCH.depth,
+  modelTarget: DEFAULT_ARCH.target,
+  lossWeighting: 'none',
+  training: false,
+  trainSpeed: 8,
+  trainBatch: 1024,
+  trainLr: 1e-3,
+  emaDecay: 0.995,
 };
 
 export const LIMITS = {
@@ -218,6 +254,12 @@ export const LIMITS = {
   trailParticles: { min: 1, max: 4096 },
   smoothing: { min: 0, max: 10 },
   follow: { min: -1, max: 1023 },
+  modelWidth: { min: 8, max: MAX_WIDTH },
+  modelDepth: { min: 0, max: MAX_DEPTH },
+  trainSpeed: { min: 1, max: MAX_STEPS },
+  trainBatch: { min: 16, max: MAX_BATCH },
+  trainLr: { min: 1e-6, max: 0.1 },
+  emaDecay: { min: 0, max: 0.9999 },
 } as const;
 
 type Key = keyof Settings;
@@ -234,6 +276,8 @@ export const CHOICES: Partial<Record<Key, readonly string[]>> = {
   recQuality: REC_QUALITIES,
   view: VIEWS,
   landscape: LANDSCAPES,
+  modelTarget: TARGETS,
+  lossWeighting: WEIGHTINGS,
 };
 export const INTEGERS: readonly Key[] = [
   'n',
@@ -249,6 +293,10 @@ export const INTEGERS: readonly Key[] = [
   'trails',
   'trailParticles',
   'follow',
+  'modelWidth',
+  'modelDepth',
+  'trainSpeed',
+  'trainBatch',
 ];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
@@ -292,4 +340,16 @@ export const QUIET_KEYS = new Set<keyof Settings>([
   'sweepN',
   'observables',
   'marginals',
+  'training',
+  'trainSpeed',
+]);
+/** Settings of the learned denoiser's network and its training (the Model folder). */
+export const MODEL_KEYS = new Set<keyof Settings>([
+  'modelWidth',
+  'modelDepth',
+  'modelTarget',
+  'lossWeighting',
+  'trainBatch',
+  'trainLr',
+  'emaDecay',
 ]);

@@ -105,9 +105,19 @@ export function applyPatch(
     const problem = scheduleProblem(id, next);
     if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
   }
-  const problem = listsProblem(next);
+  const problem = listsProblem(next) ?? learnedProblem(next);
   if (problem) return { ok: false, error: problem };
   return { ok: true, settings: next, changed };
+}
+
+/** What the learned denoiser cannot do: give MALA an energy, or denoise images (yet). */
+export function learnedProblem(s: Readonly<Settings>): string | null {
+  if (s.denoiser !== 'learned') return null;
+  if (s.mode === 'langevin' && s.langevin === 'mala')
+    return 'MALA needs the energy U(x) for its accept test, and the learned network gives only the score: pick ula, underdamped, annealed or pc, or another denoiser';
+  if (isImageDataset(s.dataset))
+    return 'the learned denoiser is a 2D network: for images pick empirical, smoothed or gaussian';
+  return null;
 }
 
 function listProblem(

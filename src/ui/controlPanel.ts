@@ -22,6 +22,7 @@ import { compareSettings, describeSetting } from '../settings/validate';
 import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
+import { TARGETS, WEIGHTINGS } from '../maths/learn/network';
 import { folderNote } from './folderNote';
 import { onNumberEdit } from './numberEntry';
 import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
@@ -55,7 +56,14 @@ export interface PanelActions {
   speciation(): void;
   report(error: unknown): void;
   message(text: string): void;
+  /** The learned denoiser: fresh weights, save and load as safetensors. */
+  resetModel(): void;
+  saveModel(): void;
+  loadModel(): void;
 }
+
+/** Lane B of "show exact beside": the run of lane A with the exact denoiser. */
+export const EXACT_BESIDE = 'denoiser=exact';
 
 /** The compare run's own choices, shown in the panel: read from and written to compareWith. */
 interface CompareDraft {
@@ -86,6 +94,9 @@ export class ControlPanel {
   /** On images: why the plane's views are off (one line in the physics folder). */
   private planeNote!: HTMLElement;
   private nController!: Controller;
+  private modelFolder!: GUI;
+  private readonly exact = { on: false };
+  private exactController!: Controller;
 
   constructor(
     private readonly actions: PanelActions,
@@ -106,6 +117,7 @@ export class ControlPanel {
     this.buildView();
     this.buildImages();
     this.buildPhysics();
+    this.buildModel();
     for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
         .foldersRecursive()
@@ -164,6 +176,9 @@ export class ControlPanel {
       this.controllers.get('snr')?.show(kind === 'pc');
     }
     this.controllers.get('trailParticles')?.show(this.draft.trails > 0);
+    this.modelFolder.show(!images);
+    this.exact.on = this.draft.compare && this.draft.compareWith === EXACT_BESIDE;
+    this.exactController.updateDisplay();
   }
 
   /** Called every few frames: the play button and the t slider follow the run. */
@@ -261,6 +276,39 @@ export class ControlPanel {
     this.bind(f, 'marginals').name('marginals vs truth');
     f.add({ clone: () => this.actions.clone() }, 'clone').name('Clone at current t');
     f.add({ curve: () => this.actions.speciation() }, 'curve').name('Speciation curve');
+  }
+
+  private buildModel(): void {
+    const f = this.gui.addFolder('Model (learned denoiser)');
+    this.modelFolder = f;
+    folderNote(
+      f,
+      "A 2D network trained live on the stored points; pick denoiser 'learned' to sample with it.",
+    );
+    this.bind(f, 'training').name('train');
+    f.add({ reset: () => this.actions.resetModel() }, 'reset').name('Reset weights');
+    this.bind(f, 'trainSpeed', 1, 64, 1).name('steps per frame');
+    this.bind(f, 'trainLr', 0.00001, 0.01, 0.00001).name('learning rate');
+    this.bind(f, 'trainBatch', 16, 16384, 16).name('batch');
+    this.bind(f, 'emaDecay', 0.9, 0.9999, 0.0001).name('EMA decay');
+    this.bind(f, 'modelWidth', 8, 256, 8).name('width');
+    this.bind(f, 'modelDepth', 0, 8, 1).name('depth (blocks)');
+    this.bind(f, 'modelTarget', TARGETS).name('predicts');
+    this.bind(f, 'lossWeighting', WEIGHTINGS).name('loss weighting');
+    this.exactController = f
+      .add(this.exact, 'on')
+      .name('show exact beside (B)')
+      .onChange((on: boolean) => {
+        const patch: Partial<Settings> = on
+          ? { compare: true, compareWith: EXACT_BESIDE }
+          : { compare: false };
+        this.actions.configure(patch).catch((e: unknown) => {
+          this.actions.report(e);
+          this.refresh();
+        });
+      });
+    f.add({ save: () => this.actions.saveModel() }, 'save').name('Save weights (.safetensors)');
+    f.add({ load: () => this.actions.loadModel() }, 'load').name('Load weights…');
   }
 
   private buildSchedule(): void {

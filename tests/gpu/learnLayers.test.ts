@@ -6,16 +6,18 @@
  *   - a tiled product in the order of k: |err| <= (K + 2) u sum_k |a_mk b_kn| (+ |b_n| for the bias),
  *     the dot-product bound gamma_K (Higham 2002, eq. 3.5) with one rounding more for the bias;
  *     sum |a b| is the float64 reference run on |inputs|;
- *   - the MSE loss: every term's own bound plus (L + 16) u sum|terms| for the sums, L the longest
- *     serial chain (per lane, then per workgroup of partials) and 16 the two trees of 256;
- *   - SiLU, the embedding, AdamW and the EMA: operation by operation with F32;
+ *   - the MSE loss and the gradient's squared norm: every term's own bound plus
+ *     (L + 16) u sum|terms| for the sums, L the longest serial chain (per lane, then per workgroup
+ *     of partials) and 16 the two trees of 256; the norm and the clipping factor on from there
+ *     with F32;
+ *   - SiLU, GELU, the embedding, AdamW and the EMA: operation by operation with F32;
  *   - the residual add: correctly rounded, so equal to Math.fround(a + b).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createBuffer } from '../../src/gpu/buffers';
 import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
-import { silu, siluBackward } from '../../src/maths/learn/activations';
+import { gelu, geluBackward, silu, siluBackward } from '../../src/maths/learn/activations';
 import { embed, transformerTurns, type EmbedShape } from '../../src/maths/learn/embedding';
 import {
   linearBackwardInput,
@@ -25,14 +27,22 @@ import {
   type LinearShape,
 } from '../../src/maths/learn/linear';
 import { mseLoss } from '../../src/maths/learn/loss';
-import { adamCorrections, adamwStep, DEFAULT_ADAM, emaStep } from '../../src/maths/learn/optim';
+import {
+  adamCorrections,
+  adamwStep,
+  clipScale,
+  DEFAULT_ADAM,
+  emaStep,
+} from '../../src/maths/learn/optim';
 import { Rng } from '../../src/maths/rng';
 import {
   compileLearnKernels,
+  createActivation,
   createAdamW,
   createAdd,
   createEma,
   createEmbedding,
+  createGradNorm,
   createLinear,
   createMseLoss,
   createSilu,
@@ -195,6 +205,47 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
     );
   });
 
+  test('GELU (tanh form) forward and backward, inputs normal x 4 and out to +-100', async () => {
+    const n = 1000 + rng.int(100);
+    const x = normals(n, 4);
+    x.set([0, -1e-30, 1e-30, -30, 30, -100, 100, -5, 5, -10, 10]);
+    const dy = normals(n);
+    const yb = buffer(n);
+    const dxb = buffer(n);
+    const layer = createActivation(device, kernels, n, 'gelu');
+    const xb = buffer(x);
+    await run((pass) => {
+      layer.forward(pass, { x: xb, y: yb });
+      layer.backward(pass, { x: xb, dy: buffer(dy), dx: dxb });
+    });
+    layer.destroy();
+    // shaders/lib/gelu.wgsl: u = C (x + A ((x x) x)), e = exp(-2|u|), s = (u >= 0 ? 1 : e) / (1 + e).
+    const one = new F32(1);
+    const c = F32.of(Math.sqrt(2 / Math.PI));
+    const parts = (v: number): { e: F32; d: F32; s: F32 } => {
+      const xv = new F32(v);
+      const u = c.mul(xv.add(F32.of(0.044715).mul(xv.mul(xv).mul(xv))));
+      const e = new F32(-2 * Math.abs(u.v), 2 * u.e).exp();
+      const d = one.add(e);
+      return { e, d, s: (u.v >= 0 ? one : e).div(d) };
+    };
+    const yBound = (i: number): number => new F32(x[i]!).mul(parts(x[i]!).s).e;
+    expectWithin('y', await read(yb, n), gelu(x), yBound, 'F32: x s, s from e = exp(-2|u|)');
+    const dxBound = (i: number): number => {
+      const v = new F32(x[i]!);
+      const { e, d, s } = parts(x[i]!);
+      const du = c.mul(one.add(F32.of(0.134145).mul(v.mul(v))));
+      return new F32(dy[i]!).mul(s.add(v.mul(du.mul(2)).mul(e.div(d.mul(d))))).e;
+    };
+    expectWithin(
+      'dx',
+      await read(dxb, n),
+      geluBackward(x, dy),
+      dxBound,
+      'F32: dy (s + x (2 du) (e / (d d)))',
+    );
+  });
+
   test('residual add: a + b, correctly rounded (WGSL section 15.7.4)', async () => {
     const n = 777;
     const a = normals(n);
@@ -298,6 +349,49 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
       const got = await read(losses, 4);
       expect([got[0], got[1], got[3]]).toEqual([7, 7, 7]);
       within(Math.abs(got[2]! - cpu.loss), total.e, 'terms, (L + 16) u sum|terms|, times scale');
+    });
+  }
+
+  for (const count of [99_074, 1000]) {
+    test(`gradient norm and clipping factor over ${count} gradients, clipping on and off`, async () => {
+      const g = normals(count, 10 ** (2 * rng.uniform() - 1));
+      const grads = buffer(g);
+      const norm64 = clipScale(g, 0).norm;
+      // Clipping on (max_norm below the norm), then off: above it, 0, infinite, NaN.
+      const maxNorms = [0.5 * norm64, 2 * norm64, 0, Infinity, NaN];
+      const runs = maxNorms.map((maxNorm) => {
+        const layer = createGradNorm(device, kernels, { count, maxNorm });
+        return { layer, partials: buffer(layer.partialBytes / 4), clip: buffer(2) };
+      });
+      await run((pass) => {
+        for (const { layer, partials, clip } of runs) layer.encode(pass, { grads, partials, clip });
+      });
+      const groups = runs[0]!.layer.partialBytes / 4;
+      runs.forEach(({ layer }) => layer.destroy());
+      const chain = Math.ceil(count / (256 * groups)) + Math.ceil(groups / 256) + 16;
+      let sum = 0;
+      let err = 0;
+      for (const v of g) {
+        const term = new F32(v).mul(new F32(v));
+        sum += term.v;
+        err += term.e;
+      }
+      const norm = new F32(sum, err + chain * U * sum).sqrt();
+      const reduction = 'terms, (L + 16) u sum|terms|, then F32: sqrt';
+      for (const [k, maxNorm] of maxNorms.entries()) {
+        const [scale, gpuNorm] = await read(runs[k]!.clip, 2);
+        const cpu = clipScale(g, maxNorm);
+        within(Math.abs(gpuNorm! - cpu.norm), norm.e, `|g|, max_norm ${maxNorm}: ${reduction}`);
+        if (k === 0) {
+          expect(cpu.scale).toBeLessThan(1);
+          const model = F32.of(maxNorm).div(norm.add(F32.of(1e-6)));
+          within(
+            Math.abs(scale! - cpu.scale),
+            model.e,
+            `scale: ${reduction}, max_norm / (|g| + 1e-6)`,
+          );
+        } else expect(scale, `scale, max_norm ${maxNorm}`).toBe(1);
+      }
     });
   }
 

@@ -51,7 +51,15 @@ describe('every function', () => {
     const needed = FUNCTIONS.filter((fn) => API_SIGNATURES[fn].args.length > 0).filter(
       (fn) => problem(fn) !== null,
     );
-    expect(needed.sort()).toEqual(['configure', 'loadImages', 'loadPoints', 'scrub', 'sweep']);
+    expect(needed.sort()).toEqual([
+      'configure',
+      'loadImages',
+      'loadModel',
+      'loadPoints',
+      'scrub',
+      'sweep',
+      'train',
+    ]);
     for (const fn of needed) expect(problem(fn)).toMatch(new RegExp(`^${fn}: \\w+ .*undefined`));
   });
 });
@@ -83,6 +91,8 @@ const VALID: Partial<Record<Fn, unknown[]>> = {
   snapshot: [{ resolution: 'square1080', caption: false }],
   speciation: [{ curve: true, count: 512, levels: [0, 3], signal: new AbortController().signal }],
   loadImages: [[new Blob([])]],
+  train: [{ steps: 2000, batch: 1024, lr: 0.001 }],
+  loadModel: [new ArrayBuffer(8)],
 };
 
 test('the README examples are accepted', () => {

@@ -6,7 +6,7 @@
  * SiLU -> linear -> weighted MSE).
  */
 import { describe, expect, test } from 'vitest';
-import { silu, siluBackward } from '../../src/maths/learn/activations';
+import { gelu, geluBackward, silu, siluBackward } from '../../src/maths/learn/activations';
 import { embed, embeddingTurns, transformerTurns } from '../../src/maths/learn/embedding';
 import {
   linearBackwardInput,
@@ -71,6 +71,16 @@ describe(`learned denoiser layers, float64 backward against finite differences (
     x[2] = 15;
     const c = normals(x.length);
     expectGradient('dx', () => dot(c, silu(x)), x, siluBackward(x, c), x.length + 8);
+  });
+
+  test('GELU (tanh form): dx of <c, gelu(x)>', () => {
+    const x = normals(40, 3);
+    x[0] = 0;
+    x[1] = -20;
+    x[2] = 15;
+    x[3] = -4;
+    const c = normals(x.length);
+    expectGradient('dx', () => dot(c, gelu(x)), x, geluBackward(x, c), x.length + 12);
   });
 
   test('weighted MSE: dL/dpred', () => {

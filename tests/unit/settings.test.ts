@@ -27,6 +27,7 @@ import {
   type Settings,
 } from '../../src/settings/settings';
 import { COMPARE_KEYS } from '../../src/settings/compare';
+import { TARGETS, WEIGHTINGS } from '../../src/maths/learn/network';
 import { applyPatch, describeSetting, SETTING_SCHEMAS } from '../../src/settings/validate';
 import { decodeHash, encodeHash } from '../../src/settings/hash';
 import { settingsFromHash } from '../../src/settings/link';
@@ -218,7 +219,8 @@ function randomKeys(rng: Rng): Settings {
     showNearest: maybe('showNearest', rng.uniform() < 0.5),
     follow: maybe('follow', int(-1, Math.min(n, 1024) - 1)),
     seed: maybe('seed', int(LIMITS.seed.min, LIMITS.seed.max)),
-    denoiser: maybe('denoiser', pick(DENOISERS)),
+    // The learned denoiser is refused for images and for MALA (learnedProblem): not drawn here.
+    denoiser: maybe('denoiser', pick(DENOISERS.filter((d) => d !== 'learned'))),
     sampler: maybe('sampler', pick(SAMPLERS)),
     schedule: maybe('schedule', pick(SCHEDULES)),
     steps: maybe('steps', int(LIMITS.steps.min, LIMITS.steps.max)),
@@ -273,6 +275,15 @@ function randomKeys(rng: Rng): Settings {
     view: maybe('view', pick(VIEWS)),
     landscape: maybe('landscape', pick(LANDSCAPES)),
     arrows: maybe('arrows', rng.uniform() < 0.5),
+    modelWidth: maybe('modelWidth', int(LIMITS.modelWidth.min, LIMITS.modelWidth.max)),
+    modelDepth: maybe('modelDepth', int(LIMITS.modelDepth.min, LIMITS.modelDepth.max)),
+    modelTarget: maybe('modelTarget', pick(TARGETS)),
+    lossWeighting: maybe('lossWeighting', pick(WEIGHTINGS)),
+    training: maybe('training', rng.uniform() < 0.5),
+    trainSpeed: maybe('trainSpeed', int(LIMITS.trainSpeed.min, LIMITS.trainSpeed.max)),
+    trainBatch: maybe('trainBatch', int(LIMITS.trainBatch.min, LIMITS.trainBatch.max)),
+    trainLr: maybe('trainLr', between(LIMITS.trainLr.min, LIMITS.trainLr.max)),
+    emaDecay: maybe('emaDecay', between(LIMITS.emaDecay.min, LIMITS.emaDecay.max)),
     trails: maybe('trails', int(LIMITS.trails.min, LIMITS.trails.max)),
     trailParticles: maybe(
       'trailParticles',

@@ -1,7 +1,8 @@
 /**
  * Float64 references of the optimiser kernels over flat parameter arrays: AdamW
- * (shaders/learn/adamw.wgsl; Loshchilov & Hutter 2019, in the order of torch.optim.AdamW) and an
- * exponential moving average of the weights (shaders/learn/ema.wgsl).
+ * (shaders/learn/adamw.wgsl; Loshchilov & Hutter 2019, in the order of torch.optim.AdamW), an
+ * exponential moving average of the weights (shaders/learn/ema.wgsl) and the gradient norm's
+ * clipping factor (shaders/learn/grad_norm.wgsl, grad_clip.wgsl).
  */
 export interface AdamHyper {
   lr: number;
@@ -47,4 +48,19 @@ export function adamwStep(
 /** e += (1 - decay) (p - e), in place. */
 export function emaStep(decay: number, p: ArrayLike<number>, e: Float64Array): void {
   for (let i = 0; i < e.length; i++) e[i] = e[i]! + (1 - decay) * (p[i]! - e[i]!);
+}
+
+/**
+ * The gradient's norm |g| and torch.nn.utils.clip_grad_norm_'s factor for it:
+ * scale = min(1, maxNorm / (|g| + 1e-6)), or 1 when maxNorm is not a finite positive number.
+ */
+export function clipScale(
+  grads: ArrayLike<number>,
+  maxNorm: number,
+): { norm: number; scale: number } {
+  let sum = 0;
+  for (let i = 0; i < grads.length; i++) sum += grads[i]! * grads[i]!;
+  const norm = Math.sqrt(sum);
+  const clipping = Number.isFinite(maxNorm) && maxNorm > 0;
+  return { norm, scale: clipping ? Math.min(1, maxNorm / (norm + 1e-6)) : 1 };
 }

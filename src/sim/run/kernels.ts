@@ -18,6 +18,7 @@ export const KERNEL_FILES = {
   // The same kernel bound to the one-Gaussian model of the points (denoiser 'gaussian').
   denoise_gaussian: 'run/denoise_mixture',
   denoise_empirical: 'run/denoise_empirical',
+  denoise_learned: 'run/denoise_learned',
   ddpm: 'run/ddpm',
   ddim: 'run/ddim',
   euler: 'run/euler',
@@ -48,6 +49,7 @@ export const IMAGE_KERNEL_OF: Partial<Record<KernelId, ImageKernelId>> = {
 /** The kernels a measurement runs on its own outputs (Simulation.measureDenoiser). */
 export const MEASURED: ReadonlySet<KernelId> = new Set([
   'denoise_mixture',
+  'denoise_learned',
   'denoise_gaussian',
   'denoise_empirical',
   'denoise_image_empirical',
@@ -59,6 +61,7 @@ export const MEASURED: ReadonlySet<KernelId> = new Set([
 /** Kernels that run once per particle; every other kernel runs once per vec2 lane. */
 export const PER_PARTICLE: ReadonlySet<KernelId> = new Set([
   'denoise_mixture',
+  'denoise_learned',
   'denoise_gaussian',
   'denoise_empirical',
   'mala_accept',
@@ -77,6 +80,7 @@ export function kernelOf(name: KernelName, denoiser: DenoiserId, data: DataShape
   if (data.dim > 2)
     return denoiser === 'gaussian' ? 'denoise_image_gaussian' : 'denoise_image_empirical';
   if (denoiser === 'gaussian') return 'denoise_gaussian';
+  if (denoiser === 'learned') return 'denoise_learned';
   return denoiser === 'exact' && data.mixture ? 'denoise_mixture' : 'denoise_empirical';
 }
 

@@ -45,7 +45,16 @@ const SCRUB_PASS: GPUComputePassDescriptor = { label: 'scrub' };
 const NEAREST_PASS: GPUComputePassDescriptor = { label: 'nearest' };
 const MEASURE_PASS: GPUComputePassDescriptor = { label: 'measure denoiser' };
 
+/** The learned denoiser's buffers (src/sim/learn/trainer.ts): its architecture, EMA weights, frequencies. */
+export interface LearnedModel {
+  net: GPUBuffer;
+  model: GPUBuffer;
+  turns: GPUBuffer;
+}
+
 export class Simulation extends RunBuffers {
+  /** The learned denoiser's network, when one is set (setModel). */
+  private learned: LearnedModel | null = null;
   /** The rank of the images' Gaussian model, once fitted. */
   private rank = 0;
   private readonly cursor = new RunCursor();
@@ -116,6 +125,8 @@ export class Simulation extends RunBuffers {
       throw new Error('a Langevin run needs langevin');
     const plan = planOf(spec);
     const missing = runKernels(spec, plan, this.shape()).filter((id) => !this.kernels[id]);
+    if (spec.denoiser === 'learned' && !this.learned)
+      throw new Error('the learned denoiser has no network: setModel first');
     if (missing.length || (spec.denoiser === 'gaussian' && this.dim > 2 && !this.gaussianModel))
       throw new Error(
         `the run is not prepared (${missing.join(', ') || 'gaussianModel'}): await prepare(spec) first`,
@@ -291,6 +302,16 @@ export class Simulation extends RunBuffers {
     return new Float32Array(await readback(this.device, buffer, size));
   }
 
+  /**
+   * The learned denoiser's network (its buffers stay the trainer's; they are read, never
+   * written here), or null. A run with denoiser 'learned' needs one.
+   */
+  setModel(model: LearnedModel | null): void {
+    if (model === this.learned) return;
+    this.learned = model;
+    this.rebind();
+  }
+
   /** New buffers: rebound; and new data or particles end the run (it must be set again). */
   protected override buffersChanged(): void {
     this.cursor.clear();
@@ -375,10 +396,12 @@ export class Simulation extends RunBuffers {
       nearest: this.nearest,
       // Bound to the data until a Gaussian model is fitted (only its kernel reads it).
       gaussianModel: this.gaussianModel ?? this.data,
+      ...this.learned,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
       const kernel = this.kernels[id];
       if (!kernel) continue;
+      if (id === 'denoise_learned' && !this.learned) continue;
       const own = id === 'denoise_gaussian' ? { ...resources, mixture: this.gaussian } : resources;
       this.groups.set(id, bindKernel(this.device, kernel, own));
       if (MEASURED.has(id))

@@ -1,0 +1,32 @@
+/** The learned denoiser's weights from the page: save to a download, load from a file. */
+import { download } from '../ui/presetsFolder';
+import type { App } from './context';
+
+/** Larger than any network the settings allow (about 2.5 MB): a file past it is not one of ours. */
+const MAX_MODEL_BYTES = 16 * 1024 * 1024;
+
+export function saveModelFile(app: App): void {
+  app.sandbox
+    .saveModel()
+    .then((bytes) => {
+      const { arch, step } = app.sandbox.learning.snapshot();
+      const name = `denoiser-${arch.width}x${arch.depth}-${arch.target}-step${step}.safetensors`;
+      download(new Blob([bytes], { type: 'application/octet-stream' }), name);
+    })
+    .catch((e: unknown) => app.report(e));
+}
+
+export async function loadModelFile(app: App, file: File): Promise<void> {
+  try {
+    if (file.size > MAX_MODEL_BYTES)
+      throw new Error(
+        `${file.name} is ${(file.size / 2 ** 20).toFixed(0)} MB: a network of this page is at most ${MAX_MODEL_BYTES / 2 ** 20} MB`,
+      );
+    await app.sandbox.loadModel(await file.arrayBuffer());
+    app.messages.show(`Loaded the weights of ${file.name}.`);
+  } catch (e) {
+    app.report(
+      new Error(`${file.name} was not loaded: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+}

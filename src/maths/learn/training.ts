@@ -1,0 +1,28 @@
+/** A training run's settings and what is wrong with them (pure: the Trainer and the page share it). */
+import { archProblem, MAX_BATCH, WEIGHTINGS, type NetworkArch, type Weighting } from './network';
+
+export interface TrainSettings {
+  arch: NetworkArch;
+  batch: number;
+  lr: number;
+  weightDecay: number;
+  emaDecay: number;
+  /** The gradient's largest norm (clip_grad_norm_); 0 for no clipping. */
+  maxGradNorm: number;
+  weighting: Weighting;
+  /** The initial weights' and the batches' seed. */
+  seed: number;
+}
+
+export function trainProblem(s: TrainSettings): string | null {
+  const arch = archProblem(s.arch);
+  if (arch) return arch;
+  if (!Number.isInteger(s.batch) || s.batch < 1 || s.batch > MAX_BATCH)
+    return `batch must be 1 to ${MAX_BATCH}, not ${s.batch}`;
+  if (!(s.lr > 0 && s.lr < 1)) return `learning rate must be in (0, 1), not ${s.lr}`;
+  if (!(s.weightDecay >= 0 && s.weightDecay * s.lr < 1)) return `weight decay ${s.weightDecay}`;
+  if (!(s.emaDecay >= 0 && s.emaDecay < 1)) return `EMA decay must be in [0, 1), not ${s.emaDecay}`;
+  if (!(s.maxGradNorm >= 0)) return `gradient clip ${s.maxGradNorm}`;
+  if (!WEIGHTINGS.includes(s.weighting)) return `loss weighting ${s.weighting as string}`;
+  return null;
+}

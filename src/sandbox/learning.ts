@@ -1,0 +1,353 @@
+/**
+ * Learning: the learned denoiser's network and its training, a part of the sandbox. It keeps one
+ * Trainer (src/sim/learn/trainer.ts) for the settings' architecture, feeds it the stored points
+ * and the schedule's training grid, lends its EMA weights to every lane (the denoiser 'learned'),
+ * and trains `trainSpeed` steps per animation frame while `training` is on. A few times a second
+ * it reads the losses; about once a second the loss by t; every few seconds it keeps the weights
+ * in IndexedDB, so a reload finds them. Weights travel as safetensors (src/io/modelFile.ts).
+ */
+import { decodeModel, encodeModel } from '../io/modelFile';
+import { loadStoredModel, storeModel } from '../io/modelStore';
+import { DEFAULT_ARCH, type NetworkArch } from '../maths/learn/network';
+import { levelAt, TRAIN_STEPS } from '../maths/schedules';
+import type { Settings } from '../settings/settings';
+import { Trainer, type TrainSettings } from '../sim/learn/trainer';
+import type { SandboxState } from './state';
+import type { TrainingSnapshot } from './types';
+
+/** How often the losses are read, the loss by t evaluated and the weights stored (ms). */
+const READ_MS = 250;
+const EVALUATE_MS = 1000;
+const STORE_MS = 5000;
+/** The IndexedDB key of the weights. */
+const STORE_KEY = 'learned-2d';
+const TRAIN_ENCODER: GPUCommandEncoderDescriptor = { label: 'train' };
+/** Steps per submission when a script trains (train()). */
+const SCRIPT_CHUNK = 128;
+
+export const archOf = (s: Readonly<Settings>): NetworkArch => ({
+  ...DEFAULT_ARCH,
+  width: s.modelWidth,
+  depth: s.modelDepth,
+  target: s.modelTarget,
+});
+
+function trainSettings(s: Readonly<Settings>): TrainSettings {
+  return {
+    arch: archOf(s),
+    batch: s.trainBatch,
+    lr: s.trainLr,
+    weightDecay: 0.01,
+    emaDecay: s.emaDecay,
+    maxGradNorm: 1,
+    weighting: s.lossWeighting,
+    seed: s.seed,
+  };
+}
+
+/** The training grid's (alpha, sigma) at t_k = (k + 1) / T of the settings' schedule. */
+function trainingLevels(s: Readonly<Settings>): Float32Array<ArrayBuffer> {
+  const levels = new Float32Array(2 * TRAIN_STEPS);
+  for (let k = 0; k < TRAIN_STEPS; k++) {
+    const l = levelAt(s.schedule, s, (k + 1) / TRAIN_STEPS);
+    levels[2 * k] = l.alpha;
+    levels[2 * k + 1] = l.sigma;
+  }
+  return levels;
+}
+
+const sameLevels = (a: Float32Array | null, b: Float32Array): boolean =>
+  !!a && a.length === b.length && a.every((v, i) => v === b[i]);
+
+export class Learning {
+  private trainer: Trainer | null = null;
+  /** What the trainer was built for: a new one when this changes. */
+  private built = '';
+  private data: GPUBuffer | null = null;
+  private levels: Float32Array | null = null;
+  /** The mean loss of each read, against the step it reached. */
+  private readonly history = { steps: [] as number[], losses: [] as number[] };
+  private lossByT: Float64Array | null = null;
+  private lastRead = 0;
+  private lastEvaluated = 0;
+  private lastStored = 0;
+  private storedStep = -1;
+  private reading: Promise<void> | null = null;
+  private rate = { step: 0, time: 0, perSecond: 0 };
+  /** The weights last kept (IndexedDB's copy), to rebuild after a lost device. */
+  private kept: ArrayBuffer | null = null;
+
+  constructor(private readonly state: SandboxState) {}
+
+  /** Whether the settings use the network: a lane samples with it, or it trains. */
+  static needed(s: Readonly<Settings>, laneB: Readonly<Settings> | null): boolean {
+    return s.denoiser === 'learned' || laneB?.denoiser === 'learned' || s.training;
+  }
+
+  get ready(): boolean {
+    return !!this.trainer;
+  }
+
+  /**
+   * Makes (or keeps) the trainer for the settings, bound to the current data and schedule, and
+   * lends its weights to the lanes. Call after the lanes' data is set, before their runs start.
+   * Nothing until the settings need a network (or `force`: a script's train(), saveModel()...).
+   * A new architecture starts from fresh weights, or from the stored ones when they fit it; a new
+   * batch, weighting or EMA decay keeps the weights.
+   */
+  async prepare(force = false): Promise<void> {
+    const st = this.state;
+    const s = st.current;
+    const laneB = st.lanes.length > 1 ? st.laneSettings(1) : null;
+    if (st.imageMode || !(force || this.trainer || Learning.needed(s, laneB))) return;
+    const device = st.requireGpu().device;
+    const settings = trainSettings(s);
+    const key = JSON.stringify({ ...settings, lr: 0 });
+    if (!this.trainer || key !== this.built) {
+      const previous = this.trainer;
+      const next = await Trainer.create(device, st.sources, settings);
+      const archKey = JSON.stringify(settings.arch);
+      if (previous && JSON.stringify(previous.arch) === archKey) {
+        next.setWeights(await previous.readWeights('params'), previous.step);
+      } else {
+        await this.restore(next);
+        this.clearHistory();
+      }
+      previous?.destroy();
+      this.trainer = next;
+      this.built = key;
+      this.data = null;
+      this.levels = null;
+    }
+    const trainer = this.trainer;
+    trainer.setRate(s.trainLr, 0.01);
+    const lane = st.requireLane();
+    if (this.data !== lane.sim.data) {
+      trainer.setData(lane.sim.data, lane.sim.dataPoints);
+      this.data = lane.sim.data;
+    }
+    const levels = trainingLevels(s);
+    if (!sameLevels(this.levels, levels)) {
+      trainer.setLevels(levels);
+      this.levels = levels;
+    }
+    const model = { net: trainer.net, model: trainer.ema, turns: trainer.turns };
+    for (const l of st.lanes) l.sim.setModel(model);
+  }
+
+  /** One animation frame: trainSpeed steps while training. Never reads back, never waits. */
+  frame(now: number): void {
+    const st = this.state;
+    const trainer = this.trainer;
+    if (!trainer?.ready || !st.current.training || st.imageMode || this.scripted) return;
+    const device = st.requireGpu().device;
+    const encoder = device.createCommandEncoder(TRAIN_ENCODER);
+    trainer.encode(encoder, st.current.trainSpeed);
+    device.queue.submit([encoder.finish()]);
+    if (now - this.lastRead >= READ_MS && !this.reading) {
+      this.lastRead = now;
+      this.reading = this.poll(now).finally(() => (this.reading = null));
+    }
+  }
+
+  /** Reads the new losses (and now and then the loss by t), tells the page, keeps the weights. */
+  private async poll(now: number): Promise<void> {
+    const trainer = this.trainer;
+    if (!trainer) return;
+    const { losses } = await trainer.readLosses();
+    if (losses.length) {
+      let sum = 0;
+      for (const l of losses) sum += l;
+      this.history.steps.push(trainer.step);
+      this.history.losses.push(sum / losses.length);
+    }
+    const elapsed = (now - this.rate.time) / 1000;
+    if (elapsed > 0.9) {
+      this.rate.perSecond = this.rate.time ? (trainer.step - this.rate.step) / elapsed : 0;
+      this.rate = { ...this.rate, step: trainer.step, time: now };
+    }
+    if (now - this.lastEvaluated >= EVALUATE_MS) {
+      this.lastEvaluated = now;
+      this.lossByT = await trainer.evaluate();
+    }
+    if (now - this.lastStored >= STORE_MS && trainer.step !== this.storedStep) {
+      this.lastStored = now;
+      await this.store();
+    }
+    if (trainer === this.trainer) this.state.events.training?.(this.snapshot());
+  }
+
+  /** Where training stands: for the Model panel and model(). */
+  snapshot(): TrainingSnapshot {
+    const t = this.trainer;
+    const arch = t?.arch ?? archOf(this.state.current);
+    return {
+      arch,
+      parameters: t?.parameterCount ?? 0,
+      step: t?.step ?? 0,
+      loss: this.history.losses.at(-1) ?? null,
+      stepsPerSecond: this.state.current.training ? this.rate.perSecond : 0,
+      history: { steps: this.history.steps.slice(), losses: this.history.losses.slice() },
+      lossByT: this.lossByT ? Array.from(this.lossByT) : null,
+    };
+  }
+
+  /**
+   * A script's train(): `batch` and `lr` set first when given (as settings), then `steps`
+   * optimiser steps now; resolves with each step's loss.
+   */
+  async trainNow(
+    options: { steps: number; batch?: number; lr?: number },
+    configure: (patch: Partial<Settings>) => Promise<void>,
+  ): Promise<Float32Array> {
+    this.state.refuseWhileRecording();
+    const patch: Partial<Settings> = {};
+    if (options.batch !== undefined) patch.trainBatch = options.batch;
+    if (options.lr !== undefined) patch.trainLr = options.lr;
+    await configure(patch);
+    await this.prepare(true);
+    return this.train(options.steps);
+  }
+
+  /**
+   * Loads weights from a safetensors file: checked whole first (a malformed file, or tensors that
+   * do not fit, is refused and the current network stays), then its architecture set as settings.
+   */
+  async load(
+    bytes: ArrayBuffer,
+    configure: (patch: Partial<Settings>) => Promise<void>,
+  ): Promise<void> {
+    this.state.refuseWhileRecording();
+    if (this.state.imageMode)
+      throw new Error('the learned denoiser is a 2D network: switch to a point dataset first');
+    const { patch, adopt } = this.check(bytes);
+    await configure(patch);
+    await this.prepare(true);
+    await adopt();
+  }
+
+  /** `steps` optimiser steps now; resolves with each step's loss. */
+  private async train(steps: number): Promise<Float32Array> {
+    const trainer = this.requireTrainer();
+    const device = this.state.requireGpu().device;
+    const losses = new Float32Array(steps);
+    this.scripted = true;
+    try {
+      await this.reading;
+      await trainer.readLosses();
+      let done = 0;
+      while (done < steps) {
+        const encoder = device.createCommandEncoder(TRAIN_ENCODER);
+        const n = trainer.encode(encoder, Math.min(SCRIPT_CHUNK, steps - done));
+        device.queue.submit([encoder.finish()]);
+        const chunk = (await trainer.readLosses()).losses.subarray(-n);
+        losses.set(chunk, done);
+        done += n;
+        this.history.steps.push(trainer.step);
+        this.history.losses.push(chunk.reduce((a, b) => a + b, 0) / n);
+      }
+      this.lossByT = await trainer.evaluate();
+      await this.store();
+    } finally {
+      this.scripted = false;
+    }
+    this.state.events.training?.(this.snapshot());
+    return losses;
+  }
+  /** Set while a script trains: frames leave the trainer alone. */
+  private scripted = false;
+
+  /** The EMA weights (what samples) as a safetensors file. */
+  async save(): Promise<ArrayBuffer> {
+    const t = this.requireTrainer();
+    return encodeModel({ arch: t.arch, weights: await t.readWeights('ema'), step: t.step });
+  }
+
+  /**
+   * Checks a file against the settings' architecture (or the one it names) before anything
+   * changes; returns the architecture's settings for the caller to apply, then `adopt`.
+   */
+  private check(buffer: ArrayBuffer): { patch: Partial<Settings>; adopt: () => Promise<void> } {
+    const file = decodeModel(buffer, archOf(this.state.current));
+    const patch: Partial<Settings> = {
+      modelWidth: file.arch.width,
+      modelDepth: file.arch.depth,
+      modelTarget: file.arch.target,
+    };
+    if (
+      file.arch.frequencies !== DEFAULT_ARCH.frequencies ||
+      file.arch.activation !== DEFAULT_ARCH.activation
+    )
+      throw new Error(
+        `the file's network has ${file.arch.frequencies} frequencies and ${file.arch.activation}; this page's has ${DEFAULT_ARCH.frequencies} and ${DEFAULT_ARCH.activation}`,
+      );
+    return {
+      patch,
+      adopt: async () => {
+        const t = this.requireTrainer();
+        t.setWeights(file.weights, file.step);
+        this.clearHistory();
+        this.lossByT = await t.evaluate().catch(() => null);
+        await this.store();
+        this.state.events.training?.(this.snapshot());
+      },
+    };
+  }
+
+  /** Fresh weights (the settings' seed), history cleared, the stored copy replaced. */
+  async reset(): Promise<void> {
+    const t = this.requireTrainer();
+    t.reset();
+    this.clearHistory();
+    this.lossByT = null;
+    await this.store();
+    this.state.events.training?.(this.snapshot());
+  }
+
+  /** The device is gone: so is the trainer; the next prepare() rebuilds from the kept weights. */
+  forgetDevice(): void {
+    this.trainer = null;
+    this.built = '';
+  }
+
+  destroy(): void {
+    this.trainer?.destroy();
+    this.trainer = null;
+  }
+
+  private requireTrainer(): Trainer {
+    if (!this.trainer)
+      throw new Error("no network: set denoiser 'learned' (points, not images) or training first");
+    return this.trainer;
+  }
+
+  private clearHistory(): void {
+    this.history.steps.length = 0;
+    this.history.losses.length = 0;
+    this.rate = { step: 0, time: 0, perSecond: 0 };
+  }
+
+  /** Keeps the weights in IndexedDB (and here, for a rebuild after a lost device). */
+  private async store(): Promise<void> {
+    const t = this.trainer;
+    if (!t) return;
+    const bytes = await this.save();
+    this.kept = bytes;
+    this.storedStep = t.step;
+    await storeModel(STORE_KEY, bytes);
+  }
+
+  /** The kept or stored weights into a fresh trainer, when they fit its architecture. */
+  private async restore(trainer: Trainer): Promise<void> {
+    const bytes = this.kept ?? (await loadStoredModel(STORE_KEY));
+    if (!bytes) return;
+    try {
+      const file = decodeModel(bytes, trainer.arch);
+      if (JSON.stringify(file.arch) !== JSON.stringify(trainer.arch)) return;
+      trainer.setWeights(file.weights, file.step);
+      this.storedStep = file.step;
+    } catch {
+      // A stored file this page cannot read is left alone: fresh weights.
+    }
+  }
+}

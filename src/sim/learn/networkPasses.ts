@@ -1,0 +1,178 @@
+/**
+ * The 2D score network's passes over a batch, as ops of the training engine (./layers.ts): the
+ * buffers of the activations, the forward pass (embeddings, input layer, residual blocks, output
+ * layer) and the backward pass into the flat gradient, in the layout of
+ * src/maths/learn/network.ts. The Trainer replays them every step.
+ */
+import { createBuffer } from '../../gpu/buffers';
+import {
+  embeddingWidth,
+  INPUTS,
+  networkLayers,
+  OUTPUTS,
+  type NetworkArch,
+} from '../../maths/learn/network';
+import {
+  createActivation,
+  createAdd,
+  createEmbedding,
+  createLinear,
+  type LearnKernels,
+  type Op,
+} from './layers';
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** What a trainer owns: its buffers and its layers' uniforms, destroyed together. */
+export class Pool {
+  private readonly owned: { destroy(): void }[] = [];
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** A storage buffer of n floats (or holding `data`). */
+  readonly floats = (label: string, n: number, data?: Float32Array<ArrayBuffer>): GPUBuffer =>
+    this.own(
+      createBuffer(this.device, {
+        label,
+        size: data ? 0 : 4 * Math.max(1, n),
+        usage: STORAGE,
+        ...(data ? { data } : {}),
+      }),
+    );
+
+  readonly own = <T extends { destroy(): void }>(o: T): T => {
+    this.owned.push(o);
+    return o;
+  };
+
+  destroy(): void {
+    for (const o of this.owned) o.destroy();
+    this.owned.length = 0;
+  }
+}
+
+/** The buffers of one batch's forward and backward passes. */
+export interface Activations {
+  rows: GPUBuffer;
+  e: GPUBuffer;
+  pre: GPUBuffer[];
+  h: GPUBuffer[];
+  g: GPUBuffer;
+  out: GPUBuffer;
+  goal: GPUBuffer;
+  weight: GPUBuffer;
+  dOut: GPUBuffer;
+  dh: [GPUBuffer, GPUBuffer];
+  dPre: GPUBuffer;
+  dThrough: GPUBuffer;
+}
+
+/** The activations of `rows` rows (the forward's) and of `batch` rows (the backward's). */
+export function allocateActivations(
+  pool: Pool,
+  arch: NetworkArch,
+  batch: number,
+  rows: number,
+): Activations {
+  const { floats } = pool;
+  const H = arch.width;
+  return {
+    rows: floats('rows', INPUTS * rows),
+    e: floats('embedded', embeddingWidth(arch) * rows),
+    pre: Array.from({ length: arch.depth + 1 }, (_, i) => floats(`pre ${i}`, H * rows)),
+    h: Array.from({ length: arch.depth + 1 }, (_, i) => floats(`h ${i}`, H * rows)),
+    g: floats('g', H * rows),
+    out: floats('out', OUTPUTS * rows),
+    goal: floats('goal', OUTPUTS * rows),
+    weight: floats('weight', rows),
+    dOut: floats('d out', OUTPUTS * batch),
+    dh: [floats('dh a', H * batch), floats('dh b', H * batch)],
+    dPre: floats('d pre', H * batch),
+    dThrough: floats('d through', H * batch),
+  };
+}
+
+/** Embeddings, the input layer, the blocks and the output layer over `rows` rows. */
+export function forwardOps(
+  pool: Pool,
+  device: GPUDevice,
+  kernels: LearnKernels,
+  arch: NetworkArch,
+  act: Activations,
+  rows: number,
+  params: GPUBuffer,
+  turns: { xy: GPUBuffer; t: GPUBuffer },
+): Op[] {
+  const { own } = pool;
+  const E = embeddingWidth(arch);
+  const K = arch.frequencies;
+  const ops: Op[] = [];
+  for (let c = 0; c < INPUTS; c++) {
+    const layer = own(
+      createEmbedding(
+        device,
+        kernels,
+        { batch: rows, inStride: INPUTS, column: c, outStride: E, outOffset: 2 * K * c },
+        K,
+      ),
+    );
+    ops.push(layer.forwardOp({ s: act.rows, turns: c < 2 ? turns.xy : turns.t, out: act.e }));
+  }
+  const layers = networkLayers(arch).map((l) =>
+    own(createLinear(device, kernels, { ...l, batch: rows })),
+  );
+  const activation = own(createActivation(device, kernels, arch.width * rows, arch.activation));
+  const add = own(createAdd(device, kernels, arch.width * rows));
+  ops.push(layers[0]!.forwardOp({ x: act.e, params, y: act.pre[0]! }));
+  ops.push(activation.forwardOp({ x: act.pre[0]!, y: act.h[0]! }));
+  for (let i = 1; i <= arch.depth; i++) {
+    ops.push(layers[i]!.forwardOp({ x: act.h[i - 1]!, params, y: act.pre[i]! }));
+    ops.push(activation.forwardOp({ x: act.pre[i]!, y: act.g }));
+    ops.push(add.op({ a: act.h[i - 1]!, b: act.g, y: act.h[i]! }));
+  }
+  ops.push(layers[arch.depth + 1]!.forwardOp({ x: act.h[arch.depth]!, params, y: act.out }));
+  return ops;
+}
+
+/**
+ * dL/dout (act.dOut) back through the network into `grads`: the output layer, then each block
+ * (the residual passes dh through, the block adds its own dx), then the input layer.
+ */
+export function backwardOps(
+  pool: Pool,
+  device: GPUDevice,
+  kernels: LearnKernels,
+  arch: NetworkArch,
+  act: Activations,
+  batch: number,
+  params: GPUBuffer,
+  grads: GPUBuffer,
+): Op[] {
+  const { own } = pool;
+  const layers = networkLayers(arch).map((l) =>
+    own(createLinear(device, kernels, { ...l, batch })),
+  );
+  const activation = own(createActivation(device, kernels, arch.width * batch, arch.activation));
+  const add = own(createAdd(device, kernels, arch.width * batch));
+  const ops: Op[] = [];
+  const D = arch.depth;
+  let [dh, spare] = act.dh;
+  ops.push(...layers[D + 1]!.backwardOps({ x: act.h[D]!, dy: act.dOut, params, grads, dx: dh }));
+  for (let i = D; i >= 1; i--) {
+    ops.push(activation.backwardOp({ x: act.pre[i]!, dy: dh, dx: act.dPre }));
+    ops.push(
+      ...layers[i]!.backwardOps({
+        x: act.h[i - 1]!,
+        dy: act.dPre,
+        params,
+        grads,
+        dx: act.dThrough,
+      }),
+    );
+    ops.push(add.op({ a: dh, b: act.dThrough, y: spare }));
+    [dh, spare] = [spare, dh];
+  }
+  ops.push(activation.backwardOp({ x: act.pre[0]!, dy: dh, dx: act.dPre }));
+  ops.push(...layers[0]!.backwardOps({ x: act.e, dy: act.dPre, params, grads }));
+  return ops;
+}

@@ -1,0 +1,378 @@
+/**
+ * Trains the 2D score network (src/maths/learn/network.ts) on the GPU from the stored points, while
+ * the particles sample with its EMA weights (shaders/run/denoise_learned.wgsl reads `ema`).
+ *
+ * A step is one compute pass of bound ops (./layers.ts), replayed: the batch drawn on the GPU
+ * (learn/sample_batch), the embeddings, the forward pass, the weighted MSE, the backward pass, the
+ * gradient's norm and clip, AdamW and the EMA; then a copy of the step's loss into a ring. A
+ * submission holds up to MAX_STEPS steps (their numbers and Adam's corrections in the step table,
+ * ./trainTable.ts); nothing is read back per step. readLosses() reads the ring a few times a
+ * second; evaluate() runs the EMA network on a fixed batch stratified over t, for the loss by t.
+ *
+ *   const trainer = await Trainer.create(device, sources, settings, data, m, levels);
+ *   trainer.encode(encoder, 16); device.queue.submit([encoder.finish()]);
+ *   const losses = await trainer.readLosses();
+ */
+import { createBuffer } from '../../gpu/buffers';
+import type { ShaderSources } from '../../gpu/kernel';
+import { readback } from '../../gpu/readback';
+import {
+  ACTIVATIONS,
+  initialParameters,
+  INPUTS,
+  MAX_STEPS,
+  networkTurns,
+  OUTPUTS,
+  parameterCount,
+  TARGETS,
+  type NetworkArch,
+} from '../../maths/learn/network';
+import type { AdamHyper } from '../../maths/learn/optim';
+import {
+  compileLearnKernels,
+  createAdamW,
+  createEma,
+  createGradNorm,
+  createMseLoss,
+  record,
+  type LearnKernels,
+  type Op,
+} from './layers';
+import {
+  allocateActivations,
+  backwardOps,
+  forwardOps,
+  Pool,
+  type Activations,
+} from './networkPasses';
+import { BatchSampler, type BatchSpec } from './batchSampler';
+import { TrainTable } from './trainTable';
+import { trainProblem, type TrainSettings } from '../../maths/learn/training';
+
+export type { TrainSettings } from '../../maths/learn/training';
+
+/** Per-step losses kept on the GPU between reads. */
+export const LOSS_RING = 4096;
+/** The evaluation batch's rows and its bins over t. */
+export const EVAL_ROWS = 2000;
+export const EVAL_BINS = 20;
+/** The evaluation batch's step number: the same draws at every evaluation. */
+const EVAL_STEP = 0x7fffffff;
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const ONE_STEP = { label: 'train step' } as const;
+
+export class Trainer {
+  /** Raw weights, their gradient, Adam's moments, and the EMA the denoiser samples with. */
+  readonly params: GPUBuffer;
+  readonly ema: GPUBuffer;
+  private readonly grads: GPUBuffer;
+  private readonly m: GPUBuffer;
+  private readonly v: GPUBuffer;
+  /** The denoiser kernel's architecture uniform and frequencies (denoise_learned.wgsl). */
+  readonly net: GPUBuffer;
+  readonly turns: GPUBuffer;
+  private readonly turnsXY: GPUBuffer;
+  private readonly turnsT: GPUBuffer;
+  private readonly pool: Pool;
+  private readonly table: TrainTable;
+  private readonly evalTable: TrainTable;
+  private readonly losses: GPUBuffer;
+  private readonly ring: GPUBuffer;
+  private readonly lossPartials: GPUBuffer;
+  private readonly gradPartials: GPUBuffer;
+  private readonly clip: GPUBuffer;
+  private readonly sampler: BatchSampler;
+  private readonly evalSampler: BatchSampler;
+  private readonly act: Activations;
+  /** The step's ops after the batch, and the evaluation's forward ops (on the EMA). */
+  private readonly stepOps: Op[];
+  private readonly evalForward: Op[];
+  private levels: GPUBuffer | null = null;
+  private data: GPUBuffer | null = null;
+  private readonly offset = new Uint32Array(1);
+  private hyper: AdamHyper;
+  /** Optimiser steps recorded so far, and the last step whose loss readLosses() returned. */
+  private steps = 0;
+  private lossesRead = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly kernels: LearnKernels,
+    readonly settings: Readonly<TrainSettings>,
+  ) {
+    const problem = trainProblem(settings);
+    if (problem) throw new Error(problem);
+    this.pool = new Pool(device);
+    const { arch, batch } = settings;
+    const count = parameterCount(arch);
+    const pool = this.pool;
+    const floats = pool.floats;
+    const own = pool.own;
+    const init = initialParameters(arch, settings.seed);
+    this.params = floats('params', count, init);
+    this.ema = floats('ema', count, init.slice());
+    this.grads = floats('grads', count);
+    this.m = floats('adam m', count);
+    this.v = floats('adam v', count);
+    const turns = networkTurns(arch);
+    this.turns = floats('turns', turns.length, turns);
+    this.turnsXY = floats('turns xy', arch.frequencies, turns.slice(0, arch.frequencies));
+    this.turnsT = floats('turns t', arch.frequencies, turns.slice(arch.frequencies));
+    this.net = this.netUniform();
+    this.hyper = this.adamHyper(settings);
+    this.table = own(new TrainTable(device, kernels.adamw, MAX_STEPS));
+    this.evalTable = own(new TrainTable(device, kernels.adamw, 1));
+    this.evalTable.set(0, EVAL_STEP, this.hyper, true);
+    this.evalTable.flush(1);
+    this.losses = floats('loss', 1);
+    this.ring = floats('losses', LOSS_RING);
+    this.clip = floats('clip', 2, Float32Array.of(1, 0));
+
+    const rowsOf = Math.max(batch, EVAL_ROWS);
+    const act = allocateActivations(pool, arch, batch, rowsOf);
+    this.act = act;
+
+    const loss = own(createMseLoss(device, kernels, { batch, width: OUTPUTS }));
+    this.lossPartials = floats('loss partials', loss.partialBytes / 4);
+    const norm = own(createGradNorm(device, kernels, { count, maxNorm: settings.maxGradNorm }));
+    this.gradPartials = floats('grad partials', norm.partialBytes / 4);
+    const adam = own(createAdamW(device, kernels, count, this.hyper));
+    const ema = own(createEma(device, kernels, count, settings.emaDecay));
+
+    const turns2 = { xy: this.turnsXY, t: this.turnsT };
+    const train = forwardOps(pool, device, kernels, arch, act, batch, this.params, turns2);
+    const params = this.params;
+    const grads = this.grads;
+    const backward = backwardOps(pool, device, kernels, arch, act, batch, params, grads);
+    this.stepOps = [
+      ...train,
+      ...loss.ops({
+        pred: act.out,
+        goal: act.goal,
+        weight: act.weight,
+        grad: act.dOut,
+        partials: this.lossPartials,
+        losses: this.losses,
+      }),
+      ...backward,
+      ...norm.ops({ grads, partials: this.gradPartials, clip: this.clip }),
+      adam.op({ params, grads, m: this.m, v: this.v, clip: this.clip, train: this.table.binding }),
+      ema.op({ params, average: this.ema }),
+    ];
+    this.evalForward = forwardOps(pool, device, kernels, arch, act, EVAL_ROWS, this.ema, turns2);
+    const batchOf = (rows: number): BatchSpec => ({
+      rows,
+      seed: settings.seed,
+      target: arch.target,
+      weighting: settings.weighting,
+    });
+    const outputs = { rows: act.rows, goal: act.goal, weight: act.weight };
+    const k = kernels.sampleBatch;
+    this.sampler = own(new BatchSampler(device, k, batchOf(batch), outputs, this.table.binding));
+    this.evalSampler = own(
+      new BatchSampler(device, k, batchOf(EVAL_ROWS), outputs, this.evalTable.binding),
+    );
+  }
+
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    settings: TrainSettings,
+  ): Promise<Trainer> {
+    const problem = trainProblem(settings);
+    if (problem) throw new Error(problem);
+    return new Trainer(device, await compileLearnKernels(device, sources), settings);
+  }
+
+  get arch(): NetworkArch {
+    return this.settings.arch;
+  }
+
+  /** Optimiser steps taken (recorded) since the weights were set. */
+  get step(): number {
+    return this.steps;
+  }
+
+  get parameterCount(): number {
+    return parameterCount(this.settings.arch);
+  }
+
+  /** The stored points (array<vec2f>, m of them) the batches are drawn from. */
+  setData(data: GPUBuffer, m: number): void {
+    if (!Number.isInteger(m) || m < 1) throw new Error(`training needs stored points, not ${m}`);
+    this.data = data;
+    this.dataCount = m;
+    this.bindSampling();
+  }
+  private dataCount = 0;
+
+  /** The training grid's (alpha, sigma) pairs, t_k = (k + 1) / L (L = length / 2). */
+  setLevels(levels: Float32Array<ArrayBuffer>): void {
+    if (levels.length < 2 || levels.length % 2) throw new Error('levels: (alpha, sigma) pairs');
+    for (let i = 0; i < levels.length; i++)
+      if (!(levels[i]! >= 0) || !Number.isFinite(levels[i]!))
+        throw new Error(`levels: ${levels[i]} at ${i}`);
+    this.levels?.destroy();
+    this.levels = createBuffer(this.device, {
+      label: 'training levels',
+      size: 0,
+      usage: STORAGE,
+      data: levels,
+    });
+    this.levelCount = levels.length / 2;
+    this.bindSampling();
+  }
+  private levelCount = 0;
+
+  /** The learning rate and weight decay of the next steps (the other settings rebuild). */
+  setRate(lr: number, weightDecay: number): void {
+    const problem = trainProblem({ ...this.settings, lr, weightDecay });
+    if (problem) throw new Error(problem);
+    this.hyper = { ...this.hyper, lr, weightDecay };
+  }
+
+  get ready(): boolean {
+    return !!this.sampler.op;
+  }
+
+  /** Records k steps (at most MAX_STEPS) into `encoder`, one pass each; returns how many. */
+  encode(encoder: GPUCommandEncoder, k: number): number {
+    const sample = this.sampler.op;
+    if (!sample || k <= 0) return 0;
+    const n = Math.min(k, MAX_STEPS);
+    for (let i = 0; i < n; i++) this.table.set(i, this.steps + i + 1, this.hyper);
+    this.table.flush(n);
+    for (let i = 0; i < n; i++) {
+      const offset = this.table.offset(i, this.offset);
+      const pass = encoder.beginComputePass(ONE_STEP);
+      record(pass, sample, offset);
+      for (const op of this.stepOps) record(pass, op, offset);
+      pass.end();
+      this.steps++;
+      encoder.copyBufferToBuffer(this.losses, 0, this.ring, 4 * (this.steps % LOSS_RING), 4);
+    }
+    return n;
+  }
+
+  /**
+   * The losses of the steps since the last read, in order (the last LOSS_RING of them when more
+   * were taken meanwhile). A readback: a few times a second, not per frame.
+   */
+  async readLosses(): Promise<{ first: number; losses: Float32Array }> {
+    const upTo = this.steps;
+    const from = Math.max(this.lossesRead, upTo - LOSS_RING);
+    const ring = new Float32Array(await readback(this.device, this.ring, 4 * LOSS_RING));
+    const losses = new Float32Array(upTo - from);
+    for (let s = from + 1; s <= upTo; s++) losses[s - from - 1] = ring[s % LOSS_RING]!;
+    this.lossesRead = Math.max(this.lossesRead, upTo);
+    return { first: from + 1, losses };
+  }
+
+  /**
+   * The EMA network's loss on a fixed batch stratified over t (EVAL_ROWS rows, the same draws
+   * every time), averaged in EVAL_BINS bins of t: where in the noise range the model is wrong.
+   */
+  async evaluate(): Promise<Float64Array> {
+    if (!this.evalSampler.op) throw new Error('no data to evaluate on');
+    const encoder = this.device.createCommandEncoder({ label: 'evaluate' });
+    const pass = encoder.beginComputePass({ label: 'evaluate' });
+    record(pass, this.evalSampler.op, this.evalTable.offset(0, new Uint32Array(1)));
+    for (const op of this.evalForward) record(pass, op);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    const rows = EVAL_ROWS;
+    const [out, goal, weight] = await Promise.all([
+      readback(this.device, this.act.out, 4 * OUTPUTS * rows),
+      readback(this.device, this.act.goal, 4 * OUTPUTS * rows),
+      readback(this.device, this.act.weight, 4 * rows),
+    ]).then((bs) => bs.map((b) => new Float32Array(b)));
+    const sums = new Float64Array(EVAL_BINS);
+    const counts = new Float64Array(EVAL_BINS);
+    for (let r = 0; r < rows; r++) {
+      const k = Math.floor((r * this.levelCount) / rows);
+      const bin = Math.min(EVAL_BINS - 1, Math.floor((k * EVAL_BINS) / this.levelCount));
+      let sq = 0;
+      for (let c = 0; c < OUTPUTS; c++)
+        sq += (out![OUTPUTS * r + c]! - goal![OUTPUTS * r + c]!) ** 2;
+      sums[bin] = sums[bin]! + weight![r]! * sq;
+      counts[bin] = counts[bin]! + 1;
+    }
+    return sums.map((s, i) => s / Math.max(1, counts[i]!));
+  }
+
+  /** The last training batch drawn: inputs, targets and weights (a readback, for tests). */
+  async readBatch(): Promise<{ rows: Float32Array; goal: Float32Array; weight: Float32Array }> {
+    const b = this.settings.batch;
+    const [rows, goal, weight] = await Promise.all([
+      readback(this.device, this.act.rows, 4 * INPUTS * b),
+      readback(this.device, this.act.goal, 4 * OUTPUTS * b),
+      readback(this.device, this.act.weight, 4 * b),
+    ]);
+    return {
+      rows: new Float32Array(rows),
+      goal: new Float32Array(goal),
+      weight: new Float32Array(weight),
+    };
+  }
+
+  /** The EMA weights (what samples), as floats in the flat layout. A readback. */
+  async readWeights(which: 'ema' | 'params' = 'ema'): Promise<Float32Array<ArrayBuffer>> {
+    const b = which === 'ema' ? this.ema : this.params;
+    return new Float32Array(await readback(this.device, b, 4 * this.parameterCount));
+  }
+
+  /** Sets the weights (raw and EMA), clears Adam's moments; `step`: the count to resume from. */
+  setWeights(weights: Float32Array<ArrayBuffer>, step = 0): void {
+    if (weights.length !== this.parameterCount)
+      throw new Error(`weights: ${weights.length} values for ${this.parameterCount} parameters`);
+    const q = this.device.queue;
+    q.writeBuffer(this.params, 0, weights);
+    q.writeBuffer(this.ema, 0, weights);
+    const zeros = new Float32Array(this.parameterCount);
+    q.writeBuffer(this.m, 0, zeros);
+    q.writeBuffer(this.v, 0, zeros);
+    this.steps = step;
+    this.lossesRead = step;
+  }
+
+  /** Fresh initial weights from a seed (the settings' by default), step 0. */
+  reset(seed = this.settings.seed): void {
+    this.setWeights(initialParameters(this.settings.arch, seed));
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.levels?.destroy();
+    this.net.destroy();
+  }
+
+  private adamHyper(s: TrainSettings): AdamHyper {
+    return { lr: s.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: s.weightDecay };
+  }
+
+  private bindSampling(): void {
+    if (!this.data || !this.levels) return;
+    for (const s of [this.sampler, this.evalSampler])
+      s.bind(this.data, this.dataCount, this.levels, this.levelCount);
+  }
+
+  /** The architecture uniform of denoise_learned.wgsl. */
+  private netUniform(): GPUBuffer {
+    const a = this.settings.arch;
+    return createBuffer(this.device, {
+      label: 'net',
+      size: 0,
+      usage: GPUBufferUsage.UNIFORM,
+      data: Uint32Array.of(
+        a.width,
+        a.depth,
+        a.frequencies,
+        ACTIVATIONS.indexOf(a.activation),
+        TARGETS.indexOf(a.target),
+        0,
+        0,
+        0,
+      ),
+    });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The learned denoiser's training, live: the loss against the optimiser step (log scale), the EMA
+ * network's loss in bins of t (where in the noise range it is still wrong), and a readout of step,
+ * loss, steps per second and parameters. Two uPlot charts in the dock, fed by the sandbox's
+ * `training` events a few times a second.
+ */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import './physics.css';
+import { CHART_WIDTH } from './layout';
+import type { TrainingSnapshot } from '../sandbox/types';
+
+const HEIGHT = 110;
+const BINS_HEIGHT = 80;
+const GRID = '#8a93a3';
+const axis = { stroke: GRID, grid: { stroke: '#ffffff14' }, ticks: { stroke: '#ffffff22' } };
+
+export class ModelPanel {
+  readonly element: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly loss: uPlot;
+  private readonly bins: uPlot;
+
+  constructor(parent: HTMLElement) {
+    this.element = document.createElement('section');
+    this.element.className = 'model-panel physics-chart';
+    const title = document.createElement('h3');
+    title.textContent = 'learned denoiser: training loss';
+    this.readout = document.createElement('p');
+    this.readout.className = 'model-readout';
+    this.readout.textContent = 'not trained yet: tick "train" in the Model folder';
+    const lossHost = document.createElement('div');
+    const binsTitle = document.createElement('h3');
+    binsTitle.textContent = 'loss by t (EMA weights)';
+    const binsHost = document.createElement('div');
+    this.element.append(title, lossHost, this.readout, binsTitle, binsHost);
+    parent.append(this.element);
+    this.loss = new uPlot(
+      {
+        width: CHART_WIDTH,
+        height: HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: false }, y: { distr: 3 } },
+        axes: [
+          { ...axis, label: 'step', labelSize: 12, size: 28 },
+          { ...axis, size: 44 },
+        ],
+        series: [{}, { stroke: '#4fc3f7', width: 1.5, points: { show: false } }],
+      },
+      [[], []],
+      lossHost,
+    );
+    this.bins = new uPlot(
+      {
+        width: CHART_WIDTH,
+        height: BINS_HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: false, range: [0, 1] }, y: { distr: 3 } },
+        axes: [
+          { ...axis, label: 't', labelSize: 12, size: 28 },
+          { ...axis, size: 44 },
+        ],
+        series: [
+          {},
+          {
+            stroke: '#ffb74d',
+            fill: '#ffb74d33',
+            width: 1.5,
+            paths: uPlot.paths.stepped!({ align: 1 }),
+            points: { show: false },
+          },
+        ],
+      },
+      [[], []],
+      binsHost,
+    );
+  }
+
+  update(s: TrainingSnapshot): void {
+    const { steps, losses } = s.history;
+    const keep = losses.map((l) => l > 0 && Number.isFinite(l));
+    this.loss.setData([steps.filter((_, i) => keep[i]), losses.filter((_, i) => keep[i])]);
+    if (s.lossByT) {
+      const n = s.lossByT.length;
+      // Stepped from each bin's left edge, with the last bin closed at t = 1.
+      const t = [...s.lossByT.map((_, i) => i / n), 1];
+      this.bins.setData([t, [...s.lossByT, s.lossByT[n - 1]!]]);
+    }
+    const loss = s.loss === null ? '–' : s.loss.toPrecision(3);
+    this.readout.textContent =
+      `step ${s.step.toLocaleString('en')} · loss ${loss} · ` +
+      `${Math.round(s.stepsPerSecond).toLocaleString('en')} steps/s · ` +
+      `${s.parameters.toLocaleString('en')} parameters (${s.arch.width} wide, ${s.arch.depth} blocks, ${s.arch.target})`;
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * The learned denoiser on real WebGPU: its training batch (learn/sample_batch), its fused
+ * evaluation (run/denoise_learned) and the Trainer's steps, against float64 references
+ * (src/maths/learn/network.ts) on fresh random inputs (SEED=... replays).
+ *
+ * Error models: the batch's draws are exact integers and the same Threefry bits as the CPU's, its
+ * normals carry normal2F32's bound and its arithmetic F32's. The network is carried through F32
+ * operation by operation in the kernel's order (embedding through cosSin2piF32, each dot product
+ * sequentially in k, GELU through its exp), so the bound is first order in u = 2^-24 and fails
+ * only on a wrong formula or order. The Trainer is checked bit for bit against itself (the same
+ * seed twice) and its first loss against the float64 loss of the same batch within the bound of
+ * the forward pass carried through the MSE's sums.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { shaderSources } from '../../src/gpu/shaderSources';
+import { generateDataset } from '../../src/maths/datasets';
+import {
+  embeddingWidth,
+  initialParameters,
+  networkForward,
+  networkLayers,
+  networkLoss,
+  networkTurns,
+  OUTPUTS,
+  TARGETS,
+  type NetworkArch,
+} from '../../src/maths/learn/network';
+import { Rng, Stream, threefry2x32 } from '../../src/maths/rng';
+import { DEFAULT_SCHEDULE_PARAMS, levelAt, reverseLevels } from '../../src/maths/schedules';
+import { Trainer, type TrainSettings } from '../../src/sim/learn/trainer';
+import { Simulation } from '../../src/sim/run/simulation';
+import { SEED, within } from '../random';
+import { cosSin2piF32, F32, gpuErrors, normal2F32, setRun, testGpu } from './harness';
+
+const U = 2 ** -24;
+const rng = new Rng(SEED, 141);
+let device: GPUDevice;
+
+beforeAll(async () => {
+  device = (await testGpu()).device;
+});
+afterEach(() => expect(gpuErrors).toEqual([]));
+
+const ARCH: NetworkArch = {
+  width: 24,
+  depth: 2,
+  frequencies: 6,
+  activation: 'gelu',
+  target: 'eps',
+};
+const LEVELS = 1000;
+
+function trainingLevels(): Float32Array<ArrayBuffer> {
+  const levels = new Float32Array(2 * LEVELS);
+  for (let k = 0; k < LEVELS; k++) {
+    const l = levelAt('cosine', DEFAULT_SCHEDULE_PARAMS, (k + 1) / LEVELS);
+    levels[2 * k] = l.alpha;
+    levels[2 * k + 1] = l.sigma;
+  }
+  return levels;
+}
+
+function settings(over: Partial<TrainSettings> = {}): TrainSettings {
+  return {
+    arch: ARCH,
+    batch: 64,
+    lr: 1e-3,
+    weightDecay: 0.01,
+    emaDecay: 0.9,
+    maxGradNorm: 1,
+    weighting: 'none',
+    seed: SEED,
+    ...over,
+  };
+}
+
+// --- the network in F32, in the kernels' order -------------------------------------------------
+
+const c = (v: number): F32 => F32.of(v);
+
+/** atan_unit of shaders/lib/network.wgsl, its series' truncation (< 2e-8) added. */
+function atanUnitF32(a: F32): F32 {
+  let base = new F32(0);
+  let u = a;
+  if (a.v > 0.41421356) {
+    base = c(Math.PI / 4);
+    u = a.sub(1).div(a.add(1));
+  }
+  const u2 = u.mul(u);
+  let p = c(-1 / 15);
+  for (const k of [13, 11, 9, 7, 5, 3]) p = c((k % 4 === 1 ? 1 : -1) / k).add(u2.mul(p));
+  p = new F32(1).add(u2.mul(p));
+  const r = base.add(u.mul(p));
+  return new F32(r.v, r.e + 2e-8);
+}
+
+function noiseAngleF32(alpha: F32, sigma: F32): F32 {
+  const k = c(2 / Math.PI);
+  if (sigma.v <= alpha.v) return alpha.v === 0 ? new F32(0) : k.mul(atanUnitF32(sigma.div(alpha)));
+  return new F32(1).sub(k.mul(atanUnitF32(alpha.div(sigma))));
+}
+
+function geluF32(x: F32): F32 {
+  const u = c(0.7978845608028654).mul(x.add(c(0.044715).mul(x.mul(x).mul(x))));
+  const e = new F32(-2 * Math.abs(u.v), 2 * u.e).exp();
+  const s = (u.v >= 0 ? new F32(1) : e).div(new F32(1).add(e));
+  return x.mul(s);
+}
+
+/** The network's output for one row (x c_in, y c_in, tau), each value with its bound. */
+function forwardF32(a: NetworkArch, params: Float32Array, row: readonly F32[]): F32[] {
+  const K = a.frequencies;
+  const turns = networkTurns(a);
+  const e: F32[] = [];
+  for (let col = 0; col < 3; col++) {
+    const sin: F32[] = [];
+    const cos: F32[] = [];
+    for (let k = 0; k < K; k++) {
+      const u = c(turns[(col < 2 ? 0 : K) + k]!).mul(row[col]!);
+      const [cs, sn] = cosSin2piF32(new F32(Math.abs(u.v), u.e));
+      sin.push(u.v < 0 ? sn.neg() : sn);
+      cos.push(cs);
+    }
+    e.push(...sin, ...cos);
+  }
+  const w = (i: number): F32 => new F32(params[i]!);
+  const linear = (x: F32[], l: { inputs: number; outputs: number; offset: number }): F32[] =>
+    Array.from({ length: l.outputs }, (_, j) => {
+      let acc = new F32(0);
+      for (let k = 0; k < l.inputs; k++) acc = acc.add(x[k]!.mul(w(l.offset + j * l.inputs + k)));
+      return acc.add(w(l.offset + l.outputs * l.inputs + j));
+    });
+  const layers = networkLayers(a);
+  let h = linear(e, layers[0]!).map(geluF32);
+  for (let d = 1; d <= a.depth; d++) {
+    const g = linear(h, layers[d]!).map(geluF32);
+    h = h.map((v, j) => v.add(g[j]!));
+  }
+  return linear(h, layers[a.depth + 1]!);
+}
+
+// --- the batch ------------------------------------------------------------------------------------
+
+describe('learn/sample_batch draws the training batch of Ho et al. algorithm 1', () => {
+  test('points, levels, noise, inputs, targets and weights against float64', async () => {
+    const data = generateDataset('moons', 50 + rng.int(50), SEED).points;
+    const levels = trainingLevels();
+    for (const target of TARGETS) {
+      const trainer = await Trainer.create(
+        device,
+        shaderSources,
+        settings({ arch: { ...ARCH, target }, weighting: 'min-snr', batch: 96 }),
+      );
+      const dataBuffer = device.createBuffer({
+        size: data.byteLength,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(dataBuffer, 0, new Float32Array(data));
+      trainer.setData(dataBuffer, data.length / 2);
+      trainer.setLevels(levels);
+      const encoder = device.createCommandEncoder();
+      trainer.encode(encoder, 1);
+      device.queue.submit([encoder.finish()]);
+      const batch = await trainer.readBatch();
+      let worst = 0;
+      for (let r = 0; r < 96; r++) {
+        const bits = threefry2x32(SEED, Stream.train, r, 1);
+        const k = bits[1]! % LEVELS;
+        const i = bits[0]! % (data.length / 2);
+        const alpha = new F32(levels[2 * k]!);
+        const sigma = new F32(levels[2 * k + 1]!);
+        const eps = normal2F32(SEED, Stream.trainNoise, r, 1);
+        const x0 = [new F32(data[2 * i]!), new F32(data[2 * i + 1]!)];
+        const x = x0.map((v, j) => alpha.mul(v).add(sigma.mul(eps[j]!)));
+        const cIn = new F32(1).div(alpha.mul(alpha).add(sigma.mul(sigma)).sqrt());
+        const expect = [
+          x[0]!.mul(cIn),
+          x[1]!.mul(cIn),
+          noiseAngleF32(alpha, sigma),
+          ...x0.map((v, j) =>
+            target === 'eps' ? eps[j]! : target === 'x0' ? v : alpha.mul(eps[j]!).sub(sigma.mul(v)),
+          ),
+        ];
+        const got = [batch.rows[3 * r]!, batch.rows[3 * r + 1]!, batch.rows[3 * r + 2]!];
+        got.push(batch.goal[2 * r]!, batch.goal[2 * r + 1]!);
+        expect.forEach((f, j) => {
+          const error = Math.abs(got[j]! - f.v);
+          worst = Math.max(worst, error === 0 ? 0 : error / f.e);
+        });
+        // The weight: Min-SNR-5 of the level (float32 of a float64 formula: a few roundings).
+        const snr = (alpha.v * alpha.v) / (sigma.v * sigma.v);
+        const clipped = Math.min(snr, 5);
+        const w =
+          target === 'eps' ? clipped / snr : target === 'x0' ? clipped : clipped / (snr + 1);
+        worst = Math.max(worst, Math.abs(batch.weight[r]! - w) / (8 * U * w + 1e-30));
+      }
+      within(worst, 1, `sample_batch (${target}): error / F32 bound`);
+      trainer.destroy();
+      dataBuffer.destroy();
+    }
+  });
+});
+
+// --- the fused denoiser ---------------------------------------------------------------------------
+
+describe('run/denoise_learned evaluates the network at every particle', () => {
+  test('x0_hat against the float64 network within its F32 bound, for each target', async () => {
+    const sim = await Simulation.create(device, shaderSources);
+    const n = 48;
+    sim.setParticles(n);
+    sim.setData(generateDataset('gaussians8', 64, SEED));
+    const steps = 6;
+    for (const target of TARGETS) {
+      const arch = { ...ARCH, target };
+      const trainer = await Trainer.create(device, shaderSources, settings({ arch }));
+      // Weights of a trained scale (the initial ones, doubled: outputs of order 1).
+      const params = initialParameters(arch, SEED + 7).map((v) => 2 * v);
+      trainer.setWeights(params);
+      sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
+      const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
+      await setRun(sim, {
+        mode: 'reverse',
+        sampler: 'ddim',
+        denoiser: 'learned',
+        levels,
+        eta: 0,
+        seed: SEED,
+      });
+      const encoder = device.createCommandEncoder();
+      sim.reset(encoder);
+      sim.encodeSteps(encoder, 2);
+      device.queue.submit([encoder.finish()]);
+      // The measurement: the network at the particles as they are, at the current level.
+      const measure = device.createCommandEncoder();
+      sim.measureDenoiser(measure);
+      device.queue.submit([measure.finish()]);
+      const x = await sim.positions();
+      const x0hat = new Float32Array(
+        await (await import('../../src/gpu/readback')).readback(device, sim.measuredX0hat),
+      );
+      const level = sim.level()!;
+      const alpha = new F32(Math.fround(level.alpha));
+      const sigma = new F32(Math.fround(level.sigma));
+      const cIn = new F32(1).div(alpha.mul(alpha).add(sigma.mul(sigma)).sqrt());
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const xi = [new F32(x[2 * i]!), new F32(x[2 * i + 1]!)];
+        const row = [xi[0]!.mul(cIn), xi[1]!.mul(cIn), noiseAngleF32(alpha, sigma)];
+        const out = forwardF32(arch, params, row);
+        // Float64 from the same float32 inputs: the F32 values are the float64 pass.
+        const ref = networkForward(arch, params, [row[0]!.v, row[1]!.v, row[2]!.v], 1).out;
+        expect(Math.abs(ref[0]! - out[0]!.v)).toBeLessThan(1e-9 * (1 + Math.abs(ref[0]!)));
+        for (let j = 0; j < OUTPUTS; j++) {
+          const o = out[j]!;
+          const x0 =
+            target === 'x0'
+              ? o
+              : target === 'v'
+                ? alpha
+                    .mul(xi[j]!)
+                    .sub(sigma.mul(o))
+                    .div(alpha.mul(alpha).add(sigma.mul(sigma)))
+                : xi[j]!.sub(sigma.mul(o)).div(alpha.v > 1e-4 ? alpha : c(1e-4));
+          worst = Math.max(worst, Math.abs(x0hat[2 * i + j]! - x0.v) / x0.e);
+        }
+      }
+      within(worst, 1, `denoise_learned (${target}): error / F32 bound`);
+      trainer.destroy();
+    }
+    sim.destroy();
+  });
+});
+
+// --- the trainer ----------------------------------------------------------------------------------
+
+describe('Trainer', () => {
+  const data = generateDataset('gaussians8', 200, SEED).points;
+  let dataBuffer: GPUBuffer;
+  beforeAll(() => {
+    dataBuffer = device.createBuffer({
+      size: data.byteLength,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    device.queue.writeBuffer(dataBuffer, 0, new Float32Array(data));
+  });
+  afterAll(() => dataBuffer.destroy());
+
+  async function trained(steps: number): Promise<{ t: Trainer; losses: Float32Array }> {
+    const t = await Trainer.create(device, shaderSources, settings());
+    t.setData(dataBuffer, data.length / 2);
+    t.setLevels(trainingLevels());
+    const encoder = device.createCommandEncoder();
+    t.encode(encoder, steps);
+    device.queue.submit([encoder.finish()]);
+    return { t, losses: (await t.readLosses()).losses };
+  }
+
+  test('a seed trains the same weights bit for bit, many steps in one submission', async () => {
+    const a = await trained(12);
+    const b = await trained(12);
+    expect(a.losses.length).toBe(12);
+    expect(Array.from(b.losses)).toEqual(Array.from(a.losses));
+    expect(await b.t.readWeights('ema')).toEqual(await a.t.readWeights('ema'));
+    expect(await b.t.readWeights('params')).toEqual(await a.t.readWeights('params'));
+    // Training moved the weights: they are not the initial ones.
+    const init = initialParameters(ARCH, SEED);
+    expect(await a.t.readWeights('params')).not.toEqual(init);
+    a.t.destroy();
+    b.t.destroy();
+  });
+
+  test("the first step's loss is the float64 loss of its batch, within the forward's bound", async () => {
+    const { t, losses } = await trained(1);
+    const batch = await t.readBatch();
+    const B = 64;
+    const init = initialParameters(ARCH, SEED);
+    const ref = networkLoss(ARCH, init, batch, B);
+    // The bound: each row's outputs through F32, then the sums (B terms, two trees of 256).
+    let bound = 0;
+    let terms = 0;
+    for (let r = 0; r < B; r++) {
+      const row = [0, 1, 2].map((j) => new F32(batch.rows[3 * r + j]!));
+      const out = forwardF32(ARCH, init, row);
+      const w = batch.weight[r]!;
+      for (let j = 0; j < OUTPUTS; j++) {
+        const d = Math.abs(ref.pass.out[2 * r + j]! - batch.goal[2 * r + j]!);
+        bound += (w * (2 * d * out[j]!.e + out[j]!.e ** 2)) / B;
+        terms += (w * d * d) / B;
+      }
+    }
+    bound += (B + 16) * U * terms;
+    within(Math.abs(losses[0]! - ref.loss), bound, 'trainer loss vs float64');
+    expect(embeddingWidth(ARCH)).toBe(36);
+    t.destroy();
+  });
+});
