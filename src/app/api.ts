@@ -5,6 +5,7 @@
  */
 import { POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
+import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
 import { RECORD_OPTIONS, type ClipOptions } from '../record/clip';
@@ -126,7 +127,7 @@ export interface SandboxApi {
    * when given, as the settings trainBatch and trainLr); resolves with each step's loss.
    */
   train(options: { steps: number; batch?: number; lr?: number }): Promise<Float32Array>;
-  /** The learned denoiser: its architecture, parameter count, optimiser step and latest loss. */
+  /** The learned denoiser: its architecture, parameter count, step, latest loss and loss chart. */
   model(): ModelInfo;
   /** The learned denoiser's EMA weights as a safetensors file (README: tensor names, shapes). */
   saveModel(): Promise<ArrayBuffer>;
@@ -135,6 +136,16 @@ export interface SandboxApi {
    * refused with what is wrong and the current network stays.
    */
   loadModel(bytes: ArrayBuffer): Promise<void>;
+  /**
+   * Memorisation against M: for each M of `ms` (default 8 to 10,000) a fresh network trained
+   * `steps` steps on M points of the dataset, the memorised fraction of its samples every `every`
+   * steps, and the empirical denoiser's for the same points.
+   */
+  memorisationVsM(options?: {
+    ms?: number[];
+    steps?: number;
+    every?: number;
+  }): Promise<MemorisationRow[]>;
 }
 
 export interface ModelInfo {
@@ -142,6 +153,8 @@ export interface ModelInfo {
   parameters: number;
   step: number;
   loss: number | null;
+  /** The loss chart's points: the mean loss of each reading against the step it reached. */
+  history: { steps: number[]; losses: number[] };
 }
 
 declare global {
@@ -246,6 +259,21 @@ export const API_SIGNATURES: Readonly<Record<ApiFunction, Signature>> = {
   model: none(false),
   saveModel: none(true),
   loadModel: { args: [['bytes', instanceOf(ArrayBuffer, 'an ArrayBuffer')]], promise: true },
+  memorisationVsM: {
+    args: [
+      [
+        'options',
+        optional(
+          object({
+            ms: optional(arrayOf(SETTING_SCHEMAS.m, { min: 1, max: 16 })),
+            steps: optional(number({ min: 1, max: 1_000_000, integer: true })),
+            every: optional(number({ min: 1, max: 1_000_000, integer: true })),
+          }),
+        ),
+      ],
+    ],
+    promise: true,
+  },
 };
 
 /** Why `values` cannot be `fn`'s arguments (the first problem, naming the argument), or null. */

@@ -37,10 +37,11 @@ export function createApi(app: App, ready: Promise<void>): SandboxApi {
     imagePanels: () => sandbox.views.imagePanels(),
     train: (options) => sandbox.train(options),
     model: () => {
-      const { arch, parameters, step, loss } = sandbox.learning.snapshot();
-      return { arch, parameters, step, loss };
+      const { arch, parameters, step, loss, history } = sandbox.learning.snapshot();
+      return { arch, parameters, step, loss, history };
     },
     saveModel: () => sandbox.saveModel(),
     loadModel: (bytes) => sandbox.loadModel(bytes),
+    memorisationVsM: (options) => sandbox.memorisationVsM(options),
   });
 }

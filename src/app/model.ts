@@ -30,3 +30,20 @@ export async function loadModelFile(app: App, file: File): Promise<void> {
     );
   }
 }
+
+/** The memorisation experiment from the panel: its curves fill in the Model panel as they come. */
+export function runMemorisationVsM(app: App): void {
+  const panel = app.panels?.model;
+  if (!panel) return;
+  app.layout.reveal(panel.element);
+  app.messages.show(
+    'Memorisation vs M: a fresh network for each M; the curves come in as it trains.',
+  );
+  app.sandbox
+    .memorisationVsM({ onProgress: (rows) => panel.showExperiment(rows) })
+    .then((rows) => {
+      panel.showExperiment(rows);
+      app.messages.show('Memorisation vs M: done.');
+    })
+    .catch((e: unknown) => app.report(e));
+}

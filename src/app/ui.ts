@@ -16,7 +16,7 @@ import { SpeciationPanel } from '../ui/speciationPanel';
 import type { App, Panels } from './context';
 import { runSweepFromSettings, speciate } from './experiments';
 import { loadDropped, loadFile, POINT_FILES, useCustomPoints } from './files';
-import { loadModelFile, saveModelFile } from './model';
+import { loadModelFile, runMemorisationVsM, saveModelFile } from './model';
 import { recordAndDownload, snapshotAndDownload } from './recording';
 import { showSettings } from './shown';
 
@@ -116,6 +116,7 @@ export function startUi(app: App): void {
       resetModel: () => void sandbox.resetModel().catch(report),
       saveModel: () => saveModelFile(app),
       loadModel: () => chooseFile('.safetensors', (file) => void loadModelFile(app, file)),
+      memorisationVsM: () => runMemorisationVsM(app),
     },
     document.getElementById('controls')!,
   );

@@ -61,3 +61,87 @@ export function memorisationOf(records: ArrayBuffer, n: number, dim: number): Me
     nonFinite,
   };
 }
+
+/**
+ * The squared distances (d1, d2) from each 2D query to its nearest and second nearest of the
+ * stored points (x, y interleaved), by a uniform grid of about two points a cell: each query
+ * searches rings of cells around its own until no unvisited point can be nearer than its second.
+ */
+export function nearestTwo(points: ArrayLike<number>, queries: ArrayLike<number>): Float64Array {
+  const m = points.length / 2;
+  const out = new Float64Array(queries.length).fill(Infinity);
+  if (m === 0) return out;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let j = 0; j < m; j++) {
+    x0 = Math.min(x0, points[2 * j]!);
+    x1 = Math.max(x1, points[2 * j]!);
+    y0 = Math.min(y0, points[2 * j + 1]!);
+    y1 = Math.max(y1, points[2 * j + 1]!);
+  }
+  const side = Math.max(1, Math.ceil(Math.sqrt(m / 2)));
+  const cell = Math.max(x1 - x0, y1 - y0, 1e-12) / side;
+  const cellOf = (v: number, lo: number): number =>
+    Math.min(side - 1, Math.max(0, Math.floor((v - lo) / cell)));
+  // Points sorted by cell (counting sort): cell c holds order[start[c] .. start[c + 1]).
+  const start = new Int32Array(side * side + 1);
+  const cellOfPoint = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const c = cellOf(points[2 * j + 1]!, y0) * side + cellOf(points[2 * j]!, x0);
+    cellOfPoint[j] = c;
+    start[c + 1]!++;
+  }
+  for (let c = 0; c < side * side; c++) start[c + 1]! += start[c]!;
+  const fill = start.slice(0, -1);
+  const order = new Int32Array(m);
+  for (let j = 0; j < m; j++) order[fill[cellOfPoint[j]!]!++] = j;
+  for (let q = 0; q < queries.length / 2; q++) {
+    const qx = queries[2 * q]!;
+    const qy = queries[2 * q + 1]!;
+    if (!Number.isFinite(qx) || !Number.isFinite(qy)) {
+      out[2 * q] = out[2 * q + 1] = NaN;
+      continue;
+    }
+    const cx = cellOf(qx, x0);
+    const cy = cellOf(qy, y0);
+    let d1 = Infinity;
+    let d2 = Infinity;
+    for (let r = 0; ; r++) {
+      for (let gy = cy - r; gy <= cy + r; gy++) {
+        if (gy < 0 || gy >= side) continue;
+        const ring = gy === cy - r || gy === cy + r;
+        for (let gx = cx - r; gx <= cx + r; gx += ring || r === 0 ? 1 : 2 * r) {
+          if (gx < 0 || gx >= side) continue;
+          const c = gy * side + gx;
+          for (let k = start[c]!; k < start[c + 1]!; k++) {
+            const j = order[k]!;
+            const d = (points[2 * j]! - qx) ** 2 + (points[2 * j + 1]! - qy) ** 2;
+            if (d < d1) [d1, d2] = [d, d1];
+            else if (d < d2) d2 = d;
+          }
+        }
+      }
+      // Every unvisited point lies outside the box of rings 0..r: no nearer than its edge.
+      const left = x0 + (cx - r) * cell;
+      const right = x0 + (cx + r + 1) * cell;
+      const bottom = y0 + (cy - r) * cell;
+      const top = y0 + (cy + r + 1) * cell;
+      const covered = cx - r <= 0 && cy - r <= 0 && cx + r >= side - 1 && cy + r >= side - 1;
+      const inside = qx >= left && qx <= right && qy >= bottom && qy <= top;
+      const edge = inside ? Math.min(qx - left, right - qx, qy - bottom, top - qy) : 0;
+      if (covered || (inside && edge * edge >= d2)) break;
+    }
+    out[2 * q] = d1;
+    out[2 * q + 1] = d2;
+  }
+  return out;
+}
+
+/** The fraction of 2D samples with d1 / d2 < MEMORISED_BELOW to the stored points (NaN: none). */
+export function memorisedFraction(samples: ArrayLike<number>, points: ArrayLike<number>): number {
+  const d = nearestTwo(points, samples);
+  let memorised = 0;
+  const n = samples.length / 2;
+  for (let i = 0; i < n; i++)
+    if (d[2 * i + 1]! > 0 && Math.sqrt(d[2 * i]! / d[2 * i + 1]!) < MEMORISED_BELOW) memorised++;
+  return n ? memorised / n : NaN;
+}

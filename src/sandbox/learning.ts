@@ -6,12 +6,19 @@
  * it reads the losses; about once a second the loss by t; every few seconds it keeps the weights
  * in IndexedDB, so a reload finds them. Weights travel as safetensors (src/io/modelFile.ts).
  */
-import { decodeModel, encodeModel } from '../io/modelFile';
-import { loadStoredModel, storeModel } from '../io/modelStore';
-import { DEFAULT_ARCH, type NetworkArch } from '../maths/learn/network';
-import { levelAt, TRAIN_STEPS } from '../maths/schedules';
+import { decodeModel } from '../io/modelFile';
+import { DEFAULT_ARCH } from '../maths/learn/network';
+import { trainingLevels } from '../maths/learn/training';
 import type { Settings } from '../settings/settings';
-import { Trainer, type TrainSettings } from '../sim/learn/trainer';
+import { Trainer } from '../sim/learn/trainer';
+import {
+  MEMORISATION_DEFAULTS,
+  memorisationExperiment,
+  type MemorisationOptions,
+  type MemorisationRow,
+} from './memorisationExperiment';
+import { SampleProbe } from './sampleProbe';
+import { archOf, modelBytes, trainSettings, WeightKeeper } from './learnedWeights';
 import type { SandboxState } from './state';
 import type { TrainingSnapshot } from './types';
 
@@ -19,42 +26,12 @@ import type { TrainingSnapshot } from './types';
 const READ_MS = 250;
 const EVALUATE_MS = 1000;
 const STORE_MS = 5000;
-/** The IndexedDB key of the weights. */
-const STORE_KEY = 'learned-2d';
+/** The memorisation probe's least interval, and its share of the time at most (1 / PROBE_SHARE). */
+const PROBE_MS = 2000;
+const PROBE_SHARE = 10;
 const TRAIN_ENCODER: GPUCommandEncoderDescriptor = { label: 'train' };
 /** Steps per submission when a script trains (train()). */
 const SCRIPT_CHUNK = 128;
-
-export const archOf = (s: Readonly<Settings>): NetworkArch => ({
-  ...DEFAULT_ARCH,
-  width: s.modelWidth,
-  depth: s.modelDepth,
-  target: s.modelTarget,
-});
-
-function trainSettings(s: Readonly<Settings>): TrainSettings {
-  return {
-    arch: archOf(s),
-    batch: s.trainBatch,
-    lr: s.trainLr,
-    weightDecay: 0.01,
-    emaDecay: s.emaDecay,
-    maxGradNorm: 1,
-    weighting: s.lossWeighting,
-    seed: s.seed,
-  };
-}
-
-/** The training grid's (alpha, sigma) at t_k = (k + 1) / T of the settings' schedule. */
-function trainingLevels(s: Readonly<Settings>): Float32Array<ArrayBuffer> {
-  const levels = new Float32Array(2 * TRAIN_STEPS);
-  for (let k = 0; k < TRAIN_STEPS; k++) {
-    const l = levelAt(s.schedule, s, (k + 1) / TRAIN_STEPS);
-    levels[2 * k] = l.alpha;
-    levels[2 * k + 1] = l.sigma;
-  }
-  return levels;
-}
 
 const sameLevels = (a: Float32Array | null, b: Float32Array): boolean =>
   !!a && a.length === b.length && a.every((v, i) => v === b[i]);
@@ -71,11 +48,15 @@ export class Learning {
   private lastRead = 0;
   private lastEvaluated = 0;
   private lastStored = 0;
-  private storedStep = -1;
+  private readonly keeper = new WeightKeeper();
   private reading: Promise<void> | null = null;
   private rate = { step: 0, time: 0, perSecond: 0 };
-  /** The weights last kept (IndexedDB's copy), to rebuild after a lost device. */
-  private kept: ArrayBuffer | null = null;
+  /** The memorised fraction of the network's samples against the step (SampleProbe). */
+  private readonly memorisation = { steps: [] as number[], fractions: [] as number[] };
+  private probe: Promise<SampleProbe> | null = null;
+  private probing: Promise<void> | null = null;
+  private nextProbe = 0;
+  private probedStep = -1;
 
   constructor(private readonly state: SandboxState) {}
 
@@ -110,7 +91,7 @@ export class Learning {
       if (previous && JSON.stringify(previous.arch) === archKey) {
         next.setWeights(await previous.readWeights('params'), previous.step);
       } else {
-        await this.restore(next);
+        await this.keeper.restore(next);
         this.clearHistory();
       }
       previous?.destroy();
@@ -126,13 +107,21 @@ export class Learning {
       trainer.setData(lane.sim.data, lane.sim.dataPoints);
       this.data = lane.sim.data;
     }
-    const levels = trainingLevels(s);
+    const levels = trainingLevels(s.schedule, s);
     if (!sameLevels(this.levels, levels)) {
       trainer.setLevels(levels);
       this.levels = levels;
     }
     const model = { net: trainer.net, model: trainer.ema, turns: trainer.turns };
     for (const l of st.lanes) l.sim.setModel(model);
+    // Paused: the last losses read and the weights kept now, not at the next reading's time.
+    if (!s.training) {
+      await this.reading;
+      const read = this.history.steps.at(-1) ?? 0;
+      if (read !== trainer.step) await this.readLosses(trainer);
+      if (this.storedStep !== trainer.step) await this.store();
+      if (read !== trainer.step) st.events.training?.(this.snapshot());
+    }
   }
 
   /** One animation frame: trainSpeed steps while training. Never reads back, never waits. */
@@ -154,13 +143,7 @@ export class Learning {
   private async poll(now: number): Promise<void> {
     const trainer = this.trainer;
     if (!trainer) return;
-    const { losses } = await trainer.readLosses();
-    if (losses.length) {
-      let sum = 0;
-      for (const l of losses) sum += l;
-      this.history.steps.push(trainer.step);
-      this.history.losses.push(sum / losses.length);
-    }
+    await this.readLosses(trainer);
     const elapsed = (now - this.rate.time) / 1000;
     if (elapsed > 0.9) {
       this.rate.perSecond = this.rate.time ? (trainer.step - this.rate.step) / elapsed : 0;
@@ -170,11 +153,23 @@ export class Learning {
       this.lastEvaluated = now;
       this.lossByT = await trainer.evaluate();
     }
+    if (now >= this.nextProbe && !this.probing && trainer.step !== this.probedStep)
+      this.probing = this.measureMemorisation(now).finally(() => (this.probing = null));
     if (now - this.lastStored >= STORE_MS && trainer.step !== this.storedStep) {
       this.lastStored = now;
       await this.store();
     }
     if (trainer === this.trainer) this.state.events.training?.(this.snapshot());
+  }
+
+  /** The mean loss of the steps since the last reading, as a point of the loss chart. */
+  private async readLosses(trainer: Trainer): Promise<void> {
+    const { losses } = await trainer.readLosses();
+    if (!losses.length) return;
+    let sum = 0;
+    for (const l of losses) sum += l;
+    this.history.steps.push(trainer.step);
+    this.history.losses.push(sum / losses.length);
   }
 
   /** Where training stands: for the Model panel and model(). */
@@ -189,7 +184,34 @@ export class Learning {
       stepsPerSecond: this.state.current.training ? this.rate.perSecond : 0,
       history: { steps: this.history.steps.slice(), losses: this.history.losses.slice() },
       lossByT: this.lossByT ? Array.from(this.lossByT) : null,
+      memorisation: {
+        steps: this.memorisation.steps.slice(),
+        fractions: this.memorisation.fractions.slice(),
+      },
     };
+  }
+
+  /**
+   * The memorised fraction of PROBE_SAMPLES samples of the EMA network (a side run, fixed noise)
+   * at the current step; at most every PROBE_MS and a 1 / PROBE_SHARE of the time.
+   */
+  private async measureMemorisation(now: number): Promise<void> {
+    const st = this.state;
+    const trainer = this.trainer;
+    const dataset = st.dataset;
+    if (!trainer || !dataset || st.imageMode) return;
+    const started = performance.now();
+    this.probe ??= SampleProbe.create(st.requireGpu().device, st.sources);
+    const probe = await this.probe;
+    const step = trainer.step;
+    const s = st.current;
+    const model = { net: trainer.net, model: trainer.ema, turns: trainer.turns };
+    const fraction = await probe.memorised(dataset, model, { id: s.schedule, params: s }, s.seed);
+    if (trainer !== this.trainer) return;
+    this.memorisation.steps.push(step);
+    this.memorisation.fractions.push(fraction);
+    this.probedStep = step;
+    this.nextProbe = now + Math.max(PROBE_MS, PROBE_SHARE * (performance.now() - started));
   }
 
   /**
@@ -247,6 +269,7 @@ export class Learning {
         this.history.losses.push(chunk.reduce((a, b) => a + b, 0) / n);
       }
       this.lossByT = await trainer.evaluate();
+      await this.measureMemorisation(performance.now());
       await this.store();
     } finally {
       this.scripted = false;
@@ -257,10 +280,25 @@ export class Learning {
   /** Set while a script trains: frames leave the trainer alone. */
   private scripted = false;
 
+  /** Memorisation against M and training (./memorisationExperiment.ts), with fresh networks. */
+  async experiment(options: Partial<MemorisationOptions>): Promise<MemorisationRow[]> {
+    const st = this.state;
+    if (st.imageMode) throw new Error('the memorisation experiment is of 2D points');
+    const device = st.requireGpu().device;
+    this.probe ??= SampleProbe.create(device, st.sources);
+    return memorisationExperiment(
+      device,
+      st.sources,
+      await this.probe,
+      st.current,
+      trainSettings(st.current),
+      { ...MEMORISATION_DEFAULTS, ...options },
+    );
+  }
+
   /** The EMA weights (what samples) as a safetensors file. */
-  async save(): Promise<ArrayBuffer> {
-    const t = this.requireTrainer();
-    return encodeModel({ arch: t.arch, weights: await t.readWeights('ema'), step: t.step });
+  save(): Promise<ArrayBuffer> {
+    return modelBytes(this.requireTrainer());
   }
 
   /**
@@ -308,11 +346,14 @@ export class Learning {
   forgetDevice(): void {
     this.trainer = null;
     this.built = '';
+    this.probe = null;
   }
 
   destroy(): void {
     this.trainer?.destroy();
     this.trainer = null;
+    void this.probe?.then((p) => p.destroy());
+    this.probe = null;
   }
 
   private requireTrainer(): Trainer {
@@ -324,30 +365,18 @@ export class Learning {
   private clearHistory(): void {
     this.history.steps.length = 0;
     this.history.losses.length = 0;
+    this.memorisation.steps.length = 0;
+    this.memorisation.fractions.length = 0;
+    this.probedStep = -1;
     this.rate = { step: 0, time: 0, perSecond: 0 };
   }
 
   /** Keeps the weights in IndexedDB (and here, for a rebuild after a lost device). */
   private async store(): Promise<void> {
-    const t = this.trainer;
-    if (!t) return;
-    const bytes = await this.save();
-    this.kept = bytes;
-    this.storedStep = t.step;
-    await storeModel(STORE_KEY, bytes);
+    if (this.trainer) await this.keeper.store(this.trainer);
   }
 
-  /** The kept or stored weights into a fresh trainer, when they fit its architecture. */
-  private async restore(trainer: Trainer): Promise<void> {
-    const bytes = this.kept ?? (await loadStoredModel(STORE_KEY));
-    if (!bytes) return;
-    try {
-      const file = decodeModel(bytes, trainer.arch);
-      if (JSON.stringify(file.arch) !== JSON.stringify(trainer.arch)) return;
-      trainer.setWeights(file.weights, file.step);
-      this.storedStep = file.step;
-    } catch {
-      // A stored file this page cannot read is left alone: fresh weights.
-    }
+  private get storedStep(): number {
+    return this.keeper.storedStep;
   }
 }

@@ -16,6 +16,7 @@ import { Datasets } from './datasets';
 import { Experiments, type SpeciationOptions } from './experiments';
 import { Lane } from './lane';
 import { Learning } from './learning';
+import type { MemorisationOptions, MemorisationRow } from './memorisationExperiment';
 import { Measurement } from './measurement';
 import { Playback } from './playback';
 import { Queue } from './queue';
@@ -308,6 +309,11 @@ export class Sandbox {
   loadModel(bytes: ArrayBuffer): Promise<void> {
     const configure = (p: Partial<Settings>): Promise<void> => this.configureNow(p);
     return this.queued('loadModel()', () => this.learning.load(bytes, configure));
+  }
+
+  /** Memorisation against M and training time, with fresh networks (not in the queue: long). */
+  memorisationVsM(options: Partial<MemorisationOptions> = {}): Promise<MemorisationRow[]> {
+    return this.recovery.survive('memorisationVsM()', () => this.learning.experiment(options));
   }
 
   resetModel(): Promise<void> {

@@ -45,6 +45,8 @@ export interface TrainingSnapshot {
   history: { steps: number[]; losses: number[] };
   /** The EMA network's loss in bins of t (EVAL_BINS, t from 0 to 1), or null. */
   lossByT: number[] | null;
+  /** The memorised fraction of the network's samples (d1 / d2 < 1/3) against the step. */
+  memorisation: { steps: number[]; fractions: number[] };
 }
 
 export interface SandboxStatus extends RunStatus {

@@ -105,7 +105,7 @@ export function applyPatch(
     const problem = scheduleProblem(id, next);
     if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
   }
-  const problem = listsProblem(next) ?? learnedProblem(next);
+  const problem = learnedProblem(next) ?? listsProblem(next);
   if (problem) return { ok: false, error: problem };
   return { ok: true, settings: next, changed };
 }

@@ -22,8 +22,8 @@ import { compareSettings, describeSetting } from '../settings/validate';
 import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
-import { TARGETS, WEIGHTINGS } from '../maths/learn/network';
 import { folderNote } from './folderNote';
+import { buildModelFolder, EXACT_BESIDE } from './modelFolder';
 import { onNumberEdit } from './numberEntry';
 import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
 import { buildPresetsFolder } from './presetsFolder';
@@ -60,10 +60,9 @@ export interface PanelActions {
   resetModel(): void;
   saveModel(): void;
   loadModel(): void;
+  /** Memorisation against M: fresh networks on 8 to 10,000 points. */
+  memorisationVsM(): void;
 }
-
-/** Lane B of "show exact beside": the run of lane A with the exact denoiser. */
-export const EXACT_BESIDE = 'denoiser=exact';
 
 /** The compare run's own choices, shown in the panel: read from and written to compareWith. */
 interface CompareDraft {
@@ -117,7 +116,9 @@ export class ControlPanel {
     this.buildView();
     this.buildImages();
     this.buildPhysics();
-    this.buildModel();
+    const model = { actions, exact: this.exact, refresh: () => this.refresh() };
+    const built = buildModelFolder(this.gui, (f, k, ...a) => this.bind(f, k, ...a), model);
+    [this.modelFolder, this.exactController] = [built.folder, built.exact];
     for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
         .foldersRecursive()
@@ -276,39 +277,6 @@ export class ControlPanel {
     this.bind(f, 'marginals').name('marginals vs truth');
     f.add({ clone: () => this.actions.clone() }, 'clone').name('Clone at current t');
     f.add({ curve: () => this.actions.speciation() }, 'curve').name('Speciation curve');
-  }
-
-  private buildModel(): void {
-    const f = this.gui.addFolder('Model (learned denoiser)');
-    this.modelFolder = f;
-    folderNote(
-      f,
-      "A 2D network trained live on the stored points; pick denoiser 'learned' to sample with it.",
-    );
-    this.bind(f, 'training').name('train');
-    f.add({ reset: () => this.actions.resetModel() }, 'reset').name('Reset weights');
-    this.bind(f, 'trainSpeed', 1, 64, 1).name('steps per frame');
-    this.bind(f, 'trainLr', 0.00001, 0.01, 0.00001).name('learning rate');
-    this.bind(f, 'trainBatch', 16, 16384, 16).name('batch');
-    this.bind(f, 'emaDecay', 0.9, 0.9999, 0.0001).name('EMA decay');
-    this.bind(f, 'modelWidth', 8, 256, 8).name('width');
-    this.bind(f, 'modelDepth', 0, 8, 1).name('depth (blocks)');
-    this.bind(f, 'modelTarget', TARGETS).name('predicts');
-    this.bind(f, 'lossWeighting', WEIGHTINGS).name('loss weighting');
-    this.exactController = f
-      .add(this.exact, 'on')
-      .name('show exact beside (B)')
-      .onChange((on: boolean) => {
-        const patch: Partial<Settings> = on
-          ? { compare: true, compareWith: EXACT_BESIDE }
-          : { compare: false };
-        this.actions.configure(patch).catch((e: unknown) => {
-          this.actions.report(e);
-          this.refresh();
-        });
-      });
-    f.add({ save: () => this.actions.saveModel() }, 'save').name('Save weights (.safetensors)');
-    f.add({ load: () => this.actions.loadModel() }, 'load').name('Load weights…');
   }
 
   private buildSchedule(): void {

@@ -8,6 +8,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './physics.css';
 import { CHART_WIDTH } from './layout';
+import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { TrainingSnapshot } from '../sandbox/types';
 
 const HEIGHT = 110;
@@ -20,6 +21,8 @@ export class ModelPanel {
   private readonly readout: HTMLElement;
   private readonly loss: uPlot;
   private readonly bins: uPlot;
+  private readonly memorised: uPlot;
+  private readonly experimentNote: HTMLElement;
 
   constructor(parent: HTMLElement) {
     this.element = document.createElement('section');
@@ -33,8 +36,24 @@ export class ModelPanel {
     const binsTitle = document.createElement('h3');
     binsTitle.textContent = 'loss by t (EMA weights)';
     const binsHost = document.createElement('div');
-    this.element.append(title, lossHost, this.readout, binsTitle, binsHost);
-    parent.append(this.element);
+    const memorisedTitle = document.createElement('h3');
+    memorisedTitle.textContent = 'memorised samples (d₁/d₂ < 1/3) vs step';
+    const memorisedHost = document.createElement('div');
+    this.experimentNote = document.createElement('p');
+    this.experimentNote.className = 'model-readout';
+    this.experimentNote.hidden = true;
+    this.element.append(
+      title,
+      lossHost,
+      this.readout,
+      binsTitle,
+      binsHost,
+      memorisedTitle,
+      memorisedHost,
+      this.experimentNote,
+    );
+    // Heads the column: when a network trains, it is what the user is watching.
+    parent.prepend(this.element);
     this.loss = new uPlot(
       {
         width: CHART_WIDTH,
@@ -76,7 +95,65 @@ export class ModelPanel {
       [[], []],
       binsHost,
     );
+    this.memorised = new uPlot(
+      {
+        width: CHART_WIDTH,
+        height: BINS_HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: false }, y: { range: [0, 1] } },
+        axes: [
+          { ...axis, label: 'step', labelSize: 12, size: 28 },
+          { ...axis, size: 44 },
+        ],
+        series: [{}, { stroke: '#ff5a36', width: 1.5, points: { show: true, size: 4 } }],
+      },
+      [[], []],
+      memorisedHost,
+    );
   }
+
+  /** The memorisation experiment's rows so far: one curve per M, the empirical's in the note. */
+  showExperiment(rows: readonly MemorisationRow[]): void {
+    const ms = [...new Set(rows.map((r) => r.m))];
+    const steps = [...new Set(rows.filter((r) => r.denoiser === 'learned').map((r) => r.step))];
+    steps.sort((a, b) => a - b);
+    const series = ms.map((m) =>
+      steps.map(
+        (step) =>
+          rows.find((r) => r.m === m && r.step === step && r.denoiser === 'learned')?.memorised ??
+          null,
+      ),
+    );
+    while (this.memorised.series.length > 2) this.memorised.delSeries(2);
+    this.memorised.delSeries(1);
+    ms.forEach((m, i) =>
+      this.memorised.addSeries(
+        {
+          label: `M ${m}`,
+          stroke: `hsl(${(i * 360) / ms.length}, 80%, 65%)`,
+          width: 1.5,
+          points: { show: true, size: 4 },
+        },
+        i + 1,
+      ),
+    );
+    this.memorised.setData([steps, ...series] as uPlot.AlignedData);
+    this.experimentMode = true;
+    this.experimentNote.hidden = false;
+    this.experimentNote.textContent = ms
+      .map((m, i) => {
+        const empirical = rows.find((r) => r.m === m && r.denoiser === 'empirical')?.memorised;
+        const last = series[i]!.filter((v) => v !== null).at(-1);
+        const pct = (v: number | null | undefined): string =>
+          v === null || v === undefined ? '–' : `${Math.round(100 * v)}%`;
+        return `M ${m}: network ${pct(last)} · empirical ${pct(empirical)}`;
+      })
+      .join(' | ');
+  }
+
+  /** Set while the panel shows the experiment's curves instead of the live one. */
+  private experimentMode = false;
 
   update(s: TrainingSnapshot): void {
     const { steps, losses } = s.history;
@@ -88,6 +165,8 @@ export class ModelPanel {
       const t = [...s.lossByT.map((_, i) => i / n), 1];
       this.bins.setData([t, [...s.lossByT, s.lossByT[n - 1]!]]);
     }
+    if (!this.experimentMode)
+      this.memorised.setData([s.memorisation.steps, s.memorisation.fractions]);
     const loss = s.loss === null ? '–' : s.loss.toPrecision(3);
     this.readout.textContent =
       `step ${s.step.toLocaleString('en')} · loss ${loss} · ` +

@@ -93,6 +93,7 @@ const VALID: Partial<Record<Fn, unknown[]>> = {
   loadImages: [[new Blob([])]],
   train: [{ steps: 2000, batch: 1024, lr: 0.001 }],
   loadModel: [new ArrayBuffer(8)],
+  memorisationVsM: [{ ms: [16, 1000], steps: 4000, every: 500 }],
 };
 
 test('the README examples are accepted', () => {

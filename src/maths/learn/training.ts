@@ -1,5 +1,17 @@
 /** A training run's settings and what is wrong with them (pure: the Trainer and the page share it). */
 import { archProblem, MAX_BATCH, WEIGHTINGS, type NetworkArch, type Weighting } from './network';
+import { levelAt, TRAIN_STEPS, type ScheduleId, type ScheduleParams } from '../schedules';
+
+/** The training grid's (alpha, sigma) pairs at t_k = (k + 1) / T of a schedule (T = TRAIN_STEPS). */
+export function trainingLevels(id: ScheduleId, p: ScheduleParams): Float32Array<ArrayBuffer> {
+  const levels = new Float32Array(2 * TRAIN_STEPS);
+  for (let k = 0; k < TRAIN_STEPS; k++) {
+    const l = levelAt(id, p, (k + 1) / TRAIN_STEPS);
+    levels[2 * k] = l.alpha;
+    levels[2 * k + 1] = l.sigma;
+  }
+  return levels;
+}
 
 export interface TrainSettings {
   arch: NetworkArch;

@@ -4,6 +4,7 @@
  * and every (re)allocation and destroy goes through them.
  */
 import { createBuffer } from '../../gpu/buffers';
+import { readback } from '../../gpu/readback';
 import { datasetDim, datasetSize, type Dataset } from '../../maths/datasets';
 import { LANGEVIN_STATE_WORDS } from '../../maths/langevin';
 import { NEAREST_RECORD_BYTES } from '../../maths/memorisation';
@@ -144,6 +145,24 @@ export class RunBuffers {
 
   get components(): number {
     return this.dataset?.mixture?.components.length ?? 0;
+  }
+
+  /** Particle positions, dim floats each (a readback: not for the frame path). */
+  async positions(): Promise<Float32Array> {
+    return new Float32Array(await readback(this.device, this.x, 4 * this.dim * this.n));
+  }
+
+  /** Velocities, dim floats each (a readback: not for the frame path). */
+  async velocities(): Promise<Float32Array> {
+    return new Float32Array(await readback(this.device, this.v, 4 * this.dim * this.n));
+  }
+
+  async readBuffer(
+    name: 'x0hat' | 'energy' | 'data' | 'history' | 'v' | 'accept' | 'heat',
+  ): Promise<Float32Array> {
+    const buffer = this[name];
+    const size = name === 'data' ? this.dataset!.points.byteLength : buffer.size;
+    return new Float32Array(await readback(this.device, buffer, size));
   }
 
   destroy(): void {

@@ -12,7 +12,6 @@ import {
   type Kernel,
   type ShaderSources,
 } from '../../gpu/kernel';
-import { readback } from '../../gpu/readback';
 import { datasetSize } from '../../maths/datasets';
 import type { Level } from '../../maths/schedules';
 import { makeShaderDataDefinitions } from 'webgpu-utils';
@@ -45,7 +44,7 @@ const SCRUB_PASS: GPUComputePassDescriptor = { label: 'scrub' };
 const NEAREST_PASS: GPUComputePassDescriptor = { label: 'nearest' };
 const MEASURE_PASS: GPUComputePassDescriptor = { label: 'measure denoiser' };
 
-/** The learned denoiser's buffers (src/sim/learn/trainer.ts): its architecture, EMA weights, frequencies. */
+/** The learned denoiser's buffers (src/sim/learn/trainer.ts): architecture, EMA weights, frequencies. */
 export interface LearnedModel {
   net: GPUBuffer;
   model: GPUBuffer;
@@ -159,7 +158,8 @@ export class Simulation extends RunBuffers {
    * At sigma = 0 the particles are the data's own variable: x0_hat = x, copied, and U = -log p
    * of the data where that is a density (a mixture, or the Gaussian model of points). The stored
    * points of the empirical and smoothed denoisers, and images, have none: returns false then
-   * (no energy measured), true when measuredEnergy holds U; false without a run.
+   * (no energy measured), true when measuredEnergy holds U; false without a run, and always
+   * for the learned denoiser (a network gives no energy).
    */
   measureDenoiser(encoder: GPUCommandEncoder): boolean {
     const spec = this.cursor.spec;
@@ -170,6 +170,8 @@ export class Simulation extends RunBuffers {
     const kernel = kernelOf('denoise', spec.denoiser, this.shape());
     const density = kernel === 'denoise_mixture' || kernel === 'denoise_gaussian';
     const clean = level.sigma === 0;
+    // A network gives no energy: its x0_hat is measured, its energy never.
+    const energyless = kernel === 'denoise_learned';
     if (!clean || density) {
       const pass = encoder.beginComputePass(MEASURE_PASS);
       this.dispatch(pass, kernel, slot, true);
@@ -178,7 +180,7 @@ export class Simulation extends RunBuffers {
       pass.end();
     }
     if (clean) encoder.copyBufferToBuffer(this.x, 0, this.measuredX0hat, 0, this.x.size);
-    return !clean || density;
+    return !energyless && (!clean || density);
   }
 
   /**
@@ -284,28 +286,7 @@ export class Simulation extends RunBuffers {
     this.cursor.step = next < 0 ? steps : next - 1;
   }
 
-  /** Particle positions, dim floats each (a readback: not for the frame path). */
-  async positions(): Promise<Float32Array> {
-    return new Float32Array(await readback(this.device, this.x, 4 * this.dim * this.n));
-  }
-
-  /** Velocities, dim floats each (a readback: not for the frame path). */
-  async velocities(): Promise<Float32Array> {
-    return new Float32Array(await readback(this.device, this.v, 4 * this.dim * this.n));
-  }
-
-  async readBuffer(
-    name: 'x0hat' | 'energy' | 'data' | 'history' | 'v' | 'accept' | 'heat',
-  ): Promise<Float32Array> {
-    const buffer = this[name];
-    const size = name === 'data' ? this.dataset!.points.byteLength : buffer.size;
-    return new Float32Array(await readback(this.device, buffer, size));
-  }
-
-  /**
-   * The learned denoiser's network (its buffers stay the trainer's; they are read, never
-   * written here), or null. A run with denoiser 'learned' needs one.
-   */
+  /** The learned denoiser's network (the trainer's buffers, read only), or null. */
   setModel(model: LearnedModel | null): void {
     if (model === this.learned) return;
     this.learned = model;

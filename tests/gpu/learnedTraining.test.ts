@@ -1,0 +1,148 @@
+/**
+ * Training works: from a fixed seed, a small network trained on the GPU for a documented number of
+ * steps samples (DDIM, 50 steps) within LEARNED_FACTOR of the exact denoiser's sliced-Wasserstein
+ * distance to the data, on gaussians8 (M = 10,000, its mixture's exact denoiser) and moons
+ * (M = 2,000, the empirical one); trained long on M = 16 points its samples memorise them, and on
+ * M = 10,000 they do not.
+ *
+ * The network is small so that training fits SwiftShader's speed (tens of steps a second): 32
+ * wide, 2 blocks, 8 frequencies, v-prediction, batch 256 (64 for M = 16), lr 1e-2. The training
+ * seed is fixed, so each network is the code's, not a draw's; the sampling noise and the fresh data
+ * the distances are measured against come from the run's SEED.
+ *
+ * Tolerances. SW2 of 2,000 samples against 2,000 fresh data points has a floor of its own, which
+ * the exact denoiser's run measures in the same test; the learned run is held to a factor of it
+ * (measured 1.40 and 2.09; held to 3). Memorisation (Yoon et al. 2023, Gu et al. 2023): d1 / d2 <
+ * 1/3 to the two nearest stored points. Samples of a smooth density over many points meet that
+ * rule with probability about (1/3)^2 = 0.11 (a Poisson process's nearest-neighbour ratio), and
+ * measured 0.09 here; M = 16 after 1,500 steps measured 0.36. With 2,000 samples a fraction's
+ * standard error is at most 0.011, so the bounds 0.15 and 0.25 sit 5 and 10 of them away.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { shaderSources } from '../../src/gpu/shaderSources';
+import { generateDataset, type Dataset, type GeneratedDatasetId } from '../../src/maths/datasets';
+import type { NetworkArch } from '../../src/maths/learn/network';
+import { DEFAULT_SCHEDULE_PARAMS, levelAt, reverseLevels } from '../../src/maths/schedules';
+import { slicedWasserstein2 } from '../../src/maths/stats';
+import { memorisedFraction } from '../../src/maths/memorisation';
+import type { DenoiserId } from '../../src/settings/settings';
+import { Trainer } from '../../src/sim/learn/trainer';
+import { Simulation } from '../../src/sim/run/simulation';
+import { SEED, within } from '../random';
+import { setRun, testGpu } from './harness';
+
+const TRAIN_SEED = 7;
+const ARCH: NetworkArch = {
+  width: 32,
+  depth: 2,
+  frequencies: 8,
+  activation: 'gelu',
+  target: 'v',
+};
+const N = 2000;
+const SAMPLE_STEPS = 50;
+let device: GPUDevice;
+let sim: Simulation;
+
+beforeAll(async () => {
+  device = (await testGpu()).device;
+  sim = await Simulation.create(device, shaderSources);
+  sim.setParticles(N);
+});
+afterAll(() => sim.destroy());
+
+function levels(): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(2000);
+  for (let k = 0; k < 1000; k++) {
+    const l = levelAt('cosine', DEFAULT_SCHEDULE_PARAMS, (k + 1) / 1000);
+    out[2 * k] = l.alpha;
+    out[2 * k + 1] = l.sigma;
+  }
+  return out;
+}
+
+async function train(data: Dataset, steps: number, lr: number, batch = 256): Promise<Trainer> {
+  const t = await Trainer.create(device, shaderSources, {
+    arch: ARCH,
+    batch,
+    lr,
+    weightDecay: 0,
+    emaDecay: 0.99,
+    maxGradNorm: 1,
+    weighting: 'none',
+    seed: TRAIN_SEED,
+  });
+  t.setData(sim.data, data.points.length / 2);
+  t.setLevels(levels());
+  for (let done = 0; done < steps;) {
+    const encoder = device.createCommandEncoder();
+    done += t.encode(encoder, Math.min(100, steps - done));
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+  return t;
+}
+
+async function sample(denoiser: DenoiserId, trainer: Trainer | null): Promise<Float32Array> {
+  if (trainer) sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
+  await setRun(sim, {
+    mode: 'reverse',
+    sampler: 'ddim',
+    denoiser,
+    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, SAMPLE_STEPS),
+    eta: 0,
+    seed: SEED,
+  });
+  const encoder = device.createCommandEncoder();
+  sim.reset(encoder);
+  sim.encodeSteps(encoder, SAMPLE_STEPS);
+  device.queue.submit([encoder.finish()]);
+  return sim.positions();
+}
+
+const LEARNED_FACTOR = 3;
+const GENERALISED_BELOW = 0.15;
+const MEMORISED_ABOVE = 0.25;
+
+describe('the learned denoiser after training', () => {
+  test.each<[GeneratedDatasetId, number, number]>([
+    ['gaussians8', 10000, 400],
+    ['moons', 2000, 400],
+  ])(
+    '%s (M = %i): %i steps bring DDIM-50 samples near the exact denoiser',
+    async (id, m, steps) => {
+      const data = generateDataset(id, m, TRAIN_SEED);
+      sim.setData(data);
+      sim.setParticles(N);
+      const trainer = await train(data, steps, 1e-2);
+      const fresh = generateDataset(id, N, SEED ^ 0x5bd1e995).points;
+      const samples = await sample('learned', trainer);
+      const learned = slicedWasserstein2(samples, fresh, 64, SEED);
+      const exact = slicedWasserstein2(await sample('exact', null), fresh, 64, SEED);
+      trainer.destroy();
+      within(
+        learned,
+        LEARNED_FACTOR * exact,
+        `${id}: SW2 of the learned samples vs ${LEARNED_FACTOR} x the exact's`,
+      );
+      // Trained on many points, the samples generalise: not copies of stored points.
+      if (m === 10000)
+        within(
+          memorisedFraction(samples, data.points),
+          GENERALISED_BELOW,
+          `M = ${m}: memorised fraction`,
+        );
+    },
+    300_000,
+  );
+
+  test('M = 16: after 1,500 steps the samples memorise the stored points', async () => {
+    const data = generateDataset('gaussians8', 16, TRAIN_SEED);
+    sim.setData(data);
+    sim.setParticles(N);
+    const trainer = await train(data, 1500, 1e-2, 64);
+    const fraction = memorisedFraction(await sample('learned', trainer), data.points);
+    trainer.destroy();
+    expect(fraction, 'memorised fraction, M = 16').toBeGreaterThan(MEMORISED_ABOVE);
+  }, 300_000);
+});
