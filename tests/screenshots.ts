@@ -110,6 +110,31 @@ const SHOTS: Shot[] = [
     },
   },
   {
+    file: 'learned.png',
+    caption:
+      'The learned denoiser training live on moons: 3,000 particles sampling with the network as ' +
+      'it trains; beside them its loss falling, its loss by t and the memorised fraction of its ' +
+      'samples against the step',
+    hash:
+      'dataset=moons&denoiser=learned&n=3000&steps=30&modelWidth=32&modelDepth=2' +
+      '&trainBatch=512&trainSpeed=4&trainLr=0.003&lossWeighting=min-snr&showData=true',
+    size: [1440, 900],
+    prepare: async (page) => {
+      await page.evaluate(async () => {
+        window.sandbox.pause();
+        await window.sandbox.train({ steps: 600 });
+        await window.sandbox.configure({ training: true });
+        await window.sandbox.reset();
+        window.sandbox.play();
+      });
+      await page.waitForTimeout(12000);
+      await page.evaluate(async () => {
+        window.sandbox.pause();
+        await window.sandbox.configure({ training: false });
+      });
+    },
+  },
+  {
     file: 'images.png',
     caption:
       'MNIST, 36 samples in 50 DDIM steps by the empirical denoiser over 1,000 digits: the batch, ' +

@@ -36,7 +36,9 @@ export const GRID_HALF_WIDTH = 4.2;
  */
 export const MIN_FIELD_SIGMA = 1e-3;
 
-const STORAGE_IO = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
+const storageIo = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const FIELD_PASS: GPUComputePassDescriptor = { label: 'field' };
 const TRAILS_PASS: GPUComputePassDescriptor = { label: 'trails' };
 
@@ -104,24 +106,24 @@ export class EnergyGrid implements GridGeometry {
     this.energy = createBuffer(device, {
       label: 'field energy',
       size: 4 * points,
-      usage: STORAGE_IO,
+      usage: storageIo(),
     });
     this.score = createBuffer(device, {
       label: 'field score',
       size: 8 * points,
-      usage: STORAGE_IO,
+      usage: storageIo(),
     });
     this.density = createBuffer(device, {
       label: 'field density',
       size: 4 * points,
-      usage: STORAGE_IO,
+      usage: storageIo(),
     });
     const statsStruct = normaliseKernel.definitions.structs.FieldStats;
     if (!statsStruct) throw new Error('field/field_normalise.wgsl: no struct FieldStats');
     this.stats = createBuffer(device, {
       label: 'field stats',
       size: statsStruct.size,
-      usage: STORAGE_IO,
+      usage: storageIo(),
     });
     const word = (name: string): number => {
       const field = statsStruct.fields[name];
@@ -324,7 +326,7 @@ export class Trails {
     this.ring = createBuffer(this.device, {
       label: 'trails',
       size: 8 * this.particles * length,
-      usage: STORAGE_IO,
+      usage: storageIo(),
     });
     this.groupsXY = workgroups(
       this.particles,

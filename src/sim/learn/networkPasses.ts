@@ -21,7 +21,9 @@ import {
   type Op,
 } from './layers';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
+const storage = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** What a trainer owns: its buffers and its layers' uniforms, destroyed together. */
 export class Pool {
@@ -35,7 +37,7 @@ export class Pool {
       createBuffer(this.device, {
         label,
         size: data ? 0 : 4 * Math.max(1, n),
-        usage: STORAGE,
+        usage: storage(),
         ...(data ? { data } : {}),
       }),
     );

@@ -58,7 +58,9 @@ export const EVAL_ROWS = 2000;
 export const EVAL_BINS = 20;
 /** The evaluation batch's step number: the same draws at every evaluation. */
 const EVAL_STEP = 0x7fffffff;
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
+const storage = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const ONE_STEP = { label: 'train step' } as const;
 
 export class Trainer {
@@ -216,7 +218,7 @@ export class Trainer {
     this.levels = createBuffer(this.device, {
       label: 'training levels',
       size: 0,
-      usage: STORAGE,
+      usage: storage(),
       data: levels,
     });
     this.levelCount = levels.length / 2;

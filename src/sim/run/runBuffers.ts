@@ -29,7 +29,9 @@ const DATA_BUFFERS = ['data', 'mixture', 'gaussian', 'gaussianModel'] as const;
 /** Everything destroy() releases: the above and the step table. */
 const ALL_BUFFERS = [...PARTICLE_BUFFERS, ...DATA_BUFFERS, 'table'] as const;
 
-const STORAGE_IO = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
+const storageIo = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class RunBuffers {
   /**
@@ -83,7 +85,7 @@ export class RunBuffers {
   setParticles(n: number): void {
     this.release(PARTICLE_BUFFERS);
     const d = this.device;
-    const usage = STORAGE_IO;
+    const usage = storageIo();
     const lanes = (n * this.dim) / 2;
     this.x = createBuffer(d, { label: 'x', size: 8 * lanes, usage: usage | GPUBufferUsage.VERTEX });
     this.x0hat = createBuffer(d, { label: 'x0hat', size: 8 * lanes, usage });
@@ -114,20 +116,20 @@ export class RunBuffers {
     this.data = createBuffer(this.device, {
       label: 'data',
       size: dataset.points.byteLength,
-      usage: STORAGE_IO | GPUBufferUsage.VERTEX,
+      usage: storageIo() | GPUBufferUsage.VERTEX,
       data: dataset.points,
     });
     this.mixture = createBuffer(this.device, {
       label: 'mixture',
       size: 0,
-      usage: STORAGE_IO,
+      usage: storageIo(),
       data: packMixture(dataset.mixture),
     });
     const dim = datasetDim(dataset);
     this.gaussian = createBuffer(this.device, {
       label: 'gaussian',
       size: 0,
-      usage: STORAGE_IO,
+      usage: storageIo(),
       data: packMixture(dim === 2 ? gaussianOfPoints(dataset.points) : null),
     });
     this.dataset = dataset;
