@@ -117,21 +117,20 @@ const SHOTS: Shot[] = [
       'samples against the step',
     hash:
       'dataset=moons&denoiser=learned&n=3000&steps=30&modelWidth=32&modelDepth=2' +
-      '&trainBatch=512&trainSpeed=4&trainLr=0.003&lossWeighting=min-snr&showData=true',
+      '&trainBatch=512&trainSpeed=4&trainLr=0.003&lossWeighting=min-snr&showData=true&loop=false',
     size: [1440, 900],
+    // Trained by a script first (SwiftShader trains a few steps a frame), sampled to the end,
+    // then trained on live for a while: the chart's last points come from the page's frames.
     prepare: async (page) => {
       await page.evaluate(async () => {
         window.sandbox.pause();
-        await window.sandbox.train({ steps: 600 });
-        await window.sandbox.configure({ training: true });
+        await window.sandbox.train({ steps: 800 });
         await window.sandbox.reset();
-        window.sandbox.play();
+        await window.sandbox.run();
+        await window.sandbox.configure({ training: true });
       });
-      await page.waitForTimeout(12000);
-      await page.evaluate(async () => {
-        window.sandbox.pause();
-        await window.sandbox.configure({ training: false });
-      });
+      await page.waitForTimeout(15000);
+      await page.evaluate(() => window.sandbox.configure({ training: false }));
     },
   },
   {

@@ -60,10 +60,14 @@ export class ModelPanel {
         height: HEIGHT,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: false }, y: { distr: 3 } },
+        // Log y, fitted to the curve (uPlot would round the range out to whole decades).
+        scales: {
+          x: { time: false },
+          y: { distr: 3, range: (_u, min, max) => [0.9 * min, 1.1 * max] },
+        },
         axes: [
           { ...axis, label: 'step', labelSize: 12, size: 28 },
-          { ...axis, size: 44 },
+          { ...axis, size: 44, space: 20 },
         ],
         series: [{}, { stroke: '#4fc3f7', width: 1.5, points: { show: false } }],
       },
@@ -79,7 +83,7 @@ export class ModelPanel {
         scales: { x: { time: false, range: [0, 1] }, y: { distr: 3 } },
         axes: [
           { ...axis, label: 't', labelSize: 12, size: 28 },
-          { ...axis, size: 44 },
+          { ...axis, size: 44, space: 24 },
         ],
         series: [
           {},
@@ -104,7 +108,7 @@ export class ModelPanel {
         scales: { x: { time: false }, y: { range: [0, 1] } },
         axes: [
           { ...axis, label: 'step', labelSize: 12, size: 28 },
-          { ...axis, size: 44 },
+          { ...axis, size: 44, space: 16 },
         ],
         series: [{}, { stroke: '#ff5a36', width: 1.5, points: { show: true, size: 4 } }],
       },
@@ -170,7 +174,9 @@ export class ModelPanel {
     const loss = s.loss === null ? '–' : s.loss.toPrecision(3);
     this.readout.textContent =
       `step ${s.step.toLocaleString('en')} · loss ${loss} · ` +
-      `${Math.round(s.stepsPerSecond).toLocaleString('en')} steps/s · ` +
+      (s.stepsPerSecond > 0
+        ? `${Math.round(s.stepsPerSecond).toLocaleString('en')} steps/s · `
+        : 'paused · ') +
       `${s.parameters.toLocaleString('en')} parameters (${s.arch.width} wide, ${s.arch.depth} blocks, ${s.arch.target})`;
   }
 }
