@@ -32,9 +32,14 @@ export function trainSettings(s: Readonly<Settings>): TrainSettings {
   };
 }
 
-/** A trainer's EMA weights (what samples) as a safetensors file. */
-export async function modelBytes(t: Trainer): Promise<ArrayBuffer> {
-  return encodeModel({ arch: t.arch, weights: await t.readWeights('ema'), step: t.step });
+/**
+ * A trainer's EMA weights (what samples) as a safetensors file. The step is read before the
+ * readback: frames may train on while it waits, and the copy is of the steps submitted so far.
+ */
+export async function modelBytes(t: Trainer): Promise<{ bytes: ArrayBuffer; step: number }> {
+  const step = t.step;
+  const weights = await t.readWeights('ema');
+  return { bytes: encodeModel({ arch: t.arch, weights, step }), step };
 }
 
 export class WeightKeeper {
@@ -43,9 +48,9 @@ export class WeightKeeper {
   storedStep = -1;
 
   async store(t: Trainer): Promise<void> {
-    const bytes = await modelBytes(t);
+    const { bytes, step } = await modelBytes(t);
     this.kept = bytes;
-    this.storedStep = t.step;
+    this.storedStep = step;
     await storeModel(STORE_KEY, bytes);
   }
 

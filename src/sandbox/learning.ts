@@ -297,8 +297,8 @@ export class Learning {
   }
 
   /** The EMA weights (what samples) as a safetensors file. */
-  save(): Promise<ArrayBuffer> {
-    return modelBytes(this.requireTrainer());
+  async save(): Promise<ArrayBuffer> {
+    return (await modelBytes(this.requireTrainer())).bytes;
   }
 
   /**

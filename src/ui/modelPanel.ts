@@ -23,6 +23,9 @@ export class ModelPanel {
   private readonly bins: uPlot;
   private readonly memorised: uPlot;
   private readonly experimentNote: HTMLElement;
+  /** The experiment's end point for each M, the network's and the empirical denoiser's. */
+  private readonly versusM: uPlot;
+  private readonly versusMHost: HTMLElement;
 
   constructor(parent: HTMLElement) {
     this.element = document.createElement('section');
@@ -42,6 +45,8 @@ export class ModelPanel {
     this.experimentNote = document.createElement('p');
     this.experimentNote.className = 'model-readout';
     this.experimentNote.hidden = true;
+    this.versusMHost = document.createElement('div');
+    this.versusMHost.hidden = true;
     this.element.append(
       title,
       lossHost,
@@ -50,6 +55,7 @@ export class ModelPanel {
       binsHost,
       memorisedTitle,
       memorisedHost,
+      this.versusMHost,
       this.experimentNote,
     );
     // Heads the column: when a network trains, it is what the user is watching.
@@ -115,6 +121,31 @@ export class ModelPanel {
       [[], []],
       memorisedHost,
     );
+    this.versusM = new uPlot(
+      {
+        width: CHART_WIDTH,
+        height: BINS_HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: false, distr: 3 }, y: { range: [0, 1] } },
+        axes: [
+          { ...axis, label: 'M (stored points): network ● empirical ○', labelSize: 12, size: 28 },
+          { ...axis, size: 44, space: 16 },
+        ],
+        series: [
+          {},
+          { stroke: '#ff5a36', width: 1.5, points: { show: true, size: 5 } },
+          {
+            stroke: '#8a93a3',
+            width: 1,
+            dash: [4, 3],
+            points: { show: true, size: 5, fill: '#0000' },
+          },
+        ],
+      },
+      [[], [], []],
+      this.versusMHost,
+    );
   }
 
   /** The memorisation experiment's rows so far: one curve per M, the empirical's in the note. */
@@ -143,6 +174,13 @@ export class ModelPanel {
       ),
     );
     this.memorised.setData([steps, ...series] as uPlot.AlignedData);
+    const done = ms.filter((_, i) => series[i]!.some((v) => v !== null));
+    this.versusM.setData([
+      done,
+      done.map((m) => series[ms.indexOf(m)]!.filter((v) => v !== null).at(-1) ?? null),
+      done.map((m) => rows.find((r) => r.m === m && r.denoiser === 'empirical')?.memorised ?? null),
+    ] as uPlot.AlignedData);
+    this.versusMHost.hidden = false;
     this.experimentMode = true;
     this.experimentNote.hidden = false;
     this.experimentNote.textContent = ms

@@ -71,7 +71,7 @@ describe('the learned denoiser', () => {
     expect(errors).toEqual([]);
   });
 
-  test('MALA and bad weight files are refused with the reason, and the network stays', async () => {
+  test('MALA and bad weight files are refused, the network stays; memorisation against M', async () => {
     const { page } = await openPage(browser, `${URL}&modelDepth=0`);
     await ready(page);
     const refused = await page.evaluate(() =>
@@ -97,11 +97,23 @@ describe('the learned denoiser', () => {
       const kept = api.model().step;
       await api.train({ steps: 5 });
       await api.loadModel(saved);
-      return { step, attempts, kept, reloaded: api.model().step };
+      const reloaded = api.model().step;
+      const rows = await api.memorisationVsM({ ms: [8], steps: 60, every: 30 });
+      return { step, attempts, kept, reloaded, rows };
     });
     expect(result.attempts[0]).toMatch(/truncated/);
     expect(result.attempts[1]).toMatch(/8 bytes|too short|shorter/i);
     expect(result.kept).toBe(result.step);
     expect(result.reloaded).toBe(result.step);
+    // The memorisation experiment: the empirical denoiser's samples of 8 points are copies of
+    // them (it memorises by construction), then the fresh network's at each checkpoint.
+    const [empirical, ...learned] = result.rows;
+    expect(empirical).toMatchObject({ m: 8, step: 0, denoiser: 'empirical' });
+    expect(empirical!.memorised).toBeGreaterThan(0.9);
+    expect(learned.map((r) => [r.m, r.step, r.denoiser])).toEqual([
+      [8, 30, 'learned'],
+      [8, 60, 'learned'],
+    ]);
+    for (const r of learned) expect(r.memorised).toBeGreaterThanOrEqual(0);
   });
 });

@@ -39,6 +39,7 @@ import {
   compileLearnKernels,
   createActivation,
   createAdamW,
+  createAdamWEma,
   createAdd,
   createEma,
   createEmbedding,
@@ -46,6 +47,7 @@ import {
   createLinear,
   createMseLoss,
   createSilu,
+  record,
   type LearnKernels,
 } from '../../src/sim/learn/layers';
 import { TrainTable } from '../../src/sim/learn/trainTable';
@@ -458,5 +460,76 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
     expectWithin('v', await read(v, count), cpu.v, (i) => model[i]!.v.e, model5);
     expectWithin('p', await read(params, count), cpu.p, (i) => model[i]!.p.e, model5);
     expectWithin('EMA', await read(average, count), e64, (i) => model[i]!.e.e, model5);
+  });
+});
+
+/**
+ * The fused kernels of the Trainer's step compute the same floats as the kernels they fuse, run
+ * one after another: each of those is checked against float64 above, so equality bit for bit is
+ * the whole check (the same operations in the same order).
+ */
+describe('fused kernels: the same floats as the kernels they fuse', () => {
+  test.each<['gelu' | 'silu', boolean]>([
+    ['gelu', false],
+    ['gelu', true],
+    ['silu', true],
+  ])(
+    'linear_act_forward (%s, skip %s) = linear_forward, the activation, add',
+    async (kind, skip) => {
+      const batch = 20 + rng.int(30);
+      const width = 8 + rng.int(40);
+      const shape = { batch, inputs: width, outputs: width, offset: rng.int(7) };
+      const x = buffer(normals(batch * width, 2));
+      const params = buffer(normals(shape.offset + linearParameters(width, width)));
+      const make = (): GPUBuffer => buffer(batch * width);
+      const [pre, h, y, g, sum] = [make(), make(), make(), make(), make()];
+      const lin = createLinear(device, kernels, shape);
+      const activation = createActivation(device, kernels, batch * width, kind);
+      const add = createAdd(device, kernels, batch * width);
+      await run((pass) => {
+        record(pass, lin.forwardActOp({ x, params, pre, h, ...(skip ? { skip: x } : {}) }, kind));
+        lin.forward(pass, { x, params, y });
+        activation.forward(pass, { x: y, y: g });
+        if (skip) add.encode(pass, { a: x, b: g, y: sum });
+      });
+      expect(await read(pre, batch * width)).toEqual(await read(y, batch * width));
+      expect(await read(h, batch * width)).toEqual(await read(skip ? sum : g, batch * width));
+      for (const o of [lin, activation, add]) o.destroy();
+    },
+  );
+
+  test('adamw_ema = adamw, then the EMA', async () => {
+    const count = 500 + rng.int(300);
+    const h = { ...DEFAULT_ADAM, lr: 0.01, weightDecay: 0.1 };
+    const p0 = normals(count);
+    const g = normals(count, 0.1);
+    const [pa, pb] = [buffer(p0.slice()), buffer(p0.slice())];
+    const [ea, eb] = [buffer(p0.slice()), buffer(p0.slice())];
+    const [ma, mb, va, vb] = [buffer(count), buffer(count), buffer(count), buffer(count)];
+    const grads = buffer(g);
+    const clip = buffer(Float32Array.of(0.7, 0));
+    const table = new TrainTable(device, kernels.adamw, 1);
+    const offset = table.offset(0, new Uint32Array(1));
+    const fused = createAdamWEma(device, kernels, count, h, 0.95);
+    const adam = createAdamW(device, kernels, count, h);
+    const ema = createEma(device, kernels, count, 0.95);
+    for (let t = 1; t <= 3; t++) {
+      table.set(0, t, h);
+      table.flush(1);
+      await run((pass) => {
+        const common = { grads, clip, train: table.binding };
+        record(pass, fused.op({ ...common, params: pa, m: ma, v: va, average: ea }), offset);
+        adam.encode(pass, { ...common, params: pb, m: mb, v: vb }, offset);
+        ema.encode(pass, { params: pb, average: eb });
+      });
+    }
+    for (const [a, b] of [
+      [pa, pb],
+      [ea, eb],
+      [ma, mb],
+      [va, vb],
+    ] as const)
+      expect(await read(a, count)).toEqual(await read(b, count));
+    for (const o of [fused, adam, ema, table]) o.destroy();
   });
 });

@@ -5,6 +5,7 @@ import { ELEMENTWISE_SIZE, REDUCE_SIZE, STEP_TABLE_KERNELS, TILE } from './ops';
 
 export interface LearnKernels {
   linearForward: Kernel;
+  linearActForward: Kernel;
   linearBackwardInput: Kernel;
   linearBackwardWeight: Kernel;
   silu: Kernel;
@@ -18,6 +19,7 @@ export interface LearnKernels {
   gradNorm: Kernel;
   gradClip: Kernel;
   adamw: Kernel;
+  adamwEma: Kernel;
   ema: Kernel;
   sampleBatch: Kernel;
 }
@@ -31,11 +33,13 @@ export async function compileLearnKernels(
       workgroupSize,
       ...(STEP_TABLE_KERNELS.has(name) ? { dynamic: ['train'] } : {}),
     });
-  const [linearForward, linearBackwardInput, linearBackwardWeight] = await Promise.all([
-    k('linear_forward', TILE * TILE),
-    k('linear_backward_input', TILE * TILE),
-    k('linear_backward_weight', TILE * TILE),
-  ]);
+  const [linearForward, linearActForward, linearBackwardInput, linearBackwardWeight] =
+    await Promise.all([
+      k('linear_forward', TILE * TILE),
+      k('linear_act_forward', TILE * TILE),
+      k('linear_backward_input', TILE * TILE),
+      k('linear_backward_weight', TILE * TILE),
+    ]);
   const [silu, siluBackward, gelu, geluBackward, add, embed] = await Promise.all([
     k('silu', ELEMENTWISE_SIZE),
     k('silu_backward', ELEMENTWISE_SIZE),
@@ -44,17 +48,20 @@ export async function compileLearnKernels(
     k('add', ELEMENTWISE_SIZE),
     k('embed', ELEMENTWISE_SIZE),
   ]);
-  const [mseLoss, lossSum, gradNorm, gradClip, adamw, ema, sampleBatch] = await Promise.all([
-    k('mse_loss', REDUCE_SIZE),
-    k('loss_sum', REDUCE_SIZE),
-    k('grad_norm', REDUCE_SIZE),
-    k('grad_clip', REDUCE_SIZE),
-    k('adamw', ELEMENTWISE_SIZE),
-    k('ema', ELEMENTWISE_SIZE),
-    k('sample_batch', ELEMENTWISE_SIZE),
-  ]);
+  const [mseLoss, lossSum, gradNorm, gradClip, adamw, adamwEma, ema, sampleBatch] =
+    await Promise.all([
+      k('mse_loss', REDUCE_SIZE),
+      k('loss_sum', REDUCE_SIZE),
+      k('grad_norm', REDUCE_SIZE),
+      k('grad_clip', REDUCE_SIZE),
+      k('adamw', ELEMENTWISE_SIZE),
+      k('adamw_ema', ELEMENTWISE_SIZE),
+      k('ema', ELEMENTWISE_SIZE),
+      k('sample_batch', ELEMENTWISE_SIZE),
+    ]);
   return {
     linearForward,
+    linearActForward,
     linearBackwardInput,
     linearBackwardWeight,
     silu,
@@ -68,6 +75,7 @@ export async function compileLearnKernels(
     gradNorm,
     gradClip,
     adamw,
+    adamwEma,
     ema,
     sampleBatch,
   };

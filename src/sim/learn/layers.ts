@@ -36,6 +36,14 @@ export interface LinearLayer {
   /** Y = X W^T + b. */
   forward(pass: GPUComputePassEncoder, b: { x: GPUBuffer; params: GPUBuffer; y: GPUBuffer }): void;
   forwardOp(b: { x: GPUBuffer; params: GPUBuffer; y: GPUBuffer }): Op;
+  /**
+   * pre = X W^T + b and h = act(pre), or skip + act(pre) when `skip` is given, in one dispatch
+   * (learn/linear_act_forward: the same floats as forward, the activation and add in turn).
+   */
+  forwardActOp(
+    b: { x: GPUBuffer; params: GPUBuffer; pre: GPUBuffer; h: GPUBuffer; skip?: GPUBuffer },
+    activation: Activation,
+  ): Op;
   backwardOps(b: {
     x: GPUBuffer;
     dy: GPUBuffer;
@@ -80,18 +88,40 @@ export function createLinear(
         ]
       : []),
   ];
+  // One uniform per activation and skip, made when first asked for.
+  const fused = new Map<string, GPUBuffer>();
+  const forwardActOp: LinearLayer['forwardActOp'] = ({ skip, ...b }, activation) => {
+    const key = `${activation}:${skip ? 1 : 0}`;
+    let f = fused.get(key);
+    if (!f) {
+      f = uniform(device, kernels.linearActForward, 'fused', {
+        activation: ACTIVATION_IDS[activation],
+        residual: skip ? 1 : 0,
+      });
+      fused.set(key, f);
+    }
+    // Without a skip, the binding still needs a buffer: x (read-only, as skip is).
+    const buffers = { layer, fused: f, ...b, skip: skip ?? b.x };
+    return bindOp(device, kernels.linearActForward, buffers, tiles(outputs, batch));
+  };
   return {
     shape,
     forwardOp,
+    forwardActOp,
     backwardOps,
     forward: (pass, b) => record(pass, forwardOp(b)),
     backward: (pass, b) => backwardOps(b).forEach((op) => record(pass, op)),
-    destroy: () => layer.destroy(),
+    destroy: () => {
+      layer.destroy();
+      for (const f of fused.values()) f.destroy();
+    },
   };
 }
 
 /** SiLU (Elfwing et al. 2018) or GELU in its tanh form (Hendrycks & Gimpel 2016). */
 export type Activation = 'silu' | 'gelu';
+/** ACTIVATION_GELU and ACTIVATION_SILU of shaders/lib/network.wgsl. */
+const ACTIVATION_IDS: Record<Activation, number> = { gelu: 0, silu: 1 };
 
 export interface SiluLayer {
   /** y = f(x). */

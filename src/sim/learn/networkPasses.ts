@@ -59,7 +59,6 @@ export interface Activations {
   e: GPUBuffer;
   pre: GPUBuffer[];
   h: GPUBuffer[];
-  g: GPUBuffer;
   out: GPUBuffer;
   goal: GPUBuffer;
   weight: GPUBuffer;
@@ -83,7 +82,6 @@ export function allocateActivations(
     e: floats('embedded', embeddingWidth(arch) * rows),
     pre: Array.from({ length: arch.depth + 1 }, (_, i) => floats(`pre ${i}`, H * rows)),
     h: Array.from({ length: arch.depth + 1 }, (_, i) => floats(`h ${i}`, H * rows)),
-    g: floats('g', H * rows),
     out: floats('out', OUTPUTS * rows),
     goal: floats('goal', OUTPUTS * rows),
     weight: floats('weight', rows),
@@ -123,14 +121,12 @@ export function forwardOps(
   const layers = networkLayers(arch).map((l) =>
     own(createLinear(device, kernels, { ...l, batch: rows })),
   );
-  const activation = own(createActivation(device, kernels, arch.width * rows, arch.activation));
-  const add = own(createAdd(device, kernels, arch.width * rows));
-  ops.push(layers[0]!.forwardOp({ x: act.e, params, y: act.pre[0]! }));
-  ops.push(activation.forwardOp({ x: act.pre[0]!, y: act.h[0]! }));
+  // Each layer with its activation (and each block with its skip) in one dispatch.
+  const act_ = arch.activation;
+  ops.push(layers[0]!.forwardActOp({ x: act.e, params, pre: act.pre[0]!, h: act.h[0]! }, act_));
   for (let i = 1; i <= arch.depth; i++) {
-    ops.push(layers[i]!.forwardOp({ x: act.h[i - 1]!, params, y: act.pre[i]! }));
-    ops.push(activation.forwardOp({ x: act.pre[i]!, y: act.g }));
-    ops.push(add.op({ a: act.h[i - 1]!, b: act.g, y: act.h[i]! }));
+    const x = act.h[i - 1]!;
+    ops.push(layers[i]!.forwardActOp({ x, params, pre: act.pre[i]!, h: act.h[i]!, skip: x }, act_));
   }
   ops.push(layers[arch.depth + 1]!.forwardOp({ x: act.h[arch.depth]!, params, y: act.out }));
   return ops;

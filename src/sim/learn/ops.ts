@@ -11,7 +11,7 @@ export const TILE = 16;
 export const ELEMENTWISE_SIZE = 256;
 export const REDUCE_SIZE = 256;
 /** The kernels that read the trainer's step table (lib/train_step.wgsl) at a dynamic offset. */
-export const STEP_TABLE_KERNELS = new Set(['adamw', 'sample_batch']);
+export const STEP_TABLE_KERNELS = new Set(['adamw', 'adamw_ema', 'sample_batch']);
 /** Most workgroups of a reduction's first pass (the loss, the gradient norm). */
 export const MAX_REDUCE_GROUPS = 256;
 

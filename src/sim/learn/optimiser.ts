@@ -104,6 +104,33 @@ export function createGradNorm(
   };
 }
 
+/**
+ * AdamW and the EMA of the weights in one dispatch (learn/adamw_ema: the same floats as
+ * createAdamW's op then createEma's), over `count` parameters.
+ */
+export function createAdamWEma(
+  device: GPUDevice,
+  kernels: LearnKernels,
+  count: number,
+  h: AdamHyper,
+  decay: number,
+): { op(b: AdamBuffers & { average: GPUBuffer }): Op; destroy(): void } {
+  positive('AdamW', { count });
+  const adam = uniform(device, kernels.adamwEma, 'adam', {
+    count,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    one_minus_beta1: 1 - h.beta1,
+    one_minus_beta2: 1 - h.beta2,
+    eps: h.eps,
+    rate: 1 - decay,
+  });
+  return {
+    op: (b) => bindOp(device, kernels.adamwEma, { adam, ...b }, flat(device, count)),
+    destroy: () => adam.destroy(),
+  };
+}
+
 export interface AdamW {
   /** One step, its lr, decay and corrections read from the step table at `offset`. */
   encode(pass: GPUComputePassEncoder, b: AdamBuffers, offset: Uint32Array): void;

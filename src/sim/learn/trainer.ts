@@ -30,8 +30,7 @@ import {
 import type { AdamHyper } from '../../maths/learn/optim';
 import {
   compileLearnKernels,
-  createAdamW,
-  createEma,
+  createAdamWEma,
   createGradNorm,
   createMseLoss,
   record,
@@ -138,8 +137,7 @@ export class Trainer {
     this.lossPartials = floats('loss partials', loss.partialBytes / 4);
     const norm = own(createGradNorm(device, kernels, { count, maxNorm: settings.maxGradNorm }));
     this.gradPartials = floats('grad partials', norm.partialBytes / 4);
-    const adam = own(createAdamW(device, kernels, count, this.hyper));
-    const ema = own(createEma(device, kernels, count, settings.emaDecay));
+    const adam = own(createAdamWEma(device, kernels, count, this.hyper, settings.emaDecay));
 
     const turns2 = { xy: this.turnsXY, t: this.turnsT };
     const train = forwardOps(pool, device, kernels, arch, act, batch, this.params, turns2);
@@ -158,8 +156,15 @@ export class Trainer {
       }),
       ...backward,
       ...norm.ops({ grads, partials: this.gradPartials, clip: this.clip }),
-      adam.op({ params, grads, m: this.m, v: this.v, clip: this.clip, train: this.table.binding }),
-      ema.op({ params, average: this.ema }),
+      adam.op({
+        params,
+        grads,
+        m: this.m,
+        v: this.v,
+        clip: this.clip,
+        train: this.table.binding,
+        average: this.ema,
+      }),
     ];
     this.evalForward = forwardOps(pool, device, kernels, arch, act, EVAL_ROWS, this.ema, turns2);
     const batchOf = (rows: number): BatchSpec => ({
