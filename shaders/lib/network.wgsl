@@ -82,3 +82,16 @@ fn activate(kind: u32, x: f32) -> f32 {
   if (kind == ACTIVATION_SILU) { return x / (1.0 + exp(-x)); }
   return x * gelu_parts(x).s;
 }
+
+// The activation's derivative at x, as learn/gelu_backward and learn/silu_backward compute it
+// (dx = dy times this).
+fn activate_slope(kind: u32, v: f32) -> f32 {
+  if (kind == ACTIVATION_SILU) {
+    let s = 1.0 / (1.0 + exp(-v));
+    return s * (1.0 + v * (1.0 - s));
+  }
+  let g = gelu_parts(v);
+  let d = 1.0 + g.e;
+  let du = GELU_C * (1.0 + GELU_3A * (v * v));
+  return g.s + v * (2.0 * du) * (g.e / (d * d));
+}

@@ -533,3 +533,45 @@ describe('fused kernels: the same floats as the kernels they fuse', () => {
     for (const o of [fused, adam, ema, table]) o.destroy();
   });
 });
+
+describe('the fused backward: the same floats as the kernels it fuses', () => {
+  test.each<['gelu' | 'silu', boolean]>([
+    ['gelu', false],
+    ['gelu', true],
+    ['silu', true],
+  ])(
+    "linear_backward_input_act (%s, skip %s) = backward to the input, add, the activation's backward",
+    async (kind, skip) => {
+      const batch = 20 + rng.int(30);
+      const inputs = 8 + rng.int(40);
+      const outputs = 8 + rng.int(40);
+      const shape = { batch, inputs, outputs, offset: rng.int(7) };
+      const dy = buffer(normals(batch * outputs));
+      const params = buffer(normals(shape.offset + linearParameters(inputs, outputs)));
+      const pre = buffer(normals(batch * inputs, 3));
+      const dhSkip = buffer(normals(batch * inputs));
+      const make = (): GPUBuffer => buffer(batch * inputs);
+      const [dh, dpre, through, sum, dx] = [make(), make(), make(), make(), make()];
+      const lin = createLinear(device, kernels, shape);
+      const activation = createActivation(device, kernels, batch * inputs, kind);
+      const add = createAdd(device, kernels, batch * inputs);
+      await run((pass) => {
+        const fusedOp = lin.backwardInputActOp(
+          { dy, params, pre, dh, dpre, ...(skip ? { skip: dhSkip } : {}) },
+          kind,
+        );
+        record(pass, fusedOp);
+        for (const op of lin
+          .backwardOps({ x: pre, dy, params, grads: make(), dx: through })
+          .slice(1))
+          record(pass, op);
+        if (skip) add.encode(pass, { a: dhSkip, b: through, y: sum });
+        activation.backward(pass, { x: pre, dy: skip ? sum : through, dx });
+      });
+      const n = batch * inputs;
+      expect(await read(dh, n)).toEqual(await read(skip ? sum : through, n));
+      expect(await read(dpre, n)).toEqual(await read(dx, n));
+      for (const o of [lin, activation, add]) o.destroy();
+    },
+  );
+});

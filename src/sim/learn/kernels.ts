@@ -6,6 +6,7 @@ import { ELEMENTWISE_SIZE, REDUCE_SIZE, STEP_TABLE_KERNELS, TILE } from './ops';
 export interface LearnKernels {
   linearForward: Kernel;
   linearActForward: Kernel;
+  linearBackwardInputAct: Kernel;
   linearBackwardInput: Kernel;
   linearBackwardWeight: Kernel;
   silu: Kernel;
@@ -33,13 +34,19 @@ export async function compileLearnKernels(
       workgroupSize,
       ...(STEP_TABLE_KERNELS.has(name) ? { dynamic: ['train'] } : {}),
     });
-  const [linearForward, linearActForward, linearBackwardInput, linearBackwardWeight] =
-    await Promise.all([
-      k('linear_forward', TILE * TILE),
-      k('linear_act_forward', TILE * TILE),
-      k('linear_backward_input', TILE * TILE),
-      k('linear_backward_weight', TILE * TILE),
-    ]);
+  const [
+    linearForward,
+    linearActForward,
+    linearBackwardInputAct,
+    linearBackwardInput,
+    linearBackwardWeight,
+  ] = await Promise.all([
+    k('linear_forward', TILE * TILE),
+    k('linear_act_forward', TILE * TILE),
+    k('linear_backward_input_act', TILE * TILE),
+    k('linear_backward_input', TILE * TILE),
+    k('linear_backward_weight', TILE * TILE),
+  ]);
   const [silu, siluBackward, gelu, geluBackward, add, embed] = await Promise.all([
     k('silu', ELEMENTWISE_SIZE),
     k('silu_backward', ELEMENTWISE_SIZE),
@@ -62,6 +69,7 @@ export async function compileLearnKernels(
   return {
     linearForward,
     linearActForward,
+    linearBackwardInputAct,
     linearBackwardInput,
     linearBackwardWeight,
     silu,

@@ -44,6 +44,22 @@ export interface LinearLayer {
     b: { x: GPUBuffer; params: GPUBuffer; pre: GPUBuffer; h: GPUBuffer; skip?: GPUBuffer },
     activation: Activation,
   ): Op;
+  /**
+   * dh = dY W (+ skip, a residual block's dh) and dpre = dh act'(pre) of the layer below, in one
+   * dispatch (learn/linear_backward_input_act: the same floats as the input's backward, the add
+   * and the activation's backward in turn).
+   */
+  backwardInputActOp(
+    b: {
+      dy: GPUBuffer;
+      params: GPUBuffer;
+      pre: GPUBuffer;
+      dh: GPUBuffer;
+      dpre: GPUBuffer;
+      skip?: GPUBuffer;
+    },
+    activation: Activation,
+  ): Op;
   backwardOps(b: {
     x: GPUBuffer;
     dy: GPUBuffer;
@@ -90,7 +106,7 @@ export function createLinear(
   ];
   // One uniform per activation and skip, made when first asked for.
   const fused = new Map<string, GPUBuffer>();
-  const forwardActOp: LinearLayer['forwardActOp'] = ({ skip, ...b }, activation) => {
+  const fusedUniform = (activation: Activation, skip: boolean): GPUBuffer => {
     const key = `${activation}:${skip ? 1 : 0}`;
     let f = fused.get(key);
     if (!f) {
@@ -100,14 +116,23 @@ export function createLinear(
       });
       fused.set(key, f);
     }
+    return f;
+  };
+  const forwardActOp: LinearLayer['forwardActOp'] = ({ skip, ...b }, activation) => {
     // Without a skip, the binding still needs a buffer: x (read-only, as skip is).
-    const buffers = { layer, fused: f, ...b, skip: skip ?? b.x };
+    const buffers = { layer, fused: fusedUniform(activation, !!skip), ...b, skip: skip ?? b.x };
     return bindOp(device, kernels.linearActForward, buffers, tiles(outputs, batch));
+  };
+  const backwardInputActOp: LinearLayer['backwardInputActOp'] = ({ skip, ...b }, activation) => {
+    const f = fusedUniform(activation, !!skip);
+    const buffers = { layer, fused: f, ...b, dh_skip: skip ?? b.dy };
+    return bindOp(device, kernels.linearBackwardInputAct, buffers, tiles(inputs, batch));
   };
   return {
     shape,
     forwardOp,
     forwardActOp,
+    backwardInputActOp,
     backwardOps,
     forward: (pass, b) => record(pass, forwardOp(b)),
     backward: (pass, b) => backwardOps(b).forEach((op) => record(pass, op)),

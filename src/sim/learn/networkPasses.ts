@@ -13,8 +13,6 @@ import {
   type NetworkArch,
 } from '../../maths/learn/network';
 import {
-  createActivation,
-  createAdd,
   createEmbedding,
   createLinear,
   type LearnKernels,
@@ -64,8 +62,7 @@ export interface Activations {
   weight: GPUBuffer;
   dOut: GPUBuffer;
   dh: [GPUBuffer, GPUBuffer];
-  dPre: GPUBuffer;
-  dThrough: GPUBuffer;
+  dPre: [GPUBuffer, GPUBuffer];
 }
 
 /** The activations of `rows` rows (the forward's) and of `batch` rows (the backward's). */
@@ -87,8 +84,7 @@ export function allocateActivations(
     weight: floats('weight', rows),
     dOut: floats('d out', OUTPUTS * batch),
     dh: [floats('dh a', H * batch), floats('dh b', H * batch)],
-    dPre: floats('d pre', H * batch),
-    dThrough: floats('d through', H * batch),
+    dPre: [floats('d pre a', H * batch), floats('d pre b', H * batch)],
   };
 }
 
@@ -133,8 +129,9 @@ export function forwardOps(
 }
 
 /**
- * dL/dout (act.dOut) back through the network into `grads`: the output layer, then each block
- * (the residual passes dh through, the block adds its own dx), then the input layer.
+ * dL/dout (act.dOut) back through the network into `grads`: each layer's weights' gradient, and
+ * one dispatch into the layer below that passes dh through the skip and applies the activation's
+ * slope (linear_backward_input_act); the input layer's weights' gradient last.
  */
 export function backwardOps(
   pool: Pool,
@@ -150,27 +147,29 @@ export function backwardOps(
   const layers = networkLayers(arch).map((l) =>
     own(createLinear(device, kernels, { ...l, batch })),
   );
-  const activation = own(createActivation(device, kernels, arch.width * batch, arch.activation));
-  const add = own(createAdd(device, kernels, arch.width * batch));
   const ops: Op[] = [];
   const D = arch.depth;
-  let [dh, spare] = act.dh;
-  ops.push(...layers[D + 1]!.backwardOps({ x: act.h[D]!, dy: act.dOut, params, grads, dx: dh }));
+  let [dh, dhNext] = act.dh;
+  let [dPre, dPreNext] = act.dPre;
+  // The output layer: no skip around it.
+  ops.push(...layers[D + 1]!.backwardOps({ x: act.h[D]!, dy: act.dOut, params, grads }));
+  ops.push(
+    layers[D + 1]!.backwardInputActOp(
+      { dy: act.dOut, params, pre: act.pre[D]!, dh, dpre: dPre },
+      arch.activation,
+    ),
+  );
   for (let i = D; i >= 1; i--) {
-    ops.push(activation.backwardOp({ x: act.pre[i]!, dy: dh, dx: act.dPre }));
+    ops.push(...layers[i]!.backwardOps({ x: act.h[i - 1]!, dy: dPre, params, grads }));
     ops.push(
-      ...layers[i]!.backwardOps({
-        x: act.h[i - 1]!,
-        dy: act.dPre,
-        params,
-        grads,
-        dx: act.dThrough,
-      }),
+      layers[i]!.backwardInputActOp(
+        { dy: dPre, params, pre: act.pre[i - 1]!, dh: dhNext, dpre: dPreNext, skip: dh },
+        arch.activation,
+      ),
     );
-    ops.push(add.op({ a: dh, b: act.dThrough, y: spare }));
-    [dh, spare] = [spare, dh];
+    [dh, dhNext] = [dhNext, dh];
+    [dPre, dPreNext] = [dPreNext, dPre];
   }
-  ops.push(activation.backwardOp({ x: act.pre[0]!, dy: dh, dx: act.dPre }));
-  ops.push(...layers[0]!.backwardOps({ x: act.e, dy: act.dPre, params, grads }));
+  ops.push(...layers[0]!.backwardOps({ x: act.e, dy: dPre, params, grads }));
   return ops;
 }
