@@ -12,12 +12,7 @@ import {
   OUTPUTS,
   type NetworkArch,
 } from '../../maths/learn/network';
-import {
-  createEmbedding,
-  createLinear,
-  type LearnKernels,
-  type Op,
-} from './layers';
+import { createEmbedding, createLinear, type LearnKernels, type Op } from './layers';
 
 // A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
 const storage = (): GPUBufferUsageFlags =>
