@@ -1,5 +1,6 @@
 //#include "lib/train_step.wgsl"
 //#include "lib/invocations.wgsl"
+//#include "lib/adamw_update.wgsl"
 
 // AdamW, one step over a flat parameter buffer (Loshchilov & Hutter 2019, algorithm 2; the order
 // of torch.optim.AdamW) on the clipped gradient g = s grad (s = clip[0], learn/grad_clip):
@@ -26,13 +27,5 @@ struct Adam {
 @group(0) @binding(6) var<storage, read> clip: array<f32>;
 
 fn invocation(i: u32, lid: u32) {
-  if (i < adam.count) {
-    let g = clip[0] * grads[i];
-    let mi = adam.beta1 * m[i] + adam.one_minus_beta1 * g;
-    let vi = adam.beta2 * v[i] + adam.one_minus_beta2 * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    let denominator = sqrt(vi * train.correction2) + adam.eps;
-    params[i] = train.decay * params[i] - train.lr * ((mi * train.correction1) / denominator);
-  }
+  if (i < adam.count) { params[i] = adamw_update(i); }
 }

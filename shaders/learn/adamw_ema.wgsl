@@ -1,5 +1,6 @@
 //#include "lib/train_step.wgsl"
 //#include "lib/invocations.wgsl"
+//#include "lib/adamw_update.wgsl"
 
 // AdamW (as learn/adamw) and then the EMA of the new weights (as learn/ema) in one dispatch: the
 // same operations in the same order, so the same floats, one dispatch fewer per step.
@@ -25,13 +26,7 @@ struct Adam {
 
 fn invocation(i: u32, lid: u32) {
   if (i < adam.count) {
-    let g = clip[0] * grads[i];
-    let mi = adam.beta1 * m[i] + adam.one_minus_beta1 * g;
-    let vi = adam.beta2 * v[i] + adam.one_minus_beta2 * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    let denominator = sqrt(vi * train.correction2) + adam.eps;
-    let p = train.decay * params[i] - train.lr * ((mi * train.correction1) / denominator);
+    let p = adamw_update(i);
     params[i] = p;
     average[i] += adam.rate * (p - average[i]);
   }
