@@ -247,9 +247,12 @@ describe('run/denoise_learned evaluates the network at every particle', () => {
         const xi = [new F32(x[2 * i]!), new F32(x[2 * i + 1]!)];
         const row = [xi[0]!.mul(cIn), xi[1]!.mul(cIn), noiseAngleF32(alpha, sigma)];
         const out = forwardF32(arch, params, row);
-        // Float64 from the same float32 inputs: the F32 values are the float64 pass.
+        // The float64 network from the same inputs lies within the F32 model's bound of its value:
+        // the model's value takes sin and cos through the kernel's polynomials (their truncation
+        // is in the bound), so the two agree only to the bound, not to float64 round-off.
         const ref = networkForward(arch, params, [row[0]!.v, row[1]!.v, row[2]!.v], 1).out;
-        expect(Math.abs(ref[0]! - out[0]!.v)).toBeLessThan(1e-9 * (1 + Math.abs(ref[0]!)));
+        for (let j = 0; j < OUTPUTS; j++)
+          expect(Math.abs(ref[j]! - out[j]!.v)).toBeLessThanOrEqual(out[j]!.e);
         for (let j = 0; j < OUTPUTS; j++) {
           const o = out[j]!;
           const x0 =
