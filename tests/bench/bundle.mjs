@@ -1,8 +1,10 @@
-// `npm run bench:bundle`: the benchmark as one file for a machine with no npm, only a `node`
-// binary. Writes dist-bench/bench.mjs (everything bundled except the `webgpu` package, which the
-// bundle loads at run time from DAWN_WEBGPU_DIR, else from node_modules beside or above it) and
-// dist-bench/shaders/, read relative to the bundle. Run there as:
+// `npm run bench:bundle`: the benchmarks as files for a machine with no npm, only a `node`
+// binary. Writes dist-bench/bench.mjs (the kernels) and dist-bench/learn.mjs (the learned
+// denoiser's training against TF.js, learnNode.ts), everything bundled except the `webgpu`
+// package, which they load at run time from DAWN_WEBGPU_DIR, else from node_modules beside or
+// above them, and dist-bench/shaders/, read relative to the bundles. Run there as:
 //   DAWN_WEBGPU_DIR=/path/to/webgpu ./node dist-bench/bench.mjs [--quick] [--json out.json]
+//   DAWN_WEBGPU_DIR=/path/to/webgpu ./node dist-bench/learn.mjs [--batch 256,4096] [--out f.md]
 import { cpSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -14,8 +16,12 @@ const out = join(root, 'dist-bench');
 
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'tests/bench/bench.ts')],
-  outfile: join(out, 'bench.mjs'),
+  entryPoints: {
+    bench: join(root, 'tests/bench/bench.ts'),
+    learn: join(root, 'tests/bench/learnNode.ts'),
+  },
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -30,5 +36,7 @@ await build({
 });
 cpSync(join(root, 'shaders'), join(out, 'shaders'), { recursive: true });
 
-const kib = Math.round(statSync(join(out, 'bench.mjs')).size / 1024);
-process.stdout.write(`wrote dist-bench/bench.mjs (${kib} KiB) and dist-bench/shaders/\n`);
+const kib = (f) => Math.round(statSync(join(out, f)).size / 1024);
+process.stdout.write(
+  `wrote dist-bench/bench.mjs (${kib('bench.mjs')} KiB), dist-bench/learn.mjs (${kib('learn.mjs')} KiB) and dist-bench/shaders/\n`,
+);
