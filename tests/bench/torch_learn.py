@@ -102,6 +102,8 @@ def main():
     p.add_argument("-k", "--frequencies", type=int, default=64)
     p.add_argument("--batch", type=int, nargs="+", default=[256, 4096])
     p.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
+    p.add_argument("--graphs", action="store_true",
+                   help="also time torch.compile(mode='reduce-overhead'): the step replayed as a CUDA graph")
     args = p.parse_args()
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(0)
@@ -110,13 +112,16 @@ def main():
     print("| batch | mode | steps/s |\n| ----: | ---- | ------: |")
     data, alpha, sigma = problem(dev)
     for batch in args.batch:
-        for mode in ["eager"] + (["compile"] if args.compile else []):
+        modes = ["eager"] + (["compile"] if args.compile else []) + (["graphs"] if args.graphs else [])
+        for mode in modes:
             net = Net(args.width, args.depth, args.frequencies).to(dev)
             ema = Net(args.width, args.depth, args.frequencies).to(dev)
             ema.load_state_dict(net.state_dict())
             step = trainer(net, ema, data, alpha, sigma, batch)
             if mode == "compile":
                 step = torch.compile(step)
+            elif mode == "graphs":
+                step = torch.compile(step, mode="reduce-overhead")
             print(f"| {batch} | {mode} | {steps_per_second(step, dev):.4g} |", flush=True)
 
 
