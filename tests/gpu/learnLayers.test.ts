@@ -51,6 +51,7 @@ import {
   type LearnKernels,
 } from '../../src/sim/learn/layers';
 import { TrainTable } from '../../src/sim/learn/trainTable';
+import { splitBatch, WEIGHT_CHUNK } from '../../src/sim/learn/ops';
 import { SEED, within } from '../random';
 import { cosSin2piF32, F32, gpuErrors, testGpu } from './harness';
 
@@ -124,6 +125,8 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
     [37, 13, 29],
     [50, 128, 128],
     [1, 1, 1],
+    // Past WEIGHT_CHUNK rows: the weights' gradient in 3 chunks of 50, then learn/grad_reduce.
+    [150, 13, 29],
   ] as const) {
     test(`linear forward and backward, batch ${batch}, ${inputs} -> ${outputs}`, async () => {
       const offset = 3;
@@ -137,7 +140,13 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
       const b = { x: buffer(x), params: buffer(params), dy: buffer(dy), grads: buffer(grads) };
       const y = buffer(batch * outputs);
       const dx = buffer(batch * inputs);
-      const layer = createLinear(device, kernels, s);
+      const { splits, chunk } = splitBatch(batch, total);
+      const split =
+        splits > 1
+          ? { splits, chunk, slice: total, partials: buffer(splits * total), reduce: true }
+          : undefined;
+      expect(splits).toBe(batch > WEIGHT_CHUNK ? Math.ceil(batch / WEIGHT_CHUNK) : 1);
+      const layer = createLinear(device, kernels, s, split);
       await run((pass) => {
         layer.forward(pass, { x: b.x, params: b.params, y });
         layer.backward(pass, { ...b, dx });

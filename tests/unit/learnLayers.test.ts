@@ -20,6 +20,12 @@ import { tinyMlpLoss, tinyMlpParameters, type TinyMlp } from '../../src/maths/le
 import { Rng } from '../../src/maths/rng';
 import { SEED, within } from '../random';
 import { centralDifference, gradientRounding } from './finiteDifferences';
+import {
+  MAX_SPLIT_FLOATS,
+  MAX_WEIGHT_SPLITS,
+  splitBatch,
+  WEIGHT_CHUNK,
+} from '../../src/sim/learn/ops';
 
 const rng = new Rng(SEED, 131);
 const normals = (n: number, scale = 1): Float64Array =>
@@ -144,5 +150,27 @@ describe('sinusoidal embedding', () => {
       7,
     ];
     expect(Array.from(out)).toEqual([...row(1), ...row(2)]);
+  });
+});
+
+describe("the weights' gradient's split of a batch (src/sim/learn/ops.ts)", () => {
+  test('chunks that are never empty, cover the batch, and stay within the caps', () => {
+    for (const count of [10, 99_074, 700_000, 2 ** 23, 2 ** 24]) {
+      for (const batch of [1, 5, 63, 64, 65, 127, 129, 150, 256, 4096, 4097, 65536]) {
+        const { splits, chunk } = splitBatch(batch, count);
+        const what = `batch ${batch}, ${count} parameters: ${splits} x ${chunk}`;
+        // Every chunk holds a row: the last one starts before the end of the batch.
+        expect((splits - 1) * chunk, what).toBeLessThan(batch);
+        expect(splits * chunk, what).toBeGreaterThanOrEqual(batch);
+        expect(splits, what).toBeLessThanOrEqual(MAX_WEIGHT_SPLITS);
+        if (splits > 1) expect(splits * count, what).toBeLessThanOrEqual(MAX_SPLIT_FLOATS);
+        // No split where one chunk holds the batch; otherwise chunks of WEIGHT_CHUNK rows at most
+        // unless a cap (splits, or the partials' floats) made them longer.
+        if (batch <= WEIGHT_CHUNK) expect(splits, what).toBe(1);
+        const capped = Math.min(MAX_WEIGHT_SPLITS, Math.floor(MAX_SPLIT_FLOATS / count));
+        if (Math.ceil(batch / WEIGHT_CHUNK) <= capped)
+          expect(chunk, what).toBeLessThanOrEqual(WEIGHT_CHUNK);
+      }
+    }
   });
 });

@@ -9,6 +9,7 @@ export interface LearnKernels {
   linearBackwardInputAct: Kernel;
   linearBackwardInput: Kernel;
   linearBackwardWeight: Kernel;
+  gradReduce: Kernel;
   silu: Kernel;
   siluBackward: Kernel;
   gelu: Kernel;
@@ -47,13 +48,14 @@ export async function compileLearnKernels(
     k('linear_backward_input', TILE * TILE),
     k('linear_backward_weight', TILE * TILE),
   ]);
-  const [silu, siluBackward, gelu, geluBackward, add, embed] = await Promise.all([
+  const [silu, siluBackward, gelu, geluBackward, add, embed, gradReduce] = await Promise.all([
     k('silu', ELEMENTWISE_SIZE),
     k('silu_backward', ELEMENTWISE_SIZE),
     k('gelu', ELEMENTWISE_SIZE),
     k('gelu_backward', ELEMENTWISE_SIZE),
     k('add', ELEMENTWISE_SIZE),
     k('embed', ELEMENTWISE_SIZE),
+    k('grad_reduce', ELEMENTWISE_SIZE),
   ]);
   const [mseLoss, lossSum, gradNorm, gradClip, adamw, adamwEma, ema, sampleBatch] =
     await Promise.all([
@@ -72,6 +74,7 @@ export async function compileLearnKernels(
     linearBackwardInputAct,
     linearBackwardInput,
     linearBackwardWeight,
+    gradReduce,
     silu,
     siluBackward,
     gelu,

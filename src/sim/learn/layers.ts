@@ -25,6 +25,7 @@
 import type { LinearShape } from '../../maths/learn/linear';
 import type { EmbedShape } from '../../maths/learn/embedding';
 import type { LearnKernels } from './kernels';
+import { linearParameters } from '../../maths/learn/linear';
 import { bindOp, flat, positive, record, tiles, uniform, type Op } from './ops';
 
 export * from './kernels';
@@ -75,24 +76,63 @@ export interface LinearLayer {
   destroy(): void;
 }
 
+/**
+ * The weights' gradient over a batch split into `splits` chunks of `chunk` rows (./ops.ts's
+ * splitBatch): each chunk's part goes to `partials` at z * slice (slice: the floats of the whole
+ * flat gradient), and the chunks are added in order into `grads` by learn/grad_reduce: by the
+ * layer itself when `reduce`, else once for the whole model by the caller (createGradReduce).
+ */
+export interface WeightSplit {
+  splits: number;
+  chunk: number;
+  slice: number;
+  partials: GPUBuffer;
+  reduce: boolean;
+}
+
 export function createLinear(
   device: GPUDevice,
   kernels: LearnKernels,
   shape: LinearShape,
+  split?: WeightSplit,
 ): LinearLayer {
   const { batch, inputs, outputs, offset } = shape;
   positive('linear', { batch, inputs, outputs });
   if (!Number.isInteger(offset) || offset < 0) throw new Error(`linear: offset = ${offset}`);
-  const layer = uniform(device, kernels.linearForward, 'layer', { batch, inputs, outputs, offset });
+  if (split) {
+    positive('linear split', { splits: split.splits, chunk: split.chunk, slice: split.slice });
+    if (Math.ceil(batch / split.chunk) !== split.splits)
+      throw new Error(
+        `linear: ${split.splits} chunks of ${split.chunk} rows for a batch of ${batch}`,
+      );
+  }
+  const layer = uniform(device, kernels.linearForward, 'layer', {
+    batch,
+    inputs,
+    outputs,
+    offset,
+    chunk: split?.chunk ?? batch,
+    slice: split ? split.slice : 0,
+  });
+  const reduce =
+    split?.reduce === true
+      ? createGradReduce(device, kernels, {
+          first: offset,
+          count: linearParameters(inputs, outputs),
+          splits: split.splits,
+          slice: split.slice,
+        })
+      : null;
   const forwardOp: LinearLayer['forwardOp'] = (b) =>
     bindOp(device, kernels.linearForward, { layer, ...b }, tiles(outputs, batch));
   const backwardOps: LinearLayer['backwardOps'] = ({ x, dy, params, grads, dx }) => [
     bindOp(
       device,
       kernels.linearBackwardWeight,
-      { layer, x, dy, grads },
-      tiles(inputs + 1, outputs),
+      { layer, x, dy, grads: split ? split.partials : grads },
+      [...tiles(inputs + 1, outputs), split?.splits ?? 1],
     ),
+    ...(reduce && split ? [reduce.op({ partials: split.partials, grads })] : []),
     ...(dx
       ? [
           bindOp(
@@ -138,8 +178,29 @@ export function createLinear(
     backward: (pass, b) => backwardOps(b).forEach((op) => record(pass, op)),
     destroy: () => {
       layer.destroy();
+      reduce?.destroy();
       for (const f of fused.values()) f.destroy();
     },
+  };
+}
+
+export interface GradReduce {
+  /** grads[first ..] = the sum of the chunks' partial gradients, in the order of the chunks. */
+  op(b: { partials: GPUBuffer; grads: GPUBuffer }): Op;
+  destroy(): void;
+}
+
+/** Adds `splits` partial gradients (`slice` floats apart) over [first, first + count). */
+export function createGradReduce(
+  device: GPUDevice,
+  kernels: LearnKernels,
+  spec: { first: number; count: number; splits: number; slice: number },
+): GradReduce {
+  positive('gradient reduce', { count: spec.count, splits: spec.splits, slice: spec.slice });
+  const reduce = uniform(device, kernels.gradReduce, 'reduce', spec);
+  return {
+    op: (b) => bindOp(device, kernels.gradReduce, { reduce, ...b }, flat(device, spec.count)),
+    destroy: () => reduce.destroy(),
   };
 }
 

@@ -10,9 +10,16 @@ import {
   INPUTS,
   networkLayers,
   OUTPUTS,
+  parameterCount,
   type NetworkArch,
 } from '../../maths/learn/network';
-import { createEmbedding, createLinear, type LearnKernels, type Op } from './layers';
+import {
+  createEmbedding,
+  createGradReduce,
+  createLinear,
+  type LearnKernels,
+  type Op,
+} from './layers';
 
 // A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
 const storage = (): GPUBufferUsageFlags =>
@@ -126,7 +133,9 @@ export function forwardOps(
 /**
  * dL/dout (act.dOut) back through the network into `grads`: each layer's weights' gradient, and
  * one dispatch into the layer below that passes dh through the skip and applies the activation's
- * slope (linear_backward_input_act); the input layer's weights' gradient last.
+ * slope (linear_backward_input_act); the input layer's weights' gradient last. With `split`
+ * (batches past one chunk: ./ops.ts's splitBatch), the weights' gradients go to its partials, a
+ * chunk of the batch each, and one dispatch at the end adds them into `grads`.
  */
 export function backwardOps(
   pool: Pool,
@@ -137,10 +146,13 @@ export function backwardOps(
   batch: number,
   params: GPUBuffer,
   grads: GPUBuffer,
+  split?: { splits: number; chunk: number; partials: GPUBuffer },
 ): Op[] {
   const { own } = pool;
+  const count = parameterCount(arch);
+  const layerSplit = split && { ...split, slice: count, reduce: false };
   const layers = networkLayers(arch).map((l) =>
-    own(createLinear(device, kernels, { ...l, batch })),
+    own(createLinear(device, kernels, { ...l, batch }, layerSplit)),
   );
   const ops: Op[] = [];
   const D = arch.depth;
@@ -166,5 +178,11 @@ export function backwardOps(
     [dPre, dPreNext] = [dPreNext, dPre];
   }
   ops.push(...layers[0]!.backwardOps({ x: act.e, dy: dPre, params, grads }));
+  if (layerSplit) {
+    const spec = { first: 0, count, splits: layerSplit.splits, slice: count };
+    ops.push(
+      own(createGradReduce(device, kernels, spec)).op({ partials: layerSplit.partials, grads }),
+    );
+  }
   return ops;
 }

@@ -45,6 +45,7 @@ import {
   type Activations,
 } from './networkPasses';
 import { BatchSampler, type BatchSpec } from './batchSampler';
+import { splitBatch } from './ops';
 import { TrainTable } from './trainTable';
 import { trainProblem, type TrainSettings } from '../../maths/learn/training';
 
@@ -67,6 +68,8 @@ export class Trainer {
   readonly params: GPUBuffer;
   readonly ema: GPUBuffer;
   private readonly grads: GPUBuffer;
+  /** Chunks the batch is summed in for the weights' gradients (1: no split). */
+  readonly weightSplits: number;
   private readonly m: GPUBuffer;
   private readonly v: GPUBuffer;
   /** The denoiser kernel's architecture uniform and frequencies (denoise_learned.wgsl). */
@@ -143,7 +146,14 @@ export class Trainer {
     const train = forwardOps(pool, device, kernels, arch, act, batch, this.params, turns2);
     const params = this.params;
     const grads = this.grads;
-    const backward = backwardOps(pool, device, kernels, arch, act, batch, params, grads);
+    // Past one chunk of rows, the weights' gradients sum the batch in chunks side by side.
+    const { splits, chunk } = splitBatch(batch, count);
+    const split =
+      splits > 1
+        ? { splits, chunk, partials: floats('weight partials', splits * count) }
+        : undefined;
+    this.weightSplits = splits;
+    const backward = backwardOps(pool, device, kernels, arch, act, batch, params, grads, split);
     this.stepOps = [
       ...train,
       ...loss.ops({
