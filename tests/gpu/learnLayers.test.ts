@@ -299,17 +299,32 @@ describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
         }
       return { layer: createEmbedding(device, kernels, shape, k), turns: buffer(turns) };
     });
+    // The three columns in one dispatch (as the network embeds its rows), frequencies per column.
+    const all = createEmbedding(
+      device,
+      kernels,
+      { batch, inStride: 3, column: 0, outStride: width, outOffset: 0, columns: 3 },
+      k,
+    );
+    const allTurns = new Float32Array(3 * k);
+    [25, 25, 1].forEach((scale, column) => allTurns.set(transformerTurns(k, scale), column * k));
+    const together = buffer(batch * width);
     await run((pass) => {
       for (const { layer, turns } of layers) layer.forward(pass, { s: xb, turns, out });
+      all.forward(pass, { s: xb, turns: buffer(allTurns), out: together });
     });
     layers.forEach(({ layer }) => layer.destroy());
+    all.destroy();
+    const separate = await read(out, batch * width);
     expectWithin(
       'embedding',
-      await read(out, batch * width),
+      separate,
       cpu,
       (i) => bounds[i]!,
       'F32: u = g s rounded, cos_sin_2pi reduction and polynomials',
     );
+    // Each lane computes the same operations either way: the same floats.
+    expect(Array.from(await read(together, batch * width))).toEqual(Array.from(separate));
   });
 
   for (const [batch, width] of [

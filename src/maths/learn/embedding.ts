@@ -23,29 +23,36 @@ export function transformerTurns(k: number, scale: number): Float32Array<ArrayBu
 
 export interface EmbedShape {
   batch: number;
-  /** Row length of the input and the embedded column in it. */
+  /** Row length of the input and the (first) embedded column in it. */
   inStride: number;
   column: number;
-  /** Row length of the output and where the 2 K values of this column start in it. */
+  /** Row length of the output and where the 2 K values of the (first) column start in it. */
   outStride: number;
   outOffset: number;
+  /**
+   * Consecutive columns embedded by one dispatch (default 1): column + j with its own K
+   * frequencies (turns[j K ..]), written 2 K values after column j - 1's.
+   */
+  columns?: number;
 }
 
-/** Writes the embedding of column `column` of `s` into `out` (float64). */
+/** Writes the embedding of the shape's columns of `s` into `out` (float64). */
 export function embed(
   shape: EmbedShape,
   s: ArrayLike<number>,
   turns: ArrayLike<number>,
   out: Float64Array,
 ): void {
-  const k = turns.length;
-  for (let r = 0; r < shape.batch; r++) {
-    const v = s[r * shape.inStride + shape.column]!;
-    for (let j = 0; j < k; j++) {
-      const angle = 2 * Math.PI * turns[j]! * v;
-      const at = r * shape.outStride + shape.outOffset + j;
-      out[at] = Math.sin(angle);
-      out[at + k] = Math.cos(angle);
+  const columns = shape.columns ?? 1;
+  const k = turns.length / columns;
+  for (let r = 0; r < shape.batch; r++)
+    for (let c = 0; c < columns; c++) {
+      const v = s[r * shape.inStride + shape.column + c]!;
+      for (let j = 0; j < k; j++) {
+        const angle = 2 * Math.PI * turns[c * k + j]! * v;
+        const at = r * shape.outStride + shape.outOffset + 2 * k * c + j;
+        out[at] = Math.sin(angle);
+        out[at + k] = Math.cos(angle);
+      }
     }
-  }
 }

@@ -142,6 +142,17 @@ export function networkTurns(a: NetworkArch): Float32Array<ArrayBuffer> {
   return turns;
 }
 
+/** The frequencies of each input column in turn (x, y, tau: K each), as learn/embed reads them. */
+export function networkRowTurns(a: NetworkArch): Float32Array<ArrayBuffer> {
+  const turns = networkTurns(a);
+  const K = a.frequencies;
+  const rows = new Float32Array(INPUTS * K);
+  rows.set(turns.subarray(0, K), 0);
+  rows.set(turns.subarray(0, K), K);
+  rows.set(turns.subarray(K), 2 * K);
+  return rows;
+}
+
 /** The network's conditioning at a level: the input scale c_in and the level's input tau. */
 export function conditioning(alpha: number, sigma: number): { cIn: number; tau: number } {
   return {

@@ -267,7 +267,10 @@ export function createAdd(device: GPUDevice, kernels: LearnKernels, count: numbe
 
 export interface EmbeddingLayer {
   readonly shape: EmbedShape;
-  /** Writes 2 K values per row of `out` at the shape's outOffset; `turns` holds the K frequencies. */
+  /**
+   * Writes 2 K values per row and column of `out` from the shape's outOffset; `turns` holds K
+   * frequencies per column.
+   */
   forward(pass: GPUComputePassEncoder, b: { s: GPUBuffer; turns: GPUBuffer; out: GPUBuffer }): void;
   forwardOp(b: { s: GPUBuffer; turns: GPUBuffer | GPUBufferBinding; out: GPUBuffer }): Op;
   destroy(): void;
@@ -279,8 +282,10 @@ export function createEmbedding(
   shape: EmbedShape,
   frequencies: number,
 ): EmbeddingLayer {
-  positive('embedding', { batch: shape.batch, frequencies });
+  const columns = shape.columns ?? 1;
+  positive('embedding', { batch: shape.batch, frequencies, columns });
   const embed = uniform(device, kernels.embed, 'embed', {
+    columns,
     batch: shape.batch,
     frequencies,
     in_stride: shape.inStride,
@@ -288,7 +293,7 @@ export function createEmbedding(
     out_stride: shape.outStride,
     out_offset: shape.outOffset,
   });
-  const count = shape.batch * frequencies;
+  const count = shape.batch * columns * frequencies;
   const forwardOp: EmbeddingLayer['forwardOp'] = (b) =>
     bindOp(device, kernels.embed, { embed, ...b }, flat(device, count));
   return {

@@ -90,7 +90,10 @@ export function allocateActivations(
   };
 }
 
-/** Embeddings, the input layer, the blocks and the output layer over `rows` rows. */
+/**
+ * Embeddings, the input layer, the blocks and the output layer over `rows` rows; `turns` holds
+ * the embedding's frequencies per input column (networkRowTurns).
+ */
 export function forwardOps(
   pool: Pool,
   device: GPUDevice,
@@ -99,23 +102,22 @@ export function forwardOps(
   act: Activations,
   rows: number,
   params: GPUBuffer,
-  turns: { xy: GPUBuffer; t: GPUBuffer },
+  turns: GPUBuffer,
 ): Op[] {
   const { own } = pool;
   const E = embeddingWidth(arch);
   const K = arch.frequencies;
   const ops: Op[] = [];
-  for (let c = 0; c < INPUTS; c++) {
-    const layer = own(
-      createEmbedding(
-        device,
-        kernels,
-        { batch: rows, inStride: INPUTS, column: c, outStride: E, outOffset: 2 * K * c },
-        K,
-      ),
-    );
-    ops.push(layer.forwardOp({ s: act.rows, turns: c < 2 ? turns.xy : turns.t, out: act.e }));
-  }
+  // The three inputs (x c_in, y c_in, tau) in one dispatch, each with its frequencies.
+  const embedding = own(
+    createEmbedding(
+      device,
+      kernels,
+      { batch: rows, inStride: INPUTS, column: 0, outStride: E, outOffset: 0, columns: INPUTS },
+      K,
+    ),
+  );
+  ops.push(embedding.forwardOp({ s: act.rows, turns, out: act.e }));
   const layers = networkLayers(arch).map((l) =>
     own(createLinear(device, kernels, { ...l, batch: rows })),
   );

@@ -21,6 +21,7 @@ import {
   initialParameters,
   INPUTS,
   MAX_STEPS,
+  networkRowTurns,
   networkTurns,
   OUTPUTS,
   parameterCount,
@@ -75,8 +76,8 @@ export class Trainer {
   /** The denoiser kernel's architecture uniform and frequencies (denoise_learned.wgsl). */
   readonly net: GPUBuffer;
   readonly turns: GPUBuffer;
-  private readonly turnsXY: GPUBuffer;
-  private readonly turnsT: GPUBuffer;
+  /** The embedding's frequencies of each input column (networkRowTurns). */
+  private readonly rowTurns: GPUBuffer;
   private readonly pool: Pool;
   private readonly table: TrainTable;
   private readonly evalTable: TrainTable;
@@ -120,8 +121,7 @@ export class Trainer {
     this.v = floats('adam v', count);
     const turns = networkTurns(arch);
     this.turns = floats('turns', turns.length, turns);
-    this.turnsXY = floats('turns xy', arch.frequencies, turns.slice(0, arch.frequencies));
-    this.turnsT = floats('turns t', arch.frequencies, turns.slice(arch.frequencies));
+    this.rowTurns = floats('row turns', INPUTS * arch.frequencies, networkRowTurns(arch));
     this.net = this.netUniform();
     this.hyper = this.adamHyper(settings);
     this.table = own(new TrainTable(device, kernels.adamw, MAX_STEPS));
@@ -142,7 +142,7 @@ export class Trainer {
     this.gradPartials = floats('grad partials', norm.partialBytes / 4);
     const adam = own(createAdamWEma(device, kernels, count, this.hyper, settings.emaDecay));
 
-    const turns2 = { xy: this.turnsXY, t: this.turnsT };
+    const turns2 = this.rowTurns;
     const train = forwardOps(pool, device, kernels, arch, act, batch, this.params, turns2);
     const params = this.params;
     const grads = this.grads;
