@@ -24,6 +24,7 @@
  * linear layer's weight [out][in] then bias, a GroupNorm's weight (gamma) then bias (beta), so
  * the state dict of the same modules in PyTorch loads by name.
  */
+import { Rng, Stream } from '../rng';
 import { TARGETS, type Target, type TensorSpec } from './network';
 
 export interface UNetArch {
@@ -233,3 +234,25 @@ export function unetPlan(a: UNetArch, image: ImageFormat): UNetPlan {
 
 /** Floats of a slot per sample. */
 export const slotSize = (s: Slot): number => s.channels * s.height * s.width;
+
+/**
+ * Fresh parameters as PyTorch's defaults: a convolution's or linear layer's weight and bias
+ * uniform in +-1 / sqrt(fan in) (fan in = inputs, or 9 cin), GroupNorm's gamma 1 and beta 0;
+ * and, as DDPM does, the output convolution zero (the untrained network predicts 0).
+ */
+export function unetInitialParameters(plan: UNetPlan, seed: number): Float32Array<ArrayBuffer> {
+  const p = new Float32Array(plan.parameters);
+  const rng = new Rng(seed, Stream.init);
+  for (const o of plan.ops) {
+    if (o.op === 'norm') {
+      const c = plan.slots.get(o.x)!.channels;
+      p.fill(1, o.offset, o.offset + c);
+    } else if ((o.op === 'conv' || o.op === 'linear') && o.name !== 'out.conv') {
+      const fanIn = o.op === 'conv' ? 9 * o.cin : o.inputs;
+      const count = o.op === 'conv' ? convParameters(o.cin, o.cout) : (o.inputs + 1) * o.outputs;
+      const bound = 1 / Math.sqrt(fanIn);
+      for (let i = o.offset; i < o.offset + count; i++) p[i] = bound * (2 * rng.uniform() - 1);
+    }
+  }
+  return p;
+}
