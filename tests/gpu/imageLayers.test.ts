@@ -337,7 +337,8 @@ describe(`U-Net layers on the GPU (SEED=${SEED})`, () => {
       });
       pool.destroy();
       up.destroy();
-      // The kernels' order: ((top-left + top-right) + (bottom-left + bottom-right)).
+      // The kernels' order: ((top-left + top-right) + (bottom-left + bottom-right)). Three
+      // roundings of at most u |value| each, with no slack: 28 x 28 reaches 0.9 of the bound.
       const four = (v: Float32Array, o: number): F32 => {
         const t = Math.floor(o / (width / 2)) * 2 * width + 2 * (o % (width / 2));
         const at = (i: number): F32 => new F32(v[i]!);
@@ -425,6 +426,11 @@ describe(`U-Net layers on the GPU (SEED=${SEED})`, () => {
       );
     });
   }
+
+  test("GroupNorm's statistics layout: GROUP_NORM_STATS is lib/group_norm.wgsl's STATS", () => {
+    const wgsl = /const STATS = (\d+)u;/.exec(shaderSources['lib/group_norm.wgsl'] ?? '');
+    expect(Number(wgsl?.[1])).toBe(GROUP_NORM_STATS);
+  });
 
   test('layers refuse shapes they cannot take', () => {
     const s: ImageShape = { batch: 1, channels: 2, height: 7, width: 8 };
