@@ -38,7 +38,7 @@ export interface MseLoss {
 export function createMseLoss(
   device: GPUDevice,
   kernels: LearnKernels,
-  spec: { batch: number; width: number; slot?: number },
+  spec: { batch: number; width: number; slot?: number; scale?: number },
 ): MseLoss {
   positive('mse loss', { batch: spec.batch, width: spec.width });
   const groups = Math.min(MAX_REDUCE_GROUPS, Math.ceil((spec.batch * spec.width) / REDUCE_SIZE));
@@ -47,7 +47,9 @@ export function createMseLoss(
     width: spec.width,
     groups,
     slot: spec.slot ?? 0,
-    scale: 1 / spec.batch,
+    // The mean over the batch by default (the 2D network's loss sums x and y); an image's loss
+    // is also averaged over its values: scale 1 / (batch P).
+    scale: spec.scale ?? 1 / spec.batch,
   });
   const ops: MseLoss['ops'] = ({ pred, goal, weight, grad, partials, losses }) => [
     bindOp(device, kernels.mseLoss, { loss, pred, goal, weight, grad, partials }, [groups, 1]),
