@@ -20,7 +20,6 @@ import {
   ACTIVATIONS,
   initialParameters,
   INPUTS,
-  MAX_STEPS,
   networkRowTurns,
   networkTurns,
   OUTPUTS,
@@ -29,15 +28,7 @@ import {
   type NetworkArch,
 } from '../../maths/learn/network';
 import type { AdamHyper } from '../../maths/learn/optim';
-import {
-  compileLearnKernels,
-  createAdamWEma,
-  createGradNorm,
-  createMseLoss,
-  record,
-  type LearnKernels,
-  type Op,
-} from './layers';
+import { compileLearnKernels, createMseLoss, record, type LearnKernels, type Op } from './layers';
 import {
   allocateActivations,
   backwardOps,
@@ -47,13 +38,13 @@ import {
 } from './networkPasses';
 import { BatchSampler, type BatchSpec } from './batchSampler';
 import { splitBatch } from './ops';
+import { TrainState } from './trainState';
 import { TrainTable } from './trainTable';
 import { trainProblem, type TrainSettings } from '../../maths/learn/training';
 
 export type { TrainSettings } from '../../maths/learn/training';
 
-/** Per-step losses kept on the GPU between reads. */
-export const LOSS_RING = 4096;
+export { LOSS_RING } from './trainState';
 /** The evaluation batch's rows and its bins over t. */
 export const EVAL_ROWS = 2000;
 export const EVAL_BINS = 20;
@@ -62,43 +53,31 @@ const EVAL_STEP = 0x7fffffff;
 // A function, not a constant: GPUBufferUsage exists only once WebGPU is loaded (Dawn in the bench).
 const storage = (): GPUBufferUsageFlags =>
   GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-const ONE_STEP = { label: 'train step' } as const;
 
 export class Trainer {
-  /** Raw weights, their gradient, Adam's moments, and the EMA the denoiser samples with. */
+  /** Weights, gradients, Adam's state, the EMA, the step table and the loss ring. */
+  private readonly state: TrainState;
+  /** Raw weights and the EMA the denoiser samples with. */
   readonly params: GPUBuffer;
   readonly ema: GPUBuffer;
-  private readonly grads: GPUBuffer;
   /** Chunks the batch is summed in for the weights' gradients (1: no split). */
   readonly weightSplits: number;
-  private readonly m: GPUBuffer;
-  private readonly v: GPUBuffer;
   /** The denoiser kernel's architecture uniform and frequencies (denoise_learned.wgsl). */
   readonly net: GPUBuffer;
   readonly turns: GPUBuffer;
   /** The embedding's frequencies of each input column (networkRowTurns). */
   private readonly rowTurns: GPUBuffer;
   private readonly pool: Pool;
-  private readonly table: TrainTable;
   private readonly evalTable: TrainTable;
-  private readonly losses: GPUBuffer;
-  private readonly ring: GPUBuffer;
   private readonly lossPartials: GPUBuffer;
-  private readonly gradPartials: GPUBuffer;
-  private readonly clip: GPUBuffer;
   private readonly sampler: BatchSampler;
   private readonly evalSampler: BatchSampler;
   private readonly act: Activations;
-  /** The step's ops after the batch, and the evaluation's forward ops (on the EMA). */
+  /** The step's network ops after the batch (forward, loss, backward), and the evaluation's. */
   private readonly stepOps: Op[];
   private readonly evalForward: Op[];
   private levels: GPUBuffer | null = null;
   private data: GPUBuffer | null = null;
-  private readonly offset = new Uint32Array(1);
-  private hyper: AdamHyper;
-  /** Optimiser steps recorded so far, and the last step whose loss readLosses() returned. */
-  private steps = 0;
-  private lossesRead = 0;
 
   private constructor(
     readonly device: GPUDevice,
@@ -113,24 +92,22 @@ export class Trainer {
     const pool = this.pool;
     const floats = pool.floats;
     const own = pool.own;
-    const init = initialParameters(arch, settings.seed);
-    this.params = floats('params', count, init);
-    this.ema = floats('ema', count, init.slice());
-    this.grads = floats('grads', count);
-    this.m = floats('adam m', count);
-    this.v = floats('adam v', count);
+    const hyper = Trainer.adamHyper(settings);
+    this.state = new TrainState(device, kernels, pool, {
+      init: initialParameters(arch, settings.seed),
+      hyper,
+      maxGradNorm: settings.maxGradNorm,
+      emaDecay: settings.emaDecay,
+    });
+    this.params = this.state.params;
+    this.ema = this.state.ema;
     const turns = networkTurns(arch);
     this.turns = floats('turns', turns.length, turns);
     this.rowTurns = floats('row turns', INPUTS * arch.frequencies, networkRowTurns(arch));
     this.net = this.netUniform();
-    this.hyper = this.adamHyper(settings);
-    this.table = own(new TrainTable(device, kernels.adamw, MAX_STEPS));
     this.evalTable = own(new TrainTable(device, kernels.adamw, 1));
-    this.evalTable.set(0, EVAL_STEP, this.hyper, true);
+    this.evalTable.set(0, EVAL_STEP, hyper, true);
     this.evalTable.flush(1);
-    this.losses = floats('loss', 1);
-    this.ring = floats('losses', LOSS_RING);
-    this.clip = floats('clip', 2, Float32Array.of(1, 0));
 
     const rowsOf = Math.max(batch, EVAL_ROWS);
     const act = allocateActivations(pool, arch, batch, rowsOf);
@@ -138,14 +115,11 @@ export class Trainer {
 
     const loss = own(createMseLoss(device, kernels, { batch, width: OUTPUTS }));
     this.lossPartials = floats('loss partials', loss.partialBytes / 4);
-    const norm = own(createGradNorm(device, kernels, { count, maxNorm: settings.maxGradNorm }));
-    this.gradPartials = floats('grad partials', norm.partialBytes / 4);
-    const adam = own(createAdamWEma(device, kernels, count, this.hyper, settings.emaDecay));
 
     const turns2 = this.rowTurns;
     const train = forwardOps(pool, device, kernels, arch, act, batch, this.params, turns2);
     const params = this.params;
-    const grads = this.grads;
+    const grads = this.state.grads;
     // Past one chunk of rows, the weights' gradients sum the batch in chunks side by side.
     const { splits, chunk } = splitBatch(batch, count);
     const split =
@@ -162,19 +136,9 @@ export class Trainer {
         weight: act.weight,
         grad: act.dOut,
         partials: this.lossPartials,
-        losses: this.losses,
+        losses: this.state.losses,
       }),
       ...backward,
-      ...norm.ops({ grads, partials: this.gradPartials, clip: this.clip }),
-      adam.op({
-        params,
-        grads,
-        m: this.m,
-        v: this.v,
-        clip: this.clip,
-        train: this.table.binding,
-        average: this.ema,
-      }),
     ];
     this.evalForward = forwardOps(pool, device, kernels, arch, act, EVAL_ROWS, this.ema, turns2);
     const batchOf = (rows: number): BatchSpec => ({
@@ -185,7 +149,9 @@ export class Trainer {
     });
     const outputs = { rows: act.rows, goal: act.goal, weight: act.weight };
     const k = kernels.sampleBatch;
-    this.sampler = own(new BatchSampler(device, k, batchOf(batch), outputs, this.table.binding));
+    this.sampler = own(
+      new BatchSampler(device, k, batchOf(batch), outputs, this.state.table.binding),
+    );
     this.evalSampler = own(
       new BatchSampler(device, k, batchOf(EVAL_ROWS), outputs, this.evalTable.binding),
     );
@@ -207,7 +173,7 @@ export class Trainer {
 
   /** Optimiser steps taken (recorded) since the weights were set. */
   get step(): number {
-    return this.steps;
+    return this.state.step;
   }
 
   get parameterCount(): number {
@@ -245,7 +211,7 @@ export class Trainer {
   setRate(lr: number, weightDecay: number): void {
     const problem = trainProblem({ ...this.settings, lr, weightDecay });
     if (problem) throw new Error(problem);
-    this.hyper = { ...this.hyper, lr, weightDecay };
+    this.state.setRate(lr, weightDecay);
   }
 
   get ready(): boolean {
@@ -255,34 +221,16 @@ export class Trainer {
   /** Records k steps (at most MAX_STEPS) into `encoder`, one pass each; returns how many. */
   encode(encoder: GPUCommandEncoder, k: number): number {
     const sample = this.sampler.op;
-    if (!sample || k <= 0) return 0;
-    const n = Math.min(k, MAX_STEPS);
-    for (let i = 0; i < n; i++) this.table.set(i, this.steps + i + 1, this.hyper);
-    this.table.flush(n);
-    for (let i = 0; i < n; i++) {
-      const offset = this.table.offset(i, this.offset);
-      const pass = encoder.beginComputePass(ONE_STEP);
-      record(pass, sample, offset);
-      for (const op of this.stepOps) record(pass, op, offset);
-      pass.end();
-      this.steps++;
-      encoder.copyBufferToBuffer(this.losses, 0, this.ring, 4 * (this.steps % LOSS_RING), 4);
-    }
-    return n;
+    if (!sample) return 0;
+    return this.state.encode(encoder, k, sample, this.stepOps);
   }
 
   /**
    * The losses of the steps since the last read, in order (the last LOSS_RING of them when more
    * were taken meanwhile). A readback: a few times a second, not per frame.
    */
-  async readLosses(): Promise<{ first: number; losses: Float32Array }> {
-    const upTo = this.steps;
-    const from = Math.max(this.lossesRead, upTo - LOSS_RING);
-    const ring = new Float32Array(await readback(this.device, this.ring, 4 * LOSS_RING));
-    const losses = new Float32Array(upTo - from);
-    for (let s = from + 1; s <= upTo; s++) losses[s - from - 1] = ring[s % LOSS_RING]!;
-    this.lossesRead = Math.max(this.lossesRead, upTo);
-    return { first: from + 1, losses };
+  readLosses(): Promise<{ first: number; losses: Float32Array }> {
+    return this.state.readLosses();
   }
 
   /**
@@ -333,23 +281,13 @@ export class Trainer {
   }
 
   /** The EMA weights (what samples), as floats in the flat layout. A readback. */
-  async readWeights(which: 'ema' | 'params' = 'ema'): Promise<Float32Array<ArrayBuffer>> {
-    const b = which === 'ema' ? this.ema : this.params;
-    return new Float32Array(await readback(this.device, b, 4 * this.parameterCount));
+  readWeights(which: 'ema' | 'params' = 'ema'): Promise<Float32Array<ArrayBuffer>> {
+    return this.state.readWeights(which);
   }
 
   /** Sets the weights (raw and EMA), clears Adam's moments; `step`: the count to resume from. */
   setWeights(weights: Float32Array<ArrayBuffer>, step = 0): void {
-    if (weights.length !== this.parameterCount)
-      throw new Error(`weights: ${weights.length} values for ${this.parameterCount} parameters`);
-    const q = this.device.queue;
-    q.writeBuffer(this.params, 0, weights);
-    q.writeBuffer(this.ema, 0, weights);
-    const zeros = new Float32Array(this.parameterCount);
-    q.writeBuffer(this.m, 0, zeros);
-    q.writeBuffer(this.v, 0, zeros);
-    this.steps = step;
-    this.lossesRead = step;
+    this.state.setWeights(weights, step);
   }
 
   /** Fresh initial weights from a seed (the settings' by default), step 0. */
@@ -363,7 +301,7 @@ export class Trainer {
     this.net.destroy();
   }
 
-  private adamHyper(s: TrainSettings): AdamHyper {
+  private static adamHyper(s: TrainSettings): AdamHyper {
     return { lr: s.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: s.weightDecay };
   }
 
