@@ -26,6 +26,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (at.z >= conv.height || at.w >= conv.width) { return; }
   for (var i = 0u; i < CONV_OUT; i++) {
     let ic = at.y + i;
-    if (ic < conv.channels_in) { dx[conv_index(conv, conv.channels_in, at.x, ic, at.z, at.w)] = sums[i]; }
+    if (ic < conv.channels_in) {
+      dx[conv_index(conv, conv.channels_in, at.x, ic, at.z, at.w)] = sums[i];
+    }
   }
 }

@@ -2,8 +2,9 @@
 //#include "lib/workgroup.wgsl"
 
 // 3x3 convolution, backward to the parameters, summed over the batch and the pixels:
-//   dW[o, i, ky, kx] = sum over rows (n, y), then x, of dY[n, o, y, x] X[n, i, y + ky - 1, x + kx - 1]
-//   db[o]            = the same sum with X a channel of ones (channel i = cin, centre tap),
+//   dW[o, i, ky, kx] = sum over rows (n, y), then x, of
+//                      dY[n, o, y, x] X[n, i, y + ky - 1, x + kx - 1],
+//   db[o] = the same sum with X a channel of ones (channel i = cin, centre tap),
 // X zero outside the image. A workgroup owns GRAD_OUT x GRAD_IN (o, i) pairs, a lane each with
 // its 9 taps, and sums image rows [z chunk, (z + 1) chunk) of the batch (rows (n, y) in order):
 // a row passes through workgroup memory GRAD_SEG columns at a time, dY's GRAD_OUT channels and
@@ -78,7 +79,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let base = wid.z * conv.slice;
   if (o >= conv.channels_out) { return; }
   if (i < conv.channels_in) {
-    for (var tap = 0u; tap < 9u; tap++) { grads[base + conv_weight_index(conv, o, i, tap)] = acc[tap]; }
+    for (var tap = 0u; tap < 9u; tap++) {
+      grads[base + conv_weight_index(conv, o, i, tap)] = acc[tap];
+    }
   } else if (i == conv.channels_in) {
     grads[base + conv_bias_index(conv, o)] = acc[4];
   }

@@ -1,8 +1,9 @@
 //#include "lib/conv_tile.wgsl"
 
 // 3x3 convolution, forward (PyTorch's Conv2d(cin, cout, 3, padding=1), NCHW):
-//   Y[n, o, y, x] = sum over i, then ky, then kx of X[n, i, y + ky - 1, x + kx - 1] W[o, i, ky, kx],
-// plus b[o] last; X zero outside the image. Tiled through workgroup memory by lib/conv_tile.wgsl;
+//   Y[n, o, y, x] = sum over i, then ky, then kx of X[n, i, y + ky - 1, x + kx - 1]
+//                   W[o, i, ky, kx], plus b[o] last;
+// X zero outside the image. Tiled through workgroup memory by lib/conv_tile.wgsl;
 // dispatched as (ceil(W / CONV_TILE), ceil(H / CONV_TILE), batch * ceil(cout / CONV_OUT)).
 @group(0) @binding(0) var<uniform> conv: Conv;
 @group(0) @binding(1) var<storage, read> x: array<f32>;

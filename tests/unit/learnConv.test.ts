@@ -10,6 +10,7 @@
  *     value (float64 dot-product bound, Higham 2002 eq. 3.5) and they differ by twice that;
  *   - the weights' gradient's split of the pixels into chunks (src/sim/learn/conv.ts).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   conv3x3BackwardInput,
@@ -25,7 +26,14 @@ import {
   type LinearShape,
 } from '../../src/maths/learn/linear';
 import { Rng } from '../../src/maths/rng';
-import { CONV_CHUNK_PIXELS, splitRows } from '../../src/sim/learn/conv';
+import {
+  CONV_CHUNK_PIXELS,
+  CONV_OUT,
+  CONV_TILE,
+  GRAD_IN,
+  GRAD_OUT,
+  splitRows,
+} from '../../src/sim/learn/conv';
 import { MAX_SPLIT_FLOATS, MAX_WEIGHT_SPLITS } from '../../src/sim/learn/ops';
 import { SEED, within } from '../random';
 import { centralDifference, gradientRounding } from './finiteDifferences';
@@ -282,5 +290,26 @@ describe("the weights' gradient's split of the pixels into chunks of rows", () =
         if (rowsPerChunk >= 1 && Math.ceil(rows / rowsPerChunk) <= capped)
           expect(chunk * width, what).toBeLessThanOrEqual(CONV_CHUNK_PIXELS);
       }
+  });
+});
+
+describe('the dispatch sizes of src/sim/learn/conv.ts and the kernels', () => {
+  /** The value of `const name = ...u;` in a WGSL file of shaders/. */
+  const constant = (file: string, name: string): number => {
+    const wgsl = readFileSync(new URL(`../../shaders/${file}`, import.meta.url), 'utf8');
+    const m = new RegExp(`^const ${name} = (\\d+)u;`, 'm').exec(wgsl);
+    if (!m) throw new Error(`${file}: no const ${name}`);
+    return Number(m[1]);
+  };
+
+  test('tiles and channel blocks agree, halos are a tile plus 2', () => {
+    const tile = 'lib/conv_tile.wgsl';
+    const weight = 'learn/conv3x3_backward_weight.wgsl';
+    expect(constant(tile, 'CONV_TILE')).toBe(CONV_TILE);
+    expect(constant(tile, 'CONV_OUT')).toBe(CONV_OUT);
+    expect(constant(tile, 'CONV_HALO')).toBe(CONV_TILE + 2);
+    expect(constant(weight, 'GRAD_IN')).toBe(GRAD_IN);
+    expect(constant(weight, 'GRAD_OUT')).toBe(GRAD_OUT);
+    expect(constant(weight, 'GRAD_HALO')).toBe(constant(weight, 'GRAD_SEG') + 2);
   });
 });
