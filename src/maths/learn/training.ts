@@ -1,6 +1,7 @@
 /** A training run's settings and what is wrong with them (pure: the Trainer and the page share it). */
 import { archProblem, MAX_BATCH, WEIGHTINGS, type NetworkArch, type Weighting } from './network';
 import { levelAt, TRAIN_STEPS, type ScheduleId, type ScheduleParams } from '../schedules';
+import { unetProblem, type ImageFormat, type UNetArch } from './unet';
 
 /** The training grid's (alpha, sigma) pairs at t_k = (k + 1) / T of a schedule (T = TRAIN_STEPS). */
 export function trainingLevels(id: ScheduleId, p: ScheduleParams): Float32Array<ArrayBuffer> {
@@ -27,10 +28,26 @@ export interface TrainSettings {
 }
 
 export function trainProblem(s: TrainSettings): string | null {
-  const arch = archProblem(s.arch);
-  if (arch) return arch;
-  if (!Number.isInteger(s.batch) || s.batch < 1 || s.batch > MAX_BATCH)
-    return `batch must be 1 to ${MAX_BATCH}, not ${s.batch}`;
+  return archProblem(s.arch) ?? optimiserProblem(s, MAX_BATCH);
+}
+
+/** The image U-Net's training settings: its architecture and the images it is made for. */
+export interface UNetTrainSettings extends Omit<TrainSettings, 'arch'> {
+  arch: UNetArch;
+  image: ImageFormat;
+}
+
+/** Most images in a training batch of the U-Net. */
+export const MAX_IMAGE_BATCH = 1024;
+
+export function unetTrainProblem(s: UNetTrainSettings): string | null {
+  return unetProblem(s.arch, s.image) ?? optimiserProblem(s, MAX_IMAGE_BATCH);
+}
+
+/** What is wrong with a run's batch and optimiser settings, whatever its network, or null. */
+function optimiserProblem(s: Omit<TrainSettings, 'arch'>, maxBatch: number): string | null {
+  if (!Number.isInteger(s.batch) || s.batch < 1 || s.batch > maxBatch)
+    return `batch must be 1 to ${maxBatch}, not ${s.batch}`;
   if (!(s.lr > 0 && s.lr < 1)) return `learning rate must be in (0, 1), not ${s.lr}`;
   if (!(s.weightDecay >= 0 && s.weightDecay * s.lr < 1)) return `weight decay ${s.weightDecay}`;
   if (!(s.emaDecay >= 0 && s.emaDecay < 1)) return `EMA decay must be in [0, 1), not ${s.emaDecay}`;

@@ -16,11 +16,10 @@
 import { compileKernel } from '../../gpu/compile';
 import type { Kernel, ShaderSources } from '../../gpu/kernel';
 import { convParameters, type ConvShape } from '../../maths/learn/conv';
-import type { WeightSplit } from './layers';
+import { createGradReduce, type WeightSplit } from './layers';
 import {
   bindOp,
   ELEMENTWISE_SIZE,
-  flat,
   MAX_SPLIT_FLOATS,
   MAX_WEIGHT_SPLITS,
   positive,
@@ -136,10 +135,9 @@ export function createConv3x3(
     chunk: split?.chunk ?? rows,
     slice: split ? split.slice : 0,
   });
-  // createGradReduce (./layers.ts) in small: it asks for every learned-MLP kernel.
   const reduce =
     split?.reduce === true
-      ? uniform(device, kernels.gradReduce, 'reduce', {
+      ? createGradReduce(device, kernels, {
           first: offset,
           count: convParameters(channelsIn, channelsOut),
           splits: split.splits,
@@ -159,16 +157,7 @@ export function createConv3x3(
       Math.ceil(channelsOut / GRAD_OUT),
       split?.splits ?? 1,
     ]),
-    ...(reduce && split
-      ? [
-          bindOp(
-            device,
-            kernels.gradReduce,
-            { reduce, partials: split.partials, grads },
-            flat(device, convParameters(channelsIn, channelsOut)),
-          ),
-        ]
-      : []),
+    ...(reduce && split ? [reduce.op({ partials: split.partials, grads })] : []),
     ...(dx
       ? [bindOp(device, kernels.backwardInput, { conv, dy, params, dx }, pixels(channelsIn))]
       : []),

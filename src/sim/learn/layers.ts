@@ -193,7 +193,7 @@ export interface GradReduce {
 /** Adds `splits` partial gradients (`slice` floats apart) over [first, first + count). */
 export function createGradReduce(
   device: GPUDevice,
-  kernels: LearnKernels,
+  kernels: Pick<LearnKernels, 'gradReduce'>,
   spec: { first: number; count: number; splits: number; slice: number },
 ): GradReduce {
   positive('gradient reduce', { count: spec.count, splits: spec.splits, slice: spec.slice });

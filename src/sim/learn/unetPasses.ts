@@ -76,14 +76,17 @@ export interface UNetPasses {
   destroy(): void;
 }
 
-/** Binds the plan's forward and backward over a batch, reading `params`, writing `grads`. */
+/**
+ * Binds the plan's forward and backward over a batch, reading `params`, writing `grads`; with
+ * `grads` null, the forward alone (sampling, evaluation): no gradient buffers are made.
+ */
 export function createUNetPasses(
   device: GPUDevice,
   kernels: UNetKernels,
   plan: UNetPlan,
   batch: number,
   params: GPUBuffer,
-  grads: GPUBuffer,
+  grads: GPUBuffer | null,
 ): UNetPasses {
   const owned: { destroy(): void }[] = [];
   const own = <T extends { destroy(): void }>(o: T): T => (owned.push(o), o);
@@ -112,10 +115,16 @@ export function createUNetPasses(
     ...plan.ops.map((o) => (o.op === 'conv' ? convSplit(o).splits : 1)),
     ...plan.ops.map((o) => (o.op === 'linear' ? splitBatch(batch, plan.parameters).splits : 1)),
   );
-  const partials = mostSplits > 1 ? floats('weight partials', mostSplits * plan.parameters) : null;
+  const partials =
+    grads && mostSplits > 1 ? floats('weight partials', mostSplits * plan.parameters) : null;
   const split = (s: { splits: number; chunk: number }) =>
     s.splits > 1 && partials ? { ...s, slice: plan.parameters, partials, reduce: true } : undefined;
 
+  /** The gradient's buffer: asked for only by a backward, which a forward-only binding never runs. */
+  const into = (): GPUBuffer => {
+    if (!grads) throw new Error('U-Net passes: a backward needs a gradient buffer');
+    return grads;
+  };
   // Slots that are data, not functions of the parameters: no gradient is made for them.
   const data = new Set(['x', 'tau', ...plan.ops.flatMap((o) => (o.op === 'embed' ? [o.y] : []))]);
   const forward: Op[] = [];
@@ -140,7 +149,7 @@ export function createUNetPasses(
         backwardOf.push((dy) => {
           const dx = data.has(o.x) ? undefined : floats(`d ${o.x} (${o.name})`, size(o.x));
           return {
-            ops: layer.backwardOps({ x: v(o.x), dy, params, grads, ...(dx ? { dx } : {}) }),
+            ops: layer.backwardOps({ x: v(o.x), dy, params, grads: into(), ...(dx ? { dx } : {}) }),
             into: dx ? [[o.x, dx]] : [],
           };
         });
@@ -171,7 +180,7 @@ export function createUNetPasses(
           // The first convolution's input is the image: no gradient needed there.
           const dx = data.has(o.x) ? undefined : floats(`d ${o.x} (${o.name})`, size(o.x));
           return {
-            ops: layer.backwardOps({ x: v(o.x), dy, params, grads, ...(dx ? { dx } : {}) }),
+            ops: layer.backwardOps({ x: v(o.x), dy, params, grads: into(), ...(dx ? { dx } : {}) }),
             into: dx ? [[o.x, dx]] : [],
           };
         });
@@ -186,7 +195,7 @@ export function createUNetPasses(
         backwardOf.push((dy) => {
           const dx = floats(`d ${o.x} (${o.name})`, size(o.x));
           return {
-            ops: layer.backwardOps({ x: v(o.x), dy, params, stats, sums, grads, dx }),
+            ops: layer.backwardOps({ x: v(o.x), dy, params, stats, sums, grads: into(), dx }),
             into: [[o.x, dx]],
           };
         });
@@ -264,7 +273,7 @@ export function createUNetPasses(
   }
 
   // Backward: each op once every reader of its output has given its gradient.
-  const dOut = floats('d out', size(plan.output));
+  const dOut = floats('d out', grads ? size(plan.output) : 1);
   const contributions = new Map<string, GPUBuffer[]>([[plan.output, [dOut]]]);
   const backward: Op[] = [];
   const gradients = new Map<string, GPUBuffer>();
@@ -282,7 +291,7 @@ export function createUNetPasses(
     gradients.set(slot, total);
     return total;
   };
-  for (let k = plan.ops.length - 1; k >= 0; k--) {
+  for (let k = grads ? plan.ops.length - 1 : -1; k >= 0; k--) {
     const o = plan.ops[k]!;
     if (data.has(o.y)) continue;
     const dy = gradientOf(o.y);
