@@ -39,12 +39,22 @@ beforeAll(async () => {
 afterEach(() => expect(gpuErrors).toEqual([]));
 
 const LEVELS = 1000;
-const levels = new Float32Array(2 * LEVELS);
-for (let k = 0; k < LEVELS; k++) {
-  const l = levelAt('cosine', DEFAULT_SCHEDULE_PARAMS, (k + 1) / LEVELS);
-  levels[2 * k] = l.alpha;
-  levels[2 * k + 1] = l.sigma;
+
+/**
+ * (alpha_k, sigma_k) at t_k = (k + 1) / L: a variance-preserving grid (cosine: c_in within 1e-7
+ * of 1) and a variance-exploding one (ve: alpha 1, sigma up to sigmaMax, c_in far from 1).
+ */
+function grid(schedule: 'cosine' | 've'): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(2 * LEVELS);
+  for (let k = 0; k < LEVELS; k++) {
+    const l = levelAt(schedule, DEFAULT_SCHEDULE_PARAMS, (k + 1) / LEVELS);
+    out[2 * k] = l.alpha;
+    out[2 * k + 1] = l.sigma;
+  }
+  return out;
 }
+const GRIDS = { cosine: grid('cosine'), ve: grid('ve') };
+type Grid = keyof typeof GRIDS;
 
 /** m random images of dim float32 values in [-1, 1], as the image datasets store them. */
 function images(m: number, dim: number): Float32Array<ArrayBuffer> {
@@ -69,6 +79,7 @@ interface Step {
 async function draw(
   spec: ImageBatchSpec,
   data: Float32Array<ArrayBuffer>,
+  levels: Grid,
   steps: Step[],
 ): Promise<Batch[]> {
   const m = data.length / spec.dim;
@@ -89,7 +100,7 @@ async function draw(
     return b;
   };
   const dataBuffer = upload(data);
-  const levelBuffer = upload(levels);
+  const levelBuffer = upload(GRIDS[levels]);
   const table = new TrainTable(device, kernel, steps.length);
   steps.forEach((s, slot) => table.set(slot, s.step, DEFAULT_ADAM, s.stratified));
   table.flush(steps.length);
@@ -178,7 +189,14 @@ function picks(spec: ImageBatchSpec, m: number, r: number, s: Step): { image: nu
  * The worst |gpu - cpu| / bound over the batch (0 for an exact match; Infinity where a value whose
  * bound is 0, a copy, differs).
  */
-function worstError(spec: ImageBatchSpec, data: Float32Array, s: Step, got: Batch): number {
+function worstError(
+  spec: ImageBatchSpec,
+  data: Float32Array,
+  grid: Grid,
+  s: Step,
+  got: Batch,
+): number {
+  const levels = GRIDS[grid];
   const { dim, rows, target, weighting } = spec;
   const channels = spec.channels ?? 1;
   const pixels = dim / channels;
@@ -219,20 +237,21 @@ const randomStep = (): number => 1 + rng.int(100000);
 describe(
   seeded('learn/sample_image_batch draws the training batch of images of Ho et al. algorithm 1'),
   () => {
-    test('every target and weighting, odd D = 5: picks, noise, inputs, levels, targets, weights', async () => {
+    test('every target, weighting and grid, odd D = 5: picks, noise, inputs, levels, targets, weights', async () => {
       const spec0 = { rows: 37, dim: 5, seed: SEED };
       const data = images(3 + rng.int(20), spec0.dim);
       const s = { step: randomStep(), stratified: false };
-      for (const target of TARGETS)
-        for (const weighting of WEIGHTINGS) {
-          const spec = { ...spec0, target, weighting };
-          const [batch] = await draw(spec, data, [s]);
-          within(
-            worstError(spec, data, s, batch!),
-            1,
-            `sample_image_batch (${target}, ${weighting}, D 5): error / F32 bound`,
-          );
-        }
+      for (const grid of ['cosine', 've'] as const)
+        for (const target of TARGETS)
+          for (const weighting of WEIGHTINGS) {
+            const spec = { ...spec0, target, weighting };
+            const [batch] = await draw(spec, data, grid, [s]);
+            within(
+              worstError(spec, data, grid, s, batch!),
+              1,
+              `sample_image_batch (${grid}, ${target}, ${weighting}, D 5): error / F32 bound`,
+            );
+          }
     });
 
     test('28 x 28 images, batch 4, every target', async () => {
@@ -241,9 +260,9 @@ describe(
       const s = { step: randomStep(), stratified: false };
       for (const target of TARGETS) {
         const spec = { ...spec0, target };
-        const [batch] = await draw(spec, data, [s]);
+        const [batch] = await draw(spec, data, 'cosine', [s]);
         within(
-          worstError(spec, data, s, batch!),
+          worstError(spec, data, 'cosine', s, batch!),
           1,
           `sample_image_batch (${target}, 28 x 28): error / F32 bound`,
         );
@@ -265,9 +284,9 @@ describe(
         } as const;
         const data = images(2 + rng.int(6), dim);
         const s = { step: randomStep(), stratified: false };
-        const [batch] = await draw(spec, data, [s]);
+        const [batch] = await draw(spec, data, 've', [s]);
         within(
-          worstError(spec, data, s, batch!),
+          worstError(spec, data, 've', s, batch!),
           1,
           `sample_image_batch (colour, D ${dim}): error / F32 bound`,
         );
@@ -278,9 +297,9 @@ describe(
       const spec = { rows: 50, dim: 6, seed: SEED, target: 'v', weighting: 'min-snr' } as const;
       const data = images(4, spec.dim);
       const s = { step: randomStep(), stratified: true };
-      const [batch] = await draw(spec, data, [s]);
+      const [batch] = await draw(spec, data, 'cosine', [s]);
       within(
-        worstError(spec, data, s, batch!),
+        worstError(spec, data, 'cosine', s, batch!),
         1,
         'sample_image_batch (stratified): error / F32 bound',
       );
@@ -291,9 +310,9 @@ describe(
       const data = images(5, spec.dim);
       const step = randomStep();
       const steps = [step, step + 1, step].map((t) => ({ step: t, stratified: false }));
-      const [a, b, again] = await draw(spec, data, steps);
+      const [a, b, again] = await draw(spec, data, 'cosine', steps);
       within(
-        worstError(spec, data, steps[1]!, b!),
+        worstError(spec, data, 'cosine', steps[1]!, b!),
         1,
         'sample_image_batch (step t + 1): error / F32 bound',
       );
