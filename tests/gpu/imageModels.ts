@@ -5,8 +5,7 @@
  * F32 (./harness.ts), the workgroup sums as their terms' bounds + L u sum|terms|.
  */
 import type { GroupNormShape } from '../../src/maths/learn/imageLayers';
-import { PLANE_SIZE } from '../../src/sim/learn/imageLayers';
-import { REDUCE_SIZE } from '../../src/sim/learn/ops';
+import { GROUP_SIZE, PLANE_SIZE } from '../../src/sim/learn/imageLayers';
 import { F32 } from './harness';
 
 const U = 2 ** -24;
@@ -40,7 +39,7 @@ export function groupNormModel(
   const pixels = s.height * s.width;
   const per = s.channels / s.groups;
   const m = per * pixels;
-  const l = chain(m, REDUCE_SIZE);
+  const l = chain(m, GROUP_SIZE);
   const shift: F32[] = [];
   const r: F32[] = [];
   const xhat: F32[] = [];

@@ -32,7 +32,6 @@ import {
   flat,
   positive,
   record,
-  REDUCE_SIZE,
   uniform,
   type Op,
 } from './ops';
@@ -42,6 +41,12 @@ import {
  * values a lane, and an 8 x 8 one at 1, without idling a 256-lane tree.
  */
 export const PLANE_SIZE = 64;
+/**
+ * Lanes of GroupNorm's forward, one workgroup per (sample, group): 64 rather than REDUCE_SIZE's
+ * 256, as its tree's barriers cost SwiftShader per lane (a forward of a small U-Net spent half
+ * its time here at 256).
+ */
+export const GROUP_SIZE = 64;
 /** Floats per (sample, group) in GroupNorm's statistics (STATS of shaders/lib/group_norm.wgsl). */
 export const GROUP_NORM_STATS = 3;
 
@@ -80,7 +85,7 @@ export async function compileImageKernels(
     addPerChannel,
     addPerChannelBackward,
   ] = await Promise.all([
-    k('group_norm_forward', REDUCE_SIZE),
+    k('group_norm_forward', GROUP_SIZE),
     k('group_norm_sums', PLANE_SIZE),
     k('group_norm_backward', ELEMENTWISE_SIZE),
     k('group_norm_affine_grads', ELEMENTWISE_SIZE),
