@@ -1,0 +1,193 @@
+/**
+ * Trains the image U-Net (src/maths/learn/unet.ts, issue 14) on the GPU from the image run's
+ * stored images: a step is the batch drawn on the GPU (learn/sample_image_batch), the U-Net's
+ * forward (./unetPasses.ts), the MSE over every value of an image, the backward into the flat
+ * gradient, then the shared optimiser (./trainState.ts: the gradient's norm and clip, AdamW with
+ * the EMA, the step table, the loss ring). Nothing is read back per step.
+ *
+ *   const t = await UNetTrainer.create(device, sources, settings);
+ *   t.setData(images, m); t.setLevels(trainingLevels(...));
+ *   t.encode(encoder, 8); device.queue.submit([encoder.finish()]);
+ */
+import { createBuffer } from '../../gpu/buffers';
+import type { ShaderSources } from '../../gpu/kernel';
+import { unetTrainProblem, type UNetTrainSettings } from '../../maths/learn/training';
+import { slotSize, unetInitialParameters, unetPlan, type UNetPlan } from '../../maths/learn/unet';
+import { ImageBatchSampler } from './imageBatchSampler';
+import { createMseLoss, type Op } from './layers';
+import { Pool } from './networkPasses';
+import { adamHyper, TrainState } from './trainState';
+import { compileUNetKernels, createUNetPasses, type UNetKernels } from './unetPasses';
+
+export type { UNetTrainSettings } from '../../maths/learn/training';
+
+const storage = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export class UNetTrainer {
+  readonly plan: UNetPlan;
+  private readonly pool: Pool;
+  private readonly state: TrainState;
+  private readonly sampler: ImageBatchSampler;
+  /** The step's network ops after the batch: forward, loss, backward. */
+  private readonly body: Op[];
+  private levels: GPUBuffer | null = null;
+  private data: { buffer: GPUBuffer; m: number } | null = null;
+  private levelCount = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    kernels: UNetKernels,
+    sampleKernel: Awaited<ReturnType<typeof ImageBatchSampler.compile>>,
+    readonly settings: Readonly<UNetTrainSettings>,
+  ) {
+    const problem = unetTrainProblem(settings);
+    if (problem) throw new Error(problem);
+    this.plan = unetPlan(settings.arch, settings.image);
+    const pool = new Pool(device);
+    this.pool = pool;
+    const { batch } = settings;
+    this.state = new TrainState(device, kernels.learn, pool, {
+      init: unetInitialParameters(this.plan, settings.seed),
+      hyper: adamHyper(settings),
+      maxGradNorm: settings.maxGradNorm,
+      emaDecay: settings.emaDecay,
+    });
+    const passes = pool.own(
+      createUNetPasses(device, kernels, this.plan, batch, this.state.params, this.state.grads),
+    );
+    const P = slotSize(settings.image);
+    const goal = pool.floats('goal', batch * P);
+    const weight = pool.floats('weight', batch);
+    const loss = pool.own(
+      createMseLoss(device, kernels.learn, { batch, width: P, scale: 1 / (batch * P) }),
+    );
+    const partials = pool.floats('loss partials', loss.partialBytes / 4);
+    this.body = [
+      ...passes.forward,
+      ...loss.ops({
+        pred: passes.values.get(this.plan.output)!,
+        goal,
+        weight,
+        grad: passes.dOut,
+        partials,
+        losses: this.state.losses,
+      }),
+      ...passes.backward,
+    ];
+    this.sampler = pool.own(
+      new ImageBatchSampler(
+        device,
+        sampleKernel,
+        {
+          rows: batch,
+          dim: P,
+          channels: settings.image.channels,
+          seed: settings.seed,
+          target: settings.arch.target,
+          weighting: settings.weighting,
+        },
+        { x: passes.values.get('x')!, tau: passes.values.get('tau')!, goal, weight },
+        this.state.table.binding,
+      ),
+    );
+  }
+
+  static async create(
+    device: GPUDevice,
+    sources: ShaderSources,
+    settings: UNetTrainSettings,
+  ): Promise<UNetTrainer> {
+    const problem = unetTrainProblem(settings);
+    if (problem) throw new Error(problem);
+    const [kernels, sample] = await Promise.all([
+      compileUNetKernels(device, sources),
+      ImageBatchSampler.compile(device, sources),
+    ]);
+    return new UNetTrainer(device, kernels, sample, settings);
+  }
+
+  get params(): GPUBuffer {
+    return this.state.params;
+  }
+
+  /** The EMA weights, what the denoiser samples with. */
+  get ema(): GPUBuffer {
+    return this.state.ema;
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  get parameterCount(): number {
+    return this.plan.parameters;
+  }
+
+  /** The stored images (m x D floats, as the image run holds them) the batches are drawn from. */
+  setData(images: GPUBuffer, m: number): void {
+    if (!Number.isInteger(m) || m < 1) throw new Error(`training needs stored images, not ${m}`);
+    this.data = { buffer: images, m };
+    this.bindSampling();
+  }
+
+  /** The training grid's (alpha, sigma) pairs, t_k = (k + 1) / L. */
+  setLevels(levels: Float32Array<ArrayBuffer>): void {
+    if (levels.length < 2 || levels.length % 2) throw new Error('levels: (alpha, sigma) pairs');
+    if (!levels.every((v) => v >= 0 && Number.isFinite(v)))
+      throw new Error('levels: every alpha and sigma finite and not negative');
+    this.levels?.destroy();
+    this.levels = createBuffer(this.device, {
+      label: 'unet training levels',
+      size: 0,
+      usage: storage(),
+      data: levels,
+    });
+    this.levelCount = levels.length / 2;
+    this.bindSampling();
+  }
+
+  get ready(): boolean {
+    return !!this.sampler.op;
+  }
+
+  /** Records k steps (at most MAX_STEPS) into `encoder`; returns how many. */
+  encode(encoder: GPUCommandEncoder, k: number): number {
+    const sample = this.sampler.op;
+    if (!sample) return 0;
+    return this.state.encode(encoder, k, sample, this.body);
+  }
+
+  readLosses(): Promise<{ first: number; losses: Float32Array }> {
+    return this.state.readLosses();
+  }
+
+  readWeights(which: 'ema' | 'params' = 'ema'): Promise<Float32Array<ArrayBuffer>> {
+    return this.state.readWeights(which);
+  }
+
+  setWeights(weights: Float32Array<ArrayBuffer>, step = 0): void {
+    this.state.setWeights(weights, step);
+  }
+
+  /** Fresh initial weights from a seed (the settings' by default), step 0. */
+  reset(seed = this.settings.seed): void {
+    this.setWeights(unetInitialParameters(this.plan, seed));
+  }
+
+  setRate(lr: number, weightDecay: number): void {
+    const problem = unetTrainProblem({ ...this.settings, lr, weightDecay });
+    if (problem) throw new Error(problem);
+    this.state.setRate(lr, weightDecay);
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.levels?.destroy();
+  }
+
+  private bindSampling(): void {
+    if (!this.data || !this.levels) return;
+    this.sampler.bind(this.data.buffer, this.data.m, this.levels, this.levelCount);
+  }
+}
