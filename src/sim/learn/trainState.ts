@@ -20,6 +20,15 @@ import { TrainTable } from './trainTable';
 export const LOSS_RING = 4096;
 const ONE_STEP = { label: 'train step' } as const;
 
+/** AdamW's settings of a run: PyTorch's betas and eps, the run's rate and decay. */
+export const adamHyper = (s: { lr: number; weightDecay: number }): AdamHyper => ({
+  lr: s.lr,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: s.weightDecay,
+});
+
 export interface TrainStateSpec {
   /** The initial weights, in the network's flat layout. */
   init: Float32Array<ArrayBuffer>;

@@ -27,7 +27,6 @@ import {
   TARGETS,
   type NetworkArch,
 } from '../../maths/learn/network';
-import type { AdamHyper } from '../../maths/learn/optim';
 import { compileLearnKernels, createMseLoss, record, type LearnKernels, type Op } from './layers';
 import {
   allocateActivations,
@@ -38,7 +37,7 @@ import {
 } from './networkPasses';
 import { BatchSampler, type BatchSpec } from './batchSampler';
 import { splitBatch } from './ops';
-import { TrainState } from './trainState';
+import { adamHyper, TrainState } from './trainState';
 import { TrainTable } from './trainTable';
 import { trainProblem, type TrainSettings } from '../../maths/learn/training';
 
@@ -92,7 +91,7 @@ export class Trainer {
     const pool = this.pool;
     const floats = pool.floats;
     const own = pool.own;
-    const hyper = Trainer.adamHyper(settings);
+    const hyper = adamHyper(settings);
     this.state = new TrainState(device, kernels, pool, {
       init: initialParameters(arch, settings.seed),
       hyper,
@@ -299,10 +298,6 @@ export class Trainer {
     this.pool.destroy();
     this.levels?.destroy();
     this.net.destroy();
-  }
-
-  private static adamHyper(s: TrainSettings): AdamHyper {
-    return { lr: s.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: s.weightDecay };
   }
 
   private bindSampling(): void {
