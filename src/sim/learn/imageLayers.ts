@@ -26,15 +26,7 @@ import {
   type GroupNormShape,
   type ImageShape,
 } from '../../maths/learn/imageLayers';
-import {
-  bindOp,
-  ELEMENTWISE_SIZE,
-  flat,
-  positive,
-  record,
-  uniform,
-  type Op,
-} from './ops';
+import { bindOp, ELEMENTWISE_SIZE, flat, positive, record, uniform, type Op } from './ops';
 
 /**
  * The lanes of a workgroup that sums one (sample, channel) plane: 64 keeps a 28 x 28 plane at 13
