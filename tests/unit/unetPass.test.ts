@@ -4,9 +4,9 @@
  * image, on a tiny configuration: 2 levels (so the down, up, skip and merge paths all carry
  * gradient), 2 groups of 2 channels, a 2-channel 4 x 6 image, a batch of 2 at different levels.
  */
-import { describe, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { unetPlan, type UNetArch } from '../../src/maths/learn/unet';
-import { unetLoss } from '../../src/maths/learn/unetPass';
+import { unetForward, unetLoss } from '../../src/maths/learn/unetPass';
 import { Rng } from '../../src/maths/rng';
 import { SEED, within } from '../random';
 import { centralDifference, gradientRounding } from './finiteDifferences';
@@ -32,35 +32,56 @@ describe(`the U-Net's float64 gradient against finite differences (SEED=${SEED})
     goal: normals(batch * P),
     weight: Float64Array.of(1, 0.5),
   };
+  // The loss alone (the forward and the MSE), for the differences: no backward per evaluation.
+  const lossOf = (): number => {
+    const out = unetForward(plan, params, b.x, b.tau, batch).out;
+    const scale = 1 / (batch * P);
+    let l = 0;
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i]! - b.goal[i]!;
+      l += b.weight[Math.floor(i / P)]! * d * d * scale;
+    }
+    return l;
+  };
   // The longest chain of float64 operations: every layer's sums over its inputs, generously.
   const chain = 64 * plan.ops.length * (9 * 2 * 2 * arch.channels + P);
 
-  test('every parameter tensor (8 coordinates of each, its first and last among them)', () => {
-    const { grad } = unetLoss(plan, params, b, batch);
-    for (const t of plan.tensors) {
-      const n = t.shape.reduce((a, d) => a * d, 1);
-      const picks = new Set([0, n - 1, ...Array.from({ length: 6 }, () => rng.int(n))]);
-      for (const k of picks) {
-        const i = t.offset + k;
-        const d = centralDifference(() => unetLoss(plan, params, b, batch).loss, params, i, chain);
+  // About 5,000 evaluations of the network: seconds, more on a loaded machine.
+  test(
+    'every parameter tensor (8 coordinates of each, its first and last among them)',
+    { timeout: 60_000 },
+    () => {
+      const { grad, loss } = unetLoss(plan, params, b, batch);
+      expect(lossOf()).toBe(loss);
+      for (const t of plan.tensors) {
+        const n = t.shape.reduce((a, d) => a * d, 1);
+        const picks = new Set([0, n - 1, ...Array.from({ length: 6 }, () => rng.int(n))]);
+        for (const k of picks) {
+          const i = t.offset + k;
+          const d = centralDifference(lossOf, params, i, chain);
+          within(
+            Math.abs(grad[i]! - d.value),
+            d.bound + gradientRounding(grad[i]!, chain),
+            `${t.name}[${k}]: central difference, h^2 M3 / 6 + delta / h`,
+          );
+        }
+      }
+    },
+  );
+
+  test(
+    'the input image, every value (the path through every layer and the skips)',
+    { timeout: 60_000 },
+    () => {
+      const { dx } = unetLoss(plan, params, b, batch);
+      for (let i = 0; i < b.x.length; i++) {
+        const d = centralDifference(lossOf, b.x, i, chain);
         within(
-          Math.abs(grad[i]! - d.value),
-          d.bound + gradientRounding(grad[i]!, chain),
-          `${t.name}[${k}]: central difference, h^2 M3 / 6 + delta / h`,
+          Math.abs(dx[i]! - d.value),
+          d.bound + gradientRounding(dx[i]!, chain),
+          `dL/dx[${i}]: central difference, h^2 M3 / 6 + delta / h`,
         );
       }
-    }
-  });
-
-  test('the input image, every value (the path through every layer and the skips)', () => {
-    const { dx } = unetLoss(plan, params, b, batch);
-    for (let i = 0; i < b.x.length; i++) {
-      const d = centralDifference(() => unetLoss(plan, params, b, batch).loss, b.x, i, chain);
-      within(
-        Math.abs(dx[i]! - d.value),
-        d.bound + gradientRounding(dx[i]!, chain),
-        `dL/dx[${i}]: central difference, h^2 M3 / 6 + delta / h`,
-      );
-    }
-  });
+    },
+  );
 });
