@@ -12,6 +12,7 @@ import {
   parameterCount,
   TARGETS,
   type NetworkArch,
+  type TensorSpec,
 } from '../maths/learn/network';
 import {
   decodeSafetensors,
@@ -50,10 +51,7 @@ export function encodeModel(m: ModelFile): ArrayBuffer {
 /** The architecture a file's metadata names, or null when it names none. */
 function archOf(metadata: Record<string, string>): NetworkArch | null {
   if (metadata.format !== MODEL_FORMAT) return null;
-  const int = (key: string): number => {
-    const v = metadata[key];
-    return v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN;
-  };
+  const int = (key: string): number => metadataInt(metadata, key);
   const arch = {
     width: int('width'),
     depth: int('depth'),
@@ -80,13 +78,40 @@ export function decodeModel(buffer: ArrayBuffer, expected: NetworkArch): ModelFi
   const arch = archOf(metadata) ?? expected;
   const specs = networkTensors(arch);
   expectTensors(tensors, specs);
-  const weights = new Float32Array(parameterCount(arch));
+  return {
+    arch,
+    weights: flatWeights(tensors, specs, parameterCount(arch)),
+    step: stepOf(metadata),
+  };
+}
+
+/**
+ * The flat parameters from a file's tensors, each at its offset (their names and shapes already
+ * checked by expectTensors); refuses a value that is not finite, naming its tensor.
+ */
+export function flatWeights(
+  tensors: ReadonlyMap<string, { data: Float32Array }>,
+  specs: readonly TensorSpec[],
+  count: number,
+): Float32Array<ArrayBuffer> {
+  const weights = new Float32Array(count);
   for (const spec of specs) {
     const data = tensors.get(spec.name)!.data;
     if (!data.every(Number.isFinite))
       throw new SafetensorsError(`tensor "${spec.name}" holds a value that is not finite`);
     weights.set(data, spec.offset);
   }
+  return weights;
+}
+
+/** The metadata's training step (0 when absent or not a whole number). */
+export function stepOf(metadata: Record<string, string>): number {
   const step = Number(metadata.step ?? 0);
-  return { arch, weights, step: Number.isSafeInteger(step) && step >= 0 ? step : 0 };
+  return Number.isSafeInteger(step) && step >= 0 ? step : 0;
+}
+
+/** A whole number from the metadata, NaN when absent or not one. */
+export function metadataInt(metadata: Record<string, string>, key: string): number {
+  const v = metadata[key];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN;
 }
