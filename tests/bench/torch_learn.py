@@ -18,7 +18,8 @@ import torch.nn.functional as F
 
 
 def turns(k, scale):
-    return torch.exp(torch.linspace(math.log(scale / (2 * math.pi * 1e4)), math.log(scale / (2 * math.pi)), k))
+    # Highest first, as tiny-diffusion (and src/maths/learn/embedding.ts transformerTurns).
+    return torch.exp(torch.linspace(math.log(scale / (2 * math.pi)), math.log(scale / (2 * math.pi * 1e4)), k))
 
 
 class Net(nn.Module):

@@ -16,9 +16,13 @@ export function embeddingTurns(k: number, fmin: number, fmax: number): Float32Ar
   );
 }
 
-/** The transformer convention at tiny-diffusion's scale (25 for x and y, 1 for t), in turns. */
+/**
+ * The transformer convention at tiny-diffusion's scale (25 for x and y, 1 for t), in turns, in
+ * tiny-diffusion's order: highest first, scale 10000^(-k / (K - 1)) radians for k = 0 .. K - 1
+ * (its SinusoidalEmbedding), so that a first layer trained there has its columns where ours are.
+ */
 export function transformerTurns(k: number, scale: number): Float32Array<ArrayBuffer> {
-  return embeddingTurns(k, scale / (2 * Math.PI * 10000), scale / (2 * Math.PI));
+  return embeddingTurns(k, scale / (2 * Math.PI * 10000), scale / (2 * Math.PI)).reverse();
 }
 
 export interface EmbedShape {
