@@ -9,8 +9,11 @@ import type { TrainSettings } from '../maths/learn/training';
 import type { Settings } from '../settings/settings';
 import type { Trainer } from '../sim/learn/trainer';
 
-/** The IndexedDB key of the weights. */
-const STORE_KEY = 'learned-2d';
+/**
+ * The IndexedDB key of the weights. Renamed when the embedding's frequencies took tiny-diffusion's
+ * order (highest first): weights kept under the old key were trained on the reversed order.
+ */
+const STORE_KEY = 'learned-2d-v2';
 
 export const archOf = (s: Readonly<Settings>): NetworkArch => ({
   ...DEFAULT_ARCH,
