@@ -73,7 +73,14 @@ export class ModelPanel {
         },
         axes: [
           { ...axis, label: 'step', labelSize: 12, size: 28 },
-          { ...axis, size: 44, space: 20 },
+          // Two significant digits: a log axis over a narrow range labels 1.503, cut at 44 px.
+          {
+            ...axis,
+            size: 44,
+            space: 20,
+            values: (_u: uPlot, ticks: (number | null)[]) =>
+              ticks.map((v) => (v == null ? '' : String(Number(v.toPrecision(2))))),
+          },
         ],
         series: [{}, { stroke: '#4fc3f7', width: 1.5, points: { show: false } }],
       },
