@@ -12,6 +12,8 @@ import type { StepParams } from '../../src/maths/steps';
 import type { RunSpec, Simulation } from '../../src/sim/run/simulation';
 import { StepWriter } from '../../src/sim/run/stepTable';
 import { packMixture } from '../../src/sim/run/mixture';
+import { expect } from 'vitest';
+import { within } from '../random';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -535,4 +537,31 @@ export function uploadInput(
   });
   kept.push(b);
   return b;
+}
+
+/**
+ * Every gpu[i] against cpu[i] within bound(i), failing on the worst error / bound with `model`
+ * named (the error model the bounds come from); a bound of 0 means a value that must be exactly
+ * cpu[i] (one the kernel must leave untouched, or a copy).
+ */
+export function expectWithin(
+  what: string,
+  gpu: ArrayLike<number>,
+  cpu: ArrayLike<number>,
+  bound: (i: number) => number,
+  model: string,
+): void {
+  expect(gpu.length, what).toBe(cpu.length);
+  let worst = { error: 0, tolerance: 1, ratio: -1, i: 0 };
+  for (let i = 0; i < cpu.length; i++) {
+    const error = Math.abs(gpu[i]! - cpu[i]!);
+    const tolerance = bound(i);
+    if (tolerance === 0) {
+      expect(gpu[i], `${what}[${i}] exact (untouched, or a copy)`).toBe(cpu[i]);
+      continue;
+    }
+    if (!(error / tolerance <= worst.ratio))
+      worst = { error, tolerance, ratio: error / tolerance, i };
+  }
+  within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
 }

@@ -46,8 +46,8 @@ import {
   PLANE_SIZE,
   type ImageKernels,
 } from '../../src/sim/learn/imageLayers';
-import { SEED, within } from '../random';
-import { F32, gpuErrors, testGpu } from './harness';
+import { SEED } from '../random';
+import { F32, gpuErrors, testGpu, expectWithin } from './harness';
 import { chain, groupNormBackwardModel, groupNormModel, sumF32 } from './imageModels';
 
 const rng = new Rng(SEED, 143);
@@ -89,30 +89,6 @@ async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void>
 const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
   new Float32Array(await readback(device, b, 4 * n));
 
-/** Each value against the reference within its own bound; a bound of 0: exactly equal. */
-function expectWithin(
-  what: string,
-  gpu: ArrayLike<number>,
-  cpu: ArrayLike<number>,
-  bound: (i: number) => number,
-  model: string,
-): void {
-  expect(gpu.length).toBe(cpu.length);
-  let worst = { error: 0, tolerance: 1, ratio: -1, i: 0 };
-  for (let i = 0; i < cpu.length; i++) {
-    const error = Math.abs(gpu[i]! - cpu[i]!);
-    const tolerance = bound(i);
-    if (tolerance === 0) {
-      expect(gpu[i], `${what}[${i}] exact (untouched, or the pivot copied)`).toBe(cpu[i]);
-      continue;
-    }
-    if (!(error / tolerance <= worst.ratio))
-      worst = { error, tolerance, ratio: error / tolerance, i };
-  }
-  within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
-}
-
-/** L of a workgroup's sum of m terms over `lanes` lanes: a lane's chain, then the tree. */
 describe(`U-Net layers on the GPU (SEED=${SEED})`, () => {
   for (const [batch, channels, groups, height, width, shift] of [
     [3, 6, 3, 7, 7, 0],

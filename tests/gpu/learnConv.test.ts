@@ -31,8 +31,8 @@ import {
   splitRows,
   type ConvKernels,
 } from '../../src/sim/learn/conv';
-import { SEED, within } from '../random';
-import { gpuErrors, testGpu } from './harness';
+import { SEED } from '../random';
+import { gpuErrors, testGpu, expectWithin } from './harness';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 139);
@@ -73,29 +73,6 @@ async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void>
 
 const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
   new Float32Array(await readback(device, b, 4 * n));
-
-/** Each value against the reference within its own bound; a bound of 0: left exactly as it was. */
-function expectWithin(
-  what: string,
-  gpu: ArrayLike<number>,
-  cpu: ArrayLike<number>,
-  bound: (i: number) => number,
-  model: string,
-): void {
-  expect(gpu.length).toBe(cpu.length);
-  let worst = { error: 0, tolerance: 1, ratio: -1, i: 0 };
-  for (let i = 0; i < cpu.length; i++) {
-    const error = Math.abs(gpu[i]! - cpu[i]!);
-    const tolerance = bound(i);
-    if (tolerance === 0) {
-      expect(gpu[i], `${what}[${i}] untouched`).toBe(cpu[i]);
-      continue;
-    }
-    if (!(error / tolerance <= worst.ratio))
-      worst = { error, tolerance, ratio: error / tolerance, i };
-  }
-  within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
-}
 
 /** Floats after each output that no kernel may write: a bounds guard missing shows there. */
 const TAIL = 3;

@@ -53,7 +53,7 @@ import {
 import { TrainTable } from '../../src/sim/learn/trainTable';
 import { splitBatch, WEIGHT_CHUNK } from '../../src/sim/learn/ops';
 import { SEED, within } from '../random';
-import { cosSin2piF32, F32, gpuErrors, testGpu } from './harness';
+import { cosSin2piF32, F32, gpuErrors, testGpu, expectWithin } from './harness';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 133);
@@ -95,30 +95,6 @@ async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void>
 
 const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
   new Float32Array(await readback(device, b, 4 * n));
-
-/** Each value against the reference, within its own bound. */
-function expectWithin(
-  what: string,
-  gpu: ArrayLike<number>,
-  cpu: ArrayLike<number>,
-  bound: (i: number) => number,
-  model: string,
-): void {
-  expect(gpu.length).toBe(cpu.length);
-  let worst = { error: 0, tolerance: 1, ratio: -1, i: 0 };
-  for (let i = 0; i < cpu.length; i++) {
-    const error = Math.abs(gpu[i]! - cpu[i]!);
-    const tolerance = bound(i);
-    // A bound of 0: a value the kernel must leave as it was.
-    if (tolerance === 0) {
-      expect(gpu[i], `${what}[${i}] untouched`).toBe(cpu[i]);
-      continue;
-    }
-    if (!(error / tolerance <= worst.ratio))
-      worst = { error, tolerance, ratio: error / tolerance, i };
-  }
-  within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
-}
 
 describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
   for (const [batch, inputs, outputs] of [

@@ -63,7 +63,7 @@ import {
   type UNetKernels,
 } from '../../src/sim/learn/unetPasses';
 import { SEED, within } from '../random';
-import { cosSin2piF32, F32, gpuErrors, testGpu } from './harness';
+import { cosSin2piF32, F32, gpuErrors, testGpu, expectWithin } from './harness';
 import { groupNormBackwardModel, groupNormModel } from './imageModels';
 
 const U = 2 ** -24;
@@ -92,29 +92,6 @@ function buffer(data: Float32Array<ArrayBuffer>): GPUBuffer {
 }
 const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
   new Float32Array(await readback(device, b, 4 * n));
-
-/** The worst |gpu - cpu| / bound over the values (a bound of 0: the values must be equal). */
-function expectWithin(
-  what: string,
-  gpu: ArrayLike<number>,
-  cpu: ArrayLike<number>,
-  bound: (i: number) => number,
-  model: string,
-): void {
-  expect(gpu.length, what).toBe(cpu.length);
-  let worst = { error: 0, tolerance: 1, ratio: -1, i: 0 };
-  for (let i = 0; i < cpu.length; i++) {
-    const error = Math.abs(gpu[i]! - cpu[i]!);
-    const tolerance = bound(i);
-    if (tolerance === 0) {
-      expect(gpu[i], `${what}[${i}] exact`).toBe(cpu[i]);
-      continue;
-    }
-    if (!(error / tolerance <= worst.ratio))
-      worst = { error, tolerance, ratio: error / tolerance, i };
-  }
-  within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
-}
 
 describe(`a whole U-Net on the GPU, each layer from its own float32 inputs (SEED=${SEED})`, () => {
   test('2 levels, 4 and 8 channels, a 2 x 6 x 8 image, batch 3: forward, loss and backward', async () => {
