@@ -17,7 +17,7 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { readback } from '../../src/gpu/readback';
 import type { Kernel } from '../../src/gpu/kernel';
-import { TARGETS, WEIGHTINGS, type Target, type Weighting } from '../../src/maths/learn/network';
+import { TARGETS, WEIGHTINGS } from '../../src/maths/learn/network';
 import { DEFAULT_ADAM } from '../../src/maths/learn/optim';
 import { Rng, Stream, threefry2x32 } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, levelAt } from '../../src/maths/schedules';
@@ -25,9 +25,9 @@ import { ImageBatchSampler, type ImageBatchSpec } from '../../src/sim/learn/imag
 import { record } from '../../src/sim/learn/ops';
 import { TrainTable } from '../../src/sim/learn/trainTable';
 import { SEED, seeded, within } from '../random';
+import { inputScaleF32, lossWeightF32, noiseAngleF32 } from './networkModels';
 import { F32, gpuErrors, normal2F32, testGpu } from './harness';
 
-const U = 2 ** -24;
 const rng = new Rng(SEED, 144);
 let device: GPUDevice;
 let kernel: Kernel;
@@ -129,54 +129,6 @@ async function draw(
 }
 
 // --- the batch in float64 with float32 bounds, in the kernel's order ----------------------------
-
-const c = (v: number): F32 => F32.of(v);
-
-/** atan_unit of shaders/lib/network.wgsl (as tests/gpu/learnedDenoiser.test.ts), its series' truncation (< 2e-8) added. */
-function atanUnitF32(a: F32): F32 {
-  let base = new F32(0);
-  let u = a;
-  if (a.v > 0.41421356) {
-    base = c(Math.PI / 4);
-    u = a.sub(1).div(a.add(1));
-  }
-  const u2 = u.mul(u);
-  let p = c(-1 / 15);
-  for (const k of [13, 11, 9, 7, 5, 3]) p = c((k % 4 === 1 ? 1 : -1) / k).add(u2.mul(p));
-  p = new F32(1).add(u2.mul(p));
-  const r = base.add(u.mul(p));
-  return new F32(r.v, r.e + 2e-8);
-}
-
-/** noise_angle: tau = (2 / pi) atan2(sigma, alpha) through atan_unit. */
-function noiseAngleF32(alpha: F32, sigma: F32): F32 {
-  const k = c(2 / Math.PI);
-  if (sigma.v <= alpha.v) return alpha.v === 0 ? new F32(0) : k.mul(atanUnitF32(sigma.div(alpha)));
-  return new F32(1).sub(k.mul(atanUnitF32(alpha.div(sigma))));
-}
-
-/**
- * input_scale: inverseSqrt(alpha^2 + sigma^2), WGSL's inverseSqrt within 2 ulp (<= 4 U relative);
- * the sum's own bound carried through exactly (1 / sqrt is decreasing).
- */
-function inputScaleF32(alpha: F32, sigma: F32): F32 {
-  const s = alpha.mul(alpha).add(sigma.mul(sigma));
-  const v = 1 / Math.sqrt(s.v);
-  const low = s.v - s.e;
-  const spread = low > 0 ? 1 / Math.sqrt(low) - v : Infinity;
-  return new F32(v, spread + 4 * U * v + 2 ** -126);
-}
-
-/** loss_weight: 1 exactly, or Min-SNR-5 through WGSL's divisions (2.5 ulp each). */
-function lossWeightF32(w: Weighting, t: Target, alpha: F32, sigma: F32): F32 {
-  if (w === 'none') return new F32(1);
-  const snr = alpha.mul(alpha).div(sigma.mul(sigma));
-  // min(., 5) is 1-Lipschitz: it passes the bound on.
-  const clipped = new F32(Math.min(snr.v, 5), snr.e);
-  if (t === 'eps') return snr.v === 0 ? new F32(0) : clipped.div(snr);
-  if (t === 'x0') return clipped;
-  return clipped.div(snr.add(1));
-}
 
 /** Row r's picks: the same Threefry draw as learn/sample_batch (x: image, y: level). */
 function picks(spec: ImageBatchSpec, m: number, r: number, s: Step): { image: number; k: number } {

@@ -31,6 +31,7 @@ import { Trainer, type TrainSettings } from '../../src/sim/learn/trainer';
 import { Simulation } from '../../src/sim/run/simulation';
 import { SEED, within } from '../random';
 import { cosSin2piF32, F32, gpuErrors, normal2F32, setRun, testGpu } from './harness';
+import { noiseAngleF32 } from './networkModels';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 141);
@@ -77,28 +78,6 @@ function settings(over: Partial<TrainSettings> = {}): TrainSettings {
 // --- the network in F32, in the kernels' order -------------------------------------------------
 
 const c = (v: number): F32 => F32.of(v);
-
-/** atan_unit of shaders/lib/network.wgsl, its series' truncation (< 2e-8) added. */
-function atanUnitF32(a: F32): F32 {
-  let base = new F32(0);
-  let u = a;
-  if (a.v > 0.41421356) {
-    base = c(Math.PI / 4);
-    u = a.sub(1).div(a.add(1));
-  }
-  const u2 = u.mul(u);
-  let p = c(-1 / 15);
-  for (const k of [13, 11, 9, 7, 5, 3]) p = c((k % 4 === 1 ? 1 : -1) / k).add(u2.mul(p));
-  p = new F32(1).add(u2.mul(p));
-  const r = base.add(u.mul(p));
-  return new F32(r.v, r.e + 2e-8);
-}
-
-function noiseAngleF32(alpha: F32, sigma: F32): F32 {
-  const k = c(2 / Math.PI);
-  if (sigma.v <= alpha.v) return alpha.v === 0 ? new F32(0) : k.mul(atanUnitF32(sigma.div(alpha)));
-  return new F32(1).sub(k.mul(atanUnitF32(alpha.div(sigma))));
-}
 
 function geluF32(x: F32): F32 {
   const u = c(0.7978845608028654).mul(x.add(c(0.044715).mul(x.mul(x).mul(x))));
