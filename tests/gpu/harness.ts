@@ -565,3 +565,40 @@ export function expectWithin(
   }
   within(worst.error, worst.tolerance, `${what}[${worst.i}]: ${model}`);
 }
+
+/** A kernel test file's buffers and passes on its device (Scratch). */
+export interface Scratch {
+  /** A storage buffer holding `data` (or that many zeros), freed by destroy(). */
+  buffer(data: Float32Array<ArrayBuffer> | number): GPUBuffer;
+  /** Records one compute pass, submits it and waits for the queue. */
+  run(record: (pass: GPUComputePassEncoder) => void): Promise<void>;
+  /** The first n floats of a buffer. */
+  read(b: GPUBuffer, n: number): Promise<Float32Array>;
+  destroy(): void;
+}
+
+export function scratch(device: GPUDevice, label: string): Scratch {
+  const kept: GPUBuffer[] = [];
+  return {
+    buffer(data) {
+      const b = createBuffer(device, {
+        label,
+        size: typeof data === 'number' ? 4 * data : 0,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        ...(typeof data === 'number' ? {} : { data }),
+      });
+      kept.push(b);
+      return b;
+    },
+    async run(record) {
+      const encoder = device.createCommandEncoder({ label });
+      const pass = encoder.beginComputePass({ label });
+      record(pass);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    },
+    read: async (b, n) => new Float32Array(await readback(device, b, 4 * n)),
+    destroy: () => kept.forEach((b) => b.destroy()),
+  };
+}

@@ -14,8 +14,6 @@
  * Values of grads outside the layer's part must stay as they were, exactly.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
-import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import {
   addPerChannel,
@@ -47,47 +45,27 @@ import {
   type ImageKernels,
 } from '../../src/sim/learn/imageLayers';
 import { SEED } from '../random';
-import { F32, gpuErrors, testGpu, expectWithin } from './harness';
+import { F32, gpuErrors, testGpu, expectWithin, scratch, type Scratch } from './harness';
 import { chain, groupNormBackwardModel, groupNormModel, sumF32 } from './imageModels';
 
 const rng = new Rng(SEED, 143);
 let device: GPUDevice;
 let kernels: ImageKernels;
-const kept: GPUBuffer[] = [];
+let io: Scratch;
 
 beforeAll(async () => {
   device = (await testGpu()).device;
+  io = scratch(device, 'image layers test');
   kernels = await compileImageKernels(device, shaderSources);
 });
 afterEach(() => expect(gpuErrors).toEqual([]));
-afterAll(() => kept.forEach((b) => b.destroy()));
+afterAll(() => io.destroy());
+const buffer = (data: Float32Array<ArrayBuffer> | number): GPUBuffer => io.buffer(data);
+const run = (record: (pass: GPUComputePassEncoder) => void): Promise<void> => io.run(record);
+const read = (b: GPUBuffer, n: number): Promise<Float32Array> => io.read(b, n);
 
 const normals = (n: number, scale = 1, shift = 0): Float32Array<ArrayBuffer> =>
   Float32Array.from({ length: n }, () => shift + scale * rng.normal());
-
-/** A storage buffer holding `data` (or `length` zeros). */
-function buffer(data: Float32Array<ArrayBuffer> | number): GPUBuffer {
-  const b = createBuffer(device, {
-    label: 'image layers test',
-    size: typeof data === 'number' ? 4 * data : 0,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    ...(typeof data === 'number' ? {} : { data }),
-  });
-  kept.push(b);
-  return b;
-}
-
-async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void> {
-  const encoder = device.createCommandEncoder({ label: 'image layers test' });
-  const pass = encoder.beginComputePass({ label: 'image layers test' });
-  record(pass);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
-}
-
-const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
-  new Float32Array(await readback(device, b, 4 * n));
 
 describe(`U-Net layers on the GPU (SEED=${SEED})`, () => {
   for (const [batch, channels, groups, height, width, shift] of [

@@ -14,8 +14,6 @@
  * not write (the rest of `grads`, floats past the end of Y and dX) is checked exactly.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
-import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import {
   conv3x3BackwardInput,
@@ -32,47 +30,28 @@ import {
   type ConvKernels,
 } from '../../src/sim/learn/conv';
 import { SEED } from '../random';
-import { gpuErrors, testGpu, expectWithin } from './harness';
+import { gpuErrors, testGpu, expectWithin, scratch, type Scratch } from './harness';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 139);
 let device: GPUDevice;
 let kernels: ConvKernels;
-const kept: GPUBuffer[] = [];
+let io: Scratch;
 
 beforeAll(async () => {
   device = (await testGpu()).device;
+  io = scratch(device, 'conv test');
   kernels = await compileConvKernels(device, shaderSources);
 });
 afterEach(() => expect(gpuErrors).toEqual([]));
-afterAll(() => kept.forEach((b) => b.destroy()));
+afterAll(() => io.destroy());
+const buffer = (data: Float32Array<ArrayBuffer> | number): GPUBuffer => io.buffer(data);
+const run = (record: (pass: GPUComputePassEncoder) => void): Promise<void> => io.run(record);
+const read = (b: GPUBuffer, n: number): Promise<Float32Array> => io.read(b, n);
 
 const normals = (n: number, scale = 1): Float32Array<ArrayBuffer> =>
   Float32Array.from({ length: n }, () => scale * rng.normal());
 const abs = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, Math.abs);
-
-function buffer(data: Float32Array<ArrayBuffer>): GPUBuffer {
-  const b = createBuffer(device, {
-    label: 'conv test',
-    size: 0,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    data,
-  });
-  kept.push(b);
-  return b;
-}
-
-async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void> {
-  const encoder = device.createCommandEncoder({ label: 'conv test' });
-  const pass = encoder.beginComputePass({ label: 'conv test' });
-  record(pass);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
-}
-
-const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
-  new Float32Array(await readback(device, b, 4 * n));
 
 /** Floats after each output that no kernel may write: a bounds guard missing shows there. */
 const TAIL = 3;

@@ -14,8 +14,6 @@
  *   - the residual add: correctly rounded, so equal to Math.fround(a + b).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
-import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { gelu, geluBackward, silu, siluBackward } from '../../src/maths/learn/activations';
 import { embed, transformerTurns, type EmbedShape } from '../../src/maths/learn/embedding';
@@ -53,48 +51,36 @@ import {
 import { TrainTable } from '../../src/sim/learn/trainTable';
 import { splitBatch, WEIGHT_CHUNK } from '../../src/sim/learn/ops';
 import { SEED, within } from '../random';
-import { cosSin2piF32, F32, gpuErrors, testGpu, expectWithin } from './harness';
+import {
+  cosSin2piF32,
+  F32,
+  gpuErrors,
+  testGpu,
+  expectWithin,
+  scratch,
+  type Scratch,
+} from './harness';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 133);
 let device: GPUDevice;
 let kernels: LearnKernels;
-const kept: GPUBuffer[] = [];
+let io: Scratch;
 
 beforeAll(async () => {
   device = (await testGpu()).device;
+  io = scratch(device, 'learn test');
   kernels = await compileLearnKernels(device, shaderSources);
 });
 afterEach(() => expect(gpuErrors).toEqual([]));
-afterAll(() => kept.forEach((b) => b.destroy()));
+afterAll(() => io.destroy());
+const buffer = (data: Float32Array<ArrayBuffer> | number): GPUBuffer => io.buffer(data);
+const run = (record: (pass: GPUComputePassEncoder) => void): Promise<void> => io.run(record);
+const read = (b: GPUBuffer, n: number): Promise<Float32Array> => io.read(b, n);
 
 const normals = (n: number, scale = 1): Float32Array<ArrayBuffer> =>
   Float32Array.from({ length: n }, () => scale * rng.normal());
 const abs = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, Math.abs);
-
-/** A storage buffer holding `data` (or `length` zeros). */
-function buffer(data: Float32Array<ArrayBuffer> | number): GPUBuffer {
-  const b = createBuffer(device, {
-    label: 'learn test',
-    size: typeof data === 'number' ? 4 * data : 0,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    ...(typeof data === 'number' ? {} : { data }),
-  });
-  kept.push(b);
-  return b;
-}
-
-async function run(record: (pass: GPUComputePassEncoder) => void): Promise<void> {
-  const encoder = device.createCommandEncoder({ label: 'learn test' });
-  const pass = encoder.beginComputePass({ label: 'learn test' });
-  record(pass);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
-}
-
-const read = async (b: GPUBuffer, n: number): Promise<Float32Array> =>
-  new Float32Array(await readback(device, b, 4 * n));
 
 describe(`learned denoiser layers on the GPU (SEED=${SEED})`, () => {
   for (const [batch, inputs, outputs] of [

@@ -228,20 +228,14 @@ export function createUNetPasses(
         }));
         break;
       }
-      case 'down': {
-        const layer = own(createAvgPoolDown(device, kernels.image, image(o.x)));
-        forward.push(layer.forwardOp({ x: v(o.x), y: v(o.y) }));
-        backwardOf.push((dy) => {
-          const dx = floats(`d ${o.x} (down)`, size(o.x));
-          return { ops: layer.backwardOps({ dy, dx }), into: [[o.x, dx]] };
-        });
-        break;
-      }
+      case 'down':
       case 'up': {
-        const layer = own(createUpsampleNearest(device, kernels.image, image(o.x)));
+        // A 2x resampling: its backward reads only dy.
+        const create = o.op === 'down' ? createAvgPoolDown : createUpsampleNearest;
+        const layer = own(create(device, kernels.image, image(o.x)));
         forward.push(layer.forwardOp({ x: v(o.x), y: v(o.y) }));
         backwardOf.push((dy) => {
-          const dx = floats(`d ${o.x} (up)`, size(o.x));
+          const dx = floats(`d ${o.x} (${o.op})`, size(o.x));
           return { ops: layer.backwardOps({ dy, dx }), into: [[o.x, dx]] };
         });
         break;
