@@ -5,6 +5,11 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
+  MAX_IMAGE_BATCH,
+  unetTrainProblem,
+  type UNetTrainSettings,
+} from '../../src/maths/learn/training';
+import {
   DEFAULT_UNET,
   slotSize,
   unetInitialParameters,
@@ -197,5 +202,32 @@ describe("the U-Net's initial parameters", () => {
         expect(Math.max(...values.map(Math.abs)), t.name).toBeGreaterThan(bound * (1 - 14 / n));
       }
     }
+  });
+});
+
+describe("the U-Net's training settings", () => {
+  const ok: UNetTrainSettings = {
+    arch: DEFAULT_UNET,
+    image: MNIST,
+    batch: 64,
+    lr: 1e-3,
+    weightDecay: 0,
+    emaDecay: 0.999,
+    maxGradNorm: 1,
+    weighting: 'none',
+    seed: 1,
+  };
+  test('refused with the setting named and its range, each on its own', () => {
+    expect(unetTrainProblem(ok)).toBeNull();
+    expect(unetTrainProblem({ ...ok, batch: MAX_IMAGE_BATCH + 1 })).toBe(
+      `batch must be 1 to ${MAX_IMAGE_BATCH}, not ${MAX_IMAGE_BATCH + 1}`,
+    );
+    expect(unetTrainProblem({ ...ok, batch: 2.5 })).toMatch(/^batch must be 1 to/);
+    expect(unetTrainProblem({ ...ok, lr: NaN })).toBe('learning rate must be in (0, 1), not NaN');
+    expect(unetTrainProblem({ ...ok, emaDecay: 1 })).toMatch(/^EMA decay must be in \[0, 1\)/);
+    expect(unetTrainProblem({ ...ok, image: { channels: 1, height: 30, width: 30 } })).toMatch(
+      /30 x 30 is not a multiple of 4/,
+    );
+    expect(unetTrainProblem({ ...ok, arch: { ...DEFAULT_UNET, groups: 7 } })).toMatch(/7 groups/);
   });
 });
