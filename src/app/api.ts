@@ -5,6 +5,7 @@
  */
 import { POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
+import type { UNetArch } from '../maths/learn/unet';
 import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
@@ -149,7 +150,8 @@ export interface SandboxApi {
 }
 
 export interface ModelInfo {
-  arch: NetworkArch;
+  /** The 2D network's architecture on points (width, depth...), the U-Net's on images (channels, levels...). */
+  arch: NetworkArch | UNetArch;
   parameters: number;
   step: number;
   loss: number | null;

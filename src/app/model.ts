@@ -1,16 +1,17 @@
 /** The learned denoiser's weights from the page: save to a download, load from a file. */
+import { describeArch } from '../sandbox/learnedWeights';
 import { download } from '../ui/presetsFolder';
 import type { App } from './context';
 
-/** Larger than any network the settings allow (about 2.5 MB): a file past it is not one of ours. */
-const MAX_MODEL_BYTES = 16 * 1024 * 1024;
+/** Larger than any network the settings allow (the U-Net's largest, about 56 MB): a file past it is not one of ours. */
+const MAX_MODEL_BYTES = 64 * 1024 * 1024;
 
 export function saveModelFile(app: App): void {
   app.sandbox
     .saveModel()
     .then((bytes) => {
       const { arch, step } = app.sandbox.learning.snapshot();
-      const name = `denoiser-${arch.width}x${arch.depth}-${arch.target}-step${step}.safetensors`;
+      const name = `denoiser-${describeArch(arch).slug}-step${step}.safetensors`;
       download(new Blob([bytes], { type: 'application/octet-stream' }), name);
     })
     .catch((e: unknown) => app.report(e));

@@ -25,7 +25,7 @@ export function showSettings(app: App, settings: Settings): void {
     p.marginals.element.toggleAttribute('hidden', images || !settings.marginals);
     p.memorisation.element.toggleAttribute('hidden', !images);
     const learned = settings.denoiser === 'learned' || settings.training;
-    p.model.element.toggleAttribute('hidden', images || !learned);
+    p.model.element.toggleAttribute('hidden', !learned);
     // Images: the clones' classes are their nearest training image's label (mnist, shapes).
     const labelled = !images || dataset === 'mnist' || dataset === 'shapes';
     if (settings.mode !== 'reverse' || !labelled) p.speciation.element.setAttribute('hidden', '');

@@ -1,16 +1,17 @@
 /**
  * Learning: the learned denoiser's network and its training, a part of the sandbox. It keeps one
- * Trainer (src/sim/learn/trainer.ts) for the settings' architecture, feeds it the stored points
+ * trainer for the settings' architecture: the 2D network's (src/sim/learn/trainer.ts) on points,
+ * the U-Net's (src/sim/learn/unetTrainer.ts) on images. It feeds it the stored points or images
  * and the schedule's training grid, lends its EMA weights to every lane (the denoiser 'learned'),
  * and trains `trainSpeed` steps per animation frame while `training` is on. A few times a second
  * it reads the losses; about once a second the loss by t; every few seconds it keeps the weights
  * in IndexedDB, so a reload finds them. Weights travel as safetensors (src/io/modelFile.ts).
  */
-import { decodeModel } from '../io/modelFile';
-import { DEFAULT_ARCH } from '../maths/learn/network';
+import { isImageDataset } from '../maths/imageDatasets';
 import { trainingLevels } from '../maths/learn/training';
 import type { Settings } from '../settings/settings';
 import { Trainer } from '../sim/learn/trainer';
+import { UNetTrainer } from '../sim/learn/unetTrainer';
 import {
   MEMORISATION_DEFAULTS,
   memorisationExperiment,
@@ -18,7 +19,17 @@ import {
   type MemorisationRow,
 } from './memorisationExperiment';
 import { SampleProbe } from './sampleProbe';
-import { archOf, modelBytes, trainSettings, WeightKeeper } from './learnedWeights';
+import {
+  archOf,
+  checkModelFile,
+  isUNet,
+  modelBytes,
+  trainSettings,
+  unetArchOfSettings,
+  unetTrainSettings,
+  WeightKeeper,
+  type AnyTrainer,
+} from './learnedWeights';
 import type { SandboxState } from './state';
 import type { TrainingSnapshot } from './types';
 
@@ -37,7 +48,7 @@ const sameLevels = (a: Float32Array | null, b: Float32Array): boolean =>
   !!a && a.length === b.length && a.every((v, i) => v === b[i]);
 
 export class Learning {
-  private trainer: Trainer | null = null;
+  private trainer: AnyTrainer | null = null;
   /** What the trainer was built for: a new one when this changes. */
   private built = '';
   private data: GPUBuffer | null = null;
@@ -80,20 +91,29 @@ export class Learning {
     const st = this.state;
     const s = st.current;
     const laneB = st.lanes.length > 1 ? st.laneSettings(1) : null;
-    if (st.imageMode || !(force || this.trainer || Learning.needed(s, laneB))) return;
+    if (!(force || this.trainer || Learning.needed(s, laneB))) return;
     const device = st.requireGpu().device;
-    const settings = trainSettings(s);
+    // Images train the U-Net, points the 2D network.
+    const image = st.imageMode && isImageDataset(s.dataset) ? s.dataset : null;
+    const settings = image ? unetTrainSettings(s, image) : trainSettings(s);
     const key = JSON.stringify({ ...settings, lr: 0 });
     if (!this.trainer || key !== this.built) {
       const previous = this.trainer;
-      const next = await Trainer.create(device, st.sources, settings);
-      const archKey = JSON.stringify(settings.arch);
-      if (previous && JSON.stringify(previous.arch) === archKey) {
+      const next =
+        'image' in settings
+          ? await UNetTrainer.create(device, st.sources, settings)
+          : await Trainer.create(device, st.sources, settings);
+      if (previous && sameNetwork(previous, next)) {
         next.setWeights(await previous.readWeights('params'), previous.step);
       } else {
+        // The other network's latest steps kept before it goes; this one's from where it was.
+        if (previous && this.keeper.storedStep(previous) !== previous.step)
+          await this.keeper.store(previous);
         await this.keeper.restore(next);
         this.clearHistory();
+        this.lossByT = null;
       }
+      for (const l of st.lanes) l.sim.setModel(null);
       previous?.destroy();
       this.trainer = next;
       this.built = key;
@@ -112,14 +132,16 @@ export class Learning {
       trainer.setLevels(levels);
       this.levels = levels;
     }
-    const model = { net: trainer.net, model: trainer.ema, turns: trainer.turns };
+    const model = isUNet(trainer)
+      ? trainer.model
+      : { net: trainer.net, model: trainer.ema, turns: trainer.turns };
     for (const l of st.lanes) l.sim.setModel(model);
     // Paused: the last losses read and the weights kept now, not at the next reading's time.
     if (!s.training) {
       await this.reading;
       const read = this.history.steps.at(-1) ?? 0;
       if (read !== trainer.step) await this.readLosses(trainer);
-      if (this.storedStep !== trainer.step) await this.store();
+      if (this.keeper.storedStep(trainer) !== trainer.step) await this.store();
       if (read !== trainer.step) st.events.training?.(this.snapshot());
     }
   }
@@ -128,7 +150,7 @@ export class Learning {
   frame(now: number): void {
     const st = this.state;
     const trainer = this.trainer;
-    if (!trainer?.ready || !st.current.training || st.imageMode || this.scripted) return;
+    if (!trainer?.ready || !st.current.training || this.scripted) return;
     const device = st.requireGpu().device;
     const encoder = device.createCommandEncoder(TRAIN_ENCODER);
     trainer.encode(encoder, st.current.trainSpeed);
@@ -155,7 +177,7 @@ export class Learning {
     }
     if (now >= this.nextProbe && !this.probing && trainer.step !== this.probedStep)
       this.probing = this.measureMemorisation(now).finally(() => (this.probing = null));
-    if (now - this.lastStored >= STORE_MS && trainer.step !== this.storedStep) {
+    if (now - this.lastStored >= STORE_MS && trainer.step !== this.keeper.storedStep(trainer)) {
       this.lastStored = now;
       await this.store();
     }
@@ -163,7 +185,7 @@ export class Learning {
   }
 
   /** The mean loss of the steps since the last reading, as a point of the loss chart. */
-  private async readLosses(trainer: Trainer): Promise<void> {
+  private async readLosses(trainer: AnyTrainer): Promise<void> {
     const { losses } = await trainer.readLosses();
     if (!losses.length) return;
     let sum = 0;
@@ -175,13 +197,14 @@ export class Learning {
   /** Where training stands: for the Model panel and model(). */
   snapshot(): TrainingSnapshot {
     const t = this.trainer;
-    const arch = t?.arch ?? archOf(this.state.current);
+    const s = this.state.current;
+    const arch = t?.settings.arch ?? (this.state.imageMode ? unetArchOfSettings(s) : archOf(s));
     return {
       arch,
       parameters: t?.parameterCount ?? 0,
       step: t?.step ?? 0,
       loss: this.history.losses.at(-1) ?? null,
-      stepsPerSecond: this.state.current.training ? this.rate.perSecond : 0,
+      stepsPerSecond: s.training ? this.rate.perSecond : 0,
       history: { steps: this.history.steps.slice(), losses: this.history.losses.slice() },
       lossByT: this.lossByT ? Array.from(this.lossByT) : null,
       memorisation: {
@@ -199,7 +222,8 @@ export class Learning {
     const st = this.state;
     const trainer = this.trainer;
     const dataset = st.dataset;
-    if (!trainer || !dataset || st.imageMode) return;
+    // Of 2D samples only: the images' memorisation is the grid's (nearest training images).
+    if (!trainer || !dataset || isUNet(trainer)) return;
     const started = performance.now();
     this.probe ??= SampleProbe.create(st.requireGpu().device, st.sources);
     const probe = await this.probe;
@@ -224,7 +248,8 @@ export class Learning {
   ): Promise<Float32Array> {
     this.state.refuseWhileRecording();
     const patch: Partial<Settings> = {};
-    if (options.batch !== undefined) patch.trainBatch = options.batch;
+    if (options.batch !== undefined)
+      patch[this.state.imageMode ? 'unetBatch' : 'trainBatch'] = options.batch;
     if (options.lr !== undefined) patch.trainLr = options.lr;
     await configure(patch);
     await this.prepare(true);
@@ -240,8 +265,6 @@ export class Learning {
     configure: (patch: Partial<Settings>) => Promise<void>,
   ): Promise<void> {
     this.state.refuseWhileRecording();
-    if (this.state.imageMode)
-      throw new Error('the learned denoiser is a 2D network: switch to a point dataset first');
     const { patch, adopt } = this.check(bytes);
     await configure(patch);
     await this.prepare(true);
@@ -306,19 +329,8 @@ export class Learning {
    * changes; returns the architecture's settings for the caller to apply, then `adopt`.
    */
   private check(buffer: ArrayBuffer): { patch: Partial<Settings>; adopt: () => Promise<void> } {
-    const file = decodeModel(buffer, archOf(this.state.current));
-    const patch: Partial<Settings> = {
-      modelWidth: file.arch.width,
-      modelDepth: file.arch.depth,
-      modelTarget: file.arch.target,
-    };
-    if (
-      file.arch.frequencies !== DEFAULT_ARCH.frequencies ||
-      file.arch.activation !== DEFAULT_ARCH.activation
-    )
-      throw new Error(
-        `the file's network has ${file.arch.frequencies} frequencies and ${file.arch.activation}; this page's has ${DEFAULT_ARCH.frequencies} and ${DEFAULT_ARCH.activation}`,
-      );
+    const file = checkModelFile(buffer, this.state.current);
+    const { patch } = file;
     return {
       patch,
       adopt: async () => {
@@ -356,9 +368,8 @@ export class Learning {
     this.probe = null;
   }
 
-  private requireTrainer(): Trainer {
-    if (!this.trainer)
-      throw new Error("no network: set denoiser 'learned' (points, not images) or training first");
+  private requireTrainer(): AnyTrainer {
+    if (!this.trainer) throw new Error("no network: set denoiser 'learned' or training first");
     return this.trainer;
   }
 
@@ -375,8 +386,12 @@ export class Learning {
   private async store(): Promise<void> {
     if (this.trainer) await this.keeper.store(this.trainer);
   }
+}
 
-  private get storedStep(): number {
-    return this.keeper.storedStep;
-  }
+/** Whether two trainers are of the same network (kind, architecture, images): weights carry over. */
+function sameNetwork(a: AnyTrainer, b: AnyTrainer): boolean {
+  if (isUNet(a) !== isUNet(b)) return false;
+  const shape = (t: AnyTrainer) =>
+    JSON.stringify(isUNet(t) ? [t.settings.arch, t.settings.image] : t.arch);
+  return shape(a) === shape(b);
 }

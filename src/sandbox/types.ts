@@ -1,5 +1,6 @@
 /** The sandbox's public types: its events, status, samples and the data and patches it takes. */
 import type { NetworkArch } from '../maths/learn/network';
+import type { UNetArch } from '../maths/learn/unet';
 import type { MarginalDensities } from '../maths/observables';
 import type { SpeciationPoint } from '../sim/experiments/speciation';
 import type { SweepSpec } from '../sim/experiments/sweep';
@@ -34,7 +35,8 @@ export interface SandboxEvents {
 
 /** Where the learned denoiser's training stands (the Model panel, model()). */
 export interface TrainingSnapshot {
-  arch: NetworkArch;
+  /** The 2D network's architecture on points, the U-Net's on images. */
+  arch: NetworkArch | UNetArch;
   parameters: number;
   /** Optimiser steps taken. */
   step: number;

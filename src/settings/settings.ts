@@ -16,6 +16,8 @@ import {
   type Weighting,
 } from '../maths/learn/network';
 import { IMAGE_DATASETS, type ImageDatasetId } from '../maths/imageDatasets';
+import { MAX_IMAGE_BATCH } from '../maths/learn/training';
+import { DEFAULT_UNET, UNET_LIMITS } from '../maths/learn/unet';
 import {
   DEFAULT_SCHEDULE_PARAMS,
   SCHEDULES,
@@ -159,6 +161,14 @@ export interface Settings extends ScheduleParams {
   trainBatch: number;
   trainLr: number;
   emaDecay: number;
+  /**
+   * The image U-Net (src/maths/learn/unet.ts), the learned denoiser of image datasets: channels
+   * on its top level (2x below), its resolution levels (its change makes a fresh network), and
+   * its training batch of images. Its target, weighting, learning rate and EMA are the ones above.
+   */
+  unetChannels: number;
+  unetLevels: number;
+  unetBatch: number;
 }
 
 export const DEFAULTS: Readonly<Settings> = {
@@ -225,6 +235,9 @@ export const DEFAULTS: Readonly<Settings> = {
   trainBatch: 1024,
   trainLr: 1e-3,
   emaDecay: 0.995,
+  unetChannels: DEFAULT_UNET.channels,
+  unetLevels: DEFAULT_UNET.levels,
+  unetBatch: 32,
 };
 
 export const LIMITS = {
@@ -260,6 +273,9 @@ export const LIMITS = {
   trainBatch: { min: 16, max: MAX_BATCH },
   trainLr: { min: 1e-6, max: 0.1 },
   emaDecay: { min: 0, max: 0.9999 },
+  unetChannels: { min: 4, max: UNET_LIMITS.channels },
+  unetLevels: { min: 1, max: UNET_LIMITS.levels },
+  unetBatch: { min: 1, max: MAX_IMAGE_BATCH },
 } as const;
 
 type Key = keyof Settings;
@@ -297,6 +313,9 @@ export const INTEGERS: readonly Key[] = [
   'modelDepth',
   'trainSpeed',
   'trainBatch',
+  'unetChannels',
+  'unetLevels',
+  'unetBatch',
 ];
 
 export const SETTING_KEYS = Object.keys(DEFAULTS) as Key[];
@@ -352,4 +371,7 @@ export const MODEL_KEYS = new Set<keyof Settings>([
   'trainBatch',
   'trainLr',
   'emaDecay',
+  'unetChannels',
+  'unetLevels',
+  'unetBatch',
 ]);

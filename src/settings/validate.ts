@@ -2,7 +2,8 @@
  * Validation of settings: each value's schema, and `applyPatch`, which merges a patch and checks
  * the result as a whole. Every writer of the settings goes through it.
  */
-import { isImageDataset } from '../maths/imageDatasets';
+import { imageShapeOf, isImageDataset } from '../maths/imageDatasets';
+import { unetArchOf, unetProblem } from '../maths/learn/unet';
 import { SCHEDULES, scheduleProblem } from '../maths/schedules';
 import { compareWithPatch } from './compare';
 import { boolean, number, oneOf, record, refine, string, type Schema } from './schema';
@@ -110,13 +111,20 @@ export function applyPatch(
   return { ok: true, settings: next, changed };
 }
 
-/** What the learned denoiser cannot do: give MALA an energy, or denoise images (yet). */
+/**
+ * What the learned denoiser cannot do: give MALA an energy. On images it is the U-Net: an
+ * architecture those images cannot take (levels that cannot halve them, say) is refused.
+ */
 export function learnedProblem(s: Readonly<Settings>): string | null {
-  if (s.denoiser !== 'learned') return null;
-  if (s.mode === 'langevin' && s.langevin === 'mala')
+  if (s.denoiser === 'learned' && s.mode === 'langevin' && s.langevin === 'mala')
     return 'MALA needs the energy U(x) for its accept test, and the learned network gives only the score: pick ula, underdamped, annealed or pc, or another denoiser';
-  if (isImageDataset(s.dataset))
-    return 'the learned denoiser is a 2D network: for images pick empirical, smoothed or gaussian';
+  if (isImageDataset(s.dataset) && (s.denoiser === 'learned' || s.training)) {
+    const arch = unetArchOf(s.unetChannels, s.unetLevels, s.modelTarget);
+    const shape = imageShapeOf(s.dataset);
+    const problem = unetProblem(arch, { ...shape });
+    if (problem)
+      return `the U-Net (unetChannels ${s.unetChannels}, unetLevels ${s.unetLevels}) on ${s.dataset}: ${problem}`;
+  }
   return null;
 }
 

@@ -94,6 +94,8 @@ export class ControlPanel {
   private planeNote!: HTMLElement;
   private nController!: Controller;
   private modelFolder!: GUI;
+  /** Shows the Model folder's controls of images (the U-Net) or of points (the 2D network). */
+  private modelImages!: (images: boolean) => void;
   private readonly exact = { on: false };
   private exactController!: Controller;
 
@@ -119,6 +121,7 @@ export class ControlPanel {
     const model = { actions, exact: this.exact, refresh: () => this.refresh() };
     const built = buildModelFolder(this.gui, (f, k, ...a) => this.bind(f, k, ...a), model);
     [this.modelFolder, this.exactController] = [built.folder, built.exact];
+    this.modelImages = built.setImages;
     for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
         .foldersRecursive()
@@ -177,7 +180,7 @@ export class ControlPanel {
       this.controllers.get('snr')?.show(kind === 'pc');
     }
     this.controllers.get('trailParticles')?.show(this.draft.trails > 0);
-    this.modelFolder.show(!images);
+    this.modelImages(images);
     this.exact.on = this.draft.compare && this.draft.compareWith === EXACT_BESIDE;
     this.exactController.updateDisplay();
   }

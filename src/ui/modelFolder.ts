@@ -23,20 +23,24 @@ export function buildModelFolder(
     exact,
     refresh,
   }: { actions: PanelActions; exact: { on: boolean }; refresh: () => void },
-): { folder: GUI; exact: Controller } {
+): { folder: GUI; exact: Controller; setImages: (images: boolean) => void } {
   const f = gui.addFolder('Model (learned denoiser)');
-  folderNote(
-    f,
-    "A 2D network trained live on the stored points; pick denoiser 'learned' to sample with it.",
-  );
+  const note = folderNote(f, '');
   bind(f, 'training').name('train');
   f.add({ reset: () => actions.resetModel() }, 'reset').name('Reset weights');
   bind(f, 'trainSpeed', 1, 64, 1).name('steps per frame');
   bind(f, 'trainLr', 0.00001, 0.01, 0.00001).name('learning rate');
-  bind(f, 'trainBatch', 16, 16384, 16).name('batch');
+  const points = [bind(f, 'trainBatch', 16, 16384, 16).name('batch')];
+  const images = [bind(f, 'unetBatch', 1, 256, 1).name('batch (images)')];
   bind(f, 'emaDecay', 0.9, 0.9999, 0.0001).name('EMA decay');
-  bind(f, 'modelWidth', 8, 256, 8).name('width');
-  bind(f, 'modelDepth', 0, 8, 1).name('depth (blocks)');
+  points.push(
+    bind(f, 'modelWidth', 8, 256, 8).name('width'),
+    bind(f, 'modelDepth', 0, 8, 1).name('depth (blocks)'),
+  );
+  images.push(
+    bind(f, 'unetChannels', 4, 128, 4).name('U-Net channels'),
+    bind(f, 'unetLevels', 1, 4, 1).name('U-Net levels'),
+  );
   bind(f, 'modelTarget', TARGETS).name('predicts');
   bind(f, 'lossWeighting', WEIGHTINGS).name('loss weighting');
   const exactController = f
@@ -53,6 +57,14 @@ export function buildModelFolder(
     });
   f.add({ save: () => actions.saveModel() }, 'save').name('Save weights (.safetensors)');
   f.add({ load: () => actions.loadModel() }, 'load').name('Load weights…');
-  f.add({ run: () => actions.memorisationVsM() }, 'run').name('Memorisation vs M');
-  return { folder: f, exact: exactController };
+  points.push(f.add({ run: () => actions.memorisationVsM() }, 'run').name('Memorisation vs M'));
+  /** Points train the 2D network, images the U-Net: each shows its own controls. */
+  const setImages = (on: boolean): void => {
+    for (const c of points) c.show(!on);
+    for (const c of images) c.show(on);
+    note.textContent = on
+      ? "A U-Net trained live on the stored images; pick denoiser 'learned' to sample with it."
+      : "A 2D network trained live on the stored points; pick denoiser 'learned' to sample with it.";
+  };
+  return { folder: f, exact: exactController, setImages };
 }

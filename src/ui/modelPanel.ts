@@ -9,6 +9,7 @@ import 'uplot/dist/uPlot.min.css';
 import './physics.css';
 import { CHART_WIDTH } from './layout';
 import type { MemorisationRow } from '../sandbox/memorisationExperiment';
+import { describeArch } from '../sandbox/learnedWeights';
 import type { TrainingSnapshot } from '../sandbox/types';
 
 const HEIGHT = 110;
@@ -222,6 +223,6 @@ export class ModelPanel {
       (s.stepsPerSecond > 0
         ? `${Math.round(s.stepsPerSecond).toLocaleString('en')} steps/s · `
         : 'paused · ') +
-      `${s.parameters.toLocaleString('en')} parameters (${s.arch.width} wide, ${s.arch.depth} blocks, ${s.arch.target})`;
+      `${s.parameters.toLocaleString('en')} parameters (${describeArch(s.arch).text})`;
   }
 }

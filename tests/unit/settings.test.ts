@@ -219,7 +219,7 @@ function randomKeys(rng: Rng): Settings {
     showNearest: maybe('showNearest', rng.uniform() < 0.5),
     follow: maybe('follow', int(-1, Math.min(n, 1024) - 1)),
     seed: maybe('seed', int(LIMITS.seed.min, LIMITS.seed.max)),
-    // The learned denoiser is refused for images and for MALA (learnedProblem): not drawn here.
+    // The learned denoiser is refused for MALA (learnedProblem): not drawn here.
     denoiser: maybe('denoiser', pick(DENOISERS.filter((d) => d !== 'learned'))),
     sampler: maybe('sampler', pick(SAMPLERS)),
     schedule: maybe('schedule', pick(SCHEDULES)),
@@ -284,6 +284,10 @@ function randomKeys(rng: Rng): Settings {
     trainBatch: maybe('trainBatch', int(LIMITS.trainBatch.min, LIMITS.trainBatch.max)),
     trainLr: maybe('trainLr', between(LIMITS.trainLr.min, LIMITS.trainLr.max)),
     emaDecay: maybe('emaDecay', between(LIMITS.emaDecay.min, LIMITS.emaDecay.max)),
+    unetChannels: maybe('unetChannels', int(LIMITS.unetChannels.min, LIMITS.unetChannels.max)),
+    // Every image dataset's side halves twice (28 and 32): 4 levels would not fit MNIST's.
+    unetLevels: maybe('unetLevels', int(LIMITS.unetLevels.min, 3)),
+    unetBatch: maybe('unetBatch', int(LIMITS.unetBatch.min, LIMITS.unetBatch.max)),
     trails: maybe('trails', int(LIMITS.trails.min, LIMITS.trails.max)),
     trailParticles: maybe(
       'trailParticles',
@@ -546,6 +550,25 @@ describe('image datasets: n is the batch', () => {
   test('following an image past the batch lets go of it', () => {
     const a = applyPatch({ ...DEFAULTS, dataset: 'mnist', n: 64, follow: 50 }, { n: 16 });
     expect(a.ok && a.settings.follow).toBe(-1);
+  });
+});
+
+describe('image datasets: the learned denoiser is the U-Net', () => {
+  test('levels the images cannot halve are refused, named, only where the U-Net is used', () => {
+    const mnist = { ...DEFAULTS, dataset: 'mnist' as const, n: 16 };
+    // 28 halves twice (7), not three times: 4 levels are refused on MNIST, fine on 32 x 32.
+    const r = applyPatch(mnist, { denoiser: 'learned', unetLevels: 4 });
+    expect(!r.ok && r.error).toMatch(
+      /U-Net \(unetChannels 32, unetLevels 4\) on mnist: .*28 x 28 is not a multiple of 8/,
+    );
+    expect(applyPatch(mnist, { training: true, unetLevels: 4 }).ok).toBe(false);
+    expect(
+      applyPatch({ ...mnist, dataset: 'colour' }, { denoiser: 'learned', unetLevels: 4 }).ok,
+    ).toBe(true);
+    // Not sampling with it nor training it: the setting waits.
+    expect(applyPatch(mnist, { unetLevels: 4 }).ok).toBe(true);
+    const ok = applyPatch(mnist, { denoiser: 'learned', unetChannels: 12, unetLevels: 3 });
+    expect(ok.ok && ok.settings.denoiser).toBe('learned');
   });
 });
 

@@ -63,6 +63,16 @@ export const levelChannels = (a: UNetArch, level: number): number =>
 /** Width of the time embedding's hidden layer and output (DDPM: 4 C). */
 export const timeWidth = (a: UNetArch): number => 4 * a.channels;
 
+/**
+ * The page's U-Net of C channels and L levels (the settings' unetChannels, unetLevels): the
+ * default's frequencies, and GroupNorm's groups the most of the default's 8 that divide C.
+ */
+export function unetArchOf(channels: number, levels: number, target: Target): UNetArch {
+  let groups = DEFAULT_UNET.groups;
+  while (groups > 1 && channels % groups !== 0) groups--;
+  return { ...DEFAULT_UNET, channels, levels, groups, target };
+}
+
 /** A problem with an architecture for these images, or null. */
 export function unetProblem(a: UNetArch, image: ImageFormat): string | null {
   const whole = (name: string, v: number, max: number): string | null =>

@@ -11,18 +11,27 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import type { ShaderSources } from '../../gpu/kernel';
+import { readback } from '../../gpu/readback';
 import { unetTrainProblem, type UNetTrainSettings } from '../../maths/learn/training';
 import { slotSize, unetInitialParameters, unetPlan, type UNetPlan } from '../../maths/learn/unet';
 import { ImageBatchSampler } from './imageBatchSampler';
-import { createMseLoss, type Op } from './layers';
+import { createMseLoss, record, type Op } from './layers';
 import { Pool } from './networkPasses';
 import { adamHyper, TrainState } from './trainState';
+import { TrainTable } from './trainTable';
 import { compileUNetKernels, createUNetPasses, type UNetKernels } from './unetPasses';
+import type { UNetModel } from '../run/learnedNetworks';
 
 export type { UNetTrainSettings } from '../../maths/learn/training';
 
 const storage = (): GPUBufferUsageFlags =>
   GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** The evaluation batch's images (stratified over t) and its bins over t. */
+export const UNET_EVAL_IMAGES = 64;
+export const UNET_EVAL_BINS = 16;
+/** The evaluation batch's step number: the same draws at every evaluation. */
+const EVAL_STEP = 0x7fffffff;
 
 export class UNetTrainer {
   readonly plan: UNetPlan;
@@ -34,10 +43,21 @@ export class UNetTrainer {
   private levels: GPUBuffer | null = null;
   private data: { buffer: GPUBuffer; m: number } | null = null;
   private levelCount = 0;
+  /** The network as the runs' denoiser: the plan, the EMA weights, the kernels (one object). */
+  readonly model: UNetModel;
+  /** The loss by t: the EMA network's forward on a fixed batch, its goal and weight. */
+  private readonly evaluation: {
+    sampler: ImageBatchSampler;
+    table: TrainTable;
+    forward: Op[];
+    out: GPUBuffer;
+    goal: GPUBuffer;
+    weight: GPUBuffer;
+  };
 
   private constructor(
     readonly device: GPUDevice,
-    kernels: UNetKernels,
+    readonly kernels: UNetKernels,
     sampleKernel: Awaited<ReturnType<typeof ImageBatchSampler.compile>>,
     readonly settings: Readonly<UNetTrainSettings>,
   ) {
@@ -91,6 +111,83 @@ export class UNetTrainer {
         this.state.table.binding,
       ),
     );
+    this.model = {
+      plan: this.plan,
+      weights: this.state.ema,
+      kernels,
+      target: settings.arch.target,
+    };
+    const rows = UNET_EVAL_IMAGES;
+    const evalPasses = pool.own(
+      createUNetPasses(device, kernels, this.plan, rows, this.state.ema, null),
+    );
+    const table = pool.own(new TrainTable(device, kernels.learn.adamw, 1));
+    table.set(0, EVAL_STEP, adamHyper(settings), true);
+    table.flush(1);
+    const evalGoal = pool.floats('eval goal', rows * P);
+    const evalWeight = pool.floats('eval weight', rows);
+    this.evaluation = {
+      sampler: pool.own(
+        new ImageBatchSampler(
+          device,
+          sampleKernel,
+          {
+            rows,
+            dim: P,
+            channels: settings.image.channels,
+            seed: settings.seed,
+            target: settings.arch.target,
+            weighting: settings.weighting,
+          },
+          {
+            x: evalPasses.values.get('x')!,
+            tau: evalPasses.values.get('tau')!,
+            goal: evalGoal,
+            weight: evalWeight,
+          },
+          table.binding,
+        ),
+      ),
+      table,
+      forward: evalPasses.forward,
+      out: evalPasses.values.get(this.plan.output)!,
+      goal: evalGoal,
+      weight: evalWeight,
+    };
+  }
+
+  /**
+   * The EMA network's loss on a fixed batch stratified over t (UNET_EVAL_IMAGES images, the same
+   * draws every time), the weighted MSE per image averaged in UNET_EVAL_BINS bins of t.
+   */
+  async evaluate(): Promise<Float64Array> {
+    const e = this.evaluation;
+    if (!e.sampler.op) throw new Error('no images to evaluate on');
+    const encoder = this.device.createCommandEncoder({ label: 'evaluate' });
+    const pass = encoder.beginComputePass({ label: 'evaluate' });
+    record(pass, e.sampler.op, e.table.offset(0, new Uint32Array(1)));
+    for (const op of e.forward) record(pass, op);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    const rows = UNET_EVAL_IMAGES;
+    const P = slotSize(this.settings.image);
+    const [out, goal, weight] = await Promise.all([
+      readback(this.device, e.out, 4 * P * rows),
+      readback(this.device, e.goal, 4 * P * rows),
+      readback(this.device, e.weight, 4 * rows),
+    ]).then((bs) => bs.map((b) => new Float32Array(b)));
+    const sums = new Float64Array(UNET_EVAL_BINS);
+    const counts = new Float64Array(UNET_EVAL_BINS);
+    for (let r = 0; r < rows; r++) {
+      // Row r's level is stratified: k = floor(r L / rows) (learn/sample_image_batch).
+      const k = Math.floor((r * this.levelCount) / rows);
+      const bin = Math.min(UNET_EVAL_BINS - 1, Math.floor((k * UNET_EVAL_BINS) / this.levelCount));
+      let sq = 0;
+      for (let c = 0; c < P; c++) sq += (out![P * r + c]! - goal![P * r + c]!) ** 2;
+      sums[bin] = sums[bin]! + (weight![r]! * sq) / P;
+      counts[bin] = counts[bin]! + 1;
+    }
+    return sums.map((s, i) => s / Math.max(1, counts[i]!));
   }
 
   static async create(
@@ -188,6 +285,7 @@ export class UNetTrainer {
 
   private bindSampling(): void {
     if (!this.data || !this.levels) return;
-    this.sampler.bind(this.data.buffer, this.data.m, this.levels, this.levelCount);
+    for (const s of [this.sampler, this.evaluation.sampler])
+      s.bind(this.data.buffer, this.data.m, this.levels, this.levelCount);
   }
 }

@@ -19,6 +19,10 @@ export const KERNEL_FILES = {
   denoise_gaussian: 'run/denoise_mixture',
   denoise_empirical: 'run/denoise_empirical',
   denoise_learned: 'run/denoise_learned',
+  // The image U-Net's evaluation: its input, then its forward (src/sim/run/unetDenoiser.ts), then
+  // its output as x0_hat. 'denoise' of a learned image run is unet_out, which records all three.
+  unet_in: 'run/unet_in',
+  unet_out: 'run/unet_out',
   ddpm: 'run/ddpm',
   ddim: 'run/ddim',
   euler: 'run/euler',
@@ -52,6 +56,7 @@ export const MEASURED: ReadonlySet<KernelId> = new Set([
   'denoise_learned',
   'denoise_gaussian',
   'denoise_empirical',
+  'unet_out',
   'denoise_image_empirical',
   'denoise_image_gaussian',
   'perturb',
@@ -77,8 +82,10 @@ export interface DataShape {
 /** The kernel of a pass of the plan: 'denoise' is the run's denoiser on this data. */
 export function kernelOf(name: KernelName, denoiser: DenoiserId, data: DataShape): KernelId {
   if (name !== 'denoise') return name;
-  if (data.dim > 2)
+  if (data.dim > 2) {
+    if (denoiser === 'learned') return 'unet_out';
     return denoiser === 'gaussian' ? 'denoise_image_gaussian' : 'denoise_image_empirical';
+  }
   if (denoiser === 'gaussian') return 'denoise_gaussian';
   if (denoiser === 'learned') return 'denoise_learned';
   return denoiser === 'exact' && data.mixture ? 'denoise_mixture' : 'denoise_empirical';
@@ -99,6 +106,7 @@ export function runKernels(spec: RunSpec, plan: readonly Pass[][], data: DataSha
   add('denoise');
   if (spec.mode !== 'forward' && perturbs(spec.error)) add('perturb');
   if (data.dim > 2) ids.add('image_nearest');
+  if (ids.has('unet_out')) ids.add('unet_in');
   return [...ids];
 }
 

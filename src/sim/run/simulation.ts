@@ -12,7 +12,6 @@ import {
   type Kernel,
   type ShaderSources,
 } from '../../gpu/kernel';
-import { datasetSize } from '../../maths/datasets';
 import type { Level } from '../../maths/schedules';
 import { makeShaderDataDefinitions } from 'webgpu-utils';
 import { RunCursor, planOf, type RunStatus } from './cursor';
@@ -31,9 +30,19 @@ import {
 } from './kernels';
 import { langevinInitSlot, perturbs, scrubSlot, type Pass } from './plan';
 import { RunBuffers } from './runBuffers';
-import { langevinTable, stepParams, stepTable, StepWriter, type RunConstants } from './stepTable';
+import { LearnedNetworks, type LearnedModel, type UNetModel } from './learnedNetworks';
+import {
+  drawsOf,
+  langevinTable,
+  runConstants,
+  stepParams,
+  stepTable,
+  StepWriter,
+  type RunConstants,
+} from './stepTable';
 
 export type { RunStatus } from './cursor';
+export type { LearnedModel, UNetModel } from './learnedNetworks';
 export type { RunSpec } from '../../settings/runSpec';
 export { IMAGE_GAUSSIAN_RANK } from './gaussianFit';
 
@@ -44,16 +53,9 @@ const SCRUB_PASS: GPUComputePassDescriptor = { label: 'scrub' };
 const NEAREST_PASS: GPUComputePassDescriptor = { label: 'nearest' };
 const MEASURE_PASS: GPUComputePassDescriptor = { label: 'measure denoiser' };
 
-/** The learned denoiser's buffers (src/sim/learn/trainer.ts): architecture, EMA weights, frequencies. */
-export interface LearnedModel {
-  net: GPUBuffer;
-  model: GPUBuffer;
-  turns: GPUBuffer;
-}
-
 export class Simulation extends RunBuffers {
-  /** The learned denoiser's network, when one is set (setModel). */
-  private learned: LearnedModel | null = null;
+  /** The learned denoisers lent by setModel (the 2D network's buffers, the U-Net's forward); read for checks. */
+  readonly networks = new LearnedNetworks();
   /** The rank of the images' Gaussian model, once fitted. */
   private rank = 0;
   private readonly cursor = new RunCursor();
@@ -124,8 +126,8 @@ export class Simulation extends RunBuffers {
       throw new Error('a Langevin run needs langevin');
     const plan = planOf(spec);
     const missing = runKernels(spec, plan, this.shape()).filter((id) => !this.kernels[id]);
-    if (spec.denoiser === 'learned' && !this.learned)
-      throw new Error('the learned denoiser has no network: setModel first');
+    if (spec.denoiser === 'learned' && !this.networks.ready(this.dim))
+      throw new Error('the learned denoiser has no network for this data: setModel first');
     if (missing.length || (spec.denoiser === 'gaussian' && this.dim > 2 && !this.gaussianModel))
       throw new Error(
         `the run is not prepared (${missing.join(', ') || 'gaussianModel'}): await prepare(spec) first`,
@@ -171,7 +173,7 @@ export class Simulation extends RunBuffers {
     const density = kernel === 'denoise_mixture' || kernel === 'denoise_gaussian';
     const clean = level.sigma === 0;
     // A network gives no energy: its x0_hat is measured, its energy never.
-    const energyless = kernel === 'denoise_learned';
+    const energyless = kernel === 'denoise_learned' || kernel === 'unet_out';
     if (!clean || density) {
       const pass = encoder.beginComputePass(MEASURE_PASS);
       this.dispatch(pass, kernel, slot, true);
@@ -286,11 +288,17 @@ export class Simulation extends RunBuffers {
     this.cursor.step = next < 0 ? steps : next - 1;
   }
 
-  /** The learned denoiser's network (the trainer's buffers, read only), or null. */
-  setModel(model: LearnedModel | null): void {
-    if (model === this.learned) return;
-    this.learned = model;
-    this.rebind();
+  /**
+   * The learned denoiser (the trainer's buffers, read only): the 2D network, the U-Net (bound
+   * over the n images), or null. Throws, changing nothing, for a U-Net of other images.
+   */
+  setModel(model: LearnedModel | UNetModel | null): void {
+    if (this.networks.set(model, this.n && this.dim > 2 ? this.dim : 0)) this.rebind();
+  }
+
+  override destroy(): void {
+    this.networks.destroy();
+    super.destroy();
   }
 
   /** New buffers: rebound; and new data or particles end the run (it must be set again). */
@@ -304,25 +312,12 @@ export class Simulation extends RunBuffers {
   }
 
   private constants(spec: RunSpec): RunConstants {
-    const gaussian = spec.denoiser === 'gaussian' && this.dim === 2;
-    return {
-      eta: spec.eta,
-      n: this.n,
-      m: datasetSize(this.dataset!),
-      k: gaussian ? 1 : (this.dataset!.mixture?.components.length ?? 0),
-      seed: spec.seed,
-      error: spec.error,
-      dim: this.dim,
-      smoothing: spec.denoiser === 'smoothed' ? (spec.smoothing?.std ?? 0) : 0,
-      draws: spec.denoiser === 'smoothed' ? (spec.smoothing?.draws ?? 1) : 1,
-      rank: this.rank,
-    };
+    return runConstants(spec, this.dataset!, this.n, this.dim, this.rank);
   }
 
   /** Monte Carlo draws per denoiser evaluation of the run (1 unless smoothed). */
   private get draws(): number {
-    const spec = this.cursor.spec;
-    return spec?.denoiser === 'smoothed' ? (spec.smoothing?.draws ?? 1) : 1;
+    return drawsOf(this.cursor.spec);
   }
 
   private requireSpec(): RunSpec {
@@ -341,6 +336,11 @@ export class Simulation extends RunBuffers {
     slot: number,
     measured = false,
   ): void {
+    if (id === 'unet_out') {
+      // The U-Net's evaluation: its input at this slot's level and its forward, then x0_hat out.
+      this.dispatch(pass, 'unet_in', slot);
+      this.networks.recordForward(pass);
+    }
     const kernel = this.kernels[id];
     const group = (measured ? this.measureGroups : this.groups).get(id);
     if (!kernel) throw new Error(`${id} is not compiled: prepare(spec) first`);
@@ -361,6 +361,7 @@ export class Simulation extends RunBuffers {
   private rebind(): void {
     this.groups.clear();
     this.measureGroups.clear();
+    this.networks.bind(this.device, this.n, this.dim);
     if (!this.x || !this.data || !this.table) return;
     const resources = {
       step: { buffer: this.table, size: this.writer.struct.size },
@@ -377,12 +378,12 @@ export class Simulation extends RunBuffers {
       nearest: this.nearest,
       // Bound to the data until a Gaussian model is fitted (only its kernel reads it).
       gaussianModel: this.gaussianModel ?? this.data,
-      ...this.learned,
+      ...this.networks.resources,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
       const kernel = this.kernels[id];
       if (!kernel) continue;
-      if (id === 'denoise_learned' && !this.learned) continue;
+      if (!this.networks.binds(id)) continue;
       const own = id === 'denoise_gaussian' ? { ...resources, mixture: this.gaussian } : resources;
       this.groups.set(id, bindKernel(this.device, kernel, own));
       if (MEASURED.has(id))

@@ -4,7 +4,9 @@
  * Field offsets come from the WGSL itself, so the layout is written once.
  */
 import type { StructDefinition } from 'webgpu-utils';
+import { datasetSize, type Dataset } from '../../maths/datasets';
 import type { Level } from '../../maths/schedules';
+import type { RunSpec } from '../../settings/runSpec';
 import { annealedStepSize, pcStepSize } from '../../maths/langevin';
 import { dpmRatio, emCoefficients, type StepParams } from '../../maths/steps';
 import {
@@ -17,6 +19,33 @@ import {
   stepSlot,
   type ScoreError,
 } from './plan';
+
+/** The run's constants on its data: n particles of `dim` floats, the Gaussian model's rank. */
+export function runConstants(
+  spec: RunSpec,
+  dataset: Dataset,
+  n: number,
+  dim: number,
+  rank: number,
+): RunConstants {
+  const gaussian = spec.denoiser === 'gaussian' && dim === 2;
+  return {
+    eta: spec.eta,
+    n,
+    m: datasetSize(dataset),
+    k: gaussian ? 1 : (dataset.mixture?.components.length ?? 0),
+    seed: spec.seed,
+    error: spec.error,
+    dim,
+    smoothing: spec.denoiser === 'smoothed' ? (spec.smoothing?.std ?? 0) : 0,
+    draws: drawsOf(spec),
+    rank,
+  };
+}
+
+/** Monte Carlo draws per denoiser evaluation of a run (1 unless smoothed). */
+export const drawsOf = (spec: RunSpec | null): number =>
+  spec?.denoiser === 'smoothed' ? (spec.smoothing?.draws ?? 1) : 1;
 
 export interface RunConstants {
   eta: number;
