@@ -57,7 +57,7 @@ export class Learning {
   private readonly history = { steps: [] as number[], losses: [] as number[] };
   private lossByT: Float64Array | null = null;
   private lastRead = 0;
-  private lastEvaluated = 0;
+  private nextEvaluation = 0;
   private lastStored = 0;
   private readonly keeper = new WeightKeeper();
   private reading: Promise<void> | null = null;
@@ -171,9 +171,12 @@ export class Learning {
       this.rate.perSecond = this.rate.time ? (trainer.step - this.rate.step) / elapsed : 0;
       this.rate = { ...this.rate, step: trainer.step, time: now };
     }
-    if (now - this.lastEvaluated >= EVALUATE_MS) {
-      this.lastEvaluated = now;
+    if (now >= this.nextEvaluation) {
+      // At most a 1 / PROBE_SHARE of the time: a U-Net's evaluation is no small batch on a CPU.
+      const started = performance.now();
       this.lossByT = await trainer.evaluate();
+      this.nextEvaluation =
+        now + Math.max(EVALUATE_MS, PROBE_SHARE * (performance.now() - started));
     }
     if (now >= this.nextProbe && !this.probing && trainer.step !== this.probedStep)
       this.probing = this.measureMemorisation(now).finally(() => (this.probing = null));

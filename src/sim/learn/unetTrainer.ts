@@ -28,7 +28,7 @@ const storage = (): GPUBufferUsageFlags =>
   GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** The evaluation batch's images (stratified over t) and its bins over t. */
-export const UNET_EVAL_IMAGES = 64;
+export const UNET_EVAL_IMAGES = 32;
 export const UNET_EVAL_BINS = 16;
 /** The evaluation batch's step number: the same draws at every evaluation. */
 const EVAL_STEP = 0x7fffffff;
