@@ -50,7 +50,7 @@ export interface PageBench {
 }
 
 /** The benchmarks page.ts can run, picked by its URL's `?run=`. */
-export const PAGE_BENCHES = ['learn'] as const;
+export const PAGE_BENCHES = ['learn', 'unet'] as const;
 export type PageBenchName = (typeof PAGE_BENCHES)[number];
 
 declare global {

@@ -1,6 +1,6 @@
 /**
  * The page of the browser benchmarks (page.html, served by Vite, driven by inChromium.ts): the
- * measurements its URL's `?run=` names (learn: learnRun.ts) on the browser's
+ * measurements its URL's `?run=` names (learn: learnRun.ts, unet: unetRun.ts) on the browser's
  * WebGPU, in one page load, offered to the driver as `window.bench`.
  */
 import { acquireGpu } from '../../src/gpu/device';
@@ -12,6 +12,7 @@ type Run = (bench: BenchGpu, options: never) => Promise<unknown>;
 
 const RUNS: Record<PageBenchName, () => Promise<{ run: Run }>> = {
   learn: () => import('./learnRun'),
+  unet: () => import('./unetRun'),
 };
 
 const name = new URLSearchParams(location.search).get('run') ?? 'learn';
