@@ -1,6 +1,6 @@
 /**
  * The measurements of `npm run bench:learn`, on whatever WebGPU they are handed: in the page
- * (learnPage.ts, in Chromium) or in Node through Dawn (learnNode.ts, for a machine with a GPU and
+ * (page.ts, in Chromium) or in Node through Dawn (learnNode.ts, for a machine with a GPU and
  * no browser). Our Trainer's optimiser steps per second against TF.js's on the same MLP and
  * batch, and the learned denoiser's reverse steps per second (run/denoise_learned, then DDIM).
  * Nothing is read back inside a timed block; each block ends when the queue has finished.
@@ -10,65 +10,32 @@ import type { ShaderSources } from '../../src/gpu/kernel';
 import { generateDataset } from '../../src/maths/datasets';
 import { INPUTS, MAX_STEPS, parameterCount } from '../../src/maths/learn/network';
 import { Rng, Stream } from '../../src/maths/rng';
-import { DEFAULT_SCHEDULE_PARAMS, levelAt, reverseLevels } from '../../src/maths/schedules';
+import { trainingLevels } from '../../src/maths/learn/training';
+import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import { Trainer, type TrainSettings } from '../../src/sim/learn/trainer';
 import { Simulation, type RunSpec } from '../../src/sim/run/simulation';
-import { TfNet, tfVersion, useBackend } from './learnTf';
+import { adapterReport, withGpuErrors, type BenchGpu } from './benchGpu';
+import type { Timed, TimedTraining } from './benchTypes';
+import { TfNet } from './learnTf';
 import {
   toArch,
-  type AdapterReport,
   type ArchSpec,
   type LearnOptions,
   type LearnReport,
   type SampleRow,
-  type Timed,
-  type TrainRow,
 } from './learnTypes';
+import { tfVersion, useBackend } from './tfjs';
+import { rate, timeEncoded, timeTfTraining, timeTrainer } from './timeBlocks';
 
-/** The training grid (1000 levels of the cosine schedule, as the sandbox trains) and the data. */
-const LEVELS = 1000;
+/** The data (gaussians8 points) and the sampling run's DDIM steps. */
 const POINTS = 2048;
-
-/** The WebGPU the measurements run on, its kernels' sources, and what describes its host. */
-export interface BenchGpu {
-  gpu: Gpu;
-  shaders: ShaderSources;
-  userAgent: string;
-}
+const SAMPLING_STEPS = 1000;
 
 const log = (message: string): void => console.log(`[learn] ${message}`);
 
-function trainingLevels(): Float32Array<ArrayBuffer> {
-  const levels = new Float32Array(2 * LEVELS);
-  for (let k = 0; k < LEVELS; k++) {
-    const l = levelAt('cosine', DEFAULT_SCHEDULE_PARAMS, (k + 1) / LEVELS);
-    levels[2 * k] = l.alpha;
-    levels[2 * k + 1] = l.sigma;
-  }
-  return levels;
-}
-
-/**
- * Times `run(k)` (k steps, done when it resolves) after a warm-up step: blocks grow until one
- * lasts `seconds` or holds `maxSteps` steps; the last block is the measurement.
- */
-async function time(run: (k: number) => Promise<void>, o: LearnOptions): Promise<Timed> {
-  const block = async (k: number): Promise<number> => {
-    const t0 = performance.now();
-    await run(k);
-    return (performance.now() - t0) / 1000;
-  };
-  await block(1);
-  let k = 1;
-  let t = await block(1);
-  while (t < o.seconds && k < o.maxSteps) {
-    k = Math.min(o.maxSteps, Math.max(2 * k, Math.ceil((1.2 * k * o.seconds) / t)));
-    t = await block(k);
-  }
-  return { steps: k, seconds: t };
-}
-
-const rate = (t: Timed): string => `${(t.steps / t.seconds).toPrecision(3)} steps/s`;
+/** The training grid: 1000 levels of the cosine schedule, as the sandbox trains. */
+const cosineLevels = (): Float32Array<ArrayBuffer> =>
+  trainingLevels('cosine', DEFAULT_SCHEDULE_PARAMS);
 
 async function timeOurs(
   g: Gpu,
@@ -77,7 +44,7 @@ async function timeOurs(
   batch: number,
   data: GPUBuffer,
   o: LearnOptions,
-): Promise<TrainRow['ours']> {
+): Promise<TimedTraining> {
   const settings: TrainSettings = {
     arch: toArch(spec),
     batch,
@@ -90,23 +57,10 @@ async function timeOurs(
   };
   const trainer = await Trainer.create(g.device, shaders, settings);
   trainer.setData(data, POINTS);
-  trainer.setLevels(trainingLevels());
-  const per = Math.min(o.stepsPerSubmit, MAX_STEPS);
-  let firstLoss = NaN;
-  const run = async (k: number): Promise<void> => {
-    for (let done = 0; done < k;) {
-      const encoder = g.device.createCommandEncoder({ label: 'bench train' });
-      done += trainer.encode(encoder, Math.min(per, k - done));
-      g.device.queue.submit([encoder.finish()]);
-    }
-    await g.device.queue.onSubmittedWorkDone();
-    // The first step's loss, read after the warm-up (outside every timed block).
-    if (Number.isNaN(firstLoss)) firstLoss = (await trainer.readLosses()).losses[0]!;
-  };
-  const timed = await time(run, o);
-  const lastLoss = (await trainer.readLosses()).losses.at(-1)!;
+  trainer.setLevels(cosineLevels());
+  const timed = await timeTrainer(g.device, trainer, { ...o, perSubmitLimit: MAX_STEPS });
   trainer.destroy();
-  return { ...timed, firstLoss, lastLoss };
+  return timed;
 }
 
 async function timeTf(
@@ -114,18 +68,11 @@ async function timeTf(
   batch: number,
   points: Float32Array,
   o: LearnOptions,
-): Promise<TrainRow['tf']> {
-  const net = new TfNet(toArch(spec), o.seed, points, trainingLevels(), o.lr);
-  let firstLoss = NaN;
-  let lastLoss = NaN;
-  const run = async (k: number): Promise<void> => {
-    const { first, last } = await net.train(k, batch);
-    if (Number.isNaN(firstLoss)) firstLoss = first;
-    lastLoss = last;
-  };
-  const timed = await time(run, o);
+): Promise<TimedTraining> {
+  const net = new TfNet(toArch(spec), o.seed, points, cosineLevels(), o.lr);
+  const timed = await timeTfTraining((k) => net.train(k, batch), o);
   net.dispose();
-  return { ...timed, firstLoss, lastLoss };
+  return timed;
 }
 
 async function timeSampling(
@@ -154,7 +101,7 @@ async function timeSampling(
     mode: 'reverse',
     sampler: 'ddim',
     denoiser: 'learned',
-    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, LEVELS),
+    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, SAMPLING_STEPS),
     eta: 0,
     seed: o.seed,
   };
@@ -163,21 +110,17 @@ async function timeSampling(
   const start = g.device.createCommandEncoder({ label: 'bench reset' });
   sim.reset(start);
   g.device.queue.submit([start.finish()]);
-  const per = o.stepsPerSubmit;
-  const timed = await time(async (k) => {
-    for (let done = 0; done < k;) {
-      const encoder = g.device.createCommandEncoder({ label: 'bench sample' });
-      let d = sim.encodeSteps(encoder, Math.min(per, k - done));
+  const timed = await timeEncoded(
+    g.device,
+    (encoder, k) => {
+      const d = sim.encodeSteps(encoder, k);
+      if (d > 0) return d;
       // At the end of the run: from the prior again.
-      if (d === 0) {
-        sim.reset(encoder);
-        d = sim.encodeSteps(encoder, Math.min(per, k - done));
-      }
-      done += d;
-      g.device.queue.submit([encoder.finish()]);
-    }
-    await g.device.queue.onSubmittedWorkDone();
-  }, o);
+      sim.reset(encoder);
+      return sim.encodeSteps(encoder, k);
+    },
+    o,
+  );
   sim.destroy();
   trainer.destroy();
   return timed;
@@ -191,18 +134,12 @@ function checkRows(seed: number): Float32Array {
   );
 }
 
-export function adapter({ gpu: g, userAgent }: BenchGpu): AdapterReport {
-  const info = g.adapter.info;
-  const cpu =
-    info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(g.description);
-  return { description: g.description, cpu, userAgent };
+export async function run(bench: BenchGpu, o: LearnOptions): Promise<LearnReport> {
+  return withGpuErrors(bench.gpu.device, () => measure(bench, o));
 }
 
-export async function run(bench: BenchGpu, o: LearnOptions): Promise<LearnReport> {
+async function measure(bench: BenchGpu, o: LearnOptions): Promise<LearnReport> {
   const { gpu: g, shaders } = bench;
-  const errors: string[] = [];
-  const onError = (e: GPUUncapturedErrorEvent): void => void errors.push(e.error.message);
-  g.device.addEventListener('uncapturederror', onError);
   const points = generateDataset('gaussians8', POINTS, o.seed).points;
   const data = g.device.createBuffer({
     label: 'bench points',
@@ -210,20 +147,21 @@ export async function run(bench: BenchGpu, o: LearnOptions): Promise<LearnReport
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
   g.device.queue.writeBuffer(data, 0, new Float32Array(points));
-  const { backend, failures } = await useBackend(o.tfBackends);
+  const tf = await useBackend(o.tfBackends);
+  const { backend } = tf;
   log(
-    `TF.js ${tfVersion} backend ${backend ?? 'none'}${failures.length ? ` (${failures.join('; ')})` : ''}`,
+    `TF.js ${tfVersion} backend ${backend ?? 'none'}${tf.failures.length ? ` (${tf.failures.join('; ')})` : ''}`,
   );
   const report: LearnReport = {
-    adapter: adapter(bench),
-    tf: { version: tfVersion, backend, failures, check: [] },
+    adapter: adapterReport(bench),
+    tf: { ...tf, check: [] },
     train: [],
     sample: [],
   };
   for (const spec of o.archs) {
     const parameters = parameterCount(toArch(spec));
     if (backend) {
-      const net = new TfNet(toArch(spec), o.seed, points, trainingLevels(), o.lr);
+      const net = new TfNet(toArch(spec), o.seed, points, cosineLevels(), o.lr);
       const relError = await net.check(checkRows(o.seed), o.seed);
       net.dispose();
       report.tf.check.push({ arch: spec.name, relError });
@@ -243,7 +181,5 @@ export async function run(bench: BenchGpu, o: LearnOptions): Promise<LearnReport
     }
   }
   data.destroy();
-  g.device.removeEventListener('uncapturederror', onError);
-  if (errors.length) throw new Error(`WebGPU errors: ${errors.join('; ')}`);
   return report;
 }

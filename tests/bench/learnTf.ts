@@ -7,10 +7,6 @@
  * and done by our trainer: weight decay, gradient clipping, EMA (a few element-wise passes).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgl';
-import '@tensorflow/tfjs-backend-webgpu';
 import {
   initialParameters,
   networkForward,
@@ -19,30 +15,7 @@ import {
   OUTPUTS,
   type NetworkArch,
 } from '../../src/maths/learn/network';
-import type { TfBackend } from './learnTypes';
-
-export const tfVersion = tf.version_core;
-
-/** Sets the first backend of `order` that initialises; returns it (or null) and the failures. */
-export async function useBackend(
-  order: readonly TfBackend[],
-): Promise<{ backend: TfBackend | null; failures: string[] }> {
-  const failures: string[] = [];
-  for (const b of order) {
-    try {
-      if (await tf.setBackend(b)) {
-        await tf.ready();
-        // A first op: a backend can initialise and still fail at its first kernel.
-        await tf.tidy(() => tf.sin(tf.ones([4]))).data();
-        return { backend: b, failures };
-      }
-      failures.push(`${b}: did not initialise`);
-    } catch (e) {
-      failures.push(`${b}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  return { backend: null, failures };
-}
+import { minimizeSteps, relativeError } from './tfjs';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
@@ -129,21 +102,8 @@ export class TfNet {
    * `steps` optimiser steps with no readback between them; the first and the last loss, read
    * once at the end.
    */
-  async train(steps: number, batch: number): Promise<{ first: number; last: number }> {
-    let first: tf.Scalar | null = null;
-    let last: tf.Scalar | null = null;
-    for (let i = 0; i < steps; i++) {
-      const cost = this.optimizer.minimize(() => this.loss(batch), true);
-      if (i === 0) first = cost;
-      else {
-        last?.dispose();
-        last = cost;
-      }
-    }
-    const [f, l] = await Promise.all([first!.data(), (last ?? first!).data()]);
-    first?.dispose();
-    last?.dispose();
-    return { first: f[0]!, last: l[0]! };
+  train(steps: number, batch: number): Promise<{ first: number; last: number }> {
+    return minimizeSteps(this.optimizer, () => this.loss(batch), steps);
   }
 
   /** Largest |TF - float64| over the largest |float64| of the untrained network on `rows`. */
@@ -153,13 +113,7 @@ export class TfNet {
     const got = await out.data();
     out.dispose();
     const ref = networkForward(this.arch, initialParameters(this.arch, seed), rows, batch).out;
-    let error = 0;
-    let scale = 0;
-    ref.forEach((v, i) => {
-      error = Math.max(error, Math.abs(v - got[i]!));
-      scale = Math.max(scale, Math.abs(v));
-    });
-    return error / scale;
+    return relativeError(got, ref);
   }
 
   dispose(): void {

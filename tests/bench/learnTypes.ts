@@ -1,8 +1,6 @@
-/** What `npm run bench:learn` asks of its page (learnPage.ts) and what the page answers. */
+/** What `npm run bench:learn` asks of its page (page.ts, learnRun.ts) and what the page answers. */
 import type { NetworkArch } from '../../src/maths/learn/network';
-
-export const TF_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const;
-export type TfBackend = (typeof TF_BACKENDS)[number];
+import type { AdapterReport, BlockOptions, Timed, TfReport, TimedTraining } from './benchTypes';
 
 /** An architecture as the flags give it: a name and its sizes. */
 export interface ArchSpec {
@@ -12,36 +10,22 @@ export interface ArchSpec {
   frequencies: number;
 }
 
-export interface LearnOptions {
+export interface LearnOptions extends BlockOptions {
   archs: ArchSpec[];
   batches: number[];
   /** Particle counts of the sampling measurement. */
   particles: number[];
-  /** Seconds a timed block aims at (one step at least, `maxSteps` at most). */
-  seconds: number;
-  maxSteps: number;
-  /** Steps recorded into one command buffer (at most MAX_STEPS). */
-  stepsPerSubmit: number;
-  /** TF.js backends to try, in order: the first that initialises is used. */
-  tfBackends: TfBackend[];
   lr: number;
   seed: number;
-}
-
-export interface AdapterReport {
-  description: string;
-  /** A CPU implementation (SwiftShader, llvmpipe...): absolute times are not a GPU's. */
-  cpu: boolean;
-  userAgent: string;
 }
 
 export interface TrainRow {
   arch: string;
   parameters: number;
   batch: number;
-  ours: Timed & { firstLoss: number; lastLoss: number };
+  ours: TimedTraining;
   /** Null where TF.js was not run (no backend initialised). */
-  tf: (Timed & { firstLoss: number; lastLoss: number }) | null;
+  tf: TimedTraining | null;
 }
 
 export interface SampleRow {
@@ -50,18 +34,9 @@ export interface SampleRow {
   timed: Timed;
 }
 
-export interface Timed {
-  steps: number;
-  seconds: number;
-}
-
 export interface LearnReport {
   adapter: AdapterReport;
-  tf: {
-    version: string;
-    /** The backend used, or null; why the others before it failed. */
-    backend: TfBackend | null;
-    failures: string[];
+  tf: TfReport & {
     /** Largest |TF forward - float64 forward| over |float64 output|, per architecture. */
     check: { arch: string; relError: number }[];
   };
@@ -76,12 +51,3 @@ export const toArch = (a: ArchSpec): NetworkArch => ({
   activation: 'gelu',
   target: 'eps',
 });
-
-declare global {
-  interface Window {
-    learnBench?: {
-      adapter(): Promise<AdapterReport>;
-      run(options: LearnOptions): Promise<LearnReport>;
-    };
-  }
-}
