@@ -6,6 +6,7 @@
 import { POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
 import type { UNetArch } from '../maths/learn/unet';
+import type { GeneralisationResult } from '../sandbox/generalisationExperiment';
 import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
@@ -147,6 +148,22 @@ export interface SandboxApi {
     steps?: number;
     every?: number;
   }): Promise<MemorisationRow[]>;
+  /**
+   * Generalisation against N (image datasets; Kadkhodaie et al. 2024): for each N of `ns`
+   * (default 1 to 5,000) two U-Nets of the settings' architecture, each trained `steps` steps on
+   * its own N images (the dataset's first 2N, split in halves), sampled from the same noise every
+   * `every` steps: their samples' similarity and memorised fractions, the samples side by side
+   * with their nearest training images, and the N of the switch. Kept in IndexedDB: run again, the
+   * N already done are read back (`restart: true` forgets them).
+   */
+  generalisationVsN(options?: {
+    ns?: number[];
+    steps?: number;
+    every?: number;
+    samples?: number;
+    sampleSteps?: number;
+    restart?: boolean;
+  }): Promise<GeneralisationResult>;
 }
 
 export interface ModelInfo {
@@ -270,6 +287,26 @@ export const API_SIGNATURES: Readonly<Record<ApiFunction, Signature>> = {
             ms: optional(arrayOf(SETTING_SCHEMAS.m, { min: 1, max: 16 })),
             steps: optional(number({ min: 1, max: 1_000_000, integer: true })),
             every: optional(number({ min: 1, max: 1_000_000, integer: true })),
+          }),
+        ),
+      ],
+    ],
+    promise: true,
+  },
+  generalisationVsN: {
+    args: [
+      [
+        'options',
+        optional(
+          object({
+            ns: optional(
+              arrayOf(number({ min: 1, max: IMAGE_M_MAX / 2, integer: true }), { min: 1, max: 16 }),
+            ),
+            steps: optional(number({ min: 1, max: 1_000_000, integer: true })),
+            every: optional(number({ min: 1, max: 1_000_000, integer: true })),
+            samples: optional(number({ min: 1, max: 64, integer: true })),
+            sampleSteps: optional(number({ min: 1, max: 1000, integer: true })),
+            restart: optional(boolean),
           }),
         ),
       ],

@@ -5,6 +5,7 @@
  */
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ControlPanel } from '../ui/controlPanel';
+import type { GeneralisationPanel } from '../ui/generalisationPanel';
 import type { Hud } from '../ui/hud';
 import type { Layout } from '../ui/layout';
 import type { MarginalsPanel } from '../ui/marginalsPanel';
@@ -28,6 +29,7 @@ export interface Panels {
   speciation: SpeciationPanel;
   memorisation: MemorisationPanel;
   model: ModelPanel;
+  generalisation: GeneralisationPanel;
   labels: PanelLabels;
 }
 

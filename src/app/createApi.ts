@@ -43,5 +43,6 @@ export function createApi(app: App, ready: Promise<void>): SandboxApi {
     saveModel: () => sandbox.saveModel(),
     loadModel: (bytes) => sandbox.loadModel(bytes),
     memorisationVsM: (options) => sandbox.memorisationVsM(options),
+    generalisationVsN: (options) => sandbox.generalisationVsN(options),
   });
 }

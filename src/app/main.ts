@@ -42,6 +42,7 @@ const app: App = {
     },
     frame: () => onFrame(),
     training: (snapshot) => app.panels?.model.update(snapshot),
+    generalisation: (result) => app.panels?.generalisation.show(result),
   }),
   sweepPanel: new SweepPanel(byId('dock')),
   recordBar: new RecordBar(byId('side-top')),

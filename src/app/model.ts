@@ -48,3 +48,21 @@ export function runMemorisationVsM(app: App): void {
     })
     .catch((e: unknown) => app.report(e));
 }
+
+/**
+ * The generalisation experiment from the panel (images): its curves and samples fill in the
+ * Generalisation panel as they come; N already done (kept in IndexedDB) come back at once.
+ */
+export function runGeneralisationVsN(app: App): void {
+  const panel = app.panels?.generalisation;
+  if (!panel) return;
+  app.layout.reveal(panel.element);
+  app.messages.show(
+    'Generalisation vs N: two U-Nets for each N, each on its own N images; the curves come in as they train.',
+  );
+  // The panel follows the sandbox's generalisation events.
+  app.sandbox
+    .generalisationVsN()
+    .then(() => app.messages.show('Generalisation vs N: done.'))
+    .catch((e: unknown) => app.report(e));
+}

@@ -26,6 +26,7 @@ export function showSettings(app: App, settings: Settings): void {
     p.memorisation.element.toggleAttribute('hidden', !images);
     const learned = settings.denoiser === 'learned' || settings.training;
     p.model.element.toggleAttribute('hidden', !learned);
+    p.generalisation.setImages(images);
     // Images: the clones' classes are their nearest training image's label (mnist, shapes).
     const labelled = !images || dataset === 'mnist' || dataset === 'shapes';
     if (settings.mode !== 'reverse' || !labelled) p.speciation.element.setAttribute('hidden', '');

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../settings/settings';
 import { ControlPanel } from '../ui/controlPanel';
 import { Drawing } from '../ui/drawing';
 import { acceptDrops, chooseFile } from '../ui/files';
+import { GeneralisationPanel } from '../ui/generalisationPanel';
 import { Hud } from '../ui/hud';
 import { bindKeys } from '../ui/keyboard';
 import { MarginalsPanel } from '../ui/marginalsPanel';
@@ -16,7 +17,7 @@ import { SpeciationPanel } from '../ui/speciationPanel';
 import type { App, Panels } from './context';
 import { runSweepFromSettings, speciate } from './experiments';
 import { loadDropped, loadFile, POINT_FILES, useCustomPoints } from './files';
-import { loadModelFile, runMemorisationVsM, saveModelFile } from './model';
+import { loadModelFile, runGeneralisationVsN, runMemorisationVsM, saveModelFile } from './model';
 import { recordAndDownload, snapshotAndDownload } from './recording';
 import { showSettings } from './shown';
 
@@ -36,6 +37,7 @@ export function startUi(app: App): void {
   speciation.onCurve = () => speciate(app, true);
   const memorisation = new MemorisationPanel(physicsColumn);
   const model = new ModelPanel(physicsColumn);
+  const generalisation = new GeneralisationPanel(physicsColumn);
   const labels = new PanelLabels(canvas.parentElement!);
   // Image datasets: a click on an image follows it large with its filmstrip; elsewhere, back.
   canvas.addEventListener('click', (e) => {
@@ -117,6 +119,7 @@ export function startUi(app: App): void {
       saveModel: () => saveModelFile(app),
       loadModel: () => chooseFile('.safetensors', (file) => void loadModelFile(app, file)),
       memorisationVsM: () => runMemorisationVsM(app),
+      generalisationVsN: () => runGeneralisationVsN(app),
     },
     document.getElementById('controls')!,
   );
@@ -129,6 +132,7 @@ export function startUi(app: App): void {
     speciation,
     memorisation,
     model,
+    generalisation,
     labels,
   };
   app.panels = panels;

@@ -15,6 +15,7 @@ import { Clips } from './clips';
 import { Datasets } from './datasets';
 import { Experiments, type SpeciationOptions } from './experiments';
 import { Lane } from './lane';
+import * as G from './generalisationExperiment';
 import { Learning } from './learning';
 import type { MemorisationOptions, MemorisationRow } from './memorisationExperiment';
 import { Measurement } from './measurement';
@@ -314,6 +315,12 @@ export class Sandbox {
   /** Memorisation against M and training time, with fresh networks (not in the queue: long). */
   memorisationVsM(options: Partial<MemorisationOptions> = {}): Promise<MemorisationRow[]> {
     return this.recovery.survive('memorisationVsM()', () => this.learning.experiment(options));
+  }
+
+  /** Generalisation against N on images: two U-Nets on disjoint halves (not queued: long). */
+  generalisationVsN(options: Partial<G.GeneralisationOptions> = {}) {
+    const run = () => G.generalisationExperiment(this.state, this.data, options);
+    return this.recovery.survive('generalisationVsN()', run);
   }
 
   resetModel(): Promise<void> {

@@ -1,5 +1,6 @@
 /** The sandbox's public types: its events, status, samples and the data and patches it takes. */
 import type { NetworkArch } from '../maths/learn/network';
+import type { GeneralisationResult } from './generalisationExperiment';
 import type { UNetArch } from '../maths/learn/unet';
 import type { MarginalDensities } from '../maths/observables';
 import type { SpeciationPoint } from '../sim/experiments/speciation';
@@ -31,6 +32,8 @@ export interface SandboxEvents {
   frame?: () => void;
   /** The learned denoiser's training: a few times a second while it trains. */
   training?: (snapshot: TrainingSnapshot) => void;
+  /** The generalisation experiment's results so far, whoever started it. */
+  generalisation?: (result: GeneralisationResult) => void;
 }
 
 /** Where the learned denoiser's training stands (the Model panel, model()). */

@@ -62,6 +62,8 @@ export interface PanelActions {
   loadModel(): void;
   /** Memorisation against M: fresh networks on 8 to 10,000 points. */
   memorisationVsM(): void;
+  /** Generalisation against N (images): two U-Nets on disjoint halves of 2N images. */
+  generalisationVsN(): void;
 }
 
 /** The compare run's own choices, shown in the panel: read from and written to compareWith. */

@@ -58,6 +58,7 @@ export function buildModelFolder(
   f.add({ save: () => actions.saveModel() }, 'save').name('Save weights (.safetensors)');
   f.add({ load: () => actions.loadModel() }, 'load').name('Load weights…');
   points.push(f.add({ run: () => actions.memorisationVsM() }, 'run').name('Memorisation vs M'));
+  images.push(f.add({ run: () => actions.generalisationVsN() }, 'run').name('Generalisation vs N'));
   /** Points train the 2D network, images the U-Net: each shows its own controls. */
   const setImages = (on: boolean): void => {
     for (const c of points) c.show(!on);

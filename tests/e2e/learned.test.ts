@@ -12,6 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { encodeModel } from '../../src/io/modelFile';
 import { DEFAULT_ARCH, initialParameters } from '../../src/maths/learn/network';
 import { unetArchOf, unetPlan } from '../../src/maths/learn/unet';
+import { pairSimilarity, samplesMemorised } from '../../src/maths/generalisation';
+import { generateShapes } from '../../src/maths/imageDatasets';
 import { slicedWasserstein2 } from '../../src/maths/stats';
 import { control, openFolder, openPage, ready, useBrowser } from './browser';
 
@@ -28,6 +30,8 @@ const TRAINED = 400;
  */
 const UNET_URL = `${base}#dataset=mnist&m=100&denoiser=learned&n=4&steps=5&loop=false&unetChannels=4&unetLevels=2&unetBatch=4&trainSpeed=4&trainLr=0.01&emaDecay=0.9`;
 const UNET_TRAINED = 24;
+/** The generalisation experiment as small as it gets: 4 shapes, a U-Net of one level. */
+const GENERALISATION_URL = `${base}#dataset=shapes&m=16&n=2&steps=2&loop=false&unetChannels=4&unetLevels=1&unetBatch=2&trainLr=0.01&emaDecay=0.9`;
 /** A 2D network's weights (16 wide, no block), fresh: what the U-Net must refuse. */
 const TWO_D_FILE = Array.from(
   new Uint8Array(
@@ -185,6 +189,60 @@ describe('the learned denoiser', () => {
     }, TWO_D_FILE);
     expect(refused.message).toMatch(/U-Net|tensor|missing/i);
     expect(refused.step).toBe(step);
+    expect(errors).toEqual([]);
+  });
+
+  test('the generalisation experiment at tiny sizes: its curves and samples, kept for a rerun', async () => {
+    const { page, errors } = await openPage(browser, GENERALISATION_URL);
+    await ready(page);
+    const options = { ns: [1, 2], steps: 2, every: 1, samples: 2, sampleSteps: 2 };
+    const first = await page.evaluate(
+      (o) => window.sandbox.generalisationVsN({ ...o, restart: true }),
+      options,
+    );
+    expect(first.rows.map((r) => [r.n, r.step])).toEqual([
+      [1, 1],
+      [1, 2],
+      [2, 1],
+      [2, 2],
+    ]);
+    // Each N's last row is its samples' readings: recomputed here from the pairs it returned
+    // (kept to 1e-4, so the similarity to a few 1e-4) and the dataset's first 2N images.
+    const images = generateShapes(4, 1);
+    const D = 28 * 28;
+    for (const p of first.pairs) {
+      const row = first.rows.filter((r) => r.n === p.n).at(-1)!;
+      const [a, b] = [Float32Array.from(p.a), Float32Array.from(p.b)];
+      expect(Math.abs(pairSimilarity(a, b, 2, D) - row.similarity)).toBeLessThan(1e-3);
+      const own = [0, 1].map((k) => images.subarray(k * p.n * D, (k + 1) * p.n * D));
+      const memorised = [a, b].map((x, k) => samplesMemorised(x, 2, own[k]!, p.n, own[1 - k]!, D));
+      expect(memorised.map((m) => m.memorised)).toEqual(row.memorised);
+      // The nearest training images shown are the network's own.
+      const nearest = [p.nearestA, p.nearestB];
+      memorised.forEach((m, k) =>
+        m.nearest.forEach((j, i) => {
+          const shown = nearest[k]!.slice(i * D, (i + 1) * D);
+          const image = own[k]!.subarray(j * D, (j + 1) * D);
+          expect(Math.max(...shown.map((v, c) => Math.abs(v - image[c]!)))).toBeLessThan(1e-4);
+        }),
+      );
+    }
+    // The panel: both curves' points and every N's samples drawn.
+    const panel = page.locator('.generalisation-panel');
+    await expect.poll(() => panel.isVisible()).toBe(true);
+    expect(await panel.locator('.generalisation-readout').textContent()).toMatch(
+      /N 1: sim -?\d\.\d\d, mem \d+% · N 2: sim -?\d\.\d\d, mem \d+%/,
+    );
+    const drawn = await panel
+      .locator('canvas.generalisation-samples')
+      .evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+    expect(drawn[1]).toBeGreaterThanOrEqual(2 * 4 * 30);
+    // Kept in IndexedDB: after a reload the same call reads them back.
+    await page.reload();
+    await ready(page);
+    const again = await page.evaluate((o) => window.sandbox.generalisationVsN(o), options);
+    expect(again.rows).toEqual(first.rows);
+    expect(again.pairs).toEqual(first.pairs);
     expect(errors).toEqual([]);
   });
 });

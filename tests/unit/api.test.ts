@@ -94,6 +94,7 @@ const VALID: Partial<Record<Fn, unknown[]>> = {
   train: [{ steps: 2000, batch: 1024, lr: 0.001 }],
   loadModel: [new ArrayBuffer(8)],
   memorisationVsM: [{ ms: [16, 1000], steps: 4000, every: 500 }],
+  generalisationVsN: [{ ns: [1, 16, 256, 5000], steps: 2000, every: 500, samples: 8 }],
 };
 
 test('the README examples are accepted', () => {
