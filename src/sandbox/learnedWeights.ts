@@ -174,3 +174,18 @@ export function checkModelFile(
   };
   return { ...file, patch };
 }
+
+/** Whether two trainers are of the same network (kind, architecture, images): weights carry over. */
+export function sameNetwork(a: AnyTrainer, b: AnyTrainer): boolean {
+  if (isUNet(a) !== isUNet(b)) return false;
+  const shape = (t: AnyTrainer) =>
+    JSON.stringify(isUNet(t) ? [t.settings.arch, t.settings.image] : t.arch);
+  return shape(a) === shape(b);
+}
+
+/** A network and its batch in a few words, for messages. */
+export function describeTraining(s: TrainSettings | UNetTrainSettings): string {
+  return 'image' in s
+    ? `a U-Net of ${s.arch.channels} channels and ${s.arch.levels} levels at batch ${s.batch}`
+    : `a network ${s.arch.width} wide at batch ${s.batch}`;
+}

@@ -22,10 +22,12 @@ import { SampleProbe } from './sampleProbe';
 import {
   archOf,
   checkModelFile,
+  describeTraining,
   isUNet,
   modelBytes,
   trainSettings,
   unetArchOfSettings,
+  sameNetwork,
   unetTrainSettings,
   WeightKeeper,
   type AnyTrainer,
@@ -99,10 +101,13 @@ export class Learning {
     const key = JSON.stringify({ ...settings, lr: 0 });
     if (!this.trainer || key !== this.built) {
       const previous = this.trainer;
-      const next =
+      const next = await (
         'image' in settings
-          ? await UNetTrainer.create(device, st.sources, settings)
-          : await Trainer.create(device, st.sources, settings);
+          ? UNetTrainer.create(device, st.sources, settings)
+          : Trainer.create(device, st.sources, settings)
+      ).catch((e: unknown) => {
+        throw new Error(`this GPU cannot train ${describeTraining(settings)}: ${String(e)}`);
+      });
       if (previous && sameNetwork(previous, next)) {
         next.setWeights(await previous.readWeights('params'), previous.step);
       } else {
@@ -389,12 +394,4 @@ export class Learning {
   private async store(): Promise<void> {
     if (this.trainer) await this.keeper.store(this.trainer);
   }
-}
-
-/** Whether two trainers are of the same network (kind, architecture, images): weights carry over. */
-function sameNetwork(a: AnyTrainer, b: AnyTrainer): boolean {
-  if (isUNet(a) !== isUNet(b)) return false;
-  const shape = (t: AnyTrainer) =>
-    JSON.stringify(isUNet(t) ? [t.settings.arch, t.settings.image] : t.arch);
-  return shape(a) === shape(b);
 }
