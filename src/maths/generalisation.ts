@@ -7,6 +7,7 @@
  */
 import { MEMORISED_BELOW } from './memorisation';
 import { nearestImages } from './imageDenoisers';
+import { correlation } from './stats';
 
 /**
  * The similarity of two images: the cosine of their deviations from their own mean pixel (their
@@ -15,26 +16,8 @@ import { nearestImages } from './imageDenoisers';
  * is flat (no deviation to compare).
  */
 export function imageSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  const r = correlation(a, b);
+  return Number.isFinite(r) ? r : 0;
 }
 
 /** The mean similarity of sample i of `a` with sample i of `b` (n images of d values each). */

@@ -56,6 +56,18 @@ async function samples(page: Page): Promise<number[]> {
   });
 }
 
+/** Ticks "train" in the open Model folder until `steps`, then unticks it and waits for the pause. */
+async function trainFromGui(page: Page, steps: number): Promise<void> {
+  await control(page, 'train').locator('input').check();
+  await page.waitForFunction((n) => window.sandbox.model().step >= n, steps, { polling: 250 });
+  await control(page, 'train').locator('input').uncheck();
+  // Paused: the last losses are read and the weights kept, then the chart ends at the step.
+  await page.waitForFunction(() => {
+    const m = window.sandbox.model();
+    return !window.sandbox.settings().training && m.history.steps.at(-1) === m.step;
+  });
+}
+
 describe('the learned denoiser', () => {
   test('trained from the GUI: the loss falls, the samples reach the data, a reload keeps it', async () => {
     const { page, errors } = await openPage(browser, URL);
@@ -63,16 +75,7 @@ describe('the learned denoiser', () => {
     const data = await page.evaluate(async () => Array.from(await window.sandbox.data()));
     const before = await samples(page);
     await openFolder(page, 'Model (learned denoiser)');
-    await control(page, 'train').locator('input').check();
-    await page.waitForFunction((n) => window.sandbox.model().step >= n, TRAINED, {
-      polling: 250,
-    });
-    await control(page, 'train').locator('input').uncheck();
-    // Paused: the last losses are read and the weights kept, then the chart ends at the step.
-    await page.waitForFunction(() => {
-      const m = window.sandbox.model();
-      return !window.sandbox.settings().training && m.history.steps.at(-1) === m.step;
-    });
+    await trainFromGui(page, TRAINED);
     const model = await page.evaluate(() => window.sandbox.model());
     expect(model.parameters).toBe(384 * 16 + 16 + (16 * 16 + 16) + (2 * 16 + 2));
     // The panel's chart: the last reading's loss below the first's. Min-SNR weighting, as the
@@ -152,15 +155,7 @@ describe('the learned denoiser', () => {
     // Images show the U-Net's controls, not the 2D network's.
     await expect.poll(() => control(page, 'U-Net channels').isVisible()).toBe(true);
     expect(await control(page, 'width').isVisible()).toBe(false);
-    await control(page, 'train').locator('input').check();
-    await page.waitForFunction((n) => window.sandbox.model().step >= n, UNET_TRAINED, {
-      polling: 250,
-    });
-    await control(page, 'train').locator('input').uncheck();
-    await page.waitForFunction(() => {
-      const m = window.sandbox.model();
-      return !window.sandbox.settings().training && m.history.steps.at(-1) === m.step;
-    });
+    await trainFromGui(page, UNET_TRAINED);
     const model = await page.evaluate(() => window.sandbox.model());
     const image = { channels: 1, height: 28, width: 28 };
     expect(model.parameters).toBe(unetPlan(unetArchOf(4, 2, 'v'), image).parameters);
