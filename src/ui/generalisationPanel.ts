@@ -16,9 +16,10 @@ const GRID = '#8a93a3';
 const axis = { stroke: GRID, grid: { stroke: '#ffffff14' }, ticks: { stroke: '#ffffff22' } };
 const SIMILARITY = '#4fc3f7';
 const MEMORISED = '#ff5a36';
-/** Pairs drawn per N, and the pixels of an image's cell. */
+/** Pairs drawn per N; the width of their labels; an image's cell fills the rest of the width. */
 const PAIRS = 4;
-const CELL = 30;
+const LABEL = 48;
+const CELL = Math.floor((CHART_WIDTH - LABEL) / PAIRS);
 
 export class GeneralisationPanel {
   readonly element: HTMLElement;
@@ -36,6 +37,19 @@ export class GeneralisationPanel {
     this.element.hidden = true;
     const title = document.createElement('h3');
     title.textContent = 'generalisation vs N: two U-Nets on disjoint images';
+    // The curves' key, in their colours (an axis label this long would be cut).
+    const key = document.createElement('p');
+    key.className = 'model-readout';
+    for (const [text, colour] of [
+      ['● similarity of the two samples', SIMILARITY],
+      ['  ● memorised', MEMORISED],
+      ['  ┆ switch', '#ffd54f'],
+    ] as const) {
+      const span = document.createElement('span');
+      span.textContent = text;
+      span.style.color = colour;
+      key.append(span);
+    }
     const nHost = document.createElement('div');
     this.readout = document.createElement('p');
     this.readout.className = 'model-readout generalisation-readout';
@@ -48,6 +62,7 @@ export class GeneralisationPanel {
     this.samples.className = 'generalisation-samples';
     this.element.append(
       title,
+      key,
       nHost,
       this.readout,
       stepTitle,
@@ -64,12 +79,7 @@ export class GeneralisationPanel {
         cursor: { show: false },
         scales: { x: { time: false, distr: 3 }, y: { range: [0, 1] } },
         axes: [
-          {
-            ...axis,
-            label: 'N per network: similarity ● memorised ●',
-            labelSize: 12,
-            size: 28,
-          },
+          { ...axis, label: 'N (images per network)', labelSize: 12, size: 28 },
           { ...axis, size: 36, space: 16 },
         ],
         series: [
@@ -182,7 +192,7 @@ export class GeneralisationPanel {
   private drawSamples(r: GeneralisationResult): void {
     const { width, height, channels } = r.image;
     const d = width * height * channels;
-    const label = 44;
+    const label = LABEL;
     const rows = r.pairs.length * 4;
     const canvas = this.samples;
     canvas.width = label + PAIRS * CELL;

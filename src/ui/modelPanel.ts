@@ -27,6 +27,8 @@ export class ModelPanel {
   /** The experiment's end point for each M, the network's and the empirical denoiser's. */
   private readonly versusM: uPlot;
   private readonly versusMHost: HTMLElement;
+  /** The 2D network's memorised-vs-step chart and its title (images: the grid's panel instead). */
+  private readonly memorisedParts: HTMLElement[];
 
   constructor(parent: HTMLElement) {
     this.element = document.createElement('section');
@@ -43,6 +45,7 @@ export class ModelPanel {
     const memorisedTitle = document.createElement('h3');
     memorisedTitle.textContent = 'memorised samples (d₁/d₂ < 1/3) vs step';
     const memorisedHost = document.createElement('div');
+    this.memorisedParts = [memorisedTitle, memorisedHost];
     this.experimentNote = document.createElement('p');
     this.experimentNote.className = 'model-readout';
     this.experimentNote.hidden = true;
@@ -206,6 +209,8 @@ export class ModelPanel {
   private experimentMode = false;
 
   update(s: TrainingSnapshot): void {
+    const unet = 'channels' in s.arch;
+    for (const e of this.memorisedParts) e.hidden = unet && !this.experimentMode;
     const { steps, losses } = s.history;
     const keep = losses.map((l) => l > 0 && Number.isFinite(l));
     this.loss.setData([steps.filter((_, i) => keep[i]), losses.filter((_, i) => keep[i])]);
