@@ -70,20 +70,30 @@ export function shapeLabels(m: number, seed: number): Uint8Array {
 }
 
 /**
- * m antialiased 28x28 greyscale shapes (SHAPE_CLASSES), white on black, of random position, size,
- * rotation and stroke; the same (m, seed) gives the same images, and image i is the same for all m.
+ * m antialiased size x size greyscale shapes (SHAPE_CLASSES), white on black, of random position,
+ * size, rotation and stroke; the same (m, seed) gives the same images, and image i is the same for
+ * all m. The shapes are drawn for 28 x 28 (MNIST_SHAPE) and scaled to `size`: each pixel's centre
+ * is mapped into the 28 x 28 frame and its signed distance scaled back to the new pixels, so that
+ * the antialiasing stays one pixel wide; 28 gives the same floats as ever (a scale of exactly 1).
+ * Small sizes are for tests that train on SwiftShader.
  */
-export function generateShapes(m: number, seed: number): Float32Array {
+export function generateShapes(m: number, seed: number, size = MNIST_SHAPE.width): Float32Array {
   checkCount(m);
-  const { width: size } = MNIST_SHAPE;
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`image size ${size} is not a size`);
+  const frame = MNIST_SHAPE.width;
+  const toFrame = frame / size;
+  const toPixels = size / frame;
   const out = new Float32Array(m * size * size);
   for (let i = 0; i < m; i++) {
     const rng = imageRng(seed, i, SHAPES_TAG);
     const cls = SHAPE_CLASSES[rng.int(SHAPE_CLASSES.length)]!;
-    const sdf = randomShape(rng, cls, size, 6, 11);
+    const sdf = randomShape(rng, cls, frame, 6, 11);
     let at = i * size * size;
     for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) out[at++] = 2 * coverage(sdf(x + 0.5, y + 0.5)) - 1;
+      for (let x = 0; x < size; x++) {
+        const d = sdf((x + 0.5) * toFrame, (y + 0.5) * toFrame) * toPixels;
+        out[at++] = 2 * coverage(d) - 1;
+      }
     }
   }
   return out;

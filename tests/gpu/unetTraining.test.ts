@@ -1,0 +1,255 @@
+/**
+ * Training works for the image U-Net (issue 14), on real WebGPU through the trainer and the
+ * Simulation as the page drives them (here SwiftShader, at sizes it can bear): trained on a few
+ * shapes, DDIM samples from noise with the EMA network end on training images (memorised);
+ * trained on 1,000 shapes for a documented number of steps, they are not copies (d1 / d2 > 1/3,
+ * the rule of src/maths/memorisation.ts), and their mean, ink fraction and peak ink are the
+ * data's within stated bounds, so the network draws shapes, not blur.
+ *
+ * Sizes. SwiftShader trains this U-Net at 20 to 35 ms per image of the batch (by the load of
+ * the project's 2-core machine), nearly whatever the image size (12 x 12 cost 12% more than
+ * 8 x 8): the cost is per workgroup. So a test affords a few thousand images in all: 8 x 8
+ * shapes (generateShapes' size: the 28 x 28 shapes scaled), a U-Net of 4 channels and 2 levels
+ * (5,709 parameters; the image is halved once), batch 8, x0-prediction, lr 1e-2, EMA 0.9 (about
+ * the last 10 steps), clipping at 1, 10 DDIM steps. Measured here: the file in 80 to 100 s,
+ * the memorisation test 45 to 60 s, the other two 31 to 36 s together.
+ *
+ * Why x0: with the MSE unweighted the x0 loss weighs every level alike, while the v loss is the
+ * x0 loss over sigma^2 and spends the network on the low levels; in the float64 model below,
+ * 16-shape samples came much nearer their training images for the same steps (after 1,500
+ * steps median RMS 0.21 against 0.33 with v).
+ *
+ * Memorisation needs few images. In a float64 model of this training (the same plan, batches,
+ * AdamW, EMA and DDIM through src/maths/learn/unetPass.ts and optim.ts on the CPU, over many
+ * seeds), 2 shapes are memorised after 150 to 250 steps, 4 after 400 to 600 steps or more with
+ * a wide spread between seeds, and 16 only in part after 5,000 steps (9 of 16 samples at
+ * d1 / d2 < 1/3 after 6,000 steps with EMA 0.995): 40,000 images, about 25 minutes here. So
+ * the memorisation test trains on 2 shapes; the issue's 16 are out of SwiftShader's reach.
+ *
+ * Seeds: the data, the initial weights, the batches and the sampling noise all come from the
+ * run's SEED, so each run trains a new network and the bounds below are the code's, measured
+ * over seeds: 24 to 30 of the float64 model and SEED = 1 to 6 on SwiftShader.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { shaderSources } from '../../src/gpu/shaderSources';
+import { generateShapes } from '../../src/maths/imageDatasets';
+import { nearestImages } from '../../src/maths/imageDenoisers';
+import { MAX_STEPS } from '../../src/maths/learn/network';
+import { trainingLevels, type UNetTrainSettings } from '../../src/maths/learn/training';
+import { unetArchOf } from '../../src/maths/learn/unet';
+import { MEMORISED_BELOW } from '../../src/maths/memorisation';
+import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
+import { UNetTrainer } from '../../src/sim/learn/unetTrainer';
+import { Simulation } from '../../src/sim/run/simulation';
+import { SEED, within } from '../random';
+import { gpuErrors, setRun, testGpu } from './harness';
+
+const SIZE = 8;
+const D = SIZE * SIZE;
+const SAMPLE_STEPS = 10;
+
+const SETTINGS: UNetTrainSettings = {
+  arch: unetArchOf(4, 2, 'x0'),
+  image: { channels: 1, height: SIZE, width: SIZE },
+  batch: 8,
+  lr: 1e-2,
+  weightDecay: 0,
+  emaDecay: 0.9,
+  maxGradNorm: 1,
+  weighting: 'none',
+  seed: SEED,
+};
+
+/** The memorisation run: M shapes, steps, samples. */
+const MEMORISE = { m: 2, steps: 250, n: 16 };
+/**
+ * A sample is on a training image when d1 / d2 < 1/3 (memorisation.ts) and it is within RMS
+ * 0.15 of it. Two shapes lie RMS 0.43 to 1.19 apart (40 seeds). At 250 steps the float64 model's
+ * worst of 24 seeds had 15 of 16 samples meeting each rule and a largest RMS of 0.20, while RMS
+ * 0.1 was met by as few as 4 of 16 (the last pixels converge slowly): hence 0.15. On SwiftShader
+ * (SEED = 1 to 6) all 16 met both, the largest RMS 0.12 and d1 / d2 0.17.
+ */
+const ON_IMAGE_RMS = 0.15;
+/**
+ * At least 12 of the 16 samples on a training image: 3 below the worst seed seen. Untrained
+ * (lr 1e-6, checked once) every sample stays near 0, RMS 0.92 from both shapes: none.
+ */
+const MEMORISED_AT_LEAST = 12;
+
+/** The generalisation run: 1,000 shapes, 160 steps, 64 samples. */
+const GENERALISE = { m: 1000, steps: 160, n: 64 };
+/**
+ * Not copies: at least 3/4 of the samples have d1 / d2 >= 1/3. None of 24 x 64 samples of the
+ * float64 model nor 6 x 64 on SwiftShader fell below 1/3 (the smallest 0.73, medians 0.95 to
+ * 0.98), so a sample's chance is under 3 / 1920 (95%, the rule of three) and more than 16 of 64
+ * below has probability under 1e-30. The memorising network fails the rule (its ratios are 0.07
+ * to 0.17); an untrained one passes it (about 1), which the statistics below catch.
+ */
+const NOT_COPIES_AT_LEAST = 48;
+
+/**
+ * The batch statistics (pixel values v in [-1, 1], v = 2 p - 1 for ink coverage p), each the
+ * samples' against the data's:
+ * - mean pixel value;
+ * - ink fraction: the share of pixels more than half inked, v > 0;
+ * - peak ink: each image's brightest pixel, averaged over the images.
+ * The mean and the ink fraction catch a network that draws nothing or noise: untrained (lr
+ * 1e-6) the samples' mean is off by 0.67, their ink 0.1 of the data's; noise has 3 times its
+ * ink. Blur takes the peak: the data's mean image (what a network that learned only the mean
+ * draws) has the data's mean and 0.40 of its ink fraction, but 0.17 of its peak. A network
+ * trained at a third of the rate (lr 3e-3) sits at the edge: ink 0.43 and peak 0.32 in the
+ * float64 model, 0.60 and 0.51 on SwiftShader (SEED = 1, which passed): the bounds are made to
+ * catch no training, noise and blur, not a somewhat slower training.
+ *
+ * Measured (64 samples, so their noise included; 30 seeds of the float64 model and SEED = 1 to
+ * 6 on SwiftShader, which agree): the samples' mean minus the data's -0.026 +- 0.025 (sd), the
+ * ink ratio 0.82 +- 0.10 (0.61 to 1.08), the peak ratio 0.88 +- 0.12 (0.70 to 1.18): the
+ * network at 160 steps draws shapes a little fainter than the data's. The bounds: the mean within
+ * 0.15 (5.0 sds from the centre), the ratios within a factor on either side, |log ratio| <=
+ * log 2.5 for the ink (5.8 sds of the log ratio below its centre) and log(1 / 0.45) for the peak
+ * (5.2 sds). A normal tail at 5 sds is 3e-7: the three fail together far below the file's
+ * FALSE_FAILURE_RATE, if the spread of 36 seeds holds out to there.
+ */
+const MEAN_TOLERANCE = 0.15;
+const INK_FACTOR = 2.5;
+const PEAK_FACTOR = 1 / 0.45;
+
+let device: GPUDevice;
+let sim: Simulation;
+
+beforeAll(async () => {
+  device = (await testGpu()).device;
+  sim = await Simulation.create(device, shaderSources);
+});
+afterAll(() => sim.destroy());
+afterEach(() => expect(gpuErrors).toEqual([]));
+
+interface Run {
+  points: Float32Array;
+  samples: Float32Array;
+  n: number;
+  m: number;
+}
+
+/**
+ * Trains the U-Net `steps` steps on m shapes (MAX_STEPS a submission, the losses read once),
+ * then draws n DDIM samples from noise with its EMA weights; prints the time each took.
+ */
+async function trainAndSample(m: number, steps: number, n: number): Promise<Run> {
+  const points = generateShapes(m, SEED, SIZE);
+  sim.setData({ id: 'shapes', points, mixture: null, dim: D });
+  sim.setParticles(n);
+  const trainer = await UNetTrainer.create(device, shaderSources, SETTINGS);
+  trainer.setData(sim.data, m);
+  trainer.setLevels(trainingLevels('cosine', DEFAULT_SCHEDULE_PARAMS));
+  const start = performance.now();
+  for (let done = 0; done < steps;) {
+    const encoder = device.createCommandEncoder();
+    done += trainer.encode(encoder, Math.min(MAX_STEPS, steps - done));
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+  const { losses } = await trainer.readLosses();
+  const last = losses.subarray(-32);
+  const trained = performance.now();
+  sim.setModel(trainer.model);
+  await setRun(sim, {
+    mode: 'reverse',
+    sampler: 'ddim',
+    denoiser: 'learned',
+    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, SAMPLE_STEPS),
+    eta: 0,
+    seed: SEED,
+  });
+  const encoder = device.createCommandEncoder();
+  sim.reset(encoder);
+  sim.encodeSteps(encoder, SAMPLE_STEPS);
+  device.queue.submit([encoder.finish()]);
+  const samples = await sim.positions();
+  sim.setModel(null);
+  trainer.destroy();
+  const seconds = (from: number, to: number): string => `${((to - from) / 1000).toFixed(1)} s`;
+  const loss = last.reduce((a, b) => a + b, 0) / last.length;
+  console.log(
+    `M = ${m}: ${steps} steps in ${seconds(start, trained)} (loss of the last ${last.length} ` +
+      `${loss.toFixed(3)}), ${n} samples in ${seconds(trained, performance.now())} (SEED=${SEED})`,
+  );
+  return { points, samples, n, m };
+}
+
+/** Each sample's RMS distance to its nearest training image and d1 / d2 (distances). */
+function nearest(run: Run): { rms: number[]; ratio: number[] } {
+  const near = nearestImages(run.samples, run.n, run.points, run.m, D);
+  return {
+    rms: Array.from(near.d1, (d1) => Math.sqrt(d1 / D)),
+    ratio: Array.from(near.d1, (d1, i) => Math.sqrt(d1 / near.d2[i]!)),
+  };
+}
+
+const sorted = (values: number[]): string =>
+  [...values]
+    .sort((a, b) => a - b)
+    .map((v) => v.toFixed(2))
+    .join(' ');
+
+/** Mean pixel value, ink fraction (v > 0) and peak ink (brightest pixel) of `count` images. */
+function inkStatistics(images: ArrayLike<number>, count: number) {
+  let sum = 0;
+  let ink = 0;
+  let peaks = 0;
+  for (let i = 0; i < count; i++) {
+    let peak = -Infinity;
+    for (let j = i * D; j < (i + 1) * D; j++) {
+      const v = images[j]!;
+      sum += v;
+      if (v > 0) ink++;
+      peak = Math.max(peak, v);
+    }
+    peaks += peak;
+  }
+  return { mean: sum / (count * D), ink: ink / (count * D), peak: peaks / count };
+}
+
+let generalised: Promise<Run> | null = null;
+/** The 1,000-shape network's samples, trained once for the two tests that read them. */
+const generalisedRun = (): Promise<Run> =>
+  (generalised ??= trainAndSample(GENERALISE.m, GENERALISE.steps, GENERALISE.n));
+
+describe(`the image U-Net after training (SEED=${SEED})`, () => {
+  test(`M = ${MEMORISE.m}: after ${MEMORISE.steps} steps the samples end on training images`, async () => {
+    const run = await trainAndSample(MEMORISE.m, MEMORISE.steps, MEMORISE.n);
+    const { rms, ratio } = nearest(run);
+    const on = rms.filter((r, i) => r < ON_IMAGE_RMS && ratio[i]! < MEMORISED_BELOW).length;
+    console.log(`  RMS to the nearest ${sorted(rms)}\n  d1 / d2 ${sorted(ratio)}`);
+    expect(
+      on,
+      `samples within RMS ${ON_IMAGE_RMS} of a training image and d1 / d2 < 1/3 (SEED=${SEED})`,
+    ).toBeGreaterThanOrEqual(MEMORISED_AT_LEAST);
+  }, 300_000);
+
+  test(`M = ${GENERALISE.m}: after ${GENERALISE.steps} steps the samples are not copies`, async () => {
+    const { ratio } = nearest(await generalisedRun());
+    console.log(`  d1 / d2 ${sorted(ratio)}`);
+    const apart = ratio.filter((r) => r >= MEMORISED_BELOW).length;
+    expect(apart, `samples with d1 / d2 >= 1/3 (SEED=${SEED})`).toBeGreaterThanOrEqual(
+      NOT_COPIES_AT_LEAST,
+    );
+  }, 300_000);
+
+  test(`M = ${GENERALISE.m}: the samples' mean, ink fraction and peak ink are the data's`, async () => {
+    const run = await generalisedRun();
+    const s = inkStatistics(run.samples, run.n);
+    const d = inkStatistics(run.points, run.m);
+    const mean = new Float64Array(D);
+    for (let j = 0; j < run.m * D; j++) mean[j % D] = mean[j % D]! + run.points[j]! / run.m;
+    const blur = inkStatistics(mean, 1);
+    const show = (x: typeof s): string =>
+      `mean ${x.mean.toFixed(3)} ink ${x.ink.toFixed(3)} peak ${x.peak.toFixed(3)}`;
+    console.log(`  samples ${show(s)}\n  data    ${show(d)}\n  blur    ${show(blur)}`);
+    within(Math.abs(s.mean - d.mean), MEAN_TOLERANCE, 'mean pixel value, samples vs data');
+    within(Math.abs(Math.log(s.ink / d.ink)), Math.log(INK_FACTOR), 'ink fraction (v > 0) ratio');
+    within(Math.abs(Math.log(s.peak / d.peak)), Math.log(PEAK_FACTOR), 'peak ink ratio');
+    // The bounds' power on this run's data: the mean image (blur) fails the peak bound.
+    expect(Math.abs(Math.log(blur.peak / d.peak))).toBeGreaterThan(Math.log(PEAK_FACTOR));
+  }, 300_000);
+});
