@@ -95,7 +95,6 @@ export class ControlPanel {
   /** On images: why the plane's views are off (one line in the physics folder). */
   private planeNote!: HTMLElement;
   private nController!: Controller;
-  private modelFolder!: GUI;
   /** Shows the Model folder's controls of images (the U-Net) or of points (the 2D network). */
   private modelImages!: (images: boolean) => void;
   private readonly exact = { on: false };
@@ -122,8 +121,7 @@ export class ControlPanel {
     this.buildPhysics();
     const model = { actions, exact: this.exact, refresh: () => this.refresh() };
     const built = buildModelFolder(this.gui, (f, k, ...a) => this.bind(f, k, ...a), model);
-    [this.modelFolder, this.exactController] = [built.folder, built.exact];
-    this.modelImages = built.setImages;
+    [this.exactController, this.modelImages] = [built.exact, built.setImages];
     for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
       this.gui
         .foldersRecursive()
