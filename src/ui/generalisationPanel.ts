@@ -39,7 +39,7 @@ export class GeneralisationPanel {
     title.textContent = 'generalisation vs N: two U-Nets on disjoint images';
     // The curves' key, in their colours (an axis label this long would be cut).
     const key = document.createElement('p');
-    key.className = 'model-readout';
+    key.className = 'generalisation-key';
     for (const [text, colour] of [
       ['● similarity of the two samples', SIMILARITY],
       ['  ● memorised', MEMORISED],
@@ -52,7 +52,7 @@ export class GeneralisationPanel {
     }
     const nHost = document.createElement('div');
     this.readout = document.createElement('p');
-    this.readout.className = 'model-readout generalisation-readout';
+    this.readout.className = 'generalisation-readout';
     const stepTitle = document.createElement('h3');
     stepTitle.textContent = 'memorised (d₁/d₂ < 1/3) vs step, each N';
     const stepHost = document.createElement('div');
