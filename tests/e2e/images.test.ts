@@ -89,11 +89,12 @@ describe('images', () => {
     const { page, errors } = await shared.get(browser);
     await control(page, 'dataset').locator('select').selectOption('mnist');
     await page.waitForFunction(() => window.sandbox.settings().dataset === 'mnist');
-    // n is now the batch: a switch to images starts with 64; 16 is enough here.
+    // n is now the batch: a switch to images starts with 64; 16 is enough here, and 1,000 of
+    // the 10,000 digits (the empirical denoiser's cost is n x m).
     expect(await page.evaluate(() => window.sandbox.settings().n)).toBe(64);
     await page.evaluate(async () => {
       window.sandbox.pause();
-      await window.sandbox.configure({ n: 16 });
+      await window.sandbox.configure({ n: 16, m: 1000 });
       await window.sandbox.reset();
     });
     const noise = await page.evaluate(async () => Array.from(await window.sandbox.images()));

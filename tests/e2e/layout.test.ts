@@ -3,8 +3,9 @@
  * panel open: the boxes of the visible panels do not intersect each other or the canvas (what
  * is drawn over the canvas on purpose, the HUD, the captions, the image labels and the phone's
  * drawer button, only must clear each other and the panels); the canvas keeps at least half of
- * the viewport, the whole of it on a phone with the drawer closed. Each state's screenshot is
- * kept in test-results/layout/ for a person to look at.
+ * the viewport, the whole of it on a phone with the drawer closed. A state that fails leaves its
+ * screenshot in test-results/layout/ for a person to look at; LAYOUT_SHOTS=1 keeps every state's
+ * (on SwiftShader a screenshot of the larger sizes takes seconds, so the suite takes none).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -92,10 +93,29 @@ const intersect = (a: Box, b: Box): boolean =>
 /** Checks the page as it stands; `drawer`: the phone's drawer is open (it covers the canvas). */
 async function checkLayout(page: Page, label: string, drawer = false): Promise<void> {
   await frames(page, 3);
-  const { panels, canvases } = await boxes(page);
   const file = path.join(ARTEFACTS, `${label}.png`);
-  await page.screenshot({ path: file });
-  const where = `${label} (screenshot: ${path.relative(process.cwd(), file)})`;
+  const shot = () => page.screenshot({ path: file });
+  if (process.env.LAYOUT_SHOTS === '1') await shot();
+  try {
+    checkBoxes(
+      await boxes(page),
+      page,
+      `${label} (screenshot: ${path.relative(process.cwd(), file)})`,
+      drawer,
+    );
+  } catch (e) {
+    await shot();
+    throw e;
+  }
+}
+
+/** The checks of `checkLayout` on the boxes measured. */
+function checkBoxes(
+  { panels, canvases }: { panels: Box[]; canvases: Box[] },
+  page: Page,
+  where: string,
+  drawer: boolean,
+): void {
   for (let i = 0; i < panels.length; i++) {
     for (let j = i + 1; j < panels.length; j++) {
       const [a, b] = [panels[i]!, panels[j]!];
@@ -190,7 +210,7 @@ describe('every panel in its place at every size', () => {
   });
 
   test('images: the grids, their labels, observables and memorisation', async () => {
-    const page = await open('dataset=mnist&n=16&steps=10&loop=false&observables=true');
+    const page = await open('dataset=mnist&m=500&n=16&steps=10&loop=false&observables=true');
     await page.evaluate(() => window.sandbox.run().then(() => window.sandbox.pause()));
     await checkAllSizes(page, 'images');
     await page.close();

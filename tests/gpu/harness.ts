@@ -9,6 +9,8 @@ import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/g
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { LANGEVIN_STATE_WORDS } from '../../src/maths/langevin';
 import type { StepParams } from '../../src/maths/steps';
+import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
+import type { DenoiserId } from '../../src/settings/settings';
 import type { RunSpec, Simulation } from '../../src/sim/run/simulation';
 import { StepWriter } from '../../src/sim/run/stepTable';
 import { packMixture } from '../../src/sim/run/mixture';
@@ -521,6 +523,32 @@ export function oneMinusExpF32(a: F32): F32 {
 export async function setRun(sim: Simulation, spec: RunSpec): Promise<void> {
   await sim.prepare(spec);
   sim.setRun(spec);
+}
+
+/**
+ * The particles at the end of a whole reverse DDIM run (eta 0) over `steps` cosine levels, from
+ * the seed's noise, with the denoiser (and the data, network and particles) already on `sim`.
+ */
+export async function ddimSamples(
+  sim: Simulation,
+  device: GPUDevice,
+  run: { denoiser: DenoiserId; steps: number; seed: number; smoothing?: RunSpec['smoothing'] },
+): Promise<Float32Array> {
+  const { denoiser, steps, seed, smoothing } = run;
+  await setRun(sim, {
+    mode: 'reverse',
+    sampler: 'ddim',
+    denoiser,
+    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps),
+    eta: 0,
+    seed,
+    ...(smoothing ? { smoothing } : {}),
+  });
+  const encoder = device.createCommandEncoder();
+  sim.reset(encoder);
+  sim.encodeSteps(encoder, steps);
+  device.queue.submit([encoder.finish()]);
+  return sim.positions();
 }
 
 /** A storage buffer holding `data`, kept in `kept` for the test file's afterAll to destroy. */

@@ -14,7 +14,7 @@ import { nearestImages } from '../../src/maths/imageDenoisers';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
 import type { DenoiserId } from '../../src/settings/settings';
 import { IMAGE_GAUSSIAN_RANK, Simulation } from '../../src/sim/run/simulation';
-import { gpuErrors, testGpu, setRun } from './harness';
+import { ddimSamples, gpuErrors, testGpu } from './harness';
 import { EPS32, FALSE_FAILURE_RATE, SEED, within, zFor } from '../random';
 
 const seed = SEED;
@@ -50,20 +50,7 @@ async function sample(
 ): Promise<Float32Array> {
   sim.setData(data);
   sim.setParticles(n);
-  await setRun(sim, {
-    mode: 'reverse',
-    sampler: 'ddim',
-    denoiser,
-    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps),
-    eta: 0,
-    seed,
-    ...(smoothing ? { smoothing } : {}),
-  });
-  const encoder = device.createCommandEncoder();
-  sim.reset(encoder);
-  sim.encodeSteps(encoder, steps);
-  device.queue.submit([encoder.finish()]);
-  return sim.positions();
+  return ddimSamples(sim, device, { denoiser, steps, seed, ...(smoothing ? { smoothing } : {}) });
 }
 
 describe(`image runs (SEED=${seed})`, () => {

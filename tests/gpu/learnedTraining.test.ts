@@ -22,14 +22,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { generateDataset, type Dataset, type GeneratedDatasetId } from '../../src/maths/datasets';
 import type { NetworkArch } from '../../src/maths/learn/network';
-import { DEFAULT_SCHEDULE_PARAMS, levelAt, reverseLevels } from '../../src/maths/schedules';
+import { DEFAULT_SCHEDULE_PARAMS, levelAt } from '../../src/maths/schedules';
 import { slicedWasserstein2 } from '../../src/maths/stats';
 import { memorisedFraction } from '../../src/maths/memorisation';
 import type { DenoiserId } from '../../src/settings/settings';
 import { Trainer } from '../../src/sim/learn/trainer';
 import { Simulation } from '../../src/sim/run/simulation';
 import { SEED, within } from '../random';
-import { setRun, testGpu } from './harness';
+import { ddimSamples, testGpu } from './harness';
 
 const TRAIN_SEED = 7;
 const ARCH: NetworkArch = {
@@ -85,19 +85,7 @@ async function train(data: Dataset, steps: number, lr: number, batch = 256): Pro
 
 async function sample(denoiser: DenoiserId, trainer: Trainer | null): Promise<Float32Array> {
   if (trainer) sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
-  await setRun(sim, {
-    mode: 'reverse',
-    sampler: 'ddim',
-    denoiser,
-    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, SAMPLE_STEPS),
-    eta: 0,
-    seed: SEED,
-  });
-  const encoder = device.createCommandEncoder();
-  sim.reset(encoder);
-  sim.encodeSteps(encoder, SAMPLE_STEPS);
-  device.queue.submit([encoder.finish()]);
-  return sim.positions();
+  return ddimSamples(sim, device, { denoiser, steps: SAMPLE_STEPS, seed: SEED });
 }
 
 /**

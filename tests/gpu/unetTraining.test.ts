@@ -38,11 +38,11 @@ import { MAX_STEPS } from '../../src/maths/learn/network';
 import { trainingLevels, type UNetTrainSettings } from '../../src/maths/learn/training';
 import { unetArchOf } from '../../src/maths/learn/unet';
 import { MEMORISED_BELOW } from '../../src/maths/memorisation';
-import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
+import { DEFAULT_SCHEDULE_PARAMS } from '../../src/maths/schedules';
 import { UNetTrainer } from '../../src/sim/learn/unetTrainer';
 import { Simulation } from '../../src/sim/run/simulation';
 import { SEED, within } from '../random';
-import { gpuErrors, setRun, testGpu } from './harness';
+import { ddimSamples, gpuErrors, testGpu } from './harness';
 
 const SIZE = 8;
 const D = SIZE * SIZE;
@@ -153,19 +153,11 @@ async function trainAndSample(m: number, steps: number, n: number): Promise<Run>
   const last = losses.subarray(-32);
   const trained = performance.now();
   sim.setModel(trainer.model);
-  await setRun(sim, {
-    mode: 'reverse',
-    sampler: 'ddim',
+  const samples = await ddimSamples(sim, device, {
     denoiser: 'learned',
-    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, SAMPLE_STEPS),
-    eta: 0,
+    steps: SAMPLE_STEPS,
     seed: SEED,
   });
-  const encoder = device.createCommandEncoder();
-  sim.reset(encoder);
-  sim.encodeSteps(encoder, SAMPLE_STEPS);
-  device.queue.submit([encoder.finish()]);
-  const samples = await sim.positions();
   sim.setModel(null);
   trainer.destroy();
   const seconds = (from: number, to: number): string => `${((to - from) / 1000).toFixed(1)} s`;
