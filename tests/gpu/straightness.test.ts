@@ -144,9 +144,11 @@ describe(`the live straightness is L / D - 1 of the run's own path (SEED=${SEED}
       (p) => REASSOCIATION_SLACK * replays[p]!.excess.e,
       model,
     );
-    // Every diffusion path here moves far from its start (D > L / 1000): all count.
+    // The same particles count on both sides. Nearly all do: one that ends within L / 1000 of
+    // its start is rare (SEED=22, eta 1: one of 1,024, back to 0.009 of its start after a path
+    // of 12.8; its excess, 1,460, alone would have added 1.4 to the mean).
     expect(Array.from({ length: n }, (_, p) => path[4 * p + 2])).toEqual(Array.from(cpu.counted));
-    expect(cpu.counted.every((c) => c === 1)).toBe(true);
+    expect(cpu.counted.reduce((a, c) => a + c, 0)).toBeGreaterThan(0.99 * n);
     // The mean: each excess's bound, then the reductions' sums.
     const groups = stridedGroups(n);
     const lanes = REDUCE_WORKGROUP_SIZE;
@@ -154,11 +156,14 @@ describe(`the live straightness is L / D - 1 of the run's own path (SEED=${SEED}
       Math.ceil(n / (groups * lanes)) + Math.ceil(groups / lanes) + 2 * Math.log2(lanes);
     let bounds = 0;
     let magnitude = 0;
+    let counted = 0;
     for (let p = 0; p < n; p++) {
+      if (!cpu.counted[p]) continue;
       bounds += REASSOCIATION_SLACK * replays[p]!.excess.e;
       magnitude += Math.abs(cpu.excess[p]!);
+      counted++;
     }
-    const tolerance = (bounds + depth * EPS32 * magnitude) / n + EPS32 * Math.abs(cpu.mean);
+    const tolerance = (bounds + depth * EPS32 * magnitude) / counted + EPS32 * Math.abs(cpu.mean);
     within(Math.abs((await measured()) - cpu.mean), tolerance, `mean: ${model}, tree sums`);
     // Without the path buffer there is no reading.
     expect((await observables.measure({ x: sim.x, n })).straightness).toBeNaN();
