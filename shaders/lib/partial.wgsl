@@ -7,7 +7,7 @@ struct Params {
   // Workgroups of this pass: the partials pass 2 combines.
   groups: u32,
   // The optional inputs bound: 1 velocities, 2 accept flags, 4 heat, 8 energies (a measurement
-  // at sigma = 0 of stored points has none: U is no density there).
+  // at sigma = 0 of stored points has none: U is no density there), 16 paths (run/path_step.wgsl).
   inputs: u32,
   radius: f32,
 }
@@ -26,6 +26,9 @@ struct Partial {
   heat: f32,
   // Pass 2's result only: params.inputs, so a read knows which means exist.
   inputs: u32,
+  // Paths: the sums of weight and of excess * weight (the mean straightness is their ratio).
+  paths: f32,
+  straightness: f32,
   // The shift of every energy before the sums: U of particle 0 if finite, else 0. Sums of
   // U - pivot keep float32's digits for the spread when <U> is large against its std.
   pivot: f32,
@@ -38,7 +41,8 @@ var<workgroup> parts: array<Partial, WORKGROUP_SIZE>;
 fn combine(a: Partial, b: Partial) -> Partial {
   var c = Partial(a.count + b.count, a.non_finite + b.non_finite, a.escaped + b.escaped,
                   a.mean_energy, a.m2_energy + b.m2_energy, a.v2 + b.v2, a.accept + b.accept,
-                  a.heat + b.heat, 0u, a.pivot);
+                  a.heat + b.heat, 0u, a.paths + b.paths, a.straightness + b.straightness,
+                  a.pivot);
   if (c.count > 0u) {
     let nb = f32(b.count) / f32(c.count);
     let delta = b.mean_energy - a.mean_energy;

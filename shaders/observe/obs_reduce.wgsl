@@ -14,6 +14,8 @@
 @group(0) @binding(4) var<storage, read> accept: array<f32>;
 @group(0) @binding(5) var<storage, read> heat: array<f32>;
 @group(0) @binding(6) var<storage, read_write> partials: array<Partial>;
+// Per particle (length, excess, weight, 0) of run/path_step.wgsl.
+@group(0) @binding(7) var<storage, read> path: array<vec4f>;
 
 fn add_particle(acc: Partial, i: u32) -> Partial {
   var p = acc;
@@ -40,6 +42,11 @@ fn add_particle(acc: Partial, i: u32) -> Partial {
     q = heat[i];
     ok = ok && is_finite(q);
   }
+  var w = vec2f(0.0);
+  if ((params.inputs & 16u) != 0u) {
+    w = path[i].zy;
+    ok = ok && is_finite(w.y);
+  }
   let r = params.radius;
   if (!ok) {
     p.non_finite += 1u;
@@ -54,6 +61,8 @@ fn add_particle(acc: Partial, i: u32) -> Partial {
     p.v2 += dot(vi, vi);
     p.accept += a;
     p.heat += q;
+    p.paths += w.x;
+    p.straightness += w.x * w.y;
   }
   return p;
 }

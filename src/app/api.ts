@@ -90,8 +90,10 @@ export interface SandboxApi {
   /**
    * The first run's observables, measured on the GPU now (k_B = 1): energy <U>, energyVariance,
    * heatCapacity Var(U)/T^2, kineticTemperature (underdamped), acceptance (MALA), heat (released
-   * per particle, in k_B T), nonFinite, escaped, count, entropy, freeEnergy, temperature, plus t,
-   * step and distance. Absent observables are NaN.
+   * per particle, in k_B T), nonFinite, escaped, count, entropy, freeEnergy, temperature,
+   * straightness (the mean excess path length L / D - 1 of the particles' paths since the run's
+   * reset: 0 for straight paths; src/maths/straightness.ts), plus t, step and distance. Absent
+   * observables are NaN.
    */
   metrics(): Promise<PhysicsSample>;
   /** Underdamped Langevin's velocities, interleaved like positions(). */

@@ -11,7 +11,15 @@
  */
 import { curveProblem, evaluateCurve, parseCurve, type CurvePoint } from './logSnrCurve';
 
-export const SCHEDULES = ['linear', 'cosine', 'sigmoid', 'karras', 've', 'custom'] as const;
+export const SCHEDULES = [
+  'linear',
+  'cosine',
+  'sigmoid',
+  'karras',
+  've',
+  'custom',
+  'rectified',
+] as const;
 export type ScheduleId = (typeof SCHEDULES)[number];
 
 /**
@@ -36,9 +44,10 @@ export interface ScheduleParams {
   sigmaMax: number;
   /** karras: the spacing exponent rho. */
   rho: number;
-  /** VP schedules: the step grid (karras and ve place their own sigmas and ignore it). */
+  /** VP schedules: the step grid (karras, ve and rectified place their own and ignore it). */
   grid: GridId;
-  /** VP schedules: rescale to zero terminal SNR (alpha = 0 at t = 1; Lin et al. 2024, Alg. 1). */
+  /** VP schedules: rescale to zero terminal SNR (alpha = 0 at t = 1; Lin et al. 2024, Alg. 1).
+   * rectified has it by construction. */
   ztsnr: boolean;
   /** custom (VP): a piecewise-linear half log-SNR lambda(t), "t:lambda" pairs joined by commas
    * (./logSnrCurve.ts). */
@@ -81,6 +90,20 @@ const ALPHA_BAR_MIN = 1 / (1 + Math.exp(-2 * LAMBDA_MIN));
 export function isVariancePreserving(id: ScheduleId): boolean {
   return id === 'linear' || id === 'cosine' || id === 'sigmoid' || id === 'custom';
 }
+
+/** Variance exploding (alpha = 1, sigma from sigmaMin to sigmaMax): karras and ve. */
+export function isVarianceExploding(id: ScheduleId): boolean {
+  return id === 'karras' || id === 've';
+}
+
+/**
+ * Rectified flow / flow matching's straight path (Liu et al. 2022, "Flow straight and fast";
+ * Lipman et al. 2022, "Flow matching for generative modeling", the conditional OT path with
+ * sigma_min = 0): x_t = (1 - t) x0 + t eps, neither VP nor VE. alpha reaches 0 at t = 1 (zero
+ * terminal SNR by construction), where the samplers already take the steps that stay finite
+ * (src/sim/run/plan.ts). No floor and no parameters.
+ */
+const rectifiedLevel = (t: number): Level => ({ t, alpha: 1 - t, sigma: t });
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -184,7 +207,8 @@ function veSigma(id: ScheduleId, p: ScheduleParams, t: number): number {
 
 /** The schedule as a function of t, set up once (a custom curve is parsed here). */
 function schedule(id: ScheduleId, p: ScheduleParams): (t: number) => Level {
-  if (!isVariancePreserving(id)) return (t) => ({ t, alpha: 1, sigma: veSigma(id, p, t) });
+  if (id === 'rectified') return rectifiedLevel;
+  if (isVarianceExploding(id)) return (t) => ({ t, alpha: 1, sigma: veSigma(id, p, t) });
   const ab = vpAlphaBar(id, p);
   return p.ztsnr ? ztsnrLevels(ab) : plainLevels(ab, id !== 'custom');
 }
@@ -244,13 +268,18 @@ export function gridTimes(grid: GridId, steps: number): number[] {
  * (sigma = 0). Like k-diffusion's get_sigmas_*, every schedule places `steps` noise levels and
  * appends sigma = 0: VP schedules (custom included) at the times of `p.grid` (`gridTimes`),
  * karras and ve where their papers place their sigmas (uniform in their own t from 1 to 0;
- * `grid` does not apply to them).
+ * `grid` does not apply to them), rectified at t = 1 - i / steps: with the appended t = 0, the
+ * uniform grid linspace(1, 0, steps + 1) of flow matching's Euler sampler (Lipman et al. 2022;
+ * Liu et al. 2022). Its t is continuous, with no discrete training timesteps for `grid` to pick
+ * from, and its t = 0 is already clean data, so neither `grid` nor T_MIN applies to it.
  */
 export function reverseLevels(id: ScheduleId, p: ScheduleParams, steps: number): Level[] {
   const level = schedule(id, p);
   const times = isVariancePreserving(id)
     ? gridTimes(p.grid, steps)
-    : Array.from({ length: steps }, (_, i) => (steps === 1 ? 1 : 1 - i / (steps - 1)));
+    : id === 'rectified'
+      ? Array.from({ length: steps }, (_, i) => 1 - i / steps)
+      : Array.from({ length: steps }, (_, i) => (steps === 1 ? 1 : 1 - i / (steps - 1)));
   const levels = times.map(level);
   levels.push({ t: 0, alpha: 1, sigma: 0 });
   return levels;
@@ -284,6 +313,8 @@ export function scheduleProblem(id: ScheduleId, p: ScheduleParams): string | nul
       if (!(p.sigmaMin > 0)) return bad('sigmaMin', 'must be > 0');
       if (!(p.sigmaMax > p.sigmaMin)) return bad('sigmaMin', 'must be less than sigmaMax');
       if (id === 'karras' && !(p.rho > 0)) return bad('rho', 'must be > 0');
+      return null;
+    case 'rectified':
       return null;
     case 'custom':
       try {

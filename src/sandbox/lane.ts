@@ -377,6 +377,7 @@ export class Lane {
       v: langevin && s.langevin === 'underdamped' ? sim.v : undefined,
       accept: langevin && s.langevin === 'mala' ? sim.accept : undefined,
       heat: langevin ? sim.heat : undefined,
+      path: sim.path,
       temperature: langevin ? s.temperature : 1,
       entropy: what.entropy,
       marginals: what.marginals,

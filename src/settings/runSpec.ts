@@ -4,7 +4,7 @@
  */
 import {
   forwardLevels,
-  isVariancePreserving,
+  isVarianceExploding,
   levelAt,
   reverseLevels,
   type Level,
@@ -94,11 +94,12 @@ function shareInSquare(sigma: number, half: number): number {
  * What a lane's caption adds while most of its particles lie outside the view's square of
  * half-width `half` (world units at zoom 1): the noise level, and the t below which most are
  * back on screen; '' otherwise. Only variance-exploding schedules (sigma_max >> the data) get
- * there: a variance-preserving run's particles have sigma <= 1. The data's own spread (|x| <=
- * 1.5) is small beside such noise, so the share on screen is that of the noise alone.
+ * there: variance-preserving and rectified runs' particles have sigma <= 1. The data's own
+ * spread (|x| <= 1.5) is small beside such noise, so the share on screen is that of the noise
+ * alone.
  */
 export function offScreenNote(s: Readonly<Settings>, t: number, half: number): string {
-  if (isVariancePreserving(s.schedule)) return '';
+  if (!isVarianceExploding(s.schedule)) return '';
   const sigmaAt = (u: number): number => levelAt(s.schedule, s, u).sigma;
   const hidden = (u: number): boolean => shareInSquare(sigmaAt(u), half) < 0.5;
   if (!hidden(t)) return '';

@@ -10,6 +10,7 @@ export const SCHEDULE_KEYS: Record<ScheduleId, (keyof Settings)[]> = {
   karras: ['sigmaMin', 'sigmaMax', 'rho'],
   ve: ['sigmaMin', 'sigmaMax'],
   custom: [],
+  rectified: [],
 };
 
 /** Batch sizes offered for image datasets (n). */

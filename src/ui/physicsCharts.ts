@@ -50,6 +50,11 @@ const CHARTS: readonly ChartSpec[] = [
   },
   { id: 'distance', series: [{ key: 'distance', label: 'SW₂ to data', color: '#6bf0e0' }] },
   {
+    // Mean excess path length since the reset: 0 for straight paths (src/maths/straightness.ts).
+    id: 'straightness',
+    series: [{ key: 'straightness', label: 'path excess L/D − 1', color: '#9be36b' }],
+  },
+  {
     id: 'dynamics',
     series: [
       { key: 'acceptance', label: 'MALA acceptance', color: '#ffd84a' },

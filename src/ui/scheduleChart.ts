@@ -10,7 +10,7 @@ import 'uplot/dist/uPlot.min.css';
 import './panel.css';
 import { formatCurve, parseCurve } from '../maths/logSnrCurve';
 import {
-  isVariancePreserving,
+  isVarianceExploding,
   levelAt,
   logSnr,
   type Level,
@@ -80,7 +80,7 @@ export class ScheduleChart {
     this.levels = levels;
     this.editable = settings.schedule === 'custom';
     this.points = this.editable ? parseCurve(settings.customCurve) : [];
-    const ve = !isVariancePreserving(settings.schedule);
+    const ve = isVarianceExploding(settings.schedule);
     if (!this.plot || ve !== this.ve) this.create(ve);
     this.plot!.setData(this.curves(settings));
     this.showNote();

@@ -98,14 +98,15 @@ describe(`the kernel cache (SEED=${seed})`, () => {
     }
     expect(() => first.setRun(spec)).toThrow(/prepare/);
     await first.prepare(spec);
-    // ddim with the exact denoiser of a mixture: the prior, the denoiser and the sampler.
+    // ddim with the exact denoiser of a mixture: the prior, the denoiser and the sampler, and
+    // the path kernels every run has (its straightness).
     const ids = runKernels(spec, planOf(spec), { dim: 2, mixture: true });
-    expect(ids.sort()).toEqual(['ddim', 'denoise_mixture', 'prior']);
-    expect(kernelCompiles(d)).toBe(3);
+    expect(ids.sort()).toEqual(['ddim', 'denoise_mixture', 'path_start', 'path_step', 'prior']);
+    expect(kernelCompiles(d)).toBe(5);
     first.setRun(spec);
     await second.prepare(spec);
     second.setRun(spec);
-    expect(kernelCompiles(d)).toBe(3);
+    expect(kernelCompiles(d)).toBe(5);
     // Another sampler adds its own kernels only.
     const heun = { ...spec, sampler: 'heun' as const };
     await second.prepare(heun);
@@ -114,7 +115,7 @@ describe(`the kernel cache (SEED=${seed})`, () => {
     );
     expect(added).toContain('heun_predict');
     expect(added).toContain('heun_correct');
-    expect(kernelCompiles(d)).toBe(3 + added.length);
+    expect(kernelCompiles(d)).toBe(5 + added.length);
     // Both runs step on the shared pipelines: the same seed, the same end points.
     const encoder = d.createCommandEncoder();
     for (const sim of sims) {

@@ -109,6 +109,8 @@ function expected(
     entropy,
     freeEnergy: o.meanEnergy - temperature * entropy,
     temperature,
+    // No path given here: tests/gpu/straightness.test.ts measures it.
+    straightness: NaN,
   };
   // The float32 reductions' bounds (tests/gpu/reductionErrors.ts), carried through the float64
   // arithmetic of a read; the rest (counts, flags' mean, T) are exact.

@@ -14,6 +14,7 @@ import {
   T_MIN,
   forwardLevels,
   gridTimes,
+  isVarianceExploding,
   isVariancePreserving,
   levelAt,
   logSnr,
@@ -197,19 +198,26 @@ describe('levelAt against the closed forms', () => {
 describe('properties of every schedule', () => {
   const grid = Array.from({ length: 1001 }, (_, i) => i / 1000);
 
-  test.each(SCHEDULES)('%s: alpha^2 + sigma^2 = 1 (VP) or alpha = 1 (VE)', (id) => {
-    for (const p of PARAMS) {
-      for (const t of grid) {
-        const { alpha, sigma } = levelAt(id, p, t);
-        if (isVariancePreserving(id))
-          expect(Math.abs(alpha ** 2 + sigma ** 2 - 1)).toBeLessThan(1e-14);
-        else expect(alpha).toBe(1);
+  test.each(SCHEDULES)(
+    '%s: alpha^2 + sigma^2 = 1 (VP), alpha = 1 (VE) or alpha + sigma = 1',
+    (id) => {
+      for (const p of PARAMS) {
+        for (const t of grid) {
+          const { alpha, sigma } = levelAt(id, p, t);
+          if (isVariancePreserving(id))
+            expect(Math.abs(alpha ** 2 + sigma ** 2 - 1)).toBeLessThan(1e-14);
+          // Rectified flow's straight path: (1 - t) + t is 1 up to the rounding of 1 - t.
+          else if (id === 'rectified')
+            expect(Math.abs(alpha + sigma - 1)).toBeLessThanOrEqual(2 ** -52);
+          else expect(alpha).toBe(1);
+        }
       }
-    }
-  });
+    },
+  );
 
   test('the VP / VE split is the one of the papers (the custom lambda(t) curve is VP)', () => {
     expect(SCHEDULES.filter(isVariancePreserving)).toEqual(VP);
+    expect(SCHEDULES.filter(isVarianceExploding)).toEqual(['karras', 've']);
   });
 
   test.each(SCHEDULES)('%s: alpha non-increasing, sigma non-decreasing in t, all finite', (id) => {

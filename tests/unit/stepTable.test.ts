@@ -330,7 +330,7 @@ describe('Euler-Maruyama: F and G of the step table', () => {
     }
   });
 
-  test.each(['linear', 'cosine', 'sigmoid', 'karras', 've'] as const)(
+  test.each(['linear', 'cosine', 'sigmoid', 'karras', 've', 'rectified'] as const)(
     '%s: G >= 0 and F <= 0 on every reverse step, finite everywhere',
     (schedule) => {
       for (const steps of [1, 2, 10, 100]) {
@@ -346,7 +346,12 @@ describe('Euler-Maruyama: F and G of the step table', () => {
   );
 
   test('forward runs and levels with alpha = 0 get finite (unused) coefficients', () => {
-    for (const levels of [forwardLevels('cosine', P, 10), ztsnrLevels(10)]) {
+    for (const levels of [
+      forwardLevels('cosine', P, 10),
+      ztsnrLevels(10),
+      reverseLevels('rectified', P, 10),
+      forwardLevels('rectified', P, 10),
+    ]) {
       for (const p of stepTable(levels, c)) {
         expect(Number.isFinite(p.drift) && Number.isFinite(p.diffusion)).toBe(true);
         expect(Number.isFinite(p.r)).toBe(true);

@@ -126,6 +126,7 @@ export class ImageMetrics {
       v: e.normV,
       accept: inputs.accept,
       heat: e.heatSum,
+      path: inputs.path,
     });
     if (entropy) {
       pass.setPipeline(this.knn.pipeline);

@@ -24,7 +24,9 @@
  *   energy <U>, energyVariance Var(U), heatCapacity Var(U) / T^2, kineticTemperature <|v|^2> / d
  *   (NaN without v), acceptance (mean accept flag, NaN without), heat (mean per particle, NaN
  *   without), nonFinite, escaped, count (the particles in the means), entropy (Kozachenko-
- *   Leonenko, nats), freeEnergy <U> - T H, temperature T (of the encode read).
+ *   Leonenko, nats), freeEnergy <U> - T H, temperature T (of the encode read), straightness
+ *   (the mean excess path length L / D - 1 since the run's reset, src/maths/straightness.ts;
+ *   NaN without `path`).
  * Means are over the particles counted: finite in every input and within the radius.
  *
  * marginals resolves with the x and y histograms of the last encode that made them, as densities
@@ -78,6 +80,7 @@ export const METRIC_NAMES = [
   'entropy',
   'freeEnergy',
   'temperature',
+  'straightness',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 export type MetricsSample = Record<MetricName, number>;

@@ -106,6 +106,17 @@ export interface ObservableInputs {
   accept?: GPUBuffer | undefined;
   /** Accumulated heat per particle, array<f32>. */
   heat?: GPUBuffer | undefined;
+  /** Each particle's path (length, excess, weight, 0), array<vec4f> (run/path_step.wgsl). */
+  path?: GPUBuffer | undefined;
+}
+
+/**
+ * The observables' values and the mean straightness: the mean excess path length L / D - 1 over
+ * the counted particles whose path counts (src/maths/straightness.ts); NaN without paths or when
+ * none counts.
+ */
+export interface MeasuredValues extends ObservableValues {
+  straightness: number;
 }
 
 export interface ObservablesOptions {
@@ -131,11 +142,14 @@ const PARTIAL_FIELDS = [
   'accept',
   'heat',
   'inputs',
+  'paths',
+  'straightness',
 ] as const;
 const INPUT_V = 1;
 const INPUT_ACCEPT = 2;
 const INPUT_HEAT = 4;
 const INPUT_ENERGY = 8;
+const INPUT_PATH = 16;
 const OBSERVABLES_PASS: GPUComputePassDescriptor = { label: 'observables' };
 
 /**
@@ -222,7 +236,7 @@ export class Observables {
   }
 
   /** The values from the bytes of `result` (at the view's start). */
-  values(view: DataView): ObservableValues {
+  values(view: DataView): MeasuredValues {
     const r = this.parse(view);
     const c = r.count;
     const mean = (sum: number, flag: number): number => (r.inputs & flag && c > 0 ? sum / c : NaN);
@@ -235,16 +249,17 @@ export class Observables {
       kineticTemperature: mean(r.v2 / DIMENSION, INPUT_V),
       acceptance: mean(r.accept, INPUT_ACCEPT),
       heat: mean(r.heat, INPUT_HEAT),
+      straightness: r.inputs & INPUT_PATH && r.paths > 0 ? r.straightness / r.paths : NaN,
     };
   }
 
   /** The last measurement submitted before this call (a 40-byte read). */
-  read(): Promise<ObservableValues> {
+  read(): Promise<MeasuredValues> {
     return this.staging.read(this.result, (bytes) => this.values(new DataView(bytes)));
   }
 
   /** encode, submit and read. */
-  measure(inputs: ObservableInputs): Promise<ObservableValues> {
+  measure(inputs: ObservableInputs): Promise<MeasuredValues> {
     const encoder = this.device.createCommandEncoder({ label: 'observables measure' });
     this.encode(encoder, inputs);
     this.device.queue.submit([encoder.finish()]);
@@ -264,10 +279,11 @@ export class Observables {
     const v = inputs.v ?? this.absent;
     const accept = inputs.accept ?? this.absent;
     const heat = inputs.heat ?? this.absent;
+    const path = inputs.path ?? this.absent;
     for (const e of this.entries) {
       const k = e.inputs;
       if (k.x === x && k.energy === energy && k.n === n && k.v === v)
-        if (k.accept === accept && k.heat === heat) return e;
+        if (k.accept === accept && k.heat === heat && k.path === path) return e;
     }
     checkCount('observables', n);
     checkInput('observables: x', x, 8 * n);
@@ -275,13 +291,15 @@ export class Observables {
     if (inputs.v) checkInput('observables: v', inputs.v, 8 * n);
     if (inputs.accept) checkInput('observables: accept', inputs.accept, 4 * n);
     if (inputs.heat) checkInput('observables: heat', inputs.heat, 4 * n);
+    if (inputs.path) checkInput('observables: path', inputs.path, 16 * n);
     const d = this.device;
     const groups = stridedGroups(n);
     const flags =
       (inputs.v ? INPUT_V : 0) |
       (inputs.accept ? INPUT_ACCEPT : 0) |
       (inputs.heat ? INPUT_HEAT : 0) |
-      (inputs.energy ? INPUT_ENERGY : 0);
+      (inputs.energy ? INPUT_ENERGY : 0) |
+      (inputs.path ? INPUT_PATH : 0);
     const params = uniformFrom(d, this.reduce, 'params', {
       n,
       groups,
@@ -291,7 +309,7 @@ export class Observables {
     const bound = (b: GPUBuffer, bytes: number): GPUBufferBinding =>
       b === this.absent ? { buffer: b } : { buffer: b, size: bytes * n };
     const e: ObservablesEntry = {
-      inputs: { x, energy, n, v, accept, heat },
+      inputs: { x, energy, n, v, accept, heat, path },
       groups,
       params,
       reduceGroup: bindKernel(d, this.reduce, {
@@ -301,6 +319,7 @@ export class Observables {
         v: bound(v, 8),
         accept: bound(accept, 4),
         heat: bound(heat, 4),
+        path: bound(path, 16),
         partials: this.partials,
       }),
       combineGroup: bindKernel(d, this.combine, {
@@ -321,7 +340,7 @@ export class Observables {
  * Every reading of one measurement at temperature t: the observables' values, their heat
  * capacity, and the entropy (NaN when not measured) with the free energy it gives.
  */
-export function readings(o: ObservableValues, t: number, entropy: number) {
+export function readings(o: MeasuredValues, t: number, entropy: number) {
   return {
     energy: o.meanEnergy,
     energyVariance: o.energyVariance,
@@ -335,5 +354,6 @@ export function readings(o: ObservableValues, t: number, entropy: number) {
     entropy,
     freeEnergy: freeEnergy(o.meanEnergy, t, entropy),
     temperature: t,
+    straightness: o.straightness,
   };
 }

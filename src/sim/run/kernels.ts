@@ -40,6 +40,8 @@ export const KERNEL_FILES = {
   denoise_image_empirical: IMAGE_KERNELS.empirical,
   denoise_image_gaussian: IMAGE_KERNELS.gaussian,
   image_nearest: IMAGE_KERNELS.nearest,
+  path_start: 'run/path_start',
+  path_step: 'run/path_step',
 } as const;
 export type KernelId = keyof typeof KERNEL_FILES;
 
@@ -70,6 +72,8 @@ export const PER_PARTICLE: ReadonlySet<KernelId> = new Set([
   'denoise_gaussian',
   'denoise_empirical',
   'mala_accept',
+  'path_start',
+  'path_step',
 ]);
 
 /** What picks the denoiser's kernel besides the run: the data's dimension and its mixture. */
@@ -97,7 +101,8 @@ export function kernelOf(name: KernelName, denoiser: DenoiserId, data: DataShape
  * training images (measureNearest).
  */
 export function runKernels(spec: RunSpec, plan: readonly Pass[][], data: DataShape): KernelId[] {
-  const ids = new Set<KernelId>();
+  // Every run measures its paths' straightness (Simulation.reset, encodeSteps, scrub).
+  const ids = new Set<KernelId>(['path_start', 'path_step']);
   const add = (name: KernelName): void => void ids.add(kernelOf(name, spec.denoiser, data));
   if (spec.mode === 'langevin') ['prior', 'langevin_init'].forEach((k) => add(k as KernelName));
   else if (spec.mode === 'reverse') add('prior');

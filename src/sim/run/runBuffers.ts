@@ -23,6 +23,9 @@ const PARTICLE_BUFFERS = [
   'heat',
   'langevinState',
   'nearest',
+  'pathStart',
+  'pathPrev',
+  'path',
 ] as const;
 /** The data's buffers, replaced by setData (gaussianModel: when a run first needs it). */
 const DATA_BUFFERS = ['data', 'mixture', 'gaussian', 'gaussianModel'] as const;
@@ -67,6 +70,14 @@ export class RunBuffers {
   heat!: GPUBuffer;
   /** The Langevin kernels' per-particle state (struct LangevinState in shaders/lib/step.wgsl). */
   protected langevinState!: GPUBuffer;
+  /**
+   * The path of each particle since the run's reset or scrub (run/path_start.wgsl,
+   * run/path_step.wgsl): where it started and was a step ago (dim floats each), and per particle
+   * (length, excess L / D - 1, weight, 0): the live straightness (src/maths/straightness.ts).
+   */
+  protected pathStart!: GPUBuffer;
+  protected pathPrev!: GPUBuffer;
+  path!: GPUBuffer;
   /** The run's step table (uniform, one slot per dispatch). */
   table: GPUBuffer | null = null;
 
@@ -102,6 +113,9 @@ export class RunBuffers {
       usage,
     });
     this.nearest = createBuffer(d, { label: 'nearest', size: NEAREST_RECORD_BYTES * n, usage });
+    this.pathStart = createBuffer(d, { label: 'path start', size: 8 * lanes, usage });
+    this.pathPrev = createBuffer(d, { label: 'path previous', size: 8 * lanes, usage });
+    this.path = createBuffer(d, { label: 'path', size: 16 * n, usage });
     this.n = n;
     this.buffersChanged();
   }
@@ -160,7 +174,7 @@ export class RunBuffers {
   }
 
   async readBuffer(
-    name: 'x0hat' | 'energy' | 'data' | 'history' | 'v' | 'accept' | 'heat',
+    name: 'x0hat' | 'energy' | 'data' | 'history' | 'v' | 'accept' | 'heat' | 'path',
   ): Promise<Float32Array> {
     const buffer = this[name];
     const size = name === 'data' ? this.dataset!.points.byteLength : buffer.size;
@@ -169,6 +183,29 @@ export class RunBuffers {
 
   destroy(): void {
     this.release(ALL_BUFFERS);
+  }
+
+  /** The buffers the run's kernels bind, by their WGSL names (before any is allocated: null). */
+  protected resources(): Record<string, GPUBuffer | GPUBufferBinding> | null {
+    if (!this.x || !this.data || !this.table) return null;
+    return {
+      x: this.x,
+      x0hat: this.x0hat,
+      energy: this.energy,
+      history: this.history,
+      data: this.data,
+      mixture: this.mixture,
+      v: this.v,
+      accept: this.accept,
+      heat: this.heat,
+      langevinState: this.langevinState,
+      nearest: this.nearest,
+      pathStart: this.pathStart,
+      pathPrev: this.pathPrev,
+      path: this.path,
+      // Bound to the data until a Gaussian model is fitted (only its kernel reads it).
+      gaussianModel: this.gaussianModel ?? this.data,
+    };
   }
 
   /** Called after any buffer was replaced (to rebind). */

@@ -236,6 +236,7 @@ export class Simulation extends RunBuffers {
     } else {
       this.dispatch(pass, spec.mode === 'reverse' ? 'prior' : 'forward_jump', 0);
     }
+    this.dispatch(pass, 'path_start', 0);
     pass.end();
   }
 
@@ -253,6 +254,8 @@ export class Simulation extends RunBuffers {
       } else {
         for (const p of c.plan[c.step]!) this.dispatchPass(pass, p, spec);
       }
+      // Every slot holds n and dim, all the path kernels read.
+      this.dispatch(pass, 'path_step', 0);
       c.step++;
       done++;
     }
@@ -281,6 +284,8 @@ export class Simulation extends RunBuffers {
     );
     this.device.queue.writeBuffer(this.table!, slot * this.writer.stride, bytes);
     this.dispatch(pass, 'forward_jump', slot);
+    // A jump is no path: the straightness restarts from the scrubbed positions.
+    this.dispatch(pass, 'path_start', slot);
     pass.end();
     this.cursor.scrubbed = level;
     // At or past the last level there is nothing left to step; otherwise the next step goes from
@@ -362,22 +367,11 @@ export class Simulation extends RunBuffers {
     this.groups.clear();
     this.measureGroups.clear();
     this.networks.bind(this.device, this.n, this.dim);
-    if (!this.x || !this.data || !this.table) return;
+    const buffers = this.resources();
+    if (!buffers || !this.table) return;
     const resources = {
       step: { buffer: this.table, size: this.writer.struct.size },
-      x: this.x,
-      x0hat: this.x0hat,
-      energy: this.energy,
-      history: this.history,
-      data: this.data,
-      mixture: this.mixture,
-      v: this.v,
-      accept: this.accept,
-      heat: this.heat,
-      langevinState: this.langevinState,
-      nearest: this.nearest,
-      // Bound to the data until a Gaussian model is fitted (only its kernel reads it).
-      gaussianModel: this.gaussianModel ?? this.data,
+      ...buffers,
       ...this.networks.resources,
     };
     for (const id of Object.keys(this.kernels) as KernelId[]) {
