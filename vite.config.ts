@@ -135,7 +135,13 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Two pages at once: one e2e page keeps about one core of SwiftShader busy, and the GPU
+          // project, which shares the machine, is done within the first third of the run. The
+          // e2e files start after the unit project (their own group, as their worker count
+          // differs).
+          fileParallelism: true,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           globalSetup: ['tests/e2e/server.ts'],
         },
       },
