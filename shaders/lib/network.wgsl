@@ -7,6 +7,7 @@
 const TARGET_EPS: u32 = 0u;
 const TARGET_X0: u32 = 1u;
 const TARGET_V: u32 = 2u;
+const TARGET_VELOCITY: u32 = 3u;
 const WEIGHTING_NONE: u32 = 0u;
 const WEIGHTING_MIN_SNR: u32 = 1u;
 const SNR_GAMMA: f32 = 5.0;
@@ -54,13 +55,16 @@ fn input_scale(alpha: f32, sigma: f32) -> f32 {
 fn target_of(prediction: u32, x0: vec2f, eps: vec2f, alpha: f32, sigma: f32) -> vec2f {
   if (prediction == TARGET_EPS) { return eps; }
   if (prediction == TARGET_X0) { return x0; }
+  if (prediction == TARGET_VELOCITY) { return eps - x0; }
   return alpha * eps - sigma * x0;
 }
 
-// x0_hat from the output at x (eps: alpha floored, see network.ts; v: Salimans & Ho 2022).
+// x0_hat from the output at x (eps: alpha floored, see network.ts; v: Salimans & Ho 2022;
+// velocity u = eps - x0: flow matching's, x0 = (x - sigma u) / (alpha + sigma)).
 fn x0_from_output(prediction: u32, x: vec2f, out: vec2f, alpha: f32, sigma: f32) -> vec2f {
   if (prediction == TARGET_X0) { return out; }
   if (prediction == TARGET_V) { return (alpha * x - sigma * out) / (alpha * alpha + sigma * sigma); }
+  if (prediction == TARGET_VELOCITY) { return (x - sigma * out) / (alpha + sigma); }
   return (x - sigma * out) / max(alpha, ALPHA_FLOOR);
 }
 
@@ -71,6 +75,10 @@ fn loss_weight(weighting: u32, prediction: u32, alpha: f32, sigma: f32) -> f32 {
   let clipped = min(snr, SNR_GAMMA);
   if (prediction == TARGET_EPS) { return select(clipped / snr, 0.0, snr == 0.0); }
   if (prediction == TARGET_X0) { return clipped; }
+  if (prediction == TARGET_VELOCITY) {
+    let share = sigma / (alpha + sigma);
+    return clipped * (share * share);
+  }
   return clipped / (snr + 1.0);
 }
 

@@ -161,7 +161,13 @@ export class TfUNet {
     const tau = tf.reshape<tf.Rank.R2>(tf.mul(tf.atan2(s, a), 2 / Math.PI), [batch, 1]);
     const target = this.arch.target;
     const goal =
-      target === 'eps' ? eps : target === 'x0' ? x0 : tf.sub(tf.mul(eps, a), tf.mul(x0, s));
+      target === 'eps'
+        ? eps
+        : target === 'x0'
+          ? x0
+          : target === 'velocity'
+            ? tf.sub(eps, x0)
+            : tf.sub(tf.mul(eps, a), tf.mul(x0, s));
     return tf.mean(tf.squaredDifference(this.forward(x, tau), goal));
   }
 

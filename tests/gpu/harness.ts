@@ -9,7 +9,7 @@ import { bindKernel, createKernel, kernelSource, type Kernel } from '../../src/g
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { LANGEVIN_STATE_WORDS } from '../../src/maths/langevin';
 import type { StepParams } from '../../src/maths/steps';
-import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
+import { DEFAULT_SCHEDULE_PARAMS, reverseLevels, type ScheduleId } from '../../src/maths/schedules';
 import type { DenoiserId } from '../../src/settings/settings';
 import type { RunSpec, Simulation } from '../../src/sim/run/simulation';
 import { StepWriter } from '../../src/sim/run/stepTable';
@@ -526,20 +526,27 @@ export async function setRun(sim: Simulation, spec: RunSpec): Promise<void> {
 }
 
 /**
- * The particles at the end of a whole reverse DDIM run (eta 0) over `steps` cosine levels, from
- * the seed's noise, with the denoiser (and the data, network and particles) already on `sim`.
+ * The particles at the end of a whole reverse DDIM run (eta 0) over `steps` levels of the
+ * schedule (cosine unless given), from the seed's noise, with the denoiser (and the data, network
+ * and particles) already on `sim`.
  */
 export async function ddimSamples(
   sim: Simulation,
   device: GPUDevice,
-  run: { denoiser: DenoiserId; steps: number; seed: number; smoothing?: RunSpec['smoothing'] },
+  run: {
+    denoiser: DenoiserId;
+    steps: number;
+    seed: number;
+    smoothing?: RunSpec['smoothing'];
+    schedule?: ScheduleId;
+  },
 ): Promise<Float32Array> {
-  const { denoiser, steps, seed, smoothing } = run;
+  const { denoiser, steps, seed, smoothing, schedule = 'cosine' } = run;
   await setRun(sim, {
     mode: 'reverse',
     sampler: 'ddim',
     denoiser,
-    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps),
+    levels: reverseLevels(schedule, DEFAULT_SCHEDULE_PARAMS, steps),
     eta: 0,
     seed,
     ...(smoothing ? { smoothing } : {}),

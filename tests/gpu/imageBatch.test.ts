@@ -25,7 +25,7 @@ import { ImageBatchSampler, type ImageBatchSpec } from '../../src/sim/learn/imag
 import { record } from '../../src/sim/learn/ops';
 import { TrainTable } from '../../src/sim/learn/trainTable';
 import { SEED, seeded, within } from '../random';
-import { inputScaleF32, lossWeightF32, noiseAngleF32 } from './networkModels';
+import { inputScaleF32, lossWeightF32, noiseAngleF32, targetOfF32 } from './networkModels';
 import { F32, gpuErrors, normal2F32, testGpu } from './harness';
 
 const rng = new Rng(SEED, 144);
@@ -174,8 +174,7 @@ function worstError(
         const e = eps[j]!;
         const x = alpha.mul(x0).add(sigma.mul(e));
         check(got.x[r * dim + i]!, x.mul(cIn));
-        const goal = target === 'eps' ? e : target === 'x0' ? x0 : alpha.mul(e).sub(sigma.mul(x0));
-        check(got.goal[r * dim + i]!, goal);
+        check(got.goal[r * dim + i]!, targetOfF32(target, x0, e, alpha, sigma));
       }
     }
     check(got.tau[r]!, noiseAngleF32(alpha, sigma));

@@ -18,6 +18,7 @@ import {
   embeddingWidth,
   initialParameters,
   networkForward,
+  lossWeight,
   networkLayers,
   networkLoss,
   networkTurns,
@@ -31,7 +32,7 @@ import { Trainer, type TrainSettings } from '../../src/sim/learn/trainer';
 import { Simulation } from '../../src/sim/run/simulation';
 import { SEED, within } from '../random';
 import { cosSin2piF32, F32, gpuErrors, normal2F32, setRun, testGpu } from './harness';
-import { noiseAngleF32 } from './networkModels';
+import { noiseAngleF32, targetOfF32, x0FromOutputF32 } from './networkModels';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 141);
@@ -156,9 +157,7 @@ describe('learn/sample_batch draws the training batch of Ho et al. algorithm 1',
           x[0]!.mul(cIn),
           x[1]!.mul(cIn),
           noiseAngleF32(alpha, sigma),
-          ...x0.map((v, j) =>
-            target === 'eps' ? eps[j]! : target === 'x0' ? v : alpha.mul(eps[j]!).sub(sigma.mul(v)),
-          ),
+          ...x0.map((v, j) => targetOfF32(target, v, eps[j]!, alpha, sigma)),
         ];
         const got = [batch.rows[3 * r]!, batch.rows[3 * r + 1]!, batch.rows[3 * r + 2]!];
         got.push(batch.goal[2 * r]!, batch.goal[2 * r + 1]!);
@@ -167,10 +166,7 @@ describe('learn/sample_batch draws the training batch of Ho et al. algorithm 1',
           worst = Math.max(worst, error === 0 ? 0 : error / f.e);
         });
         // The weight: Min-SNR-5 of the level (float32 of a float64 formula: a few roundings).
-        const snr = (alpha.v * alpha.v) / (sigma.v * sigma.v);
-        const clipped = Math.min(snr, 5);
-        const w =
-          target === 'eps' ? clipped / snr : target === 'x0' ? clipped : clipped / (snr + 1);
+        const w = lossWeight('min-snr', target, alpha.v, sigma.v);
         worst = Math.max(worst, Math.abs(batch.weight[r]! - w) / (8 * U * w + 1e-30));
       }
       within(worst, 1, `sample_batch (${target}): error / F32 bound`);
@@ -234,15 +230,7 @@ describe('run/denoise_learned evaluates the network at every particle', () => {
           expect(Math.abs(ref[j]! - out[j]!.v)).toBeLessThanOrEqual(out[j]!.e);
         for (let j = 0; j < OUTPUTS; j++) {
           const o = out[j]!;
-          const x0 =
-            target === 'x0'
-              ? o
-              : target === 'v'
-                ? alpha
-                    .mul(xi[j]!)
-                    .sub(sigma.mul(o))
-                    .div(alpha.mul(alpha).add(sigma.mul(sigma)))
-                : xi[j]!.sub(sigma.mul(o)).div(alpha.v > 1e-4 ? alpha : c(1e-4));
+          const x0 = x0FromOutputF32(target, xi[j]!, o, alpha, sigma);
           worst = Math.max(worst, Math.abs(x0hat[2 * i + j]! - x0.v) / x0.e);
         }
       }

@@ -3,7 +3,10 @@
  * steps samples (DDIM, 50 steps) within LEARNED_FACTOR of the exact denoiser's sliced-Wasserstein
  * distance to the data (3 on gaussians8, 4.5 on moons: see LEARNED_FACTOR), on gaussians8 (M = 10,000, its mixture's exact denoiser) and moons
  * (M = 2,000, the empirical one); trained long on M = 16 points its samples memorise them, and on
- * M = 10,000 they do not.
+ * M = 10,000 they do not. Flow matching too: the same network trained on the velocity u = eps - x0
+ * over rectified levels, sampled by DDIM on the rectified schedule (flow matching's Euler), is
+ * held to gaussians8's factor of the exact denoiser's distance on that schedule (measured 1.65:
+ * 0.109 against 0.066).
  *
  * The network is small so that training fits SwiftShader's speed (tens of steps a second): 32
  * wide, 2 blocks, 8 frequencies, v-prediction, batch 256 (64 for M = 16), lr 1e-2. The training
@@ -22,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import { generateDataset, type Dataset, type GeneratedDatasetId } from '../../src/maths/datasets';
 import type { NetworkArch } from '../../src/maths/learn/network';
-import { DEFAULT_SCHEDULE_PARAMS, levelAt } from '../../src/maths/schedules';
+import { DEFAULT_SCHEDULE_PARAMS, levelAt, type ScheduleId } from '../../src/maths/schedules';
 import { slicedWasserstein2 } from '../../src/maths/stats';
 import { memorisedFraction } from '../../src/maths/memorisation';
 import type { DenoiserId } from '../../src/settings/settings';
@@ -51,19 +54,26 @@ beforeAll(async () => {
 });
 afterAll(() => sim.destroy());
 
-function levels(): Float32Array<ArrayBuffer> {
+function levels(schedule: ScheduleId): Float32Array<ArrayBuffer> {
   const out = new Float32Array(2000);
   for (let k = 0; k < 1000; k++) {
-    const l = levelAt('cosine', DEFAULT_SCHEDULE_PARAMS, (k + 1) / 1000);
+    const l = levelAt(schedule, DEFAULT_SCHEDULE_PARAMS, (k + 1) / 1000);
     out[2 * k] = l.alpha;
     out[2 * k + 1] = l.sigma;
   }
   return out;
 }
 
-async function train(data: Dataset, steps: number, lr: number, batch = 256): Promise<Trainer> {
+/** The network trained on `data` (v-prediction on cosine levels unless `flow`). */
+async function train(
+  data: Dataset,
+  steps: number,
+  lr: number,
+  batch = 256,
+  flow = false,
+): Promise<Trainer> {
   const t = await Trainer.create(device, shaderSources, {
-    arch: ARCH,
+    arch: flow ? { ...ARCH, target: 'velocity' } : ARCH,
     batch,
     lr,
     weightDecay: 0,
@@ -73,7 +83,7 @@ async function train(data: Dataset, steps: number, lr: number, batch = 256): Pro
     seed: TRAIN_SEED,
   });
   t.setData(sim.data, data.points.length / 2);
-  t.setLevels(levels());
+  t.setLevels(levels(flow ? 'rectified' : 'cosine'));
   for (let done = 0; done < steps;) {
     const encoder = device.createCommandEncoder();
     done += t.encode(encoder, Math.min(100, steps - done));
@@ -83,9 +93,13 @@ async function train(data: Dataset, steps: number, lr: number, batch = 256): Pro
   return t;
 }
 
-async function sample(denoiser: DenoiserId, trainer: Trainer | null): Promise<Float32Array> {
+async function sample(
+  denoiser: DenoiserId,
+  trainer: Trainer | null,
+  schedule: ScheduleId = 'cosine',
+): Promise<Float32Array> {
   if (trainer) sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
-  return ddimSamples(sim, device, { denoiser, steps: SAMPLE_STEPS, seed: SEED });
+  return ddimSamples(sim, device, { denoiser, steps: SAMPLE_STEPS, seed: SEED, schedule });
 }
 
 /**
@@ -131,6 +145,29 @@ describe('the learned denoiser after training', () => {
     },
     300_000,
   );
+
+  test('flow matching: trained on the velocity over rectified levels, gaussians8 as near', async () => {
+    const data = generateDataset('gaussians8', 10000, TRAIN_SEED);
+    sim.setData(data);
+    sim.setParticles(N);
+    const trainer = await train(data, 400, 1e-2, 256, true);
+    const fresh = generateDataset('gaussians8', N, SEED ^ 0x5bd1e995).points;
+    const learned = slicedWasserstein2(
+      await sample('learned', trainer, 'rectified'),
+      fresh,
+      64,
+      SEED,
+    );
+    const exact = slicedWasserstein2(await sample('exact', null, 'rectified'), fresh, 64, SEED);
+    trainer.destroy();
+    console.log(`flow matching: SW2 learned ${learned.toFixed(4)}, exact ${exact.toFixed(4)}`);
+    const factor = LEARNED_FACTOR.gaussians8!;
+    within(
+      learned,
+      factor * exact,
+      `velocity target: SW2 of the learned vs ${factor} x the exact's`,
+    );
+  }, 300_000);
 
   test('M = 16: after 1,500 steps the samples memorise the stored points', async () => {
     const data = generateDataset('gaussians8', 16, TRAIN_SEED);

@@ -52,12 +52,25 @@ export function lossWeightF32(w: Weighting, t: Target, alpha: F32, sigma: F32): 
   const clipped = new F32(Math.min(snr.v, 5), snr.e);
   if (t === 'eps') return snr.v === 0 ? new F32(0) : clipped.div(snr);
   if (t === 'x0') return clipped;
+  if (t === 'velocity') {
+    const share = sigma.div(alpha.add(sigma));
+    return clipped.mul(share.mul(share));
+  }
   return clipped.div(snr.add(1));
 }
 
+/** target_of through F32: eps, x0, alpha eps - sigma x0 or eps - x0. */
+export function targetOfF32(t: Target, x0: F32, eps: F32, alpha: F32, sigma: F32): F32 {
+  if (t === 'eps') return eps;
+  if (t === 'x0') return x0;
+  if (t === 'velocity') return eps.sub(x0);
+  return alpha.mul(eps).sub(sigma.mul(x0));
+}
+
 /**
- * x0_from_output: x0 as is; v: (alpha x - sigma out) / (alpha^2 + sigma^2); eps: (x - sigma out)
- * / max(alpha, ALPHA_FLOOR); each operation through F32.
+ * x0_from_output: x0 as is; v: (alpha x - sigma out) / (alpha^2 + sigma^2); velocity: (x - sigma
+ * out) / (alpha + sigma); eps: (x - sigma out) / max(alpha, ALPHA_FLOOR); each operation through
+ * F32.
  */
 export function x0FromOutputF32(t: Target, x: F32, out: F32, alpha: F32, sigma: F32): F32 {
   if (t === 'x0') return out;
@@ -66,5 +79,6 @@ export function x0FromOutputF32(t: Target, x: F32, out: F32, alpha: F32, sigma: 
       .mul(x)
       .sub(sigma.mul(out))
       .div(alpha.mul(alpha).add(sigma.mul(sigma)));
+  if (t === 'velocity') return x.sub(sigma.mul(out)).div(alpha.add(sigma));
   return x.sub(sigma.mul(out)).div(alpha.v > 1e-4 ? alpha : c(1e-4));
 }

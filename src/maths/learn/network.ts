@@ -28,7 +28,14 @@ import {
 import { mseLoss } from './loss';
 import { Rng, Stream } from '../rng';
 
-export const TARGETS = ['eps', 'x0', 'v'] as const;
+/**
+ * What the network predicts: the noise eps, the data x0, v = alpha eps - sigma x0 (Salimans & Ho
+ * 2022), or flow matching's velocity u = eps - x0 (Lipman et al. 2022; Esser et al. 2024, as
+ * Stable Diffusion 3): on the rectified schedule (alpha = 1 - t, sigma = t) u is dx_t/dt, the
+ * path's own velocity; on any other it is the same combination, from which x0 comes back as
+ * (x - sigma u) / (alpha + sigma), finite wherever alpha + sigma > 0, i.e. always.
+ */
+export const TARGETS = ['eps', 'x0', 'v', 'velocity'] as const;
 export type Target = (typeof TARGETS)[number];
 export const ACTIVATIONS = ['gelu', 'silu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -165,12 +172,13 @@ export function conditioning(alpha: number, sigma: number): { cIn: number; tau: 
 export function targetOf(t: Target, x0: number, eps: number, alpha: number, sigma: number): number {
   if (t === 'eps') return eps;
   if (t === 'x0') return x0;
+  if (t === 'velocity') return eps - x0;
   return alpha * eps - sigma * x0;
 }
 
 /**
  * x0_hat from the network's output at x: eps: (x - sigma eps) / alpha; v: (alpha x - sigma v) /
- * (alpha^2 + sigma^2). eps-prediction divides by alpha: at alpha -> 0 no x0 can be recovered from
+ * (alpha^2 + sigma^2); velocity: (x - sigma u) / (alpha + sigma). eps-prediction divides by alpha: at alpha -> 0 no x0 can be recovered from
  * it (the reason for v; Salimans & Ho 2022), and alpha is floored at ALPHA_FLOOR there.
  */
 export function x0FromOutput(
@@ -182,17 +190,24 @@ export function x0FromOutput(
 ): number {
   if (t === 'x0') return out;
   if (t === 'v') return (alpha * x - sigma * out) / (alpha * alpha + sigma * sigma);
+  if (t === 'velocity') return (x - sigma * out) / (alpha + sigma);
   return (x - sigma * out) / Math.max(alpha, ALPHA_FLOOR);
 }
 export const ALPHA_FLOOR = 1e-4;
 
-/** The loss's weight of a row at (alpha, sigma): Min-SNR-gamma per target, or 1. */
+/**
+ * The loss's weight of a row at (alpha, sigma): Min-SNR-gamma per target, or 1. Each target's
+ * error is the x0 error times a factor (eps: sqrt(snr), v: sqrt(snr + 1) on VP levels, velocity:
+ * (alpha + sigma) / sigma), so min(snr, gamma) on the x0 error becomes min(snr, gamma) over that
+ * factor squared: the same weighting whatever the network predicts (Hang et al. 2023).
+ */
 export function lossWeight(w: Weighting, t: Target, alpha: number, sigma: number): number {
   if (w === 'none') return 1;
   const snr = (alpha * alpha) / (sigma * sigma);
   const clipped = Math.min(snr, SNR_GAMMA);
   if (t === 'eps') return snr === 0 ? 0 : clipped / snr;
   if (t === 'x0') return clipped;
+  if (t === 'velocity') return clipped * (sigma / (alpha + sigma)) ** 2;
   return clipped / (snr + 1);
 }
 
