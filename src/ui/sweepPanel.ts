@@ -1,7 +1,8 @@
 /**
  * The quality-vs-NFE panel: progress and cancel while a sweep runs, then the distance to the
  * data against NFE on log axes (as the DPM-Solver and EDM papers plot FID), with the
- * sample-vs-sample floor, and export as CSV and PNG.
+ * sample-vs-sample floor, and export as CSV and PNG. A button switches the y axis to the paths'
+ * straightness (points), to set rectified-flow Euler beside cosine DDIM at the same NFE.
  */
 import uPlot from 'uplot';
 import type { SweepOptions, SweepResult, SweepRow } from '../sim/experiments/sweep';
@@ -10,8 +11,14 @@ import { CHART_WIDTH } from './layout';
 import { download } from './presetsFolder';
 import { curveStyle, legendLabels, sweepTitle } from './sweepLegend';
 
+/** What the chart's y axis shows: a reading of every row. */
+export type SweepMetric = 'distance' | 'straightness';
+
 /** The chart's data: x = every NFE that occurs, one series per (sampler, schedule). */
-export function sweepSeries(rows: readonly SweepRow[]): {
+export function sweepSeries(
+  rows: readonly SweepRow[],
+  metric: SweepMetric = 'distance',
+): {
   x: number[];
   series: { label: string; y: (number | null)[] }[];
 } {
@@ -19,11 +26,13 @@ export function sweepSeries(rows: readonly SweepRow[]): {
   const labels = [...new Set(rows.map((r) => `${r.sampler} · ${r.schedule}`))];
   const series = labels.map((label) => ({
     label,
-    y: x.map(
-      (nfe) =>
-        rows.find((r) => `${r.sampler} · ${r.schedule}` === label && r.nfe === nfe)?.distance ??
-        null,
-    ),
+    y: x.map((nfe) => {
+      const value = rows.find((r) => `${r.sampler} · ${r.schedule}` === label && r.nfe === nfe)?.[
+        metric
+      ];
+      // Not measured (images' straightness) or not positive (no point on the log axis): a gap.
+      return value !== undefined && value > 0 ? value : null;
+    }),
   }));
   return { x, series };
 }
@@ -40,6 +49,8 @@ export class SweepPanel {
   private abort: AbortController | null = null;
   /** The dataset swept, for the exported PNG's title. */
   private dataset = '';
+  private metric: SweepMetric = 'distance';
+  private readonly metricButton: HTMLButtonElement;
 
   constructor(parent: HTMLElement) {
     this.element = document.createElement('div');
@@ -51,6 +62,7 @@ export class SweepPanel {
       <div class="sweep-chart"></div>
       <div class="sweep-buttons">
         <button data-act="cancel">Cancel</button>
+        <button data-act="metric" disabled>y: straightness</button>
         <button data-act="csv" disabled>CSV</button>
         <button data-act="png" disabled>PNG</button>
         <button data-act="close">Close</button>
@@ -60,6 +72,7 @@ export class SweepPanel {
     this.label = this.element.querySelector('.sweep-label')!;
     this.chart = this.element.querySelector('.sweep-chart')!;
     this.buttons = this.element.querySelector('.sweep-buttons')!;
+    this.metricButton = this.buttons.querySelector('[data-act=metric]')!;
     this.buttons.addEventListener('click', (e) => {
       const act = (e.target as HTMLElement).dataset.act;
       if (act === 'cancel') this.abort?.abort();
@@ -67,6 +80,8 @@ export class SweepPanel {
       else if (act === 'csv' && this.result)
         download(new Blob([sweepCsv(this.result)], { type: 'text/csv' }), 'sweep.csv');
       else if (act === 'png') this.exportPng();
+      else if (act === 'metric' && this.result)
+        this.setMetric(this.metric === 'distance' ? 'straightness' : 'distance');
     });
   }
 
@@ -139,6 +154,13 @@ export class SweepPanel {
     this.setButtons(false);
   }
 
+  /** Shows `metric` on the y axis (the button offers the other). */
+  private setMetric(metric: SweepMetric): void {
+    this.metric = metric;
+    this.metricButton.textContent = `y: ${metric === 'distance' ? 'straightness' : 'distance'}`;
+    if (this.result) this.draw(this.result);
+  }
+
   private setButtons(running: boolean): void {
     for (const b of this.buttons.querySelectorAll('button')) {
       b.disabled =
@@ -151,10 +173,11 @@ export class SweepPanel {
   }
 
   private draw(result: SweepResult): void {
-    const { x, series } = sweepSeries(result.rows);
+    const distance = this.metric === 'distance';
+    const { x, series } = sweepSeries(result.rows, this.metric);
     const labels = legendLabels(series);
     const data: uPlot.AlignedData = [x, ...series.map((s) => s.y)];
-    const floorY = result.floor;
+    const floorY = distance ? result.floor : null;
     const opts: uPlot.Options = {
       width: CHART_WIDTH,
       height: 220,
@@ -172,7 +195,7 @@ export class SweepPanel {
         },
         {
           stroke: '#8a93a3',
-          label: 'sliced W2 to the data',
+          label: distance ? 'sliced W2 to the data' : 'path excess L / D − 1',
           size: 60,
           grid: { stroke: 'rgba(255,255,255,0.07)' },
         },
@@ -226,14 +249,20 @@ export class SweepPanel {
     if (!this.plot || !this.result) return;
     const px = devicePixelRatio;
     const source = this.plot.ctx.canvas;
-    const { series } = sweepSeries(this.result.rows);
+    const { series } = sweepSeries(this.result.rows, this.metric);
     const labels = legendLabels(series);
     const canvas = document.createElement('canvas');
     const ctx = canvas.getContext('2d')!;
     const font = (size: number, bold = false): string =>
       `${bold ? 'bold ' : ''}${size * px}px system-ui, sans-serif`;
     const width = source.width;
-    const [what, floor] = sweepTitle(this.result, this.dataset);
+    const [what, floor] =
+      this.metric === 'distance'
+        ? sweepTitle(this.result, this.dataset)
+        : [
+            sweepTitle(this.result, this.dataset)[0],
+            'path straightness: the mean excess path length L / D − 1 (0: straight)',
+          ];
     ctx.font = font(13, true);
     const titleLines = wrap(ctx, what, width - 20 * px);
     ctx.font = font(12);

@@ -9,6 +9,7 @@ import { datasetMixture } from '../../src/maths/datasets';
 import { denoiseMixture } from '../../src/maths/denoisers';
 import { reverseLevels, type ScheduleId } from '../../src/maths/schedules';
 import { slicedWasserstein2 } from '../../src/maths/stats';
+import { pathStraightness } from '../../src/maths/straightness';
 import { cpuState, ddim, heunCorrect, heunPredict, prior } from '../../src/maths/steps';
 import type { Settings } from '../../src/settings/settings';
 import { runPlan } from '../../src/sim/run/plan';
@@ -33,20 +34,22 @@ const shared = new SharedPage(`${base}${SMALL}`);
 let browser: Browser;
 
 /**
- * The distance a sweep row measures (src/sim/experiments/sweep.ts), computed on the CPU in float64: a reverse
+ * The distance and straightness a sweep row measures (src/sim/experiments/sweep.ts), computed on
+ * the CPU in float64: a reverse
  * run of `steps` steps of ddim (eta 0) or heun on `schedule`, from the settings' prior draws for
  * the first 256 particles, with the exact denoiser of gaussians8, by the kernels' references
  * (src/maths/steps.ts) in the run's plan with its step table; then the sliced Wasserstein-2
  * distance over the sweep's 64 directions (seed 0) to its reference sample (seed 0) of 256 of
- * the data's points.
+ * the data's points, and the mean excess path length over the positions after each step
+ * (src/maths/straightness.ts, as run/path_step.wgsl records them).
  */
-function cpuSweepDistance(
+function cpuSweepRow(
   settings: Settings,
   sampler: 'ddim' | 'heun',
   schedule: ScheduleId,
   steps: number,
   data: readonly number[],
-): number {
+): { distance: number; straightness: number } {
   const points = 256;
   const mixture = datasetMixture('gaussians8')!;
   const levels = reverseLevels(schedule, settings, steps);
@@ -59,6 +62,7 @@ function cpuSweepDistance(
   });
   const state = cpuState(points);
   prior(state, table[0]!);
+  const path = [Float64Array.from(state.x)];
   for (const passes of runPlan('reverse', sampler, levels)) {
     for (const { kernel, slot } of passes) {
       const p = table[slot]!;
@@ -69,8 +73,12 @@ function cpuSweepDistance(
       else if (kernel === 'heun_correct') heunCorrect(state, p);
       else throw new Error(`no reference for ${kernel} here`);
     }
+    path.push(Float64Array.from(state.x));
   }
-  return slicedWasserstein2(state.x, referenceSample(data, points, 0), 64, 0);
+  return {
+    distance: slicedWasserstein2(state.x, referenceSample(data, points, 0), 64, 0),
+    straightness: pathStraightness(path, points).mean,
+  };
 }
 
 useBrowser((b) => (browser = b), [shared]);
@@ -196,7 +204,7 @@ describe('compare mode', () => {
 });
 
 describe('quality vs NFE', () => {
-  test('a small sweep from the panel completes and its CSV has one row per combination, with its distance', async () => {
+  test('a small sweep from the panel completes and its CSV has one row per combination, with its distance and straightness', async () => {
     const { page, errors } = await shared.get(browser);
     await page.evaluate(() =>
       window.sandbox.configure({
@@ -217,7 +225,7 @@ describe('quality vs NFE', () => {
     expect(lines[0]).toMatch(
       /^# sliced Wasserstein-2 to the data over 256 particles; sample-vs-sample floor 0\.\d+/,
     );
-    expect(lines[1]).toBe('sampler,schedule,nfe,steps,distance');
+    expect(lines[1]).toBe('sampler,schedule,nfe,steps,distance,straightness');
     const rows = lines.slice(2).map((l) => l.split(','));
     expect(rows.map((r) => r.slice(0, 4).join(','))).toEqual([
       'ddim,karras,1,1',
@@ -233,21 +241,38 @@ describe('quality vs NFE', () => {
     // Every row's distance is the run's: the float64 reference of the same runs (the same prior
     // draws, kernels and exact denoiser) measured against the same reference sample along the
     // same directions. The GPU's float32 (draws, denoiser, steps, projections, the sums of 256
-    // squares) moves a distance of about 1 by some 1e-5; the tolerance is ten times that.
+    // squares) moves a distance of about 1 by some 1e-5; the tolerance is ten times that. The
+    // straightness too: from sigma 10 every path spans D of 1 to 20, so positions off by 1e-5
+    // move L / D by about 1e-5 (1 + L / D); one step is a straight line, 0 on both sides.
     const [settings, data] = await page.evaluate(async () => [
       window.sandbox.settings(),
       Array.from(await window.sandbox.data()),
     ]);
     rows.forEach((r, i) => {
-      const reference = cpuSweepDistance(
+      const reference = cpuSweepRow(
         settings,
         r[0] as 'ddim' | 'heun',
         r[1] as ScheduleId,
         Number(r[3]),
         data,
       );
-      expect(Math.abs(distances[i]! - reference), r.join(',')).toBeLessThan(1e-4 * (1 + reference));
+      const near = (got: number, want: number): number => Math.abs(got - want) / (1 + want);
+      expect(near(distances[i]!, reference.distance), r.join(',')).toBeLessThan(1e-4);
+      expect(near(Number(r[5]), reference.straightness), r.join(',')).toBeLessThan(1e-4);
     });
+    // Four DDIM steps bend the paths, one does not: the reading can tell them apart.
+    expect(Number(rows[0]![5])).toBe(0);
+    expect(Number(rows[1]![5])).toBeGreaterThan(1e-3);
+    // The panel's y axis switches to the straightness (the chart is redrawn) and back.
+    const metric = page.locator('.sweep-buttons button[data-act=metric]');
+    const chart = (): Promise<string> =>
+      page.locator('.sweep-chart canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    const distanceChart = await chart();
+    await metric.click();
+    expect(await metric.textContent()).toBe('y: distance');
+    expect(await chart()).not.toBe(distanceChart);
+    await metric.click();
+    expect(await metric.textContent()).toBe('y: straightness');
     // Four DDIM steps beat one (one step lands every particle on the data's mean). Heun's three
     // steps from sigma 10 are not compared: its trapezoid over a 20-fold drop in sigma is worse
     // than one step, which is what such a sweep is for.

@@ -22,6 +22,7 @@ import { SlicedWasserstein } from '../distance/slicedWasserstein';
 import { createBuffer } from '../../gpu/buffers';
 import { datasetDim } from '../../maths/datasets';
 import { nearestImageDistance } from '../distance/imageDistance';
+import { Observables } from '../observe/observables';
 
 export interface SweepSpec {
   samplers: readonly SamplerId[];
@@ -40,6 +41,11 @@ export interface SweepRow {
    * nearest training image, RMS per pixel (src/sim/distance/imageDistance.ts says why).
    */
   distance: number;
+  /**
+   * The paths' straightness at the end of the run: the mean over particles of L / D - 1
+   * (src/maths/straightness.ts); NaN for images, whose sweep does not measure it.
+   */
+  straightness: number;
 }
 
 export interface SweepResult {
@@ -140,29 +146,36 @@ export async function runSweep(
     projections: PROJECTIONS,
     seed: 0,
   });
+  const observables = await Observables.create(device, sources);
+  const straightness = async (): Promise<number> =>
+    (await observables.measure({ x: sim.x, n: sim.n, path: sim.path })).straightness;
   try {
     sim.setData(dataset);
     sim.setParticles(base.n);
     sw.setReference(dataset.points);
     const floor = await sampleFloor(device, sw, dataset, base, points);
-    const rows = await sweepRows(device, sim, configs, options, () => sw.measure(sim.x));
+    const rows = await sweepRows(device, sim, configs, options, async () => ({
+      distance: await sw.measure(sim.x),
+      straightness: await straightness(),
+    }));
     return { rows, floor, points, metric: POINT_METRIC };
   } finally {
     sim.destroy();
     sw.destroy();
+    observables.destroy();
   }
 }
 
 const POINT_METRIC = 'sliced Wasserstein-2 to the data';
 const IMAGE_METRIC = 'mean distance to the nearest training image (RMS per pixel)';
 
-/** Each configuration run from reset to the end on `sim`, then its distance: one row each. */
+/** Each configuration run from reset to the end on `sim`, then its readings: one row each. */
 async function sweepRows(
   device: GPUDevice,
   sim: Simulation,
   configs: readonly Settings[],
   options: SweepOptions,
-  distance: () => Promise<number>,
+  measure: () => Promise<Pick<SweepRow, 'distance' | 'straightness'>>,
 ): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
   options.onProgress?.(0, configs.length, null);
@@ -178,7 +191,7 @@ async function sweepRows(
       schedule: settings.schedule,
       nfe: sim.status().nfe,
       steps: settings.steps,
-      distance: await distance(),
+      ...(await measure()),
     };
     rows.push(row);
     options.onProgress?.(rows.length, configs.length, row);
@@ -216,7 +229,10 @@ async function imageSweep(
   try {
     sim.setData(dataset);
     sim.setParticles(base.n);
-    const rows = await sweepRows(device, sim, configs, options, () => nearestImageDistance(sim));
+    const rows = await sweepRows(device, sim, configs, options, async () => ({
+      distance: await nearestImageDistance(sim),
+      straightness: NaN,
+    }));
     return { rows, floor: null, points: base.n, metric: IMAGE_METRIC };
   } finally {
     sim.destroy();
@@ -228,8 +244,8 @@ export function sweepCsv(result: SweepResult): string {
   const lines = [
     `# ${result.metric ?? POINT_METRIC} over ${result.points} ${result.metric === IMAGE_METRIC ? 'images' : 'particles'}; sample-vs-sample floor ${result.floor ?? 'n/a'}`,
   ];
-  lines.push('sampler,schedule,nfe,steps,distance');
+  lines.push('sampler,schedule,nfe,steps,distance,straightness');
   for (const r of result.rows)
-    lines.push(`${r.sampler},${r.schedule},${r.nfe},${r.steps},${r.distance}`);
+    lines.push(`${r.sampler},${r.schedule},${r.nfe},${r.steps},${r.distance},${r.straightness}`);
   return `${lines.join('\n')}\n`;
 }
