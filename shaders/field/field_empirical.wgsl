@@ -10,9 +10,14 @@
 // softmax, as run/denoise_empirical.wgsl (lib/empirical.wgsl).
 @group(0) @binding(1) var<storage, read> data: array<vec2f>;
 
+// The landscape is that of every point: no label is read.
+fn point_label(j: u32) -> u32 {
+  return 0u;
+}
+
 fn field_at(x: vec2f, lid: u32) -> FieldValue {
   let s2 = grid.sigma * grid.sigma;
-  let s = empirical_softmax(x, grid.alpha, 1.0 / (2.0 * s2), grid.count, lid, true);
+  let s = empirical_softmax(x, grid.alpha, 1.0 / (2.0 * s2), grid.count, lid, true, ALL_LABELS);
   let u = -softmax_log_sum(s) + log(f32(grid.count)) + log(s2) + LOG_2PI;
   return FieldValue(u / grid.temperature, s.acc / (s.l * s2 * grid.temperature));
 }

@@ -9,6 +9,6 @@
 @group(0) @binding(1) var<storage, read> mixture: array<Component>;
 
 fn field_at(x: vec2f, lid: u32) -> FieldValue {
-  let s = mixture_softmax(x, grid.alpha, grid.sigma * grid.sigma, grid.count, false);
+  let s = mixture_softmax(x, grid.alpha, grid.sigma * grid.sigma, grid.count, false, ALL_LABELS);
   return FieldValue(-softmax_log_sum(s) / grid.temperature, s.acc / (s.l * grid.temperature));
 }

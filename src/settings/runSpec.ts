@@ -10,6 +10,7 @@ import {
   type Level,
 } from '../maths/schedules';
 import { normalCdf } from '../maths/stats';
+import type { Condition } from '../maths/guidance';
 import {
   SMOOTHING_DRAWS,
   type DenoiserId,
@@ -58,6 +59,8 @@ export interface RunSpec {
    * predictor.
    */
   langevin?: LangevinConstants & { correctorSteps: number };
+  /** A class-conditional run (class not 'all'): the class, the guidance w and its interval. */
+  condition?: Condition;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { StructDefinition } from 'webgpu-utils';
 import { datasetSize, type Dataset } from '../../maths/datasets';
+import { ALL_LABELS, guidanceAt, logShare, type Condition } from '../../maths/guidance';
 import type { Level } from '../../maths/schedules';
 import type { RunSpec } from '../../settings/runSpec';
 import { annealedStepSize, pcStepSize } from '../../maths/langevin';
@@ -29,7 +30,12 @@ export function runConstants(
   rank: number,
 ): RunConstants {
   const gaussian = spec.denoiser === 'gaussian' && dim === 2;
+  const condition = spec.condition;
+  const mixture = spec.denoiser === 'exact' && !!dataset.mixture;
   return {
+    ...(condition
+      ? { condition, logShare: logShare(dataset, condition.label, mixture) }
+      : {}),
     eta: spec.eta,
     n,
     m: datasetSize(dataset),
@@ -62,6 +68,9 @@ export interface RunConstants {
   draws?: number;
   /** The Gaussian-model denoiser's rank (default 0). */
   rank?: number;
+  /** Class conditioning and guidance, and log P(class) of the run's denoiser (none: all). */
+  condition?: Condition;
+  logShare?: number;
 }
 
 /** What StepWriter writes for the fields a table may leave out. */
@@ -70,6 +79,9 @@ const FIELD_DEFAULTS: Partial<Record<keyof StepParams, number>> = {
   smoothing: 0,
   draws: 1,
   rank: 0,
+  label: ALL_LABELS,
+  log_share: 0,
+  guidance: 1,
 };
 
 /**
@@ -120,6 +132,9 @@ export function stepParams(
     smoothing: c.smoothing ?? 0,
     draws: c.draws ?? 1,
     rank: c.rank ?? 0,
+    label: c.condition?.label ?? ALL_LABELS,
+    log_share: c.logShare ?? 0,
+    guidance: guidanceAt(c.condition, at.t),
   };
 }
 
