@@ -147,7 +147,9 @@ export class RunBuffers {
       label: 'labels',
       size: 0,
       usage: storageIo(),
-      data: dataset.labels ? Uint32Array.from(dataset.labels) : new Uint32Array(Math.max(1, points)),
+      data: dataset.labels
+        ? Uint32Array.from(dataset.labels)
+        : new Uint32Array(Math.max(1, points)),
     });
     this.mixture = createBuffer(this.device, {
       label: 'mixture',
@@ -211,9 +213,12 @@ export class RunBuffers {
       history: this.history,
       data: this.data,
       labels: this.labels,
+      measuredX0hat: this.measuredX0hat,
+      measuredEnergy: this.measuredEnergy,
       x0uncond: this.x0uncond,
       energyUncond: this.energyUncond,
       mixture: this.mixture,
+      gaussian: this.gaussian,
       v: this.v,
       accept: this.accept,
       heat: this.heat,

@@ -33,9 +33,7 @@ export function runConstants(
   const condition = spec.condition;
   const mixture = spec.denoiser === 'exact' && !!dataset.mixture;
   return {
-    ...(condition
-      ? { condition, logShare: logShare(dataset, condition.label, mixture) }
-      : {}),
+    ...(condition ? { condition, logShare: logShare(dataset, condition.label, mixture) } : {}),
     eta: spec.eta,
     n,
     m: datasetSize(dataset),
