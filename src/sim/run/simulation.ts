@@ -6,7 +6,6 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import { kernelSource, workgroups, type Kernel, type ShaderSources } from '../../gpu/kernel';
-import { ALL_LABELS } from '../../maths/guidance';
 import { RunBindGroups, type Binding } from './bindGroups';
 import type { Level } from '../../maths/schedules';
 import { makeShaderDataDefinitions } from 'webgpu-utils';
@@ -30,11 +29,13 @@ import { RunBuffers } from './runBuffers';
 import { LearnedNetworks, type LearnedModel, type UNetModel } from './learnedNetworks';
 import {
   drawsOf,
+  guidedTable,
   langevinTable,
   runConstants,
   stepParams,
   stepTable,
   StepWriter,
+  unconditional,
   type RunConstants,
 } from './stepTable';
 
@@ -134,11 +135,9 @@ export class Simulation extends RunBuffers {
       spec.mode === 'langevin' && spec.langevin
         ? langevinTable(spec.levels, constants, spec.langevin)
         : stepTable(spec.levels, constants);
-    // A guided run's unconditional evaluations read a copy of the table with every class kept.
-    const guided = guides(spec, this.shape());
-    const uncond = slots.map((p) => ({ ...p, label: ALL_LABELS, log_share: 0 }));
-    const bytes = this.writer.pack(guided ? [...slots, ...uncond] : slots);
-    const uncondOffset = guided ? slots.length * this.writer.stride : 0;
+    const guided = guidedTable(slots, guides(spec, this.shape()));
+    const bytes = this.writer.pack(guided.rows);
+    const uncondOffset = guided.uncond ? slots.length * this.writer.stride : 0;
     if (!this.table || this.table.size < bytes.byteLength || uncondOffset !== this.uncondOffset) {
       this.uncondOffset = uncondOffset;
       this.table?.destroy();
@@ -150,7 +149,7 @@ export class Simulation extends RunBuffers {
       this.rebind();
     }
     this.device.queue.writeBuffer(this.table, 0, bytes);
-    this.cursor.start(spec, plan);
+    this.cursor.start(spec, plan, guided.slots);
   }
 
   /**
@@ -279,12 +278,15 @@ export class Simulation extends RunBuffers {
     const slot = scrubSlot(steps);
     const to = levels[next < 0 ? levels.length - 1 : next]!;
     const bytes = new ArrayBuffer(this.writer.stride);
-    this.writer.write(
-      new DataView(bytes),
-      0,
-      stepParams(level, to, level, 0x80000000 + next, this.constants(spec)),
-    );
+    const params = stepParams(level, to, level, 0x80000000 + next, this.constants(spec));
+    this.writer.write(new DataView(bytes), 0, params);
     this.device.queue.writeBuffer(this.table!, slot * this.writer.stride, bytes);
+    if (this.uncondOffset) {
+      const uncond = this.uncondOffset + slot * this.writer.stride;
+      this.writer.write(new DataView(bytes), 0, unconditional(params));
+      this.device.queue.writeBuffer(this.table!, uncond, bytes);
+      this.cursor.guided[slot] = params.guidance !== 1 ? 1 : 0;
+    }
     this.dispatch(pass, 'forward_jump', slot);
     // A jump is no path: the straightness restarts from the scrubbed positions.
     this.dispatch(pass, 'path_start', slot);
@@ -348,7 +350,7 @@ export class Simulation extends RunBuffers {
       this.dispatch(pass, 'unet_in', slot);
       this.networks.recordForward(pass);
     }
-    if (this.uncondOffset && GUIDED.has(id) && binding !== 'uncond') {
+    if (this.uncondOffset && GUIDED.has(id) && binding !== 'uncond' && this.cursor.guided[slot]) {
       // Guidance: the unconditional evaluation, the conditional one, then their mix.
       this.dispatch(pass, id, slot, 'uncond');
       this.record(pass, id, slot, binding);

@@ -252,3 +252,27 @@ export class StepWriter {
     return bytes;
   }
 }
+
+/** The unconditional evaluation's copy of a slot: every class kept. */
+export const unconditional = (p: StepParams): StepParams => ({
+  ...p,
+  label: ALL_LABELS,
+  log_share: 0,
+});
+
+/**
+ * A run's step table and its guidance: a guided run (`guided`, kernels.ts guides) appends a copy
+ * of its slots with every class kept, which its unconditional evaluations read, and evaluates
+ * twice only at the slots where w != 1 (`slots[slot]` = 1): outside the guidance interval w = 1,
+ * and the conditional evaluation alone is the guided one.
+ */
+export function guidedTable(
+  table: StepParams[],
+  guided: boolean,
+): { rows: StepParams[]; uncond: boolean; slots: Uint8Array } {
+  return {
+    rows: guided ? [...table, ...table.map(unconditional)] : table,
+    uncond: guided,
+    slots: Uint8Array.from(table, (p) => (guided && (p.guidance ?? 1) !== 1 ? 1 : 0)),
+  };
+}
