@@ -2,7 +2,8 @@
  * Validation of settings: each value's schema, and `applyPatch`, which merges a patch and checks
  * the result as a whole. Every writer of the settings goes through it.
  */
-import { datasetClasses } from '../maths/datasets';
+import { datasetClasses, type Dataset } from '../maths/datasets';
+import { classCounts } from '../maths/guidance';
 import { imageShapeOf, isImageDataset } from '../maths/imageDatasets';
 import { unetArchOf, unetProblem } from '../maths/learn/unet';
 import { SCHEDULES, scheduleProblem } from '../maths/schedules';
@@ -173,6 +174,21 @@ export function conditionProblem(s: Readonly<Settings>): string | null {
   if (s.denoiser === 'gaussian' || s.denoiser === 'learned')
     return `the ${s.denoiser} denoiser takes no class: pick exact, empirical or smoothed, or class -1 (all)`;
   return null;
+}
+
+/**
+ * A class of which the data holds no stored point, where the denoiser is one over the stored
+ * points (empirical, smoothed, or exact without a mixture): its conditional denoiser would be a
+ * softmax over nothing (NaN). Checked where the data is made (the sandbox), not by applyPatch.
+ */
+export function emptyClassProblem(
+  s: Readonly<Settings>,
+  dataset: Pick<Dataset, 'labels' | 'mixture'>,
+): string | null {
+  if (s.class === -1 || (s.denoiser === 'exact' && dataset.mixture)) return null;
+  if ((classCounts(dataset, s.class + 1)[s.class] ?? 0) > 0) return null;
+  const exact = dataset.mixture ? ', or the exact denoiser (the mixture)' : '';
+  return `class ${s.class} has no stored points among the M = ${s.m} of ${s.dataset} (seed ${s.seed}): raise M, or pick another class${exact}`;
 }
 
 /** The compare run's settings: the compareWith patch over these, or the reason it is invalid. */
