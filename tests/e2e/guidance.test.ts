@@ -74,6 +74,8 @@ describe('guidance in the GUI', () => {
     await w.fill('3');
     await w.press('Enter');
     await page.waitForFunction(() => window.sandbox.settings().guidance === 3);
+    // The guided landscape and its arrows are drawn beside it (shaders/field/*.wgsl), cleanly.
+    await page.evaluate(() => window.sandbox.configure({ landscape: 'energy', arrows: true }));
     const guided = await runToEnd(page);
     const three = mode0(guided.xy);
     expect(three.landed).toBe(1000);
