@@ -146,11 +146,22 @@ describe('guidance in the GUI', () => {
     );
   });
 
-  test('a link with a class out of range keeps all classes and says so', async () => {
-    const { page, errors } = await openPage(browser, `${base}#n=500&steps=10&class=9&loop=false`);
-    await ready(page);
-    await expect(nextMessage(page, 'warning')).resolves.toMatch(/class/);
-    expect(await page.evaluate(() => window.sandbox.settings().class)).toBe(-1);
-    expect(errors).toEqual([]);
+  test('a link with a class out of range, or with no stored points, keeps all classes and says so', async () => {
+    const counts = classCounts(generateDataset('gaussians25', 10, 1), 25);
+    const empty = counts.indexOf(0);
+    for (const [link, why] of [
+      ['class=9', /class 9 is out of range for gaussians8/],
+      [
+        `dataset=gaussians25&denoiser=empirical&m=10&seed=1&class=${empty}`,
+        new RegExp(`class ${empty} has no stored points`),
+      ],
+    ] as const) {
+      const { page, errors } = await openPage(browser, `${base}#n=500&steps=10&loop=false&${link}`);
+      await ready(page);
+      await expect(nextMessage(page, 'warning')).resolves.toMatch(why);
+      expect(await page.evaluate(() => window.sandbox.settings().class)).toBe(-1);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
   });
 });
