@@ -10,6 +10,12 @@ struct Grid {
   alpha: f32,
   sigma: f32,
   temperature: f32,
+  // Class conditioning and guidance (run/guide.wgsl, lib/labels.wgsl): the class kept
+  // (ALL_LABELS: every class, the unconditional landscape), log P(class) added to its U (0 for
+  // all), and the guidance w of the level, 1 when no class or outside the guidance interval.
+  label: u32,
+  log_share: f32,
+  guidance: f32,
 }
 
 // A grid's summary (field/field_normalise.wgsl, buffer `stats`): the least and greatest energy

@@ -1,5 +1,6 @@
 //#include "lib/float.wgsl"
 //#include "lib/softmax.wgsl"
+//#include "lib/labels.wgsl"
 
 // One Gaussian component of a mixture target, shared by the exact denoiser
 // (denoise_mixture.wgsl) and the landscape (field_mixture.wgsl); packed by packMixture in
@@ -8,7 +9,8 @@
 struct Component {
   mean: vec2f,
   log_weight: f32,
-  _pad: f32,
+  // The component's class (a mixture's class k is its component k: src/maths/datasets.ts).
+  label: u32,
   // Covariance (xx, xy, yy, unused).
   cov: vec4f,
 }
@@ -32,10 +34,15 @@ fn component_term(c: Component, x: vec2f, a: f32, s2: f32) -> ComponentTerm {
 // The softmax over the K components of the including kernel's `mixture: array<Component>` at x,
 // logits log(pi_k N(x; alpha mu_k, C_k)), of the values mu_k + alpha Sigma_k C_k^-1 (x - alpha mu_k),
 // the components' posterior means of x0 (`posterior`), or else -C_k^-1 (x - alpha mu_k), their scores.
-fn mixture_softmax(x: vec2f, a: f32, s2: f32, k: u32, posterior: bool) -> Softmax {
+// Only the components of class `label` take part (all of them with ALL_LABELS): the mixture
+// restricted to the class, its weights unnormalised (the softmax renormalises them).
+fn mixture_softmax(x: vec2f, a: f32, s2: f32, k: u32, posterior: bool, label: u32) -> Softmax {
   var s = softmax_empty();
   for (var j = 0u; j < k; j++) {
     let c = mixture[j];
+    if (!keeps(label, c.label)) {
+      continue;
+    }
     let term = component_term(c, x, a, s2);
     let ci_r = term.ci_r;
     var value = -ci_r;

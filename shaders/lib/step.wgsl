@@ -48,6 +48,13 @@ struct Step {
   draws: u32,
   // The Gaussian-model denoiser (denoise_image_gaussian.wgsl): the rank of its covariance.
   rank: u32,
+  // Class-conditional exact denoisers (lib/labels.wgsl): the class this evaluation keeps
+  // (ALL_LABELS: every class) and log P(class) (0 for all), the mixture's weight of the class or
+  // the share M_c / M of the stored points.
+  label: u32,
+  log_share: f32,
+  // Guidance (run/guide.wgsl): the weight w of this evaluation, 1 outside the guidance interval.
+  guidance: f32,
 }
 
 // Every particle's vec2 lanes: n for point clouds, n dim / 2 for images.

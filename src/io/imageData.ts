@@ -21,8 +21,6 @@ import type { MnistDigits } from './mnistFormat';
 /** An image dataset: a Dataset of dim = width x height x channels, with its shape. */
 export interface ImageDataset extends Dataset {
   image: ImageShape;
-  /** The class of each image (MNIST's digit, the shape's class), where the dataset has them. */
-  labels?: Uint8Array;
 }
 
 export const isImageData = (d: Dataset): d is ImageDataset => 'image' in d;

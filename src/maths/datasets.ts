@@ -5,6 +5,7 @@
  */
 import type { ImageDatasetId } from './imageDatasets';
 import { Rng, Stream } from './rng';
+import { SHAPE_CLASSES } from './sdf';
 
 export const DATASETS = [
   'gaussians8',
@@ -38,7 +39,27 @@ export interface Dataset {
   mixture: Mixture | null;
   /** Coordinates per point: 2 when absent, width x height x channels for images. */
   dim?: number;
+  /**
+   * The class of each stored point, 0 to classes - 1 (datasetClasses), where the dataset has
+   * classes: a mixture's component (so class k of a mixture is its component k), a moon, a ring,
+   * an arm of the spiral, MNIST's digit, the shape's kind.
+   */
+  labels?: Uint8Array;
 }
+
+/** Classes of each dataset that has them (0: none, class must be 'all'). */
+const CLASSES: Partial<Record<DatasetId | ImageDatasetId, number>> = {
+  gaussians8: 8,
+  gaussians25: 25,
+  moons: 2,
+  spiral: 3,
+  rings: 3,
+  mnist: 10,
+  shapes: SHAPE_CLASSES.length,
+};
+
+/** How many classes a dataset's points are labelled with; 0 when it has no labels. */
+export const datasetClasses = (id: DatasetId | ImageDatasetId): number => CLASSES[id] ?? 0;
 
 /** Coordinates per stored point: 2 for point clouds, d for images. */
 export const datasetDim = (d: Pick<Dataset, 'dim'>): number => d.dim ?? 2;
@@ -74,7 +95,17 @@ export function datasetMixture(id: DatasetId): Mixture | null {
 
 /** m samples of a mixture: a Cholesky factor per component. */
 export function sampleMixture(mixture: Mixture, m: number, rng: Rng): Float32Array {
+  return sampleMixtureLabelled(mixture, m, rng).points;
+}
+
+/** m samples of a mixture and the component each was drawn from (sampleMixture's draws). */
+export function sampleMixtureLabelled(
+  mixture: Mixture,
+  m: number,
+  rng: Rng,
+): { points: Float32Array; labels: Uint8Array } {
   const out = new Float32Array(2 * m);
+  const labels = new Uint8Array(m);
   const cumulative: number[] = [];
   let total = 0;
   for (const c of mixture.components) cumulative.push((total += c.weight));
@@ -91,11 +122,15 @@ export function sampleMixture(mixture: Mixture, m: number, rng: Rng): Float32Arr
     const z2 = rng.normal();
     out[2 * i] = c.mean[0] + l11 * z1;
     out[2 * i + 1] = c.mean[1] + l21 * z1 + l22 * z2;
+    labels[i] = k;
   }
-  return out;
+  return { points: out, labels };
 }
 
-type Sampler = (rng: Rng) => [number, number];
+/** A point and, where the dataset has classes, its class. */
+type Sampler = (rng: Rng) => [number, number, number?];
+
+const RING_RADII = [0.4, 0.8, 1.2] as const;
 
 const shapes: Record<Exclude<GeneratedDatasetId, 'gaussians8' | 'gaussians25'>, Sampler> = {
   // Two interleaved half circles (as scikit-learn's make_moons), scaled by 0.9.
@@ -104,7 +139,7 @@ const shapes: Record<Exclude<GeneratedDatasetId, 'gaussians8' | 'gaussians25'>, 
     const upper = rng.uniform() < 0.5;
     const x = upper ? Math.cos(t) : 1 - Math.cos(t);
     const y = upper ? Math.sin(t) : 0.5 - Math.sin(t);
-    return [0.9 * x + 0.06 * rng.normal(), 0.9 * y + 0.06 * rng.normal()];
+    return [0.9 * x + 0.06 * rng.normal(), 0.9 * y + 0.06 * rng.normal(), upper ? 0 : 1];
   },
   // (t cos t, t sin t) for t in [1.5 pi, 4.5 pi], as scikit-learn's make_swiss_roll in 2D.
   swissroll(rng) {
@@ -118,7 +153,7 @@ const shapes: Record<Exclude<GeneratedDatasetId, 'gaussians8' | 'gaussians25'>, 
     const arm = rng.int(3);
     const r = 0.1 + 1.3 * u;
     const a = 2.5 * Math.PI * u + (2 * Math.PI * arm) / 3;
-    return [r * Math.cos(a) + 0.03 * rng.normal(), r * Math.sin(a) + 0.03 * rng.normal()];
+    return [r * Math.cos(a) + 0.03 * rng.normal(), r * Math.sin(a) + 0.03 * rng.normal(), arm];
   },
   // Uniform on the 8 dark cells of a 4 x 4 board over [-1.2, 1.2]^2.
   checkerboard(rng) {
@@ -131,9 +166,10 @@ const shapes: Record<Exclude<GeneratedDatasetId, 'gaussians8' | 'gaussians25'>, 
   rings(rng) {
     // Weights 1 : 2 : 3, proportional to circumference.
     const u = 6 * rng.uniform();
-    const r = u < 1 ? 0.4 : u < 3 ? 0.8 : 1.2;
+    const ring = u < 1 ? 0 : u < 3 ? 1 : 2;
+    const r = RING_RADII[ring];
     const a = 2 * Math.PI * rng.uniform();
-    return [r * Math.cos(a) + 0.025 * rng.normal(), r * Math.sin(a) + 0.025 * rng.normal()];
+    return [r * Math.cos(a) + 0.025 * rng.normal(), r * Math.sin(a) + 0.025 * rng.normal(), ring];
   },
 };
 
@@ -158,16 +194,18 @@ function centre(points: Float32Array): void {
 export function generateDataset(id: GeneratedDatasetId, m: number, seed: number): Dataset {
   const rng = new Rng(seed, Stream.dataset);
   const mixture = datasetMixture(id);
-  if (mixture) return { id, points: sampleMixture(mixture, m, rng), mixture };
+  if (mixture) return { id, ...sampleMixtureLabelled(mixture, m, rng), mixture };
   const sample = shapes[id as keyof typeof shapes];
   const points = new Float32Array(2 * m);
+  const labels = new Uint8Array(m);
   for (let i = 0; i < m; i++) {
-    const [x, y] = sample(rng);
+    const [x, y, label] = sample(rng);
     points[2 * i] = x;
     points[2 * i + 1] = y;
+    labels[i] = label ?? 0;
   }
   centre(points);
-  return { id, points, mixture: null };
+  return { id, points, mixture: null, ...(datasetClasses(id) ? { labels } : {}) };
 }
 
 /** Scale of user data after normalisation: the RMS of each coordinate, as the generated sets. */

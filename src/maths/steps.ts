@@ -51,6 +51,13 @@ export interface StepParams {
   smoothing?: number;
   draws?: number;
   rank?: number;
+  /**
+   * Class conditioning and guidance (src/maths/guidance.ts): the class kept (ALL_LABELS: all),
+   * log P(class), and the guidance w of this evaluation. Optional: ALL_LABELS, 0 and 1.
+   */
+  label?: number;
+  log_share?: number;
+  guidance?: number;
 }
 
 /**

@@ -10,7 +10,8 @@ import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../math
 import { ImageGrid } from '../render/imageGrid';
 import { ParticleView } from '../render/particleView';
 import type { Settings } from '../settings/settings';
-import { EnergyGrid, Trails, type FieldParams } from '../sim/field/energyGrid';
+import { EnergyGrid, Trails } from '../sim/field/energyGrid';
+import { FieldSource } from './fieldSource';
 import { Filmstrip } from '../sim/run/filmstrip';
 import { Metrics } from '../sim/observe/metrics';
 import { runSpec } from '../settings/runSpec';
@@ -53,7 +54,7 @@ export class Lane {
   ) {}
 
   /** What the grid was last asked for: reused, so a frame allocates nothing. */
-  private field: FieldParams | null = null;
+  private readonly fieldSource = new FieldSource();
   private settings: Readonly<Settings> | null = null;
   private trailShape = '';
   /**
@@ -133,7 +134,7 @@ export class Lane {
 
   setData(dataset: Dataset): void {
     this.sim.setData(dataset);
-    this.field = null;
+    this.fieldSource.setData(dataset);
     if (isImageData(dataset)) {
       this.imageMode = true;
       if (!this.images) {
@@ -210,7 +211,9 @@ export class Lane {
 
   /** Sets the run (prepared: prepareRun) and records its reset into `encoder`. */
   start(settings: Readonly<Settings>, encoder: GPUCommandEncoder): void {
-    this.sim.setRun(runSpec(settings));
+    const spec = runSpec(settings);
+    this.sim.setRun(spec);
+    this.fieldSource.setRun(spec);
     this.sim.reset(encoder);
     this.trails?.reset();
     this.images?.filmstrip.keepHistory(this.sim.n);
@@ -320,30 +323,7 @@ export class Lane {
     if (s.landscape === 'off' && !s.arrows && s.view === '2d') return;
     const level = this.sim.level();
     if (!level) return;
-    const f = (this.field ??= {
-      denoiser: s.denoiser,
-      alpha: 1,
-      sigma: 1,
-      temperature: 1,
-      m: 0,
-      k: 0,
-      data: this.sim.data,
-      mixture: this.sim.mixture,
-    });
-    // The landscape of the denoiser's model: the fitted Gaussian for 'gaussian' (a one-component
-    // mixture), the unsmoothed empirical energy for 'smoothed', and for 'learned' (a network has
-    // no energy) the exact one of the data it learns.
-    const gaussian = s.denoiser === 'gaussian';
-    const exact = gaussian || s.denoiser === 'learned';
-    f.denoiser = exact ? 'exact' : s.denoiser === 'smoothed' ? 'empirical' : s.denoiser;
-    f.alpha = level.alpha;
-    f.sigma = level.sigma;
-    f.temperature = s.mode === 'langevin' ? s.temperature : 1;
-    f.m = this.sim.dataPoints;
-    f.k = gaussian ? 1 : this.sim.components;
-    f.data = this.sim.data;
-    f.mixture = gaussian ? this.sim.gaussian : this.sim.mixture;
-    this.grid?.update(encoder, f);
+    this.grid?.update(encoder, this.fieldSource.at(s, level, this.sim));
   }
 
   get done(): boolean {

@@ -8,6 +8,7 @@ import { acquireGpu, maxParticles, type Gpu } from '../gpu/device';
 import type { Dataset } from '../maths/datasets';
 import { isImageDataset } from '../maths/imageDatasets';
 import { DEFAULTS, type Settings } from '../settings/settings';
+import { emptyClassProblem } from '../settings/validate';
 import { DistanceMeter } from '../sim/distance/distanceMeter';
 import type { Datasets } from './datasets';
 import { Lane } from './lane';
@@ -161,7 +162,10 @@ export class Recovery {
       s = { ...s, dataset: DEFAULTS.dataset, n: DEFAULTS.n };
     }
     try {
-      return { settings: s, dataset: await this.datasets.make(s), warnings };
+      const dataset = await this.datasets.make(s);
+      const empty = emptyClassProblem(s, dataset);
+      if (empty) warnings.push(`${empty}: showing all classes`);
+      return { settings: empty ? { ...s, class: -1 } : s, dataset, warnings };
     } catch (e) {
       if (!isImageDataset(s.dataset)) throw e;
       warnings.push(`${String(e)}: showing the default dataset`);

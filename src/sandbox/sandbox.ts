@@ -9,7 +9,7 @@ import { maxParticles } from '../gpu/device';
 import type { ShaderSources } from '../gpu/kernel';
 import { levelAt } from '../maths/schedules';
 import { MODEL_KEYS, QUIET_KEYS, STYLE_KEYS, type Settings } from '../settings/settings';
-import { applyPatch } from '../settings/validate';
+import { applyPatch, emptyClassProblem } from '../settings/validate';
 import type { SweepOptions, SweepResult } from '../sim/experiments/sweep';
 import { Clips } from './clips';
 import { Datasets } from './datasets';
@@ -352,11 +352,13 @@ export class Sandbox {
     const learning = (k: keyof Settings): boolean => MODEL_KEYS.has(k) || k === 'training';
     if (changed.some(learning)) await this.prepareLearning(device);
     if (changed.every((k) => STYLE_KEYS.has(k) || QUIET_KEYS.has(k) || MODEL_KEYS.has(k))) return;
+    const dataset = has('dataset', 'm', 'seed') ? await this.data.make(s) : st.dataset!;
+    const empty = emptyClassProblem(s, dataset);
+    if (empty) throw new Error(empty);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     if (has('compare')) await this.setLaneCount(s.compare ? 2 : 1);
     if (has('dataset', 'm', 'seed')) {
-      const dataset = await this.data.make(s);
       st.dataset = dataset;
       for (const lane of st.lanes) lane.setData(dataset);
     }

@@ -10,6 +10,8 @@ import {
   type Level,
 } from '../maths/schedules';
 import { normalCdf } from '../maths/stats';
+import type { Condition } from '../maths/guidance';
+import { guidanceInterval } from './validate';
 import {
   SMOOTHING_DRAWS,
   type DenoiserId,
@@ -58,6 +60,8 @@ export interface RunSpec {
    * predictor.
    */
   langevin?: LangevinConstants & { correctorSteps: number };
+  /** A class-conditional run (class not 'all'): the class, the guidance w and its interval. */
+  condition?: Condition;
 }
 
 /**
@@ -147,6 +151,15 @@ export function runSpec(s: Readonly<Settings>): RunSpec {
     ...(error ? { error } : {}),
     ...(s.denoiser === 'smoothed'
       ? { smoothing: { std: s.smoothing, draws: SMOOTHING_DRAWS } }
+      : {}),
+    ...(s.class !== -1
+      ? {
+          condition: {
+            label: s.class,
+            guidance: s.guidance,
+            interval: guidanceInterval(s.guidanceInterval) ?? [0, 1],
+          },
+        }
       : {}),
     ...(s.mode === 'langevin'
       ? {

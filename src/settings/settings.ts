@@ -76,6 +76,15 @@ export interface Settings extends ScheduleParams {
   /** Seed of every random draw: datasets, initial noise, step noise. */
   seed: number;
   denoiser: DenoiserId;
+  /**
+   * Class conditioning (src/maths/guidance.ts): the class the exact, empirical and smoothed
+   * denoisers keep (datasetClasses: 0 to classes - 1), or -1 for all; the guidance w, x0_hat =
+   * x0_uncond + w (x0_cond - x0_uncond) (no effect with class -1); and the interval of t where it
+   * applies, "lo,hi" (w = 1, the conditional denoiser alone, outside it).
+   */
+  class: number;
+  guidance: number;
+  guidanceInterval: string;
   /** The smoothed denoiser's strength: the std of the noise added to its input. */
   smoothing: number;
   sampler: SamplerId;
@@ -178,6 +187,9 @@ export const DEFAULTS: Readonly<Settings> = {
   n: 50000,
   seed: 1,
   denoiser: 'exact',
+  class: -1,
+  guidance: 1,
+  guidanceInterval: '0,1',
   smoothing: 0.3,
   sampler: 'ddim',
   schedule: 'cosine',
@@ -266,6 +278,8 @@ export const LIMITS = {
   trails: { min: 0, max: 256 },
   trailParticles: { min: 1, max: 4096 },
   smoothing: { min: 0, max: 10 },
+  class: { min: -1, max: 24 },
+  guidance: { min: 0, max: 20 },
   follow: { min: -1, max: 1023 },
   modelWidth: { min: 8, max: MAX_WIDTH },
   modelDepth: { min: 0, max: MAX_DEPTH },
@@ -309,6 +323,7 @@ export const INTEGERS: readonly Key[] = [
   'trails',
   'trailParticles',
   'follow',
+  'class',
   'modelWidth',
   'modelDepth',
   'trainSpeed',

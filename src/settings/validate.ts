@@ -2,6 +2,8 @@
  * Validation of settings: each value's schema, and `applyPatch`, which merges a patch and checks
  * the result as a whole. Every writer of the settings goes through it.
  */
+import { datasetClasses, type Dataset } from '../maths/datasets';
+import { classCounts } from '../maths/guidance';
 import { imageShapeOf, isImageDataset } from '../maths/imageDatasets';
 import { unetArchOf, unetProblem } from '../maths/learn/unet';
 import { SCHEDULES, scheduleProblem } from '../maths/schedules';
@@ -98,6 +100,11 @@ export function applyPatch(
     next.n = IMAGE_BATCH_DEFAULT;
     changed.push('n');
   }
+  // A new dataset without the class: back to all classes (a class asked for with it is checked).
+  if (next.class >= datasetClasses(next.dataset) && !Object.hasOwn(patch, 'class')) {
+    next.class = -1;
+    if (!changed.includes('class')) changed.push('class');
+  }
   if (next.follow >= next.n && next.follow !== -1) {
     next.follow = -1;
     if (!changed.includes('follow')) changed.push('follow');
@@ -106,7 +113,7 @@ export function applyPatch(
     const problem = scheduleProblem(id, next);
     if (problem) return { ok: false, error: `${id} schedule: ${problem}` };
   }
-  const problem = learnedProblem(next) ?? listsProblem(next);
+  const problem = learnedProblem(next) ?? conditionProblem(next) ?? listsProblem(next);
   if (problem) return { ok: false, error: problem };
   return { ok: true, settings: next, changed };
 }
@@ -142,6 +149,46 @@ function listProblem(
     }
   }
   return null;
+}
+
+/** The guidance interval "lo,hi" as numbers, or null when it is not two numbers 0 <= lo <= hi <= 1. */
+export function guidanceInterval(text: string): [number, number] | null {
+  const parts = text.split(',').map((v) => v.trim());
+  if (parts.length !== 2 || parts.some((v) => v === '')) return null;
+  const [lo, hi] = parts.map(Number) as [number, number];
+  return lo >= 0 && lo <= hi && hi <= 1 ? [lo, hi] : null;
+}
+
+/** What class conditioning and guidance cannot take: a class the data has not, or no class denoiser. */
+export function conditionProblem(s: Readonly<Settings>): string | null {
+  if (!guidanceInterval(s.guidanceInterval))
+    return `guidanceInterval must be two numbers lo,hi with 0 <= lo <= hi <= 1, not "${s.guidanceInterval}"`;
+  if (s.class === -1) return null;
+  const classes = datasetClasses(s.dataset);
+  if (classes === 0)
+    return `class must be -1 (all): ${s.dataset} has no class labels, not class ${s.class}`;
+  if (s.class >= classes)
+    return `class ${s.class} is out of range for ${s.dataset}: it has ${classes} classes, 0 to ${classes - 1} (or -1 for all)`;
+  if (isImageDataset(s.dataset))
+    return `class-conditional denoisers of images are not there yet: class must be -1 (all) on ${s.dataset}`;
+  if (s.denoiser === 'gaussian' || s.denoiser === 'learned')
+    return `the ${s.denoiser} denoiser takes no class: pick exact, empirical or smoothed, or class -1 (all)`;
+  return null;
+}
+
+/**
+ * A class of which the data holds no stored point, where the denoiser is one over the stored
+ * points (empirical, smoothed, or exact without a mixture): its conditional denoiser would be a
+ * softmax over nothing (NaN). Checked where the data is made (the sandbox), not by applyPatch.
+ */
+export function emptyClassProblem(
+  s: Readonly<Settings>,
+  dataset: Pick<Dataset, 'labels' | 'mixture'>,
+): string | null {
+  if (s.class === -1 || (s.denoiser === 'exact' && dataset.mixture)) return null;
+  if ((classCounts(dataset, s.class + 1)[s.class] ?? 0) > 0) return null;
+  const exact = dataset.mixture ? ', or the exact denoiser (the mixture)' : '';
+  return `class ${s.class} has no stored points among the M = ${s.m} of ${s.dataset} (seed ${s.seed}): raise M, or pick another class${exact}`;
 }
 
 /** The compare run's settings: the compareWith patch over these, or the reason it is invalid. */

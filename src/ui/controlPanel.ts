@@ -23,6 +23,7 @@ import { withCompareKey } from '../settings/compare';
 import { isImageDataset } from '../maths/imageDatasets';
 import { GRIDS, isVariancePreserving, SCHEDULES } from '../maths/schedules';
 import { folderNote } from './folderNote';
+import { buildGuidanceFolder } from './guidanceFolder';
 import { buildModelFolder, EXACT_BESIDE } from './modelFolder';
 import { onNumberEdit } from './numberEntry';
 import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
@@ -99,6 +100,7 @@ export class ControlPanel {
   private modelImages!: (images: boolean) => void;
   private readonly exact = { on: false };
   private exactController!: Controller;
+  private showGuidance!: (s: Readonly<Settings>) => void;
 
   constructor(
     private readonly actions: PanelActions,
@@ -110,6 +112,7 @@ export class ControlPanel {
     buildPresetsFolder(this.gui, actions);
     this.buildPlayback();
     this.buildProcess();
+    this.showGuidance = buildGuidanceFolder(this.gui, this.bind);
     this.buildLangevin();
     this.buildSchedule();
     this.buildCompare();
@@ -120,14 +123,10 @@ export class ControlPanel {
     this.buildImages();
     this.buildPhysics();
     const model = { actions, exact: this.exact, refresh: () => this.refresh() };
-    const built = buildModelFolder(this.gui, (f, k, ...a) => this.bind(f, k, ...a), model);
+    const built = buildModelFolder(this.gui, this.bind, model);
     [this.exactController, this.modelImages] = [built.exact, built.setImages];
-    for (const name of ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record']) {
-      this.gui
-        .foldersRecursive()
-        .find((f) => f._title === name)
-        ?.close();
-    }
+    const closed = ['Compare', 'Sweep (quality vs NFE)', 'Model error', 'Presets', 'Record'];
+    for (const f of this.gui.foldersRecursive()) if (closed.includes(f._title)) f.close();
     this.refresh();
   }
 
@@ -181,6 +180,7 @@ export class ControlPanel {
     }
     this.controllers.get('trailParticles')?.show(this.draft.trails > 0);
     this.modelImages(images);
+    this.showGuidance(this.draft);
     this.exact.on = this.draft.compare && this.draft.compareWith === EXACT_BESIDE;
     this.exactController.updateDisplay();
   }
@@ -198,7 +198,7 @@ export class ControlPanel {
     this.gui.destroy();
   }
 
-  private bind(folder: GUI, key: keyof Settings, ...args: unknown[]): Controller {
+  private readonly bind = (folder: GUI, key: keyof Settings, ...args: unknown[]): Controller => {
     const c = (folder.add as (o: object, p: string, ...a: unknown[]) => Controller)(
       this.draft,
       key,
@@ -215,7 +215,7 @@ export class ControlPanel {
     });
     this.controllers.set(key, c);
     return c;
-  }
+  };
 
   private buildPlayback(): void {
     const f = this.gui.addFolder('Playback');

@@ -11,6 +11,7 @@ import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import type { Mixture } from '../../src/maths/datasets';
 import { denoiseEmpirical, denoiseMixture, type Denoised } from '../../src/maths/denoisers';
+import { classMixture, classPoints } from '../../src/maths/guidance';
 import { Rng } from '../../src/maths/rng';
 import { EnergyGrid, Trails, type FieldParams } from '../../src/sim/field/energyGrid';
 import { packMixture } from '../../src/sim/run/mixture';
@@ -365,6 +366,148 @@ describe(`energy grid (SEED=${seed})`, () => {
       }
     // Truncation h^2 E''' / 6 + O(h^4): 2x the Richardson estimate leaves room for the O(h^4).
     within(error, 2 * richardson, 'central differences of U_t / T against its score');
+  });
+});
+
+// float32 of the guided mix (field/*.wgsl): log P(c) added to U_c, w U_c, (1 - w) U, their sum,
+// the division by T; each rounding within 2^-24 of its magnitude, 8 of them allowed for.
+const MIX_ROUNDING = 8 * 2 ** -24;
+
+/**
+ * The guided landscape U_w = w U_c + (1 - w) U of class `label` against float64: U_c of the class
+ * alone (classMixture: its component, renormalised; classPoints: its stored points), U of all,
+ * mixed in float64; bounded by the field kernels' own bounds of each, weighted |w| and |1 - w|,
+ * plus the mix's roundings.
+ */
+async function expectGuided(
+  all: Source,
+  cls: Source,
+  c: { label: number; logShare: number; guidance: number; labels?: GPUBuffer },
+  alpha: number,
+  sigma: number,
+  temperature: number,
+): Promise<Field> {
+  const exact = all.denoiser === 'exact';
+  const { field } = await run({
+    denoiser: all.denoiser,
+    alpha,
+    sigma,
+    temperature,
+    m: exact ? 1 : all.points.length / 2,
+    k: exact ? all.mixture.components.length : 0,
+    data: upload(exact ? new Float32Array(2) : all.points),
+    mixture: upload(exact ? packMixture(all.mixture) : packMixture(null)),
+    ...c,
+  });
+  const x = gridPoints();
+  const denoised = (src: Source): Denoised =>
+    src.denoiser === 'exact'
+      ? denoiseMixture(x, src.mixture, alpha, sigma)
+      : denoiseEmpirical(x, src.points, alpha, sigma);
+  const classSource: Source =
+    cls.denoiser === 'exact' ? { denoiser: 'exact', mixture: classMixture(cls.mixture, 0) } : cls;
+  const [u, uc] = [all, classSource].map((src) =>
+    reference(denoised(src), alpha, sigma, temperature),
+  );
+  // The kernel's class softmax keeps the class's terms with their own (unnormalised) weights.
+  const [b, bc] = [all, cls].map((src) => fieldBounds(src, alpha, sigma, temperature));
+  const w = c.guidance;
+  const mix = (o: 'energy' | 'score'): Float64Array =>
+    uc![o].map((v, i) => w * v + (1 - w) * u![o][i]!);
+  const cpu = { energy: mix('energy'), score: mix('score') };
+  const share = Math.abs(c.logShare / temperature);
+  const bounds = {
+    energy: cpu.energy.map(
+      (v, i) =>
+        Math.abs(w) * bc!.energy[i]! +
+        Math.abs(1 - w) * b!.energy[i]! +
+        MIX_ROUNDING *
+          (Math.abs(w) * (Math.abs(uc!.energy[i]!) + share) +
+            Math.abs(1 - w) * Math.abs(u!.energy[i]!) +
+            Math.abs(v)),
+    ),
+    score: cpu.score.map(
+      (v, i) =>
+        Math.abs(w) * bc!.score[i]! +
+        Math.abs(1 - w) * b!.score[i]! +
+        MIX_ROUNDING *
+          (Math.abs(w * uc!.score[i]!) + Math.abs((1 - w) * u!.score[i]!) + Math.abs(v)),
+    ),
+  };
+  expectField(field, cpu, bounds);
+  expectNormalised(field, temperature);
+  return field;
+}
+
+describe(`guided landscape (SEED=${seed})`, () => {
+  const guidance = [1, 0, 1.5 + 3 * rng.uniform()];
+  for (const w of guidance) {
+    test(`mixture, class k, w = ${w.toFixed(3)}: w U_k + (1 - w) U against float64`, async () => {
+      const mixture = randomMixture(4);
+      const k = Math.floor(4 * rng.uniform());
+      const component = mixture.components[k]!;
+      const alpha = 0.3 + 0.7 * rng.uniform();
+      const sigma = 0.1 + 0.6 * rng.uniform();
+      const temperature = w === 1 ? 1 : 0.5 + 1.5 * rng.uniform();
+      const c = { label: k, logShare: Math.log(component.weight), guidance: w };
+      // The kernel reads component k's own label k; the class source is that component alone.
+      const cls: Source = { denoiser: 'exact', mixture: { components: [component] } };
+      await expectGuided({ denoiser: 'exact', mixture }, cls, c, alpha, sigma, temperature);
+    });
+
+    test(`stored points, class c, w = ${w.toFixed(3)}: over the class's points against float64`, async () => {
+      const m = 300;
+      const points = Float32Array.from({ length: 2 * m }, () => rng.normal());
+      const labels = Uint32Array.from({ length: m }, () => Math.floor(3 * rng.uniform()));
+      const label = Math.floor(3 * rng.uniform());
+      const mine = classPoints(points, labels, label);
+      const c = {
+        label,
+        logShare: Math.log(mine.length / 2 / m),
+        guidance: w,
+        labels: upload(new Float32Array(labels.buffer)),
+      };
+      const alpha = 0.3 + 0.7 * rng.uniform();
+      const sigma = 0.15 + 0.5 * rng.uniform();
+      const cls: Source = { denoiser: 'empirical', points: mine };
+      await expectGuided({ denoiser: 'empirical', points }, cls, c, alpha, sigma, 1);
+    });
+  }
+
+  test('a class deepens its own mode: the lightest becomes the deepest', async () => {
+    // Unconditionally mode 1 (weight 0.1) is the shallowest; guided towards it, the deepest.
+    const means = [
+      [-1.5, 0],
+      [0, 1.2],
+      [1.5, 0],
+    ] as const;
+    const mixture: Mixture = {
+      components: means.map((mean, k) => ({
+        weight: k === 1 ? 0.1 : 0.45,
+        mean,
+        cov: [0.05, 0, 0.05] as const,
+      })),
+    };
+    const depth = async (guidance: number, label: number): Promise<number[]> => {
+      const one = mixture.components[label]!;
+      const f = await expectGuided(
+        { denoiser: 'exact', mixture },
+        { denoiser: 'exact', mixture: { components: [one] } },
+        { label, logShare: Math.log(one.weight), guidance },
+        1,
+        0.2,
+        1,
+      );
+      // At the grid point nearest each mean.
+      return means.map(([mx, my]) => {
+        const [i, j] = [mx, my].map((v) => Math.round((v + HALF) / grid.spacing));
+        return f.energy[j! * G + i!]!;
+      });
+    };
+    const plain = await depth(0, 1);
+    expect(plain[1]).toBeGreaterThan(Math.max(plain[0]!, plain[2]!));
+    const guided = await depth(4, 1);
+    expect(guided[1]).toBeLessThan(Math.min(guided[0]!, guided[2]!));
   });
 });
 

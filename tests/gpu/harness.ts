@@ -55,6 +55,11 @@ export interface KernelInputs {
   energy?: ArrayLike<number>;
   history?: ArrayLike<number>;
   data?: ArrayLike<number>;
+  /** The class of each data point (all 0 when absent). */
+  labels?: ArrayLike<number>;
+  /** The unconditional denoiser's outputs (run/guide.wgsl). */
+  x0uncond?: ArrayLike<number>;
+  energyUncond?: ArrayLike<number>;
   mixture?: Float32Array;
   /** The Langevin kernels' buffers; langevinState as packed bytes (src/maths/langevin.ts packLangevinState). */
   v?: ArrayLike<number>;
@@ -89,7 +94,7 @@ export async function runKernel(
   // Per-lane buffers: dim / 2 vec2 lanes per particle (one for points); energy and accept per
   // particle. Kernels that run per particle dispatch n invocations, the rest one per lane.
   const lanes = (p.n * (p.dim ?? 2)) / 2;
-  const perParticle = name === 'mala_accept' || name.startsWith('denoise_');
+  const perParticle = name === 'mala_accept' || name === 'guide' || name.startsWith('denoise_');
   const buffers = {
     step: createBuffer(device, {
       label: 'step',
@@ -131,6 +136,24 @@ export async function runKernel(
       data: f32(inputs.history, 4 * lanes),
     }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: f32(inputs.data, 2) }),
+    labels: createBuffer(device, {
+      label: 'labels',
+      size: 0,
+      usage,
+      data: Uint32Array.from(inputs.labels ?? new Uint32Array((inputs.data?.length ?? 2) / 2)),
+    }),
+    x0uncond: createBuffer(device, {
+      label: 'x0uncond',
+      size: 0,
+      usage,
+      data: f32(inputs.x0uncond, 2 * lanes),
+    }),
+    energyUncond: createBuffer(device, {
+      label: 'energyUncond',
+      size: 0,
+      usage,
+      data: f32(inputs.energyUncond, p.n),
+    }),
     mixture: createBuffer(device, {
       label: 'mixture',
       size: 0,

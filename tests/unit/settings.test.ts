@@ -4,6 +4,7 @@
  * hash codec (only non-default keys written; decode . encode is the identity on valid settings).
  */
 import { describe, expect, test } from 'vitest';
+import { datasetClasses } from '../../src/maths/datasets';
 import { isImageDataset } from '../../src/maths/imageDatasets';
 import { Rng } from '../../src/maths/rng';
 import { formatCurve } from '../../src/maths/logSnrCurve';
@@ -64,7 +65,9 @@ describe('applyPatch', () => {
   test('values at the limits are accepted', () => {
     for (const [key, range] of Object.entries(LIMITS)) {
       for (const value of [range.min, range.max]) {
-        expect(expectOk(applyPatch(DEFAULTS, { [key]: value }))[key as keyof Settings]).toBe(value);
+        // class 24 is gaussians25's last.
+        const patch = key === 'class' ? { dataset: 'gaussians25', class: value } : { [key]: value };
+        expect(expectOk(applyPatch(DEFAULTS, patch))[key as keyof Settings]).toBe(value);
       }
     }
   });
@@ -209,6 +212,11 @@ function randomKeys(rng: Rng): Settings {
   const n = isImageDataset(dataset)
     ? int(1, IMAGE_BATCH_MAX)
     : maybe('n', int(LIMITS.n.min, LIMITS.n.max));
+  // The learned denoiser is refused for MALA (learnedProblem): not drawn here.
+  const denoiser = maybe('denoiser', pick(DENOISERS.filter((d) => d !== 'learned')));
+  // A class where the dataset has labels and the denoiser takes one (conditionProblem).
+  const classes = isImageDataset(dataset) || denoiser === 'gaussian' ? 0 : datasetClasses(dataset);
+  const lo = between(0, 1);
   return {
     mode: maybe('mode', pick(MODES)),
     dataset,
@@ -219,8 +227,10 @@ function randomKeys(rng: Rng): Settings {
     showNearest: maybe('showNearest', rng.uniform() < 0.5),
     follow: maybe('follow', int(-1, Math.min(n, 1024) - 1)),
     seed: maybe('seed', int(LIMITS.seed.min, LIMITS.seed.max)),
-    // The learned denoiser is refused for MALA (learnedProblem): not drawn here.
-    denoiser: maybe('denoiser', pick(DENOISERS.filter((d) => d !== 'learned'))),
+    denoiser,
+    class: classes ? maybe('class', int(-1, classes - 1)) : -1,
+    guidance: maybe('guidance', between(LIMITS.guidance.min, LIMITS.guidance.max)),
+    guidanceInterval: maybe('guidanceInterval', `${lo},${between(lo, 1)}`),
     sampler: maybe('sampler', pick(SAMPLERS)),
     schedule: maybe('schedule', pick(SCHEDULES)),
     steps: maybe('steps', int(LIMITS.steps.min, LIMITS.steps.max)),
@@ -329,6 +339,9 @@ function randomCompareWith(rng: Rng, a: Settings, b: Settings): string {
     else if (u < 0.25 && b[lo] < a[hi]) keys.push(lo);
     else if (u < 0.35 && b[hi] > a[lo]) keys.push(hi);
   }
+  // a's class needs a denoiser that takes one (conditionProblem): lane B keeps a's then.
+  const denoiser = keys.indexOf('denoiser');
+  if (denoiser >= 0 && a.class !== -1 && b.denoiser === 'gaussian') keys.splice(denoiser, 1);
   return new URLSearchParams(keys.map((key) => [key, String(b[key])])).toString();
 }
 

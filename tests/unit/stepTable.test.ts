@@ -65,6 +65,9 @@ const STEP_PARAMS_KEYS: Record<keyof StepParams, true> = {
   smoothing: true,
   draws: true,
   rank: true,
+  label: true,
+  log_share: true,
+  guidance: true,
 };
 /** Fields that are counts or identifiers, u32 in WGSL; the rest are f32. */
 const INTEGER_FIELDS = new Set<string>([
@@ -78,6 +81,7 @@ const INTEGER_FIELDS = new Set<string>([
   'dim',
   'draws',
   'rank',
+  'label',
 ]);
 
 const typeOf = (name: string): string | undefined =>
@@ -141,6 +145,9 @@ describe('StepWriter', () => {
     smoothing: 0.19,
     draws: 4,
     rank: 33,
+    label: 5,
+    log_share: -2.25,
+    guidance: 3.5,
   };
 
   test('writes each field at its WGSL offset with its WGSL type', () => {

@@ -112,6 +112,7 @@ describe(`WGSL layouts of CPU-side records (SEED=${SEED})`, () => {
       expect(r.mean).toEqual(f32(c.mean));
       expect(r.log_weight).toEqual(f32([Math.log(c.weight)]));
       expect(r.cov!.slice(0, 3)).toEqual(f32(c.cov));
+      expect(r.label).toEqual([k]);
     });
   });
 });

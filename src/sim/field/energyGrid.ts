@@ -24,6 +24,7 @@ import { makeStructuredView, type StructuredView } from 'webgpu-utils';
 import { createBuffer } from '../../gpu/buffers';
 import { compileKernel } from '../../gpu/compile';
 import { bindKernel, workgroups, type Kernel, type ShaderSources } from '../../gpu/kernel';
+import { ALL_LABELS } from '../../maths/guidance';
 import type { DenoiserId } from '../../settings/settings';
 
 /** Grid points per side. */
@@ -54,6 +55,16 @@ export interface FieldParams {
   k: number;
   data: GPUBuffer;
   mixture: GPUBuffer;
+  /**
+   * Class conditioning and guidance (shaders/field/*.wgsl): the class kept (ALL_LABELS, the
+   * default: every class), log P(class) (default 0), the guidance w at this level (default 1:
+   * the class's own landscape, U_w = w U_c + (1 - w) U), and the class of each stored point (u32;
+   * the empirical landscape of a class reads it).
+   */
+  label?: number;
+  logShare?: number;
+  guidance?: number;
+  labels?: GPUBuffer;
 }
 
 export interface GridOptions {
@@ -89,7 +100,9 @@ export class EnergyGrid implements GridGeometry {
   private readonly uniform: GPUBuffer;
   private readonly view: StructuredView;
   private readonly groups = new Map<Kernel, GPUBindGroup>();
-  private bound: { data: GPUBuffer; mixture: GPUBuffer } | null = null;
+  private bound: { data: GPUBuffer; mixture: GPUBuffer; labels: GPUBuffer } | null = null;
+  /** The labels bound where FieldParams gives none (no class is read then). */
+  private readonly noLabels: GPUBuffer;
   /** The parameters of the grid's current contents (null: none yet, or invalidated). */
   private last: FieldParams | null = null;
   private readonly groupsXY: [number, number];
@@ -103,6 +116,7 @@ export class EnergyGrid implements GridGeometry {
     halfWidth: number,
   ) {
     const points = size * size;
+    this.noLabels = createBuffer(device, { label: 'field labels', size: 4, usage: storageIo() });
     this.energy = createBuffer(device, {
       label: 'field energy',
       size: 4 * points,
@@ -195,8 +209,16 @@ export class EnergyGrid implements GridGeometry {
     v.alpha![0] = p.alpha;
     v.sigma![0] = sigma;
     v.temperature![0] = p.temperature;
+    const label = p.label ?? ALL_LABELS;
+    v.label![0] = label;
+    v.log_share![0] = p.logShare ?? 0;
+    // All classes: the unconditional landscape, unguided.
+    v.guidance![0] = label === ALL_LABELS ? 1 : (p.guidance ?? 1);
     this.device.queue.writeBuffer(this.uniform, 0, this.view.arrayBuffer);
-    if (this.bound?.data !== p.data || this.bound.mixture !== p.mixture) this.rebind(p);
+    const labels = p.labels ?? this.noLabels;
+    const b = this.bound;
+    if (b?.data !== p.data || b.mixture !== p.mixture || b.labels !== labels)
+      this.rebind(p, labels);
     const pass = encoder.beginComputePass(FIELD_PASS);
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, this.group(kernel));
@@ -216,7 +238,15 @@ export class EnergyGrid implements GridGeometry {
   }
 
   destroy(): void {
-    for (const b of [this.energy, this.score, this.density, this.stats, this.uniform]) b.destroy();
+    for (const b of [
+      this.energy,
+      this.score,
+      this.density,
+      this.stats,
+      this.uniform,
+      this.noLabels,
+    ])
+      b.destroy();
   }
 
   private group(kernel: Kernel): GPUBindGroup {
@@ -225,11 +255,12 @@ export class EnergyGrid implements GridGeometry {
     return group;
   }
 
-  private rebind(p: FieldParams): void {
+  private rebind(p: FieldParams, labels: GPUBuffer): void {
     const resources = {
       grid: this.uniform,
       data: p.data,
       mixture: p.mixture,
+      labels,
       energy: this.energy,
       score: this.score,
       density: this.density,
@@ -237,7 +268,7 @@ export class EnergyGrid implements GridGeometry {
     };
     for (const k of [this.mixtureKernel, this.empiricalKernel, this.normaliseKernel])
       this.groups.set(k, bindKernel(this.device, k, resources));
-    this.bound = { data: p.data, mixture: p.mixture };
+    this.bound = { data: p.data, mixture: p.mixture, labels };
   }
 }
 
@@ -250,7 +281,11 @@ function sameParams(a: FieldParams, b: FieldParams): boolean {
     a.m === b.m &&
     a.k === b.k &&
     a.data === b.data &&
-    a.mixture === b.mixture
+    a.mixture === b.mixture &&
+    (a.label ?? ALL_LABELS) === (b.label ?? ALL_LABELS) &&
+    (a.logShare ?? 0) === (b.logShare ?? 0) &&
+    (a.guidance ?? 1) === (b.guidance ?? 1) &&
+    a.labels === b.labels
   );
 }
 

@@ -27,16 +27,23 @@ export class RunCursor {
   plan: Pass[][] = [];
   /** Denoiser evaluations after each number of steps. */
   private nfe: Uint32Array = new Uint32Array(1);
+  /** A guided run: 1 at the slots where w != 1 (two evaluations and their mix), else 0. */
+  guided: Uint8Array = new Uint8Array(0);
   /** Steps done; after a scrub, the step the scrubbed position goes on from. */
   step = 0;
   /** The level of the last scrub (forward mode), while the particles sit there. */
   scrubbed: Level | null = null;
 
-  /** A new run, at its start. */
-  start(spec: RunSpec, plan: Pass[][] = planOf(spec)): void {
+  /** A new run, at its start; `guided[slot]` 1 where it evaluates twice (cumulativeNfe). */
+  start(
+    spec: RunSpec,
+    plan: Pass[][] = planOf(spec),
+    guided: Uint8Array = new Uint8Array(0),
+  ): void {
     this.spec = spec;
     this.plan = plan;
-    this.nfe = cumulativeNfe(plan);
+    this.guided = guided;
+    this.nfe = cumulativeNfe(plan, guided);
     this.rewind();
   }
 
@@ -45,6 +52,7 @@ export class RunCursor {
     this.spec = null;
     this.plan = [];
     this.nfe = new Uint32Array(1);
+    this.guided = new Uint8Array(0);
     this.rewind();
   }
 

@@ -8,6 +8,7 @@ import type { Kernel, ShaderSources } from '../../gpu/kernel';
 import type { DenoiserId } from '../../settings/settings';
 import { IMAGE_KERNELS, IMAGE_WORKGROUP_SIZE, type ImageKernelId } from './imageKernels';
 import { perturbs, type KernelName, type Pass } from './plan';
+import { isGuided } from '../../maths/guidance';
 import type { RunSpec } from '../../settings/runSpec';
 
 export const KERNEL_FILES = {
@@ -40,6 +41,7 @@ export const KERNEL_FILES = {
   denoise_image_empirical: IMAGE_KERNELS.empirical,
   denoise_image_gaussian: IMAGE_KERNELS.gaussian,
   image_nearest: IMAGE_KERNELS.nearest,
+  guide: 'run/guide',
   path_start: 'run/path_start',
   path_step: 'run/path_step',
 } as const;
@@ -63,6 +65,7 @@ export const MEASURED: ReadonlySet<KernelId> = new Set([
   'denoise_image_gaussian',
   'perturb',
   'image_nearest',
+  'guide',
 ]);
 
 /** Kernels that run once per particle; every other kernel runs once per vec2 lane. */
@@ -72,6 +75,7 @@ export const PER_PARTICLE: ReadonlySet<KernelId> = new Set([
   'denoise_gaussian',
   'denoise_empirical',
   'mala_accept',
+  'guide',
   'path_start',
   'path_step',
 ]);
@@ -112,7 +116,23 @@ export function runKernels(spec: RunSpec, plan: readonly Pass[][], data: DataSha
   if (spec.mode !== 'forward' && perturbs(spec.error)) add('perturb');
   if (data.dim > 2) ids.add('image_nearest');
   if (ids.has('unet_out')) ids.add('unet_in');
+  if (guides(spec, data)) ids.add('guide');
   return [...ids];
+}
+
+/** The denoisers that take a class (step.label), and so guidance. */
+export const GUIDED: ReadonlySet<KernelId> = new Set(['denoise_mixture', 'denoise_empirical']);
+
+/**
+ * Whether a run evaluates its denoiser twice, conditional and unconditional, and mixes them
+ * (run/guide.wgsl): a class and w != 1 somewhere on its levels, with a denoiser that takes a class.
+ */
+export function guides(spec: RunSpec, data: DataShape): boolean {
+  const id = kernelOf('denoise', spec.denoiser, data);
+  return (
+    (id === 'denoise_mixture' || id === 'denoise_empirical') &&
+    isGuided(spec.condition, spec.levels)
+  );
 }
 
 /** Kernel `id` on the device's cache: compiled once per device. */

@@ -185,16 +185,25 @@ export function runPlan(
   return plan;
 }
 
-/** Denoiser evaluations (NFE) after 0, 1, ..., all steps of a plan. */
-export function cumulativeNfe(plan: readonly Pass[][]): Uint32Array {
+/**
+ * Denoiser evaluations (NFE) after 0, 1, ..., all steps of a plan. A guided run evaluates its
+ * denoiser twice (conditional and unconditional) at each slot where w != 1: `guided[slot]` is 1
+ * there (none: no slot is guided).
+ */
+export function cumulativeNfe(plan: readonly Pass[][], guided?: ArrayLike<number>): Uint32Array {
   const nfe = new Uint32Array(plan.length + 1);
   plan.forEach((passes, i) => {
-    nfe[i + 1] = nfe[i]! + passes.filter((p) => p.kernel === 'denoise').length;
+    const denoise = passes.filter((p) => p.kernel === 'denoise');
+    nfe[i + 1] = nfe[i]! + denoise.reduce((sum, p) => sum + 1 + (guided?.[p.slot] ?? 0), 0);
   });
   return nfe;
 }
 
-/** Denoiser evaluations in the first `done` steps of a plan. */
-export function countNfe(plan: readonly Pass[][], done: number): number {
-  return cumulativeNfe(plan)[Math.min(done, plan.length)]!;
+/** Denoiser evaluations in the first `done` steps of a plan (`guided` as cumulativeNfe). */
+export function countNfe(
+  plan: readonly Pass[][],
+  done: number,
+  guided?: ArrayLike<number>,
+): number {
+  return cumulativeNfe(plan, guided)[Math.min(done, plan.length)]!;
 }

@@ -17,6 +17,8 @@ const PARTICLE_BUFFERS = [
   'energy',
   'measuredX0hat',
   'measuredEnergy',
+  'x0uncond',
+  'energyUncond',
   'history',
   'v',
   'accept',
@@ -28,7 +30,7 @@ const PARTICLE_BUFFERS = [
   'path',
 ] as const;
 /** The data's buffers, replaced by setData (gaussianModel: when a run first needs it). */
-const DATA_BUFFERS = ['data', 'mixture', 'gaussian', 'gaussianModel'] as const;
+const DATA_BUFFERS = ['data', 'labels', 'mixture', 'gaussian', 'gaussianModel'] as const;
 /** Everything destroy() releases: the above and the step table. */
 const ALL_BUFFERS = [...PARTICLE_BUFFERS, ...DATA_BUFFERS, 'table'] as const;
 
@@ -51,8 +53,13 @@ export class RunBuffers {
    */
   measuredX0hat!: GPUBuffer;
   measuredEnergy!: GPUBuffer;
+  /** Guided runs: the unconditional denoiser's x0_hat and U, which run/guide.wgsl mixes in. */
+  x0uncond!: GPUBuffer;
+  energyUncond!: GPUBuffer;
   history!: GPUBuffer;
   data!: GPUBuffer;
+  /** The class of each stored point, u32 (all 0 for data without labels). */
+  labels!: GPUBuffer;
   mixture!: GPUBuffer;
   /** The one-Gaussian model of the stored points (denoiser 'gaussian'), as a 1-component mixture. */
   gaussian!: GPUBuffer;
@@ -103,6 +110,8 @@ export class RunBuffers {
     this.energy = createBuffer(d, { label: 'energy', size: 4 * n, usage });
     this.measuredX0hat = createBuffer(d, { label: 'measured x0hat', size: 8 * lanes, usage });
     this.measuredEnergy = createBuffer(d, { label: 'measured energy', size: 4 * n, usage });
+    this.x0uncond = createBuffer(d, { label: 'x0 uncond', size: 8 * lanes, usage });
+    this.energyUncond = createBuffer(d, { label: 'energy uncond', size: 4 * n, usage });
     this.history = createBuffer(d, { label: 'history', size: 16 * lanes, usage });
     this.v = createBuffer(d, { label: 'v', size: 8 * lanes, usage });
     this.accept = createBuffer(d, { label: 'accept', size: 4 * n, usage });
@@ -132,6 +141,15 @@ export class RunBuffers {
       size: dataset.points.byteLength,
       usage: storageIo() | GPUBufferUsage.VERTEX,
       data: dataset.points,
+    });
+    const points = datasetSize(dataset);
+    this.labels = createBuffer(this.device, {
+      label: 'labels',
+      size: 0,
+      usage: storageIo(),
+      data: dataset.labels
+        ? Uint32Array.from(dataset.labels)
+        : new Uint32Array(Math.max(1, points)),
     });
     this.mixture = createBuffer(this.device, {
       label: 'mixture',
@@ -194,7 +212,13 @@ export class RunBuffers {
       energy: this.energy,
       history: this.history,
       data: this.data,
+      labels: this.labels,
+      measuredX0hat: this.measuredX0hat,
+      measuredEnergy: this.measuredEnergy,
+      x0uncond: this.x0uncond,
+      energyUncond: this.energyUncond,
       mixture: this.mixture,
+      gaussian: this.gaussian,
       v: this.v,
       accept: this.accept,
       heat: this.heat,

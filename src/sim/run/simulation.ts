@@ -5,13 +5,8 @@
  * dispatches: it never reads the GPU back and never allocates.
  */
 import { createBuffer } from '../../gpu/buffers';
-import {
-  bindKernel,
-  kernelSource,
-  workgroups,
-  type Kernel,
-  type ShaderSources,
-} from '../../gpu/kernel';
+import { kernelSource, workgroups, type Kernel, type ShaderSources } from '../../gpu/kernel';
+import { RunBindGroups, type Binding } from './bindGroups';
 import type { Level } from '../../maths/schedules';
 import { makeShaderDataDefinitions } from 'webgpu-utils';
 import { RunCursor, planOf, type RunStatus } from './cursor';
@@ -20,9 +15,10 @@ import { imageGaussian } from './gaussianFit';
 import { imageWorkgroups } from './imageKernels';
 import {
   compileRunKernel,
+  GUIDED,
+  guides,
   IMAGE_KERNEL_OF,
   kernelOf,
-  MEASURED,
   PER_PARTICLE,
   runKernels,
   type DataShape,
@@ -33,11 +29,13 @@ import { RunBuffers } from './runBuffers';
 import { LearnedNetworks, type LearnedModel, type UNetModel } from './learnedNetworks';
 import {
   drawsOf,
+  guidedTable,
   langevinTable,
   runConstants,
   stepParams,
   stepTable,
   StepWriter,
+  unconditional,
   type RunConstants,
 } from './stepTable';
 
@@ -62,9 +60,9 @@ export class Simulation extends RunBuffers {
   private readonly writer: StepWriter;
   /** The kernels compiled for the runs set so far (shared with the device's cache). */
   private readonly kernels: Partial<Record<KernelId, Kernel>> = {};
-  private readonly groups = new Map<KernelId, GPUBindGroup>();
-  /** The same kernels bound to the measurement's outputs (MEASURED only). */
-  private readonly measureGroups = new Map<KernelId, GPUBindGroup>();
+  private readonly groups = new RunBindGroups();
+  /** A guided run: where the step table's unconditional copy starts (bytes); 0 when not guided. */
+  private uncondOffset = 0;
   private readonly offsets = new Uint32Array(1);
   private readonly maxPerDimension: number;
 
@@ -133,12 +131,15 @@ export class Simulation extends RunBuffers {
         `the run is not prepared (${missing.join(', ') || 'gaussianModel'}): await prepare(spec) first`,
       );
     const constants = this.constants(spec);
-    const bytes = this.writer.pack(
+    const slots =
       spec.mode === 'langevin' && spec.langevin
         ? langevinTable(spec.levels, constants, spec.langevin)
-        : stepTable(spec.levels, constants),
-    );
-    if (!this.table || this.table.size < bytes.byteLength) {
+        : stepTable(spec.levels, constants);
+    const guided = guidedTable(slots, guides(spec, this.shape()));
+    const bytes = this.writer.pack(guided.rows);
+    const uncondOffset = guided.uncond ? slots.length * this.writer.stride : 0;
+    if (!this.table || this.table.size < bytes.byteLength || uncondOffset !== this.uncondOffset) {
+      this.uncondOffset = uncondOffset;
       this.table?.destroy();
       this.table = createBuffer(this.device, {
         label: 'steps',
@@ -148,7 +149,7 @@ export class Simulation extends RunBuffers {
       this.rebind();
     }
     this.device.queue.writeBuffer(this.table, 0, bytes);
-    this.cursor.start(spec, plan);
+    this.cursor.start(spec, plan, guided.slots);
   }
 
   /**
@@ -176,9 +177,9 @@ export class Simulation extends RunBuffers {
     const energyless = kernel === 'denoise_learned' || kernel === 'unet_out';
     if (!clean || density) {
       const pass = encoder.beginComputePass(MEASURE_PASS);
-      this.dispatch(pass, kernel, slot, true);
+      this.dispatch(pass, kernel, slot, 'measured');
       if (!clean && spec.mode !== 'forward' && perturbs(spec.error))
-        this.dispatch(pass, 'perturb', slot, true);
+        this.dispatch(pass, 'perturb', slot, 'measured');
       pass.end();
     }
     if (clean) encoder.copyBufferToBuffer(this.x, 0, this.measuredX0hat, 0, this.x.size);
@@ -193,7 +194,7 @@ export class Simulation extends RunBuffers {
     if (this.dim === 2 || !this.cursor.spec) return;
     this.measureDenoiser(encoder);
     const pass = encoder.beginComputePass(NEAREST_PASS);
-    this.dispatch(pass, 'image_nearest', 0, true);
+    this.dispatch(pass, 'image_nearest', 0, 'measured');
     pass.end();
   }
 
@@ -277,12 +278,15 @@ export class Simulation extends RunBuffers {
     const slot = scrubSlot(steps);
     const to = levels[next < 0 ? levels.length - 1 : next]!;
     const bytes = new ArrayBuffer(this.writer.stride);
-    this.writer.write(
-      new DataView(bytes),
-      0,
-      stepParams(level, to, level, 0x80000000 + next, this.constants(spec)),
-    );
+    const params = stepParams(level, to, level, 0x80000000 + next, this.constants(spec));
+    this.writer.write(new DataView(bytes), 0, params);
     this.device.queue.writeBuffer(this.table!, slot * this.writer.stride, bytes);
+    if (this.uncondOffset) {
+      const uncond = this.uncondOffset + slot * this.writer.stride;
+      this.writer.write(new DataView(bytes), 0, unconditional(params));
+      this.device.queue.writeBuffer(this.table!, uncond, bytes);
+      this.cursor.guided[slot] = params.guidance !== 1 ? 1 : 0;
+    }
     this.dispatch(pass, 'forward_jump', slot);
     // A jump is no path: the straightness restarts from the scrubbed positions.
     this.dispatch(pass, 'path_start', slot);
@@ -334,20 +338,31 @@ export class Simulation extends RunBuffers {
     this.dispatch(pass, kernelOf(p.kernel, spec.denoiser, this.shape()), p.slot);
   }
 
-  /** One kernel over the particles at a slot; `measured`: bound to the measurement's outputs. */
+  /** One kernel over the particles at a slot, bound as `binding` says (./bindGroups.ts). */
   private dispatch(
     pass: GPUComputePassEncoder,
     id: KernelId,
     slot: number,
-    measured = false,
+    binding: Binding = 'run',
   ): void {
     if (id === 'unet_out') {
       // The U-Net's evaluation: its input at this slot's level and its forward, then x0_hat out.
       this.dispatch(pass, 'unet_in', slot);
       this.networks.recordForward(pass);
     }
+    if (this.uncondOffset && GUIDED.has(id) && binding !== 'uncond' && this.cursor.guided[slot]) {
+      // Guidance: the unconditional evaluation, the conditional one, then their mix.
+      this.dispatch(pass, id, slot, 'uncond');
+      this.record(pass, id, slot, binding);
+      this.record(pass, 'guide', slot, binding);
+      return;
+    }
+    this.record(pass, id, slot, binding);
+  }
+
+  private record(pass: GPUComputePassEncoder, id: KernelId, slot: number, binding: Binding): void {
     const kernel = this.kernels[id];
-    const group = (measured ? this.measureGroups : this.groups).get(id);
+    const group = this.groups.get(binding, id);
     if (!kernel) throw new Error(`${id} is not compiled: prepare(spec) first`);
     if (!group) throw new Error(`${id} is not bound`);
     this.offsets[0] = slot * this.writer.stride;
@@ -365,30 +380,19 @@ export class Simulation extends RunBuffers {
 
   private rebind(): void {
     this.groups.clear();
-    this.measureGroups.clear();
     this.networks.bind(this.device, this.n, this.dim);
     const buffers = this.resources();
     if (!buffers || !this.table) return;
-    const resources = {
-      step: { buffer: this.table, size: this.writer.struct.size },
-      ...buffers,
-      ...this.networks.resources,
-    };
-    for (const id of Object.keys(this.kernels) as KernelId[]) {
-      const kernel = this.kernels[id];
-      if (!kernel) continue;
-      if (!this.networks.binds(id)) continue;
-      const own = id === 'denoise_gaussian' ? { ...resources, mixture: this.gaussian } : resources;
-      this.groups.set(id, bindKernel(this.device, kernel, own));
-      if (MEASURED.has(id))
-        this.measureGroups.set(
-          id,
-          bindKernel(this.device, kernel, {
-            ...own,
-            x0hat: this.measuredX0hat,
-            energy: this.measuredEnergy,
-          }),
-        );
-    }
+    const step = { buffer: this.table, size: this.writer.struct.size };
+    const kernels = Object.fromEntries(
+      Object.entries(this.kernels).filter(([id]) => this.networks.binds(id as KernelId)),
+    );
+    const uncond = this.uncondOffset ? { ...step, offset: this.uncondOffset } : null;
+    this.groups.bind(
+      this.device,
+      kernels,
+      { step, ...buffers, ...this.networks.resources },
+      uncond,
+    );
   }
 }

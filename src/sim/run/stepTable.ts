@@ -5,6 +5,7 @@
  */
 import type { StructDefinition } from 'webgpu-utils';
 import { datasetSize, type Dataset } from '../../maths/datasets';
+import { ALL_LABELS, guidanceAt, logShare, type Condition } from '../../maths/guidance';
 import type { Level } from '../../maths/schedules';
 import type { RunSpec } from '../../settings/runSpec';
 import { annealedStepSize, pcStepSize } from '../../maths/langevin';
@@ -29,7 +30,10 @@ export function runConstants(
   rank: number,
 ): RunConstants {
   const gaussian = spec.denoiser === 'gaussian' && dim === 2;
+  const condition = spec.condition;
+  const mixture = spec.denoiser === 'exact' && !!dataset.mixture;
   return {
+    ...(condition ? { condition, logShare: logShare(dataset, condition.label, mixture) } : {}),
     eta: spec.eta,
     n,
     m: datasetSize(dataset),
@@ -62,6 +66,9 @@ export interface RunConstants {
   draws?: number;
   /** The Gaussian-model denoiser's rank (default 0). */
   rank?: number;
+  /** Class conditioning and guidance, and log P(class) of the run's denoiser (none: all). */
+  condition?: Condition;
+  logShare?: number;
 }
 
 /** What StepWriter writes for the fields a table may leave out. */
@@ -70,6 +77,9 @@ const FIELD_DEFAULTS: Partial<Record<keyof StepParams, number>> = {
   smoothing: 0,
   draws: 1,
   rank: 0,
+  label: ALL_LABELS,
+  log_share: 0,
+  guidance: 1,
 };
 
 /**
@@ -120,6 +130,9 @@ export function stepParams(
     smoothing: c.smoothing ?? 0,
     draws: c.draws ?? 1,
     rank: c.rank ?? 0,
+    label: c.condition?.label ?? ALL_LABELS,
+    log_share: c.logShare ?? 0,
+    guidance: guidanceAt(c.condition, at.t),
   };
 }
 
@@ -238,4 +251,28 @@ export class StepWriter {
     slots.forEach((p, i) => this.write(view, i, p));
     return bytes;
   }
+}
+
+/** The unconditional evaluation's copy of a slot: every class kept. */
+export const unconditional = (p: StepParams): StepParams => ({
+  ...p,
+  label: ALL_LABELS,
+  log_share: 0,
+});
+
+/**
+ * A run's step table and its guidance: a guided run (`guided`, kernels.ts guides) appends a copy
+ * of its slots with every class kept, which its unconditional evaluations read, and evaluates
+ * twice only at the slots where w != 1 (`slots[slot]` = 1): outside the guidance interval w = 1,
+ * and the conditional evaluation alone is the guided one.
+ */
+export function guidedTable(
+  table: StepParams[],
+  guided: boolean,
+): { rows: StepParams[]; uncond: boolean; slots: Uint8Array } {
+  return {
+    rows: guided ? [...table, ...table.map(unconditional)] : table,
+    uncond: guided,
+    slots: Uint8Array.from(table, (p) => (guided && (p.guidance ?? 1) !== 1 ? 1 : 0)),
+  };
 }

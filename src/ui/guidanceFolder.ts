@@ -1,0 +1,63 @@
+/**
+ * The Guidance folder of the panel: the class the exact denoisers keep (a dropdown of the
+ * dataset's classes, rebuilt when the dataset changes), the guidance w and the interval of t where
+ * it applies. Settings through the panel's bind, like every other control; shown only where a
+ * class can be chosen (labelled points and a denoiser that takes a class).
+ */
+import type GUI from 'lil-gui';
+import type { Controller } from 'lil-gui';
+import { datasetClasses } from '../maths/datasets';
+import { isImageDataset } from '../maths/imageDatasets';
+import { LIMITS, type Settings } from '../settings/settings';
+import { folderNote } from './folderNote';
+
+type Bind = (folder: GUI, key: keyof Settings, ...args: unknown[]) => Controller;
+
+/** What one class of a dataset is called: a mode of a mixture, a moon, a ring, a spiral arm. */
+const CLASS_NOUN: Partial<Record<string, string>> = {
+  gaussians8: 'mode',
+  gaussians25: 'mode',
+  moons: 'moon',
+  rings: 'ring',
+  spiral: 'arm',
+};
+
+/** The class dropdown's choices for a dataset: 'all' (-1), then each class by its readable name. */
+export function classChoices(dataset: string): Record<string, number> {
+  const noun = CLASS_NOUN[dataset] ?? 'class';
+  const choices: Record<string, number> = { all: -1 };
+  for (let k = 0; k < datasetClasses(dataset as Settings['dataset']); k++)
+    choices[`${noun} ${k}`] = k;
+  return choices;
+}
+
+/** Whether the settings' data and denoiser take a class (as conditionProblem in validate.ts). */
+export function takesClass(s: Readonly<Settings>): boolean {
+  return (
+    datasetClasses(s.dataset) > 0 &&
+    !isImageDataset(s.dataset) &&
+    s.denoiser !== 'gaussian' &&
+    s.denoiser !== 'learned'
+  );
+}
+
+/** Builds the folder; the function it returns shows it for the settings as they now are. */
+export function buildGuidanceFolder(gui: GUI, bind: Bind): (s: Readonly<Settings>) => void {
+  const f = gui.addFolder('Guidance');
+  const note = folderNote(f, 'Pick a class to sample p(x | c); w != 1 then guides towards it.');
+  const classController = bind(f, 'class', classChoices('')).name('class');
+  const w = bind(f, 'guidance', LIMITS.guidance.min, LIMITS.guidance.max, 0.1).name('guidance w');
+  const interval = bind(f, 'guidanceInterval').name('interval lo,hi in t');
+  let dataset = '';
+  return (s) => {
+    f.show(takesClass(s));
+    if (s.dataset !== dataset) {
+      dataset = s.dataset;
+      classController.options(classChoices(s.dataset));
+    }
+    const chosen = s.class !== -1;
+    note.hidden = chosen;
+    w.enable(chosen);
+    interval.enable(chosen);
+  };
+}

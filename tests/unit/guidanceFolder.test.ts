@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { datasetClasses } from '../../src/maths/datasets';
+import { DEFAULTS } from '../../src/settings/settings';
+import { conditionProblem } from '../../src/settings/validate';
+import { classChoices, takesClass } from '../../src/ui/guidanceFolder';
+
+describe('the Guidance folder', () => {
+  it('offers all and every class of a dataset by a readable name', () => {
+    expect(classChoices('moons')).toEqual({ all: -1, 'moon 0': 0, 'moon 1': 1 });
+    expect(classChoices('rings')).toEqual({ all: -1, 'ring 0': 0, 'ring 1': 1, 'ring 2': 2 });
+    expect(Object.keys(classChoices('spiral'))).toEqual(['all', 'arm 0', 'arm 1', 'arm 2']);
+    const modes = classChoices('gaussians25');
+    expect(Object.values(modes)).toEqual(Array.from({ length: 26 }, (_, k) => k - 1));
+    expect(modes['mode 24']).toBe(24);
+    expect(classChoices('swissroll')).toEqual({ all: -1 });
+  });
+
+  it('is shown exactly where the validation takes a class', () => {
+    for (const dataset of ['gaussians8', 'moons', 'swissroll', 'custom', 'mnist'] as const)
+      for (const denoiser of ['exact', 'empirical', 'smoothed', 'gaussian', 'learned'] as const) {
+        const s = { ...DEFAULTS, dataset, denoiser, class: 0 };
+        expect(takesClass(s), `${dataset} ${denoiser}`).toBe(conditionProblem(s) === null);
+      }
+    expect(datasetClasses('swissroll')).toBe(0);
+  });
+});
