@@ -7,6 +7,7 @@ import { POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
 import type { UNetArch } from '../maths/learn/unet';
 import type { GeneralisationResult } from '../sandbox/generalisationExperiment';
+import type { GuidanceSweepResult } from '../sim/experiments/guidanceSweep';
 import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
@@ -166,6 +167,18 @@ export interface SandboxApi {
     sampleSteps?: number;
     restart?: boolean;
   }): Promise<GeneralisationResult>;
+  /**
+   * What guidance does, against w (the settings' class; refused for class -1): for each w of `ws`
+   * (default 0 to 8) the current sampler, schedule and denoiser from the same noise, n particles
+   * (default 4,096); rows { w, nfe, entropy, distance, nearest, offData, overshoot } with the
+   * floor, the class data's entropy and the off-data radius (src/sim/experiments/guidanceSweep.ts).
+   * `particles: true` adds each row's measured particles and the distance's reference.
+   */
+  guidanceSweep(options?: {
+    ws?: number[];
+    n?: number;
+    particles?: boolean;
+  }): Promise<GuidanceSweepResult>;
 }
 
 export interface ModelInfo {
@@ -309,6 +322,21 @@ export const API_SIGNATURES: Readonly<Record<ApiFunction, Signature>> = {
             samples: optional(number({ min: 1, max: 64, integer: true })),
             sampleSteps: optional(number({ min: 1, max: 1000, integer: true })),
             restart: optional(boolean),
+          }),
+        ),
+      ],
+    ],
+    promise: true,
+  },
+  guidanceSweep: {
+    args: [
+      [
+        'options',
+        optional(
+          object({
+            ws: optional(arrayOf(SETTING_SCHEMAS.guidance, { min: 1, max: 32 })),
+            n: optional(number({ min: 256, max: LIMITS.n.max, integer: true })),
+            particles: optional(boolean),
           }),
         ),
       ],

@@ -3,6 +3,7 @@ import { toPointArray } from '../io/pointsInput';
 import { checkedApi, type SandboxApi } from './api';
 import type { App } from './context';
 import { loadImageFiles, useCustomPoints } from './files';
+import { runGuidanceCurve } from './guidanceCurve';
 import { chartCanvas, recordClip } from './recording';
 
 export function createApi(app: App, ready: Promise<void>): SandboxApi {
@@ -44,5 +45,6 @@ export function createApi(app: App, ready: Promise<void>): SandboxApi {
     loadModel: (bytes) => sandbox.loadModel(bytes),
     memorisationVsM: (options) => sandbox.memorisationVsM(options),
     generalisationVsN: (options) => sandbox.generalisationVsN(options),
+    guidanceSweep: (options) => runGuidanceCurve(app, options),
   });
 }

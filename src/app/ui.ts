@@ -5,6 +5,7 @@ import { ControlPanel } from '../ui/controlPanel';
 import { Drawing } from '../ui/drawing';
 import { acceptDrops, chooseFile } from '../ui/files';
 import { GeneralisationPanel } from '../ui/generalisationPanel';
+import { folderTitled, guidanceCurveButton } from '../ui/guidanceButton';
 import { Hud } from '../ui/hud';
 import { bindKeys } from '../ui/keyboard';
 import { MarginalsPanel } from '../ui/marginalsPanel';
@@ -17,6 +18,7 @@ import { SpeciationPanel } from '../ui/speciationPanel';
 import type { App, Panels } from './context';
 import { runSweepFromSettings, speciate } from './experiments';
 import { loadDropped, loadFile, POINT_FILES, useCustomPoints } from './files';
+import { guidanceCurveFromPanel } from './guidanceCurve';
 import { loadModelFile, runGeneralisationVsN, runMemorisationVsM, saveModelFile } from './model';
 import { recordAndDownload, snapshotAndDownload } from './recording';
 import { showSettings } from './shown';
@@ -123,6 +125,9 @@ export function startUi(app: App): void {
     },
     document.getElementById('controls')!,
   );
+  // Beside the NFE sweep until the Guidance folder hosts it.
+  const sweepFolder = folderTitled(panel.gui, 'Sweep (quality vs NFE)');
+  if (sweepFolder) guidanceCurveButton(sweepFolder, () => guidanceCurveFromPanel(app));
   const panels: Panels = {
     panel,
     hud,

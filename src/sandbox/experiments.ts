@@ -1,6 +1,6 @@
 /**
  * The experiments that run beside the live animation on the same device: the quality-vs-NFE
- * sweep, and cloning (when do samples commit to a mode?), with one cloner per device; points and
+ * sweep, the guidance sweep (diversity and distance to a class's data against w), and cloning (when do samples commit to a mode?), with one cloner per device; points and
  * images alike (src/sim/distance/imageDistance.ts: the image distance and classes).
  */
 import { theorySpeciationT } from '../maths/speciation';
@@ -14,11 +14,21 @@ import {
   type CurveOptions,
 } from '../sim/experiments/speciation';
 import { runSweep, type SweepOptions, type SweepResult } from '../sim/experiments/sweep';
+import {
+  GUIDANCE_WS,
+  runGuidanceSweep,
+  type GuidanceSweepOptions,
+  type GuidanceSweepResult,
+} from '../sim/experiments/guidanceSweep';
 import type { Datasets } from './datasets';
+import type { Recovery } from './recovery';
 import type { SandboxState } from './state';
 import type { Speciation, SweepRequest } from './types';
 
 export type SpeciationOptions = CurveOptions & { count?: number; curve?: boolean };
+
+/** A guidance sweep: the w (GUIDANCE_WS unless given) and the particles (4,096 unless given). */
+export type GuidanceRequest = Partial<GuidanceSweepOptions> & { n?: number };
 
 export class Experiments {
   private cloner: Cloner | null = null;
@@ -27,6 +37,7 @@ export class Experiments {
     private readonly state: SandboxState,
     private readonly datasets: Datasets,
     private readonly maxParticles: () => number,
+    private readonly recovery: Recovery,
   ) {}
 
   /** The device was lost: its cloner with it. */
@@ -60,6 +71,23 @@ export class Experiments {
       { samplers, schedules, nfe },
       options,
     );
+  }
+
+  /**
+   * Diversity and distance to the class's data against guidance w, for the current settings'
+   * class (refused for class -1), from the same noise for every w, beside the live runs.
+   */
+  guidanceSweep(request: GuidanceRequest = {}): Promise<GuidanceSweepResult> {
+    return this.recovery.survive('guidanceSweep()', async () => {
+      const st = this.state;
+      const { n = 4096, ws = GUIDANCE_WS, ...options } = request;
+      const patch = { n, compare: false, compareWith: '' };
+      const result = applyPatch(st.current, patch, { maxParticles: this.maxParticles() });
+      if (!result.ok) throw new Error(`guidanceSweep: ${result.error}`);
+      const { device } = st.requireGpu();
+      const run = { ...options, ws };
+      return runGuidanceSweep(device, st.sources, result.settings, st.dataset!, run);
+    });
   }
 
   /**

@@ -48,7 +48,8 @@ export class Sandbox {
   readonly measurement: Measurement;
   readonly clips: Clips;
   private readonly recovery: Recovery;
-  private readonly experiments: Experiments;
+  /** The experiments beside the runs; the guidance sweep is called here (guidanceSweep). */
+  readonly experiments: Experiments;
   /** Reads of the runs for scripts and tests (positions, images, metrics...). */
   readonly read: Readings;
   /** The lanes' views: pan and zoom, picking, panels. */
@@ -65,12 +66,12 @@ export class Sandbox {
     this.learning = st.learning = new Learning(st);
     this.playback = new Playback(st);
     this.measurement = new Measurement(st);
-    this.experiments = new Experiments(st, this.data, () => this.maxParticles);
     this.recovery = new Recovery(st, this.data, this.playback, () => {
       if (st.recording) this.clips.lostDuringClip = true;
       this.experiments.forgetDevice();
       this.learning.forgetDevice();
     });
+    this.experiments = new Experiments(st, this.data, () => this.maxParticles, this.recovery);
     this.clips = new Clips(st, this.playback, this.queue, this.recovery);
     this.views = new Views(st);
     this.read = new Readings(st, this.queue, this.recovery, this.measurement);

@@ -95,6 +95,7 @@ const VALID: Partial<Record<Fn, unknown[]>> = {
   loadModel: [new ArrayBuffer(8)],
   memorisationVsM: [{ ms: [16, 1000], steps: 4000, every: 500 }],
   generalisationVsN: [{ ns: [1, 16, 256, 5000], steps: 2000, every: 500, samples: 8 }],
+  guidanceSweep: [{ ws: [0, 1, 2, 3, 5, 8], n: 4096 }],
 };
 
 test('the README examples are accepted', () => {
@@ -252,6 +253,13 @@ describe('other arguments', () => {
       [{ samplers: ['ddim'], schedules: ['cosine'], nfe: Array(41).fill(1) }],
       /spec\.nfe may have at most 40/,
     ],
+    ['guidanceSweep', [{ ws: [] }], /^guidanceSweep: options\.ws must not be empty/],
+    [
+      'guidanceSweep',
+      [{ ws: [1, 21] }],
+      /^guidanceSweep: options\.ws\[1\] must be between 0 and 20/,
+    ],
+    ['guidanceSweep', [{ n: 100 }], /^guidanceSweep: options\.n must be between 256 and/],
     ['record', [{ fps: 500 }], /^record: options\.fps must be between 1 and 120, not 500$/],
     ['record', [{ width: 641 }], /^record: options\.width must be even, not 641$/],
     [

@@ -200,7 +200,11 @@ async function sweepRows(
 }
 
 /** Runs one configuration from reset to the end, in chunks; cancellable between them. */
-async function runToEnd(device: GPUDevice, sim: Simulation, signal?: AbortSignal): Promise<void> {
+export async function runToEnd(
+  device: GPUDevice,
+  sim: Simulation,
+  signal?: AbortSignal,
+): Promise<void> {
   let encoder = device.createCommandEncoder({ label: 'sweep reset' });
   sim.reset(encoder);
   device.queue.submit([encoder.finish()]);
