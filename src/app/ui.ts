@@ -125,9 +125,9 @@ export function startUi(app: App): void {
     },
     document.getElementById('controls')!,
   );
-  // Beside the NFE sweep until the Guidance folder hosts it.
-  const sweepFolder = folderTitled(panel.gui, 'Sweep (quality vs NFE)');
-  if (sweepFolder) guidanceCurveButton(sweepFolder, () => guidanceCurveFromPanel(app));
+  // In the Guidance folder, shown with it wherever a class can be chosen.
+  const guidanceFolder = folderTitled(panel.gui, 'Guidance');
+  if (guidanceFolder) guidanceCurveButton(guidanceFolder, () => guidanceCurveFromPanel(app));
   const panels: Panels = {
     panel,
     hud,

@@ -1,9 +1,7 @@
 /**
  * The sandbox: settings in, GPU runs and views out. This file holds the queue of calls, applies
- * settings changes with the least rebuilding, and drives playback; its parts do the rest:
- * Playback (frames, lockstep, checkpoints), Measurement (distances, observables, divergence),
- * Clips, Recovery (building on a device and surviving its loss), Experiments (sweep, cloning)
- * and Datasets. It holds no DOM beyond its canvases.
+ * settings changes with the least rebuilding, and drives playback; its parts (Playback,
+ * Measurement, Clips, Recovery, Experiments, Datasets) do the rest. No DOM beyond its canvases.
  */
 import { maxParticles } from '../gpu/device';
 import type { ShaderSources } from '../gpu/kernel';

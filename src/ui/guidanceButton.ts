@@ -1,7 +1,6 @@
 /**
- * The "Guidance curve" button, in whichever lil-gui folder hosts it: today the Sweep folder, once
- * there is one the Guidance folder (call guidanceCurveButton with it). The app runs the sweep
- * (src/app/guidanceCurve.ts); the button holds no state.
+ * The "Guidance curve" button, in the Guidance folder (src/app/ui.ts adds it there). The app runs
+ * the sweep (src/app/guidanceCurve.ts); the button holds no state.
  */
 import type { Controller, GUI } from 'lil-gui';
 

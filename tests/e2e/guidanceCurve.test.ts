@@ -58,11 +58,11 @@ describe('guidance curve', () => {
   );
 
   test(
-    'the button beside the NFE sweep runs it into the panel, and Cancel stops it',
+    'the button in the Guidance folder runs it into the panel, and Cancel stops it',
     async () => {
       const { page } = await shared.get(browser);
       await page.evaluate(() => window.sandbox.configure({ class: 0, steps: 400 }));
-      await openFolder(page, 'Sweep (quality vs NFE)');
+      await openFolder(page, 'Guidance');
       await control(page, 'Guidance curve (vs w)').locator('button').click();
       const panel = page.locator('.guidance-panel');
       await expect.poll(() => panel.isVisible(), { timeout: WAIT }).toBe(true);
