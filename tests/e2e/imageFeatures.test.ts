@@ -93,7 +93,7 @@ describe('image features on MNIST', () => {
     // The views of the plane say in one line why they are off, and are off.
     await openFolder(page, 'Physics view');
     await expect
-      .poll(() => page.locator('.gui-note').first().textContent())
+      .poll(() => page.locator('.gui-note').filter({ hasText: 'Images are points' }).textContent())
       .toMatch(/Images are points of R\^d: .* of the plane, so they are off/);
     for (const name of ['landscape', 'score arrows', 'marginals vs truth'])
       expect(

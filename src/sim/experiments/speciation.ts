@@ -110,9 +110,10 @@ export class Cloner {
       if (this.dataset !== dataset) sim.setData(dataset);
       if (sim.n !== count) sim.setParticles(count);
     }
+    // Point datasets carry labels too (issue 15), but their modes classify an end better.
     if (this.dataset !== dataset)
-      this.classifier = labels
-        ? { kind: 'images', labels, chance: labelChance(labels) }
+      this.classifier = images
+        ? { kind: 'images', labels: labels!, chance: labelChance(labels!) }
         : modeClassifier(dataset);
     this.dataset = dataset;
   }
