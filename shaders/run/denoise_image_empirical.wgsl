@@ -1,6 +1,7 @@
 //#include "lib/image_tiles.wgsl"
 //#include "lib/rng.wgsl"
 //#include "lib/float.wgsl"
+//#include "lib/labels.wgsl"
 
 // The ideal empirical denoiser over M training images (../shared/docs/maths.md section 2), and the
 // smoothed closed-form denoiser of Scarvelis, Borde & Solomon 2023 ("Closed-form diffusion
@@ -11,9 +12,13 @@
 // owned by threads (dims lid, lid + 256, ...). Distances are summed as (x - a y)^2, not expanded
 // into dot products: the expansion cancels catastrophically at small sigma. Needs WORKGROUP_SIZE
 // 256 (32 lanes per row) and dim <= 3072 (12 dims per thread), dim even.
+// Class-conditional (step.label a class, as run/denoise_empirical.wgsl): the images of other
+// classes get weight 0 and never set the row's minimum, so the softmax is the one over the class's
+// M_c images, and U adds step.log_share = log(M_c / M), putting log M_c in place of log M.
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> x0hat: array<f32>;
 @group(0) @binding(3) var<storage, read_write> energy: array<f32>;
+@group(0) @binding(7) var<storage, read> labels: array<u32>;
 
 const CHUNKS = 12u;
 
@@ -30,6 +35,11 @@ fn query(i: u32, k: u32, c: u32) -> vec2f {
     v += step.smoothing * normal2(step.seed, STREAM_SMOOTH, lane * step.draws + k, step.evaluation);
   }
   return v;
+}
+
+// Whether training image j is one of the images the softmax takes: j < M, of the class kept.
+fn takes(j: u32) -> bool {
+  return j < step.m && keeps(step.label, labels[min(j, step.m - 1u)]);
 }
 
 // Row r's coordinates: draw r % draws of query image group ROWS / draws + r / draws (the last
@@ -66,7 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     // rounding of D_j itself, ~EPS32 D_j / (2 sigma^2), which is large for large d / sigma^2.
     var block_min = 3.0e38;
     for (var q = 0u; q < PAIRS; q++) {
-      if (jb + lane + q * LANES < step.m) { block_min = min(block_min, dist[q]); }
+      if (takes(jb + lane + q * LANES)) { block_min = min(block_min, dist[q]); }
     }
     red[lid] = block_min;
     workgroupBarrier();
@@ -80,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     l *= row_scale[row];
     for (var q = 0u; q < PAIRS; q++) {
       let j = lane + q * LANES;
-      let w = select(0.0, exp(-((dist[q] - row_m[row]) - comp[q]) * inv), jb + j < step.m);
+      let w = select(0.0, exp(-((dist[q] - row_m[row]) - comp[q]) * inv), takes(jb + j));
       l += w;
       pw[2u * j + row / 4u][row % 4u] = w;
     }
@@ -131,7 +141,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   let i = wid.x * per + lid;
   if (lid < per && i < step.n) {
-    let constant = log(f32(step.m)) + 0.5 * f32(d) * (LOG_2PI + 2.0 * log(step.sigma));
+    let constant = log(f32(step.m)) + step.log_share + 0.5 * f32(d) * (LOG_2PI + 2.0 * log(step.sigma));
     var u = 0.0;
     for (var k = 0u; k < step.draws; k++) {
       let r = lid * step.draws + k;

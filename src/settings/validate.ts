@@ -165,12 +165,12 @@ export function conditionProblem(s: Readonly<Settings>): string | null {
     return `guidanceInterval must be two numbers lo,hi with 0 <= lo <= hi <= 1, not "${s.guidanceInterval}"`;
   if (s.class === -1) return null;
   const classes = datasetClasses(s.dataset);
-  if (classes === 0)
-    return `class must be -1 (all): ${s.dataset} has no class labels, not class ${s.class}`;
+  if (classes === 0) {
+    const images = isImageDataset(s.dataset) ? ' (of the images, mnist and shapes have)' : '';
+    return `class must be -1 (all): ${s.dataset} has no class labels${images}, not class ${s.class}`;
+  }
   if (s.class >= classes)
     return `class ${s.class} is out of range for ${s.dataset}: it has ${classes} classes, 0 to ${classes - 1} (or -1 for all)`;
-  if (isImageDataset(s.dataset))
-    return `class-conditional denoisers of images are not there yet: class must be -1 (all) on ${s.dataset}`;
   if (s.denoiser === 'gaussian' || s.denoiser === 'learned')
     return `the ${s.denoiser} denoiser takes no class: pick exact, empirical or smoothed, or class -1 (all)`;
   return null;

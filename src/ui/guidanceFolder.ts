@@ -7,38 +7,39 @@
 import type GUI from 'lil-gui';
 import type { Controller } from 'lil-gui';
 import { datasetClasses } from '../maths/datasets';
-import { isImageDataset } from '../maths/imageDatasets';
+import { SHAPE_CLASSES } from '../maths/imageDatasets';
 import { LIMITS, type Settings } from '../settings/settings';
 import { folderNote } from './folderNote';
 
 type Bind = (folder: GUI, key: keyof Settings, ...args: unknown[]) => Controller;
 
-/** What one class of a dataset is called: a mode of a mixture, a moon, a ring, a spiral arm. */
+/** What one class of a dataset is called: a mode of a mixture, a moon, a ring, a spiral arm, a digit. */
 const CLASS_NOUN: Partial<Record<string, string>> = {
   gaussians8: 'mode',
   gaussians25: 'mode',
   moons: 'moon',
   rings: 'ring',
   spiral: 'arm',
+  mnist: 'digit',
 };
+
+/** Class k's name: the shape's for shapes, else the dataset's noun and k. */
+function className(dataset: string, k: number): string {
+  if (dataset === 'shapes') return SHAPE_CLASSES[k] ?? `shape ${k}`;
+  return `${CLASS_NOUN[dataset] ?? 'class'} ${k}`;
+}
 
 /** The class dropdown's choices for a dataset: 'all' (-1), then each class by its readable name. */
 export function classChoices(dataset: string): Record<string, number> {
-  const noun = CLASS_NOUN[dataset] ?? 'class';
   const choices: Record<string, number> = { all: -1 };
   for (let k = 0; k < datasetClasses(dataset as Settings['dataset']); k++)
-    choices[`${noun} ${k}`] = k;
+    choices[className(dataset, k)] = k;
   return choices;
 }
 
 /** Whether the settings' data and denoiser take a class (as conditionProblem in validate.ts). */
 export function takesClass(s: Readonly<Settings>): boolean {
-  return (
-    datasetClasses(s.dataset) > 0 &&
-    !isImageDataset(s.dataset) &&
-    s.denoiser !== 'gaussian' &&
-    s.denoiser !== 'learned'
-  );
+  return datasetClasses(s.dataset) > 0 && s.denoiser !== 'gaussian' && s.denoiser !== 'learned';
 }
 
 /** Builds the folder; the function it returns shows it for the settings as they now are. */

@@ -101,6 +101,8 @@ async function imageWorkload(
     energy: createBuffer(device, { label: 'energy', size: 4 * n, usage }),
     data: createBuffer(device, { label: 'data', size: 0, usage, data: training.data }),
     nearest: createBuffer(device, { label: 'nearest', size: NEAREST_RECORD_BYTES * n, usage }),
+    // The empirical denoiser's class labels (every class kept: ALL_LABELS in the step).
+    labels: createBuffer(device, { label: 'labels', size: 4 * training.m, usage }),
     gaussianModel: createBuffer(device, {
       label: 'gaussianModel',
       size: 0,

@@ -3,12 +3,17 @@
  * and w move the particles as tests/gpu/guidedRuns.test.ts measured them (gaussians8, exact, DDIM
  * 20 steps, cosine), the link carries the settings, NFE counts the guided evaluations, and a class
  * refused (out of range, or with no stored points) shows a message and keeps the last good
- * settings. Small runs: SwiftShader is a CPU.
+ * settings; on MNIST, 'digit 7' ends every sample on a training 7. Small runs: SwiftShader is a
+ * CPU.
  */
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { subset } from '../../src/io/imageData';
+import { decodeMnist, MNIST_MAGIC } from '../../src/io/mnistFormat';
 import { datasetMixture, generateDataset } from '../../src/maths/datasets';
 import { classCounts } from '../../src/maths/guidance';
+import { nearestImages } from '../../src/maths/imageDenoisers';
 import { decodeHash, encodeHash } from '../../src/settings/hash';
 import {
   control,
@@ -144,6 +149,41 @@ describe('guidance in the GUI', () => {
     await expect(page.locator('.lil-title', { hasText: 'Guidance' }).isVisible()).resolves.toBe(
       false,
     );
+  });
+
+  test("MNIST: 'digit 7' in the Guidance folder ends every sample on a training 7", async () => {
+    const [m, n, steps] = [200, 6, 10];
+    const url = `${base}#dataset=mnist&m=${m}&n=${n}&steps=${steps}&denoiser=empirical&loop=false`;
+    const { page, errors } = await openPage(browser, url);
+    await ready(page);
+    await openFolder(page, 'Guidance');
+    await control(page, 'class').locator('select').selectOption('digit 7');
+    await page.waitForFunction(() => window.sandbox.settings().class === 7);
+    const r = await page.evaluate(async () => {
+      const s = window.sandbox;
+      s.pause();
+      await s.reset();
+      await s.run();
+      return {
+        images: Array.from(await s.images()),
+        data: Array.from(await s.data()),
+        seed: s.settings().seed,
+      };
+    });
+    // The page's training digits are the seeded subset of the bundled file: their labels here.
+    const file = new Uint8Array(await (await fetch(new URL('mnist.bin.gz', base))).arrayBuffer());
+    const plain = String.fromCharCode(...file.subarray(0, 4)) === MNIST_MAGIC;
+    const digits = decodeMnist(plain ? file : gunzipSync(file));
+    const D = 784;
+    const own = subset(digits.pixels, D, m, r.seed, digits.labels);
+    expect(r.data).toEqual(Array.from(own.points));
+    // 200 digits hold some 7s (about 20); the run's denoiser keeps them alone.
+    expect(own.labels!.filter((l) => l === 7).length).toBeGreaterThan(0);
+    expect(r.images.length).toBe(n * D);
+    const near = nearestImages(r.images, n, own.points, m, D);
+    expect([...near.index].map((j) => own.labels![j])).toEqual(new Array(n).fill(7));
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   test('a link with a class out of range, or with no stored points, keeps all classes and says so', async () => {

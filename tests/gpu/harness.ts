@@ -551,7 +551,7 @@ export async function setRun(sim: Simulation, spec: RunSpec): Promise<void> {
 /**
  * The particles at the end of a whole reverse DDIM run (eta 0) over `steps` levels of the
  * schedule (cosine unless given), from the seed's noise, with the denoiser (and the data, network
- * and particles) already on `sim`.
+ * and particles) already on `sim`, conditioned on a class (and guided) when `condition` says so.
  */
 export async function ddimSamples(
   sim: Simulation,
@@ -562,9 +562,10 @@ export async function ddimSamples(
     seed: number;
     smoothing?: RunSpec['smoothing'];
     schedule?: ScheduleId;
+    condition?: RunSpec['condition'];
   },
 ): Promise<Float32Array> {
-  const { denoiser, steps, seed, smoothing, schedule = 'cosine' } = run;
+  const { denoiser, steps, seed, smoothing, schedule = 'cosine', condition } = run;
   await setRun(sim, {
     mode: 'reverse',
     sampler: 'ddim',
@@ -573,6 +574,7 @@ export async function ddimSamples(
     eta: 0,
     seed,
     ...(smoothing ? { smoothing } : {}),
+    ...(condition ? { condition } : {}),
   });
   const encoder = device.createCommandEncoder();
   sim.reset(encoder);

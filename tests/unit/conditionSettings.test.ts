@@ -34,7 +34,33 @@ describe('class, guidance and guidanceInterval', () => {
     expect(error({ class: -2 })).toContain('class');
     expect(error({ class: 1.5 })).toContain('class');
     expect(error({ class: 2, denoiser: 'gaussian' })).toContain('takes no class');
-    expect(error({ dataset: 'mnist', class: 3 })).toContain('not there yet');
+  });
+
+  test('images: MNIST takes digits 0-9 and shapes its six kinds; colour and your images have none', () => {
+    for (const [dataset, classes] of [
+      ['mnist', 10],
+      ['shapes', 6],
+    ] as const) {
+      for (const denoiser of ['exact', 'empirical', 'smoothed'] as const)
+        expect(error({ dataset, n: 8, denoiser, class: classes - 1 })).toBe('accepted');
+      expect(error({ dataset, n: 8, class: classes })).toBe(
+        `class ${classes} is out of range for ${dataset}: it has ${classes} classes, 0 to ${classes - 1} (or -1 for all)`,
+      );
+      for (const denoiser of ['gaussian', 'learned'] as const)
+        expect(error({ dataset, n: 8, denoiser, class: 0 })).toContain(
+          `the ${denoiser} denoiser takes no class`,
+        );
+    }
+    for (const dataset of ['colour', 'images'] as const)
+      expect(error({ dataset, n: 8, class: 0 })).toBe(
+        `class must be -1 (all): ${dataset} has no class labels (of the images, mnist and shapes have), not class 0`,
+      );
+    const r = applyPatch(DEFAULTS, { dataset: 'mnist', n: 8, class: 7, guidance: 2 });
+    expect(r.ok && runSpec(r.settings).condition).toEqual({
+      label: 7,
+      guidance: 2,
+      interval: [0, 1],
+    });
   });
 
   test('a dataset switch drops a class the new data has not, unless the patch names it', () => {

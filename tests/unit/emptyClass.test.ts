@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { generateDataset } from '../../src/maths/datasets';
 import { classCounts } from '../../src/maths/guidance';
+import { SHAPE_CLASSES, shapeLabels } from '../../src/maths/imageDatasets';
 import { DEFAULTS, type Settings } from '../../src/settings/settings';
 import { emptyClassProblem } from '../../src/settings/validate';
 
@@ -43,6 +44,23 @@ describe('a class with no stored points', () => {
     expect(emptyClassProblem({ ...s, denoiser: 'empirical', class: empty }, data)).toMatch(
       /or the exact denoiser/,
     );
+  });
+
+  test('is refused for images: a shape kind none of the M shapes has', () => {
+    const m = 3;
+    const labels = shapeLabels(m, 5);
+    const data = { labels, mixture: null };
+    const counts = classCounts(data, SHAPE_CLASSES.length);
+    expect(counts.filter((c) => c === 0).length).toBeGreaterThanOrEqual(SHAPE_CLASSES.length - m);
+    for (const denoiser of ['exact', 'empirical', 'smoothed'] as const)
+      for (let k = 0; k < SHAPE_CLASSES.length; k++) {
+        const s = settings({ dataset: 'shapes', m, seed: 5, n: 8, denoiser, class: k });
+        if (counts[k] === 0)
+          expect(emptyClassProblem(s, data)).toBe(
+            `class ${k} has no stored points among the M = 3 of shapes (seed 5): raise M, or pick another class`,
+          );
+        else expect(emptyClassProblem(s, data)).toBeNull();
+      }
   });
 
   test('is refused for the exact denoiser of data without a mixture (its stored points)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { datasetClasses } from '../../src/maths/datasets';
+import { SHAPE_CLASSES } from '../../src/maths/imageDatasets';
 import { DEFAULTS } from '../../src/settings/settings';
 import { conditionProblem } from '../../src/settings/validate';
 import { classChoices, takesClass } from '../../src/ui/guidanceFolder';
@@ -15,10 +16,39 @@ describe('the Guidance folder', () => {
     expect(classChoices('swissroll')).toEqual({ all: -1 });
   });
 
+  it("names MNIST's classes by digit and the shapes by their kind", () => {
+    const digits = classChoices('mnist');
+    expect(Object.keys(digits)).toEqual([
+      'all',
+      ...Array.from({ length: 10 }, (_, k) => `digit ${k}`),
+    ]);
+    expect(digits['digit 7']).toBe(7);
+    expect(classChoices('shapes')).toEqual({
+      all: -1,
+      disc: 0,
+      ring: 1,
+      square: 2,
+      triangle: 3,
+      cross: 4,
+      bar: 5,
+    });
+    // Each name is the one generateShapes draws for that label.
+    expect(Object.keys(classChoices('shapes')).slice(1)).toEqual([...SHAPE_CLASSES]);
+    expect(classChoices('colour')).toEqual({ all: -1 });
+  });
+
   it('is shown exactly where the validation takes a class', () => {
-    for (const dataset of ['gaussians8', 'moons', 'swissroll', 'custom', 'mnist'] as const)
+    for (const dataset of [
+      'gaussians8',
+      'moons',
+      'swissroll',
+      'custom',
+      'mnist',
+      'shapes',
+      'colour',
+    ] as const)
       for (const denoiser of ['exact', 'empirical', 'smoothed', 'gaussian', 'learned'] as const) {
-        const s = { ...DEFAULTS, dataset, denoiser, class: 0 };
+        const s = { ...DEFAULTS, dataset, denoiser, n: 8, class: 0 };
         expect(takesClass(s), `${dataset} ${denoiser}`).toBe(conditionProblem(s) === null);
       }
     expect(datasetClasses('swissroll')).toBe(0);

@@ -215,7 +215,7 @@ function randomKeys(rng: Rng): Settings {
   // The learned denoiser is refused for MALA (learnedProblem): not drawn here.
   const denoiser = maybe('denoiser', pick(DENOISERS.filter((d) => d !== 'learned')));
   // A class where the dataset has labels and the denoiser takes one (conditionProblem).
-  const classes = isImageDataset(dataset) || denoiser === 'gaussian' ? 0 : datasetClasses(dataset);
+  const classes = denoiser === 'gaussian' ? 0 : datasetClasses(dataset);
   const lo = between(0, 1);
   return {
     mode: maybe('mode', pick(MODES)),

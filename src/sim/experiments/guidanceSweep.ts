@@ -79,8 +79,9 @@ const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n
 export function guidanceSweepProblem(s: Readonly<Settings>, dataset: Dataset): string | null {
   if (s.class === -1)
     return 'guidanceSweep: pick a class first (class is -1, all): guidance pushes towards one class';
-  if (isImageDataset(dataset.id) || !dataset.labels)
-    return `guidanceSweep: ${dataset.id} has no class labels on points`;
+  if (isImageDataset(dataset.id))
+    return `guidanceSweep: measures 2D points (entropy, sliced W2), not images: ${dataset.id} takes class and guidance, but has no curve against w`;
+  if (!dataset.labels) return `guidanceSweep: ${dataset.id} has no class labels on points`;
   return null;
 }
 

@@ -120,18 +120,20 @@ export function runKernels(spec: RunSpec, plan: readonly Pass[][], data: DataSha
   return [...ids];
 }
 
-/** The denoisers that take a class (step.label), and so guidance. */
-export const GUIDED: ReadonlySet<KernelId> = new Set(['denoise_mixture', 'denoise_empirical']);
+/** The denoisers that take a class (step.label), and so guidance: mixtures, points and images. */
+export const GUIDED: ReadonlySet<KernelId> = new Set([
+  'denoise_mixture',
+  'denoise_empirical',
+  'denoise_image_empirical',
+]);
 
 /**
  * Whether a run evaluates its denoiser twice, conditional and unconditional, and mixes them
  * (run/guide.wgsl): a class and w != 1 somewhere on its levels, with a denoiser that takes a class.
  */
 export function guides(spec: RunSpec, data: DataShape): boolean {
-  const id = kernelOf('denoise', spec.denoiser, data);
   return (
-    (id === 'denoise_mixture' || id === 'denoise_empirical') &&
-    isGuided(spec.condition, spec.levels)
+    GUIDED.has(kernelOf('denoise', spec.denoiser, data)) && isGuided(spec.condition, spec.levels)
   );
 }
 
