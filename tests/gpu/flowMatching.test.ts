@@ -17,16 +17,16 @@
  *   against the float64 one at that run's own x_i. Summed componentwise with absolute values,
  *   times 2 for the first-order terms it drops and the Jacobian taken at one end of d_i.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { shaderSources } from '../../src/gpu/shaderSources';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { generateDataset, type Mixture } from '../../src/maths/datasets';
 import { denoiseMixture } from '../../src/maths/denoisers';
 import { flowEuler } from '../../src/maths/flow';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels, type Level } from '../../src/maths/schedules';
 import { cpuState, type StepParams } from '../../src/maths/steps';
-import { Simulation } from '../../src/sim/run/simulation';
+import type { Simulation } from '../../src/sim/run/simulation';
 import { stepParams, type RunConstants } from '../../src/sim/run/stepTable';
-import { gpuErrors, setRun, testGpu } from './harness';
+import { useSimulation } from './fileSimulation';
+import { setRun } from './harness';
 import { samplerBounds } from './samplerBounds';
 import { SEED, within } from '../random';
 
@@ -39,18 +39,10 @@ const levels = reverseLevels('rectified', DEFAULT_SCHEDULE_PARAMS, STEPS);
 
 let sim: Simulation;
 let device: GPUDevice;
-
-beforeAll(async () => {
-  device = (await testGpu()).device;
-  sim = await Simulation.create(device, shaderSources);
+useSimulation((s, d) => {
+  [sim, device] = [s, d];
   sim.setParticles(N);
   sim.setData(data);
-});
-
-afterAll(() => sim.destroy());
-
-afterEach(() => {
-  expect(gpuErrors).toEqual([]);
 });
 
 interface Trajectory {

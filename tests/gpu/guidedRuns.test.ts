@@ -20,15 +20,15 @@
  *   variance of a sample sd s taken as (m4 - s^4) / (4 s^2 N), of a mean s^2 / N, each sample's
  *   moments from itself.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { shaderSources } from '../../src/gpu/shaderSources';
+import { describe, expect, test } from 'vitest';
 import { generateDataset, type Mixture } from '../../src/maths/datasets';
 import { denoiseMixture } from '../../src/maths/denoisers';
 import { classMixture, guide, type Condition } from '../../src/maths/guidance';
 import { Rng } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedules';
-import { Simulation } from '../../src/sim/run/simulation';
-import { gpuErrors, setRun, testGpu } from './harness';
+import type { Simulation } from '../../src/sim/run/simulation';
+import { useSimulation } from './fileSimulation';
+import { setRun } from './harness';
 import { SEED, within, zFor } from '../random';
 
 const N = 4096;
@@ -39,18 +39,10 @@ const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, STEPS);
 
 let sim: Simulation;
 let device: GPUDevice;
-
-beforeAll(async () => {
-  device = (await testGpu()).device;
-  sim = await Simulation.create(device, shaderSources);
+useSimulation((s, d) => {
+  [sim, device] = [s, d];
   sim.setParticles(N);
   sim.setData(data);
-});
-
-afterAll(() => sim.destroy());
-
-afterEach(() => {
-  expect(gpuErrors).toEqual([]);
 });
 
 /** The samples of a whole DDIM run (eta 0) with this condition (none: unconditional). */
