@@ -7,7 +7,10 @@
 // point x0 picked uniformly, a level k of the training grid uniformly (or stratified, row r at
 // k = r L / batch, for the evaluation batch), eps ~ N(0, I) from the counter-based RNG, and
 // x = alpha_k x0 + sigma_k eps. Writes the network's inputs (x c_in, y c_in, tau), the target and
-// the row's loss weight.
+// the row's loss weight. A class-conditional network (classes > 0) also gets the point's label as
+// a one-hot in the embedded rows' last `classes` columns, dropped to all zeros ("no class") with
+// probability `drop` (classifier-free guidance's label dropout, Ho & Salimans 2022), so that one
+// network learns p(x0 | c) and p(x0) both.
 struct Batch {
   batch: u32,
   m: u32,
@@ -15,6 +18,9 @@ struct Batch {
   seed: u32,
   prediction: u32,
   weighting: u32,
+  classes: u32,
+  drop: f32,
+  embed_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> config: Batch;
@@ -25,6 +31,9 @@ struct Batch {
 @group(0) @binding(4) var<storage, read_write> rows: array<f32>;
 @group(0) @binding(5) var<storage, read_write> goal: array<vec2f>;
 @group(0) @binding(6) var<storage, read_write> weight: array<f32>;
+// The stored points' classes, and the embedded rows (the embedding op fills their other columns).
+@group(0) @binding(7) var<storage, read> labels: array<u32>;
+@group(0) @binding(8) var<storage, read_write> embedded: array<f32>;
 
 fn invocation(r: u32, lid: u32) {
   if (r >= config.batch) { return; }
@@ -32,7 +41,8 @@ fn invocation(r: u32, lid: u32) {
   var k = bits.y % config.levels;
   if (train.stratified != 0u) { k = (r * config.levels) / config.batch; }
   let level = levels[k];
-  let x0 = data[bits.x % config.m];
+  let pick = bits.x % config.m;
+  let x0 = data[pick];
   let eps = normal2(config.seed, STREAM_TRAIN_NOISE, r, train.step);
   let x = level.x * x0 + level.y * eps;
   let c_in = input_scale(level.x, level.y);
@@ -41,4 +51,10 @@ fn invocation(r: u32, lid: u32) {
   rows[3u * r + 2u] = noise_angle(level.x, level.y);
   goal[r] = target_of(config.prediction, x0, eps, level.x, level.y);
   weight[r] = loss_weight(config.weighting, config.prediction, level.x, level.y);
+  if (config.classes > 0u) {
+    let dropped = to_uniform(threefry2x32(vec2u(config.seed, STREAM_TRAIN_LABEL), vec2u(r, train.step)).x) < config.drop;
+    let label = select(labels[pick], config.classes, dropped);
+    let at = (r + 1u) * config.embed_stride - config.classes;
+    for (var c = 0u; c < config.classes; c++) { embedded[at + c] = select(0.0, 1.0, c == label); }
+  }
 }

@@ -14,7 +14,8 @@ const STREAM_SMOOTH: u32 = 8u;
 // The learned denoiser's training batches: which point and level (learn/sample_batch), and the noise.
 const STREAM_TRAIN: u32 = 9u;
 const STREAM_TRAIN_NOISE: u32 = 10u;
-// 11 is the CPU's (the network's initial weights).
+// 11 is the CPU's (the network's initial weights). 12: which training rows drop their label.
+const STREAM_TRAIN_LABEL: u32 = 12u;
 
 fn rotl32(x: u32, r: u32) -> u32 {
   return (x << r) | (x >> (32u - r));

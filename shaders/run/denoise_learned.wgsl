@@ -6,7 +6,10 @@
 // particle, fused into one kernel, its output turned into x0_hat at the step's level (alpha,
 // sigma). One invocation per particle holds its row in private arrays; every invocation reads the
 // same weight at once (a broadcast). The network gives no energy: 0 is written (MALA is refused
-// for it, and the physics view reports no energy).
+// for it, and the physics view reports no energy). A class-conditional network (classes > 0)
+// reads the evaluation's class, step.label, as the one-hot after its embeddings: the input layer's
+// column of that class is added; ALL_LABELS (the unconditional evaluation of guidance, or class
+// "all") adds none, which is the "no class" its label dropout trained.
 const MAX_WIDTH: u32 = 256u;
 const MAX_EMBEDDING: u32 = 384u;
 
@@ -16,6 +19,7 @@ struct Net {
   frequencies: u32,
   activation: u32,
   prediction: u32,
+  classes: u32,
 }
 
 @group(0) @binding(1) var<storage, read> x: array<vec2f>;
@@ -47,14 +51,17 @@ fn step_particle(i: u32) {
   embed_into(&e, 0u, xi.x * c_in, 0u);
   embed_into(&e, 2u * k_count, xi.y * c_in, 0u);
   embed_into(&e, 4u * k_count, noise_angle(step.alpha, step.sigma), k_count);
-  let inputs = 6u * k_count;
+  let embedded = 6u * k_count;
+  let inputs = embedded + net.classes;
+  let labelled = step.label < net.classes;
   var h: array<f32, MAX_WIDTH>;
   var g: array<f32, MAX_WIDTH>;
   var offset = 0u;
   for (var j = 0u; j < width; j++) {
     var acc = 0.0;
     let row = offset + j * inputs;
-    for (var k = 0u; k < inputs; k++) { acc += e[k] * model[row + k]; }
+    for (var k = 0u; k < embedded; k++) { acc += e[k] * model[row + k]; }
+    if (labelled) { acc += model[row + embedded + step.label]; }
     h[j] = activate(net.activation, acc + model[offset + width * inputs + j]);
   }
   offset += width * inputs + width;

@@ -8,6 +8,7 @@
 import {
   ACTIVATIONS,
   archProblem,
+  classInputs,
   networkTensors,
   parameterCount,
   TARGETS,
@@ -45,6 +46,8 @@ export function encodeModel(m: ModelFile): ArrayBuffer {
     activation: m.arch.activation,
     target: m.arch.target,
     step: String(m.step),
+    // A class-conditional network's classes: the one-hot after joint_mlp.0's embedding inputs.
+    ...(classInputs(m.arch) ? { classes: String(classInputs(m.arch)) } : {}),
   });
 }
 
@@ -58,6 +61,7 @@ function archOf(metadata: Record<string, string>): NetworkArch | null {
     frequencies: int('frequencies'),
     activation: metadata.activation as NetworkArch['activation'],
     target: metadata.target as NetworkArch['target'],
+    ...(metadata.classes !== undefined ? { classes: int('classes') } : {}),
   };
   if (!ACTIVATIONS.includes(arch.activation) || !TARGETS.includes(arch.target))
     throw new SafetensorsError(

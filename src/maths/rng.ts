@@ -34,6 +34,8 @@ export const Stream = {
   trainNoise: 10,
   /** The network's initial weights. */
   init: 11,
+  /** Which training rows drop their class label (classifier-free guidance's label dropout). */
+  trainLabel: 12,
 } as const;
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const;

@@ -7,7 +7,8 @@ import { decodeModel, encodeModel } from '../io/modelFile';
 import { loadStoredModel, storeModel } from '../io/modelStore';
 import { decodeUNet, encodeUNet } from '../io/unetFile';
 import { imageShapeOf, isImageDataset, type ImageDatasetId } from '../maths/imageDatasets';
-import { DEFAULT_ARCH, type NetworkArch } from '../maths/learn/network';
+import { datasetClasses } from '../maths/datasets';
+import { classInputs, DEFAULT_ARCH, type NetworkArch } from '../maths/learn/network';
 import type { TrainSettings, UNetTrainSettings } from '../maths/learn/training';
 import { unetArchOf, type UNetArch } from '../maths/learn/unet';
 import type { Settings } from '../settings/settings';
@@ -40,11 +41,18 @@ export function describeArch(arch: NetworkArch | UNetArch): { text: string; slug
   };
 }
 
+/** The label dropout a class-conditional network gets when the settings have none (Ho & Salimans 2022's 0.1). */
+export const DEFAULT_LABEL_DROPOUT = 0.1;
+
+/** The 2D network of the settings: class-conditional on the data's labels where labelDropout < 1. */
 export const archOf = (s: Readonly<Settings>): NetworkArch => ({
   ...DEFAULT_ARCH,
   width: s.modelWidth,
   depth: s.modelDepth,
   target: s.modelTarget,
+  ...(s.labelDropout < 1 && datasetClasses(s.dataset) > 0
+    ? { classes: datasetClasses(s.dataset) }
+    : {}),
 });
 
 export function trainSettings(s: Readonly<Settings>): TrainSettings {
@@ -57,6 +65,7 @@ export function trainSettings(s: Readonly<Settings>): TrainSettings {
     maxGradNorm: 1,
     weighting: s.lossWeighting,
     seed: s.seed,
+    labelDropout: s.labelDropout,
   };
 }
 
@@ -167,10 +176,18 @@ export function checkModelFile(
     throw new Error(
       `the file's network has ${file.arch.frequencies} frequencies and ${file.arch.activation}; this page's has ${DEFAULT_ARCH.frequencies} and ${DEFAULT_ARCH.activation}`,
     );
+  // A class-conditional file needs data of as many classes; the page's label dropout follows it.
+  const classes = classInputs(file.arch);
+  if (classes && classes !== datasetClasses(s.dataset))
+    throw new Error(
+      `the file's network is conditioned on ${classes} classes; ${s.dataset} has ${datasetClasses(s.dataset)}`,
+    );
+  const labelDropout = !classes ? 1 : s.labelDropout < 1 ? s.labelDropout : DEFAULT_LABEL_DROPOUT;
   const patch = {
     modelWidth: file.arch.width,
     modelDepth: file.arch.depth,
     modelTarget: file.arch.target,
+    labelDropout,
   };
   return { ...file, patch };
 }

@@ -129,7 +129,7 @@ export class Learning {
     trainer.setRate(s.trainLr, 0.01);
     const lane = st.requireLane();
     if (this.data !== lane.sim.data) {
-      trainer.setData(lane.sim.data, lane.sim.dataPoints);
+      trainer.setData(lane.sim.data, lane.sim.dataPoints, lane.sim.labels);
       this.data = lane.sim.data;
     }
     const levels = trainingLevels(s.schedule, s);
@@ -322,7 +322,8 @@ export class Learning {
       st.sources,
       await this.probe,
       st.current,
-      trainSettings(st.current),
+      // Memorisation of the unlabelled points: an unconditional network whatever the settings'.
+      trainSettings({ ...st.current, labelDropout: 1 }),
       { ...MEMORISATION_DEFAULTS, ...options },
     );
   }

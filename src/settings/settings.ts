@@ -171,6 +171,13 @@ export interface Settings extends ScheduleParams {
   trainLr: number;
   emaDecay: number;
   /**
+   * Classifier-free guidance's label dropout (Ho & Salimans 2022): below 1, the 2D network is
+   * class-conditional on the data's labels, and this share of its training rows drop their class
+   * (training the unconditional model guidance mixes in; 0.1 to 0.2 is usual). 1: every label
+   * dropped, a network with no class input. A change across 1 makes a fresh network.
+   */
+  labelDropout: number;
+  /**
    * The image U-Net (src/maths/learn/unet.ts), the learned denoiser of image datasets: channels
    * on its top level (2x below), its resolution levels (its change makes a fresh network), and
    * its training batch of images. Its target, weighting, learning rate and EMA are the ones above.
@@ -247,6 +254,7 @@ export const DEFAULTS: Readonly<Settings> = {
   trainBatch: 1024,
   trainLr: 1e-3,
   emaDecay: 0.995,
+  labelDropout: 1,
   unetChannels: DEFAULT_UNET.channels,
   unetLevels: DEFAULT_UNET.levels,
   unetBatch: 32,
@@ -287,6 +295,7 @@ export const LIMITS = {
   trainBatch: { min: 16, max: MAX_BATCH },
   trainLr: { min: 1e-6, max: 0.1 },
   emaDecay: { min: 0, max: 0.9999 },
+  labelDropout: { min: 0, max: 1 },
   unetChannels: { min: 4, max: UNET_LIMITS.channels },
   unetLevels: { min: 1, max: UNET_LIMITS.levels },
   unetBatch: { min: 1, max: MAX_IMAGE_BATCH },
@@ -386,6 +395,7 @@ export const MODEL_KEYS = new Set<keyof Settings>([
   'trainBatch',
   'trainLr',
   'emaDecay',
+  'labelDropout',
   'unetChannels',
   'unetLevels',
   'unetBatch',

@@ -2,12 +2,13 @@
  * The Guidance folder of the panel: the class the exact denoisers keep (a dropdown of the
  * dataset's classes, rebuilt when the dataset changes), the guidance w and the interval of t where
  * it applies. Settings through the panel's bind, like every other control; shown only where a
- * class can be chosen (labelled points and a denoiser that takes a class).
+ * class can be chosen (labelled points and a denoiser that takes a class), and for the 2D network
+ * with no class input, saying how to train one that has.
  */
 import type GUI from 'lil-gui';
 import type { Controller } from 'lil-gui';
 import { datasetClasses } from '../maths/datasets';
-import { SHAPE_CLASSES } from '../maths/imageDatasets';
+import { isImageDataset, SHAPE_CLASSES } from '../maths/imageDatasets';
 import { LIMITS, type Settings } from '../settings/settings';
 import { folderNote } from './folderNote';
 
@@ -37,27 +38,40 @@ export function classChoices(dataset: string): Record<string, number> {
   return choices;
 }
 
+/** Whether the learned denoiser is the 2D network, which can be class-conditional. */
+const learned2d = (s: Readonly<Settings>): boolean =>
+  s.denoiser === 'learned' && !isImageDataset(s.dataset);
+
 /** Whether the settings' data and denoiser take a class (as conditionProblem in validate.ts). */
 export function takesClass(s: Readonly<Settings>): boolean {
-  return datasetClasses(s.dataset) > 0 && s.denoiser !== 'gaussian' && s.denoiser !== 'learned';
+  if (datasetClasses(s.dataset) === 0 || s.denoiser === 'gaussian') return false;
+  return s.denoiser !== 'learned' || (learned2d(s) && s.labelDropout < 1);
 }
+
+const PICK_NOTE = 'Pick a class to sample p(x | c); w != 1 then guides towards it.';
+const DROPOUT_NOTE =
+  "The network has no class input: set the Model folder's label dropout below 1 (0.1 is usual) to train a class-conditional one, then pick a class.";
 
 /** Builds the folder; the function it returns shows it for the settings as they now are. */
 export function buildGuidanceFolder(gui: GUI, bind: Bind): (s: Readonly<Settings>) => void {
   const f = gui.addFolder('Guidance');
-  const note = folderNote(f, 'Pick a class to sample p(x | c); w != 1 then guides towards it.');
+  const note = folderNote(f, PICK_NOTE);
   const classController = bind(f, 'class', classChoices('')).name('class');
   const w = bind(f, 'guidance', LIMITS.guidance.min, LIMITS.guidance.max, 0.1).name('guidance w');
   const interval = bind(f, 'guidanceInterval').name('interval lo,hi in t');
   let dataset = '';
   return (s) => {
-    f.show(takesClass(s));
+    // The unconditional 2D network: shown, with how to make it conditional.
+    const untrained = learned2d(s) && s.labelDropout >= 1 && datasetClasses(s.dataset) > 0;
+    f.show(takesClass(s) || untrained);
     if (s.dataset !== dataset) {
       dataset = s.dataset;
       classController.options(classChoices(s.dataset));
     }
     const chosen = s.class !== -1;
-    note.hidden = chosen;
+    classController.enable(!untrained);
+    note.textContent = untrained ? DROPOUT_NOTE : PICK_NOTE;
+    note.hidden = chosen && !untrained;
     w.enable(chosen);
     interval.enable(chosen);
   };

@@ -41,6 +41,7 @@ export function buildModelFolder(
     bind(f, 'unetChannels', 4, 128, 4).name('U-Net channels'),
     bind(f, 'unetLevels', 1, 4, 1).name('U-Net levels'),
   );
+  points.push(bind(f, 'labelDropout', 0, 1, 0.05).name('label dropout (1: no class)'));
   bind(f, 'modelTarget', TARGETS).name('predicts');
   bind(f, 'lossWeighting', WEIGHTINGS).name('loss weighting');
   const exactController = f

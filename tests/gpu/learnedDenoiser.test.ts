@@ -22,11 +22,12 @@ import {
   networkLayers,
   networkLoss,
   networkTurns,
+  NO_CLASS,
   OUTPUTS,
   TARGETS,
   type NetworkArch,
 } from '../../src/maths/learn/network';
-import { Rng, Stream, threefry2x32 } from '../../src/maths/rng';
+import { Rng, Stream, threefry2x32, toUniform } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, levelAt, reverseLevels } from '../../src/maths/schedules';
 import { Trainer, type TrainSettings } from '../../src/sim/learn/trainer';
 import { Simulation } from '../../src/sim/run/simulation';
@@ -87,8 +88,17 @@ function geluF32(x: F32): F32 {
   return x.mul(s);
 }
 
-/** The network's output for one row (x c_in, y c_in, tau), each value with its bound. */
-function forwardF32(a: NetworkArch, params: Float32Array, row: readonly F32[]): F32[] {
+/**
+ * The network's output for one row (x c_in, y c_in, tau), each value with its bound; `label` a
+ * class of a class-conditional network (its input column added after the embeddings' sum, as the
+ * kernel does), or none.
+ */
+function forwardF32(
+  a: NetworkArch,
+  params: Float32Array,
+  row: readonly F32[],
+  label = NO_CLASS,
+): F32[] {
   const K = a.frequencies;
   const turns = networkTurns(a);
   const e: F32[] = [];
@@ -104,14 +114,21 @@ function forwardF32(a: NetworkArch, params: Float32Array, row: readonly F32[]): 
     e.push(...sin, ...cos);
   }
   const w = (i: number): F32 => new F32(params[i]!);
-  const linear = (x: F32[], l: { inputs: number; outputs: number; offset: number }): F32[] =>
+  const C = a.classes ?? 0;
+  const linear = (
+    x: F32[],
+    l: { inputs: number; outputs: number; offset: number },
+    column = -1,
+  ): F32[] =>
     Array.from({ length: l.outputs }, (_, j) => {
       let acc = new F32(0);
-      for (let k = 0; k < l.inputs; k++) acc = acc.add(x[k]!.mul(w(l.offset + j * l.inputs + k)));
+      for (let k = 0; k < x.length; k++) acc = acc.add(x[k]!.mul(w(l.offset + j * l.inputs + k)));
+      if (column >= 0) acc = acc.add(w(l.offset + j * l.inputs + column));
       return acc.add(w(l.offset + l.outputs * l.inputs + j));
     });
   const layers = networkLayers(a);
-  let h = linear(e, layers[0]!).map(geluF32);
+  const column = C && label !== NO_CLASS ? 6 * K + label : -1;
+  let h = linear(e, layers[0]!, column).map(geluF32);
   for (let d = 1; d <= a.depth; d++) {
     const g = linear(h, layers[d]!).map(geluF32);
     h = h.map((v, j) => v.add(g[j]!));
@@ -176,6 +193,57 @@ describe('learn/sample_batch draws the training batch of Ho et al. algorithm 1',
   });
 });
 
+describe('learn/sample_batch: the class one-hot and its label dropout', () => {
+  test("each row's class is its point's, dropped exactly where its uniform is below the dropout", async () => {
+    const dataset = generateDataset('gaussians8', 60 + rng.int(40), SEED);
+    const data = dataset.points;
+    const labels = Uint32Array.from(dataset.labels!);
+    const levels = trainingLevels();
+    const drop = 0.3;
+    const B = 128;
+    const arch = { ...ARCH, classes: 8 };
+    const trainer = await Trainer.create(
+      device,
+      shaderSources,
+      settings({ arch, batch: B, labelDropout: drop }),
+    );
+    const buffer = (bytes: ArrayBufferView<ArrayBuffer>): GPUBuffer => {
+      const b = device.createBuffer({
+        size: bytes.byteLength,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(b, 0, bytes);
+      return b;
+    };
+    const dataBuffer = buffer(new Float32Array(data));
+    const labelBuffer = buffer(labels);
+    expect(() => trainer.setData(dataBuffer, data.length / 2)).toThrow('labelled points');
+    trainer.setData(dataBuffer, data.length / 2, labelBuffer);
+    trainer.setLevels(levels);
+    let dropped = 0;
+    for (let step = 1; step <= 2; step++) {
+      const encoder = device.createCommandEncoder();
+      trainer.encode(encoder, 1);
+      device.queue.submit([encoder.finish()]);
+      const batch = await trainer.readBatch();
+      for (let r = 0; r < B; r++) {
+        const i = threefry2x32(SEED, Stream.train, r, step)[0]! % (data.length / 2);
+        const u = toUniform(threefry2x32(SEED, Stream.trainLabel, r, step)[0]!);
+        const expected = u < drop ? NO_CLASS : labels[i]!;
+        if (batch.labels[r] !== expected)
+          throw new Error(`step ${step} row ${r}: class ${batch.labels[r]}, not ${expected}`);
+        dropped += u < drop ? 1 : 0;
+      }
+    }
+    // Both kinds of row occur (2 B rows at 0.3: none dropped has probability 1e-31).
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped).toBeLessThan(2 * B);
+    trainer.destroy();
+    dataBuffer.destroy();
+    labelBuffer.destroy();
+  });
+});
+
 // --- the fused denoiser ---------------------------------------------------------------------------
 
 describe('run/denoise_learned evaluates the network at every particle', () => {
@@ -237,6 +305,71 @@ describe('run/denoise_learned evaluates the network at every particle', () => {
       within(worst, 1, `denoise_learned (${target}): error / F32 bound`);
       trainer.destroy();
     }
+    sim.destroy();
+  });
+});
+
+describe('run/denoise_learned with a class-conditional network', () => {
+  test('a class adds its column; guidance mixes the class and no class, within the F32 bounds', async () => {
+    const sim = await Simulation.create(device, shaderSources);
+    const n = 40;
+    sim.setParticles(n);
+    sim.setData(generateDataset('gaussians8', 64, SEED));
+    const arch: NetworkArch = { ...ARCH, target: 'v', classes: 8 };
+    const trainer = await Trainer.create(device, shaderSources, settings({ arch }));
+    const params = initialParameters(arch, SEED + 9).map((v) => 2 * v);
+    trainer.setWeights(params);
+    sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
+    const label = rng.int(8);
+    // w = 1 (the class alone), w = 0 (no class alone) and a guided w > 1.
+    for (const guidance of [1, 0, 1 + 3 * rng.uniform()]) {
+      await setRun(sim, {
+        mode: 'reverse',
+        sampler: 'ddim',
+        denoiser: 'learned',
+        levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, 6),
+        eta: 0,
+        seed: SEED,
+        condition: { label, guidance, interval: [0, 1] },
+      });
+      const encoder = device.createCommandEncoder();
+      sim.reset(encoder);
+      sim.encodeSteps(encoder, 2);
+      device.queue.submit([encoder.finish()]);
+      const measure = device.createCommandEncoder();
+      sim.measureDenoiser(measure);
+      device.queue.submit([measure.finish()]);
+      const x = await sim.positions();
+      const x0hat = new Float32Array(
+        await (await import('../../src/gpu/readback')).readback(device, sim.measuredX0hat),
+      );
+      const level = sim.level()!;
+      const alpha = new F32(Math.fround(level.alpha));
+      const sigma = new F32(Math.fround(level.sigma));
+      const cIn = new F32(1).div(alpha.mul(alpha).add(sigma.mul(sigma)).sqrt());
+      const w = new F32(Math.fround(guidance));
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const xi = [new F32(x[2 * i]!), new F32(x[2 * i + 1]!)];
+        const row = [xi[0]!.mul(cIn), xi[1]!.mul(cIn), noiseAngleF32(alpha, sigma)];
+        const cond = forwardF32(arch, params, row, label);
+        const uncond = forwardF32(arch, params, row);
+        for (let j = 0; j < OUTPUTS; j++) {
+          const c = x0FromOutputF32('v', xi[j]!, cond[j]!, alpha, sigma);
+          const u = x0FromOutputF32('v', xi[j]!, uncond[j]!, alpha, sigma);
+          // run/guide.wgsl: w c + (1 - w) u; w = 1 is c itself (no unconditional pass).
+          const want = guidance === 1 ? c : w.mul(c).add(new F32(1).sub(w).mul(u));
+          worst = Math.max(worst, Math.abs(x0hat[2 * i + j]! - want.v) / want.e);
+        }
+      }
+      within(worst, 1, `denoise_learned, class ${label}, w ${guidance}: error / F32 bound`);
+    }
+    // The class changes the output: the conditional and unconditional evaluations differ.
+    const row = [new F32(0.3), new F32(-0.2), new F32(0.5)];
+    expect(forwardF32(arch, params, row, label)[0]!.v).not.toBe(
+      forwardF32(arch, params, row)[0]!.v,
+    );
+    trainer.destroy();
     sim.destroy();
   });
 });

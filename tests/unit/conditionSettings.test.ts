@@ -46,10 +46,12 @@ describe('class, guidance and guidanceInterval', () => {
       expect(error({ dataset, n: 8, class: classes })).toBe(
         `class ${classes} is out of range for ${dataset}: it has ${classes} classes, 0 to ${classes - 1} (or -1 for all)`,
       );
-      for (const denoiser of ['gaussian', 'learned'] as const)
-        expect(error({ dataset, n: 8, denoiser, class: 0 })).toContain(
-          `the ${denoiser} denoiser takes no class`,
-        );
+      expect(error({ dataset, n: 8, denoiser: 'gaussian', class: 0 })).toContain(
+        'the gaussian denoiser takes no class',
+      );
+      expect(error({ dataset, n: 8, denoiser: 'learned', class: 0, labelDropout: 0.1 })).toBe(
+        `the U-Net takes no class yet: pick exact, empirical or smoothed for a class of ${dataset}, or class -1 (all)`,
+      );
     }
     for (const dataset of ['colour', 'images'] as const)
       expect(error({ dataset, n: 8, class: 0 })).toBe(
@@ -61,6 +63,25 @@ describe('class, guidance and guidanceInterval', () => {
       guidance: 2,
       interval: [0, 1],
     });
+  });
+
+  test('the learned 2D network takes a class once labelDropout < 1 makes it class-conditional', () => {
+    expect(error({ class: 3, denoiser: 'learned' })).toBe(
+      'the learned network has no class input (labelDropout 1: every label dropped): set labelDropout below 1, e.g. 0.1, to train it class-conditional, or pick class -1 (all)',
+    );
+    const r = applyPatch(DEFAULTS, {
+      class: 3,
+      guidance: 2,
+      denoiser: 'learned',
+      labelDropout: 0.2,
+    });
+    expect(r.ok && runSpec(r.settings).condition).toEqual({
+      label: 3,
+      guidance: 2,
+      interval: [0, 1],
+    });
+    for (const bad of [-0.1, 1.5, NaN])
+      expect(error({ labelDropout: bad })).toContain('labelDropout');
   });
 
   test('a dataset switch drops a class the new data has not, unless the patch names it', () => {

@@ -47,10 +47,12 @@ describe('the Guidance folder', () => {
       'shapes',
       'colour',
     ] as const)
-      for (const denoiser of ['exact', 'empirical', 'smoothed', 'gaussian', 'learned'] as const) {
-        const s = { ...DEFAULTS, dataset, denoiser, n: 8, class: 0 };
-        expect(takesClass(s), `${dataset} ${denoiser}`).toBe(conditionProblem(s) === null);
-      }
+      for (const denoiser of ['exact', 'empirical', 'smoothed', 'gaussian', 'learned'] as const)
+        for (const labelDropout of [1, 0.1]) {
+          const s = { ...DEFAULTS, dataset, denoiser, n: 8, class: 0, labelDropout };
+          const what = `${dataset} ${denoiser} labelDropout ${labelDropout}`;
+          expect(takesClass(s), what).toBe(conditionProblem(s) === null);
+        }
     expect(datasetClasses('swissroll')).toBe(0);
   });
 });

@@ -294,6 +294,7 @@ function randomKeys(rng: Rng): Settings {
     trainBatch: maybe('trainBatch', int(LIMITS.trainBatch.min, LIMITS.trainBatch.max)),
     trainLr: maybe('trainLr', between(LIMITS.trainLr.min, LIMITS.trainLr.max)),
     emaDecay: maybe('emaDecay', between(LIMITS.emaDecay.min, LIMITS.emaDecay.max)),
+    labelDropout: maybe('labelDropout', between(LIMITS.labelDropout.min, LIMITS.labelDropout.max)),
     unetChannels: maybe('unetChannels', int(LIMITS.unetChannels.min, LIMITS.unetChannels.max)),
     // Every image dataset's side halves twice (28 and 32): 4 levels would not fit MNIST's.
     unetLevels: maybe('unetLevels', int(LIMITS.unetLevels.min, 3)),

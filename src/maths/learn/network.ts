@@ -52,6 +52,13 @@ export interface NetworkArch {
   frequencies: number;
   activation: Activation;
   target: Target;
+  /**
+   * Class labels it is conditioned on (0 or absent: none, tiny-diffusion's network). The class
+   * enters as a one-hot of `classes` values after the embeddings, so the input layer's weight
+   * columns there are a learned class embedding added to its pre-activation (Ho & Salimans 2022's
+   * label embedding); all zeros is "no class", the unconditional model label dropout trains.
+   */
+  classes?: number;
 }
 
 /**
@@ -71,6 +78,8 @@ export const DEFAULT_ARCH: Readonly<NetworkArch> = {
 export const MAX_WIDTH = 256;
 export const MAX_DEPTH = 8;
 export const MAX_FREQUENCIES = 64;
+/** The most classes a network is conditioned on (gaussians25 has 25). */
+export const MAX_CLASSES = 32;
 /** Most optimiser steps in one submission (the trainer's step table), and the largest batch. */
 export const MAX_STEPS = 256;
 export const MAX_BATCH = 65536;
@@ -84,7 +93,13 @@ export const SNR_GAMMA = 5;
 export const INPUTS = 3;
 export const OUTPUTS = 2;
 
-export const embeddingWidth = (a: NetworkArch): number => 2 * a.frequencies * INPUTS;
+/** The class inputs of a network (0: unconditional). */
+export const classInputs = (a: NetworkArch): number => a.classes ?? 0;
+/** The input layer's inputs: the sinusoidal embeddings of x, y and tau, then the class one-hot. */
+export const embeddingWidth = (a: NetworkArch): number =>
+  2 * a.frequencies * INPUTS + classInputs(a);
+/** The label of a row with no class (dropped, or an unconditional evaluation). */
+export const NO_CLASS = -1;
 
 /** A problem with an architecture, or null. */
 export function archProblem(a: NetworkArch): string | null {
@@ -97,7 +112,10 @@ export function archProblem(a: NetworkArch): string | null {
       : `depth must be 0 to ${MAX_DEPTH}, not ${a.depth}`) ??
     bad('frequencies', a.frequencies, MAX_FREQUENCIES) ??
     (ACTIVATIONS.includes(a.activation) ? null : `activation ${a.activation as string}`) ??
-    (TARGETS.includes(a.target) ? null : `target ${a.target as string}`)
+    (TARGETS.includes(a.target) ? null : `target ${a.target as string}`) ??
+    (Number.isInteger(classInputs(a)) && classInputs(a) >= 0 && classInputs(a) <= MAX_CLASSES
+      ? null
+      : `classes must be 0 to ${MAX_CLASSES}, not ${classInputs(a)}`)
   );
 }
 
@@ -231,8 +249,16 @@ const activate = (a: Activation, x: ArrayLike<number>): Float64Array =>
 const activateBackward = (a: Activation, x: ArrayLike<number>, dy: ArrayLike<number>) =>
   a === 'gelu' ? geluBackward(x, dy) : siluBackward(x, dy);
 
-/** The embedding of batch rows of INPUTS values (x c_in, y c_in, tau), float64. */
-export function embedRows(a: NetworkArch, rows: ArrayLike<number>, batch: number): Float64Array {
+/**
+ * The embedding of batch rows of INPUTS values (x c_in, y c_in, tau), float64, and of each row's
+ * class as a one-hot (`labels`: NO_CLASS, or none at all, for zeros).
+ */
+export function embedRows(
+  a: NetworkArch,
+  rows: ArrayLike<number>,
+  batch: number,
+  labels?: ArrayLike<number>,
+): Float64Array {
   const width = embeddingWidth(a);
   const turns = networkTurns(a);
   const xy = turns.subarray(0, a.frequencies);
@@ -245,6 +271,11 @@ export function embedRows(a: NetworkArch, rows: ArrayLike<number>, batch: number
       c < 2 ? xy : t,
       e,
     );
+  const C = classInputs(a);
+  for (let r = 0; labels && C && r < batch; r++) {
+    const label = labels[r]!;
+    if (label !== NO_CLASS) e[r * width + width - C + label] = 1;
+  }
   return e;
 }
 
@@ -262,9 +293,10 @@ export function networkForward(
   params: ArrayLike<number>,
   rows: ArrayLike<number>,
   batch: number,
+  labels?: ArrayLike<number>,
 ): NetworkPass {
   const layers = networkLayers(a).map((l) => ({ ...l, batch }));
-  const e = embedRows(a, rows, batch);
+  const e = embedRows(a, rows, batch, labels);
   const pre = [linearForward(layers[0]!, e, params)];
   const h = [activate(a.activation, pre[0]!)];
   for (let i = 1; i <= a.depth; i++) {
@@ -280,11 +312,16 @@ export function networkForward(
 export function networkLoss(
   a: NetworkArch,
   params: ArrayLike<number>,
-  batch: { rows: ArrayLike<number>; goal: ArrayLike<number>; weight: ArrayLike<number> },
+  batch: {
+    rows: ArrayLike<number>;
+    goal: ArrayLike<number>;
+    weight: ArrayLike<number>;
+    labels?: ArrayLike<number>;
+  },
   size: number,
 ): { loss: number; grad: Float64Array; pass: NetworkPass } {
   const layers = networkLayers(a).map((l) => ({ ...l, batch: size }));
-  const pass = networkForward(a, params, batch.rows, size);
+  const pass = networkForward(a, params, batch.rows, size, batch.labels);
   const { loss, grad: dOut } = mseLoss(size, OUTPUTS, pass.out, batch.goal, batch.weight);
   const grad = new Float64Array(parameterCount(a));
   const last = layers[a.depth + 1]!;

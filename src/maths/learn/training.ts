@@ -25,9 +25,17 @@ export interface TrainSettings {
   weighting: Weighting;
   /** The initial weights' and the batches' seed. */
   seed: number;
+  /**
+   * A class-conditional network's label dropout: the share of training rows whose class is
+   * dropped, which train the unconditional model classifier-free guidance needs (Ho & Salimans
+   * 2022 use 0.1 to 0.2). Absent: 0.
+   */
+  labelDropout?: number;
 }
 
 export function trainProblem(s: TrainSettings): string | null {
+  const drop = s.labelDropout ?? 0;
+  if (!(drop >= 0 && drop <= 1)) return `label dropout must be 0 to 1, not ${drop}`;
   return archProblem(s.arch) ?? optimiserProblem(s, MAX_BATCH);
 }
 

@@ -15,6 +15,10 @@ export interface BatchSpec {
   seed: number;
   target: Target;
   weighting: Weighting;
+  /** A class-conditional network's classes (0: none), its label dropout and embedded row length. */
+  classes: number;
+  drop: number;
+  embedStride: number;
 }
 
 export class BatchSampler {
@@ -26,7 +30,12 @@ export class BatchSampler {
     private readonly device: GPUDevice,
     private readonly kernel: Kernel,
     private readonly spec: BatchSpec,
-    private readonly outputs: { rows: GPUBuffer; goal: GPUBuffer; weight: GPUBuffer },
+    private readonly outputs: {
+      rows: GPUBuffer;
+      goal: GPUBuffer;
+      weight: GPUBuffer;
+      embedded: GPUBuffer;
+    },
     private readonly train: GPUBufferBinding,
   ) {
     this.config = createBuffer(device, {
@@ -36,8 +45,11 @@ export class BatchSampler {
     });
   }
 
-  /** Draws from `m` points of `data` (array<vec2f>) and `levels` (alpha, sigma) pairs. */
-  bind(data: GPUBuffer, m: number, levels: GPUBuffer, levelCount: number): void {
+  /**
+   * Draws from `m` points of `data` (array<vec2f>), their classes `labels` (array<u32>) and
+   * `levels` (alpha, sigma) pairs.
+   */
+  bind(data: GPUBuffer, labels: GPUBuffer, m: number, levels: GPUBuffer, levelCount: number): void {
     const view = makeStructuredView(this.kernel.definitions.uniforms.config!);
     view.set({
       batch: this.spec.rows,
@@ -46,12 +58,15 @@ export class BatchSampler {
       seed: this.spec.seed,
       prediction: TARGETS.indexOf(this.spec.target),
       weighting: WEIGHTINGS.indexOf(this.spec.weighting),
+      classes: this.spec.classes,
+      drop: this.spec.drop,
+      embed_stride: this.spec.embedStride,
     });
     this.device.queue.writeBuffer(this.config, 0, view.arrayBuffer);
     this.op = bindOp(
       this.device,
       this.kernel,
-      { config: this.config, train: this.train, data, levels, ...this.outputs },
+      { config: this.config, train: this.train, data, labels, levels, ...this.outputs },
       [Math.ceil(this.spec.rows / ELEMENTWISE_SIZE), 1],
     );
   }

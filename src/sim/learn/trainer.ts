@@ -18,7 +18,10 @@ import type { ShaderSources } from '../../gpu/kernel';
 import { readback } from '../../gpu/readback';
 import {
   ACTIVATIONS,
+  classInputs,
+  embeddingWidth,
   initialParameters,
+  NO_CLASS,
   INPUTS,
   networkRowTurns,
   networkTurns,
@@ -145,8 +148,13 @@ export class Trainer {
       seed: settings.seed,
       target: arch.target,
       weighting: settings.weighting,
+      classes: classInputs(arch),
+      drop: settings.labelDropout ?? 0,
+      embedStride: embeddingWidth(arch),
     });
-    const outputs = { rows: act.rows, goal: act.goal, weight: act.weight };
+    const outputs = { rows: act.rows, goal: act.goal, weight: act.weight, embedded: act.e };
+    // Data without labels (or an unconditional network): a class buffer the kernel never reads.
+    this.noLabels = floats('no labels', 1);
     const k = kernels.sampleBatch;
     this.sampler = own(
       new BatchSampler(device, k, batchOf(batch), outputs, this.state.table.binding),
@@ -179,14 +187,22 @@ export class Trainer {
     return parameterCount(this.settings.arch);
   }
 
-  /** The stored points (array<vec2f>, m of them) the batches are drawn from. */
-  setData(data: GPUBuffer, m: number): void {
+  /**
+   * The stored points (array<vec2f>, m of them) the batches are drawn from, and their classes
+   * (array<u32>; needed by a class-conditional network).
+   */
+  setData(data: GPUBuffer, m: number, labels?: GPUBuffer): void {
     if (!Number.isInteger(m) || m < 1) throw new Error(`training needs stored points, not ${m}`);
+    if (classInputs(this.arch) && !labels)
+      throw new Error('a class-conditional network trains on labelled points: no labels given');
     this.data = data;
+    this.labels = labels ?? this.noLabels;
     this.dataCount = m;
     this.bindSampling();
   }
   private dataCount = 0;
+  private labels: GPUBuffer | null = null;
+  private readonly noLabels: GPUBuffer;
 
   /** The training grid's (alpha, sigma) pairs, t_k = (k + 1) / L (L = length / 2). */
   setLevels(levels: Float32Array<ArrayBuffer>): void {
@@ -264,18 +280,40 @@ export class Trainer {
     return sums.map((s, i) => s / Math.max(1, counts[i]!));
   }
 
-  /** The last training batch drawn: inputs, targets and weights (a readback, for tests). */
-  async readBatch(): Promise<{ rows: Float32Array; goal: Float32Array; weight: Float32Array }> {
+  /**
+   * The last training batch drawn: inputs, targets, weights and each row's class (NO_CLASS where
+   * dropped or unconditional; read from the one-hot), a readback, for tests.
+   */
+  async readBatch(): Promise<{
+    rows: Float32Array;
+    goal: Float32Array;
+    weight: Float32Array;
+    labels: Int32Array;
+  }> {
     const b = this.settings.batch;
-    const [rows, goal, weight] = await Promise.all([
+    const E = embeddingWidth(this.arch);
+    const C = classInputs(this.arch);
+    const [rows, goal, weight, e] = await Promise.all([
       readback(this.device, this.act.rows, 4 * INPUTS * b),
       readback(this.device, this.act.goal, 4 * OUTPUTS * b),
       readback(this.device, this.act.weight, 4 * b),
+      readback(this.device, this.act.e, 4 * E * b),
     ]);
+    const embedded = new Float32Array(e);
+    // A row's class: where its one-hot holds its single 1; NO_CLASS for all zeros; -2 for
+    // anything else (a malformed one-hot, which the tests refuse).
+    const labels = Int32Array.from({ length: b }, (_, r) => {
+      const hot = embedded.subarray((r + 1) * E - C, (r + 1) * E);
+      const ones = hot.filter((v) => v === 1).length;
+      const zeros = hot.filter((v) => v === 0).length;
+      if (zeros === C) return NO_CLASS;
+      return ones === 1 && zeros === C - 1 ? hot.indexOf(1) : -2;
+    });
     return {
       rows: new Float32Array(rows),
       goal: new Float32Array(goal),
       weight: new Float32Array(weight),
+      labels,
     };
   }
 
@@ -303,7 +341,7 @@ export class Trainer {
   private bindSampling(): void {
     if (!this.data || !this.levels) return;
     for (const s of [this.sampler, this.evalSampler])
-      s.bind(this.data, this.dataCount, this.levels, this.levelCount);
+      s.bind(this.data, this.labels!, this.dataCount, this.levels, this.levelCount);
   }
 
   /** The architecture uniform of denoise_learned.wgsl. */
@@ -319,7 +357,7 @@ export class Trainer {
         a.frequencies,
         ACTIVATIONS.indexOf(a.activation),
         TARGETS.indexOf(a.target),
-        0,
+        classInputs(a),
         0,
         0,
       ),

@@ -120,11 +120,15 @@ export function runKernels(spec: RunSpec, plan: readonly Pass[][], data: DataSha
   return [...ids];
 }
 
-/** The denoisers that take a class (step.label), and so guidance: mixtures, points and images. */
+/**
+ * The denoisers that take a class (step.label), and so guidance: mixtures, points and images, and
+ * the 2D network when it is class-conditional (the settings refuse a class for one that is not).
+ */
 export const GUIDED: ReadonlySet<KernelId> = new Set([
   'denoise_mixture',
   'denoise_empirical',
   'denoise_image_empirical',
+  'denoise_learned',
 ]);
 
 /**
