@@ -6,7 +6,9 @@
  * M = 10,000 they do not. Flow matching too: the same network trained on the velocity u = eps - x0
  * over rectified levels, sampled by DDIM on the rectified schedule (flow matching's Euler), is
  * held to gaussians8's factor of the exact denoiser's distance on that schedule (measured 1.65:
- * 0.109 against 0.066).
+ * 0.109 against 0.066). Classifier-free guidance: the network conditioned on gaussians8's modes
+ * with label dropout samples its class at w = 1, more of it at w = 3, and all the modes with no
+ * class (CFG_IN_CLASS).
  *
  * The network is small so that training fits SwiftShader's speed (tens of steps a second): 32
  * wide, 2 blocks, 8 frequencies, v-prediction, batch 256 (64 for M = 16), lr 1e-2. The training
@@ -23,7 +25,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { shaderSources } from '../../src/gpu/shaderSources';
-import { generateDataset, type Dataset, type GeneratedDatasetId } from '../../src/maths/datasets';
+import {
+  datasetClasses,
+  generateDataset,
+  type Dataset,
+  type GeneratedDatasetId,
+  type Mixture,
+} from '../../src/maths/datasets';
+import type { Condition } from '../../src/maths/guidance';
 import type { NetworkArch } from '../../src/maths/learn/network';
 import { DEFAULT_SCHEDULE_PARAMS, levelAt, type ScheduleId } from '../../src/maths/schedules';
 import { slicedWasserstein2 } from '../../src/maths/stats';
@@ -31,6 +40,7 @@ import { memorisedFraction } from '../../src/maths/memorisation';
 import type { DenoiserId } from '../../src/settings/settings';
 import { Trainer } from '../../src/sim/learn/trainer';
 import { Simulation } from '../../src/sim/run/simulation';
+import { Rng } from '../../src/maths/rng';
 import { SEED, within } from '../random';
 import { ddimSamples, testGpu } from './harness';
 
@@ -71,9 +81,12 @@ async function train(
   lr: number,
   batch = 256,
   flow = false,
+  labelDropout?: number,
 ): Promise<Trainer> {
+  const classes = labelDropout === undefined ? {} : { classes: datasetClasses(data.id) };
   const t = await Trainer.create(device, shaderSources, {
-    arch: flow ? { ...ARCH, target: 'velocity' } : ARCH,
+    arch: { ...(flow ? { ...ARCH, target: 'velocity' } : ARCH), ...classes },
+    ...(labelDropout === undefined ? {} : { labelDropout }),
     batch,
     lr,
     weightDecay: 0,
@@ -82,7 +95,7 @@ async function train(
     weighting: 'none',
     seed: TRAIN_SEED,
   });
-  t.setData(sim.data, data.points.length / 2);
+  t.setData(sim.data, data.points.length / 2, sim.labels);
   t.setLevels(levels(flow ? 'rectified' : 'cosine'));
   for (let done = 0; done < steps;) {
     const encoder = device.createCommandEncoder();
@@ -97,9 +110,11 @@ async function sample(
   denoiser: DenoiserId,
   trainer: Trainer | null,
   schedule: ScheduleId = 'cosine',
+  condition?: Condition,
 ): Promise<Float32Array> {
   if (trainer) sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
-  return ddimSamples(sim, device, { denoiser, steps: SAMPLE_STEPS, seed: SEED, schedule });
+  const run = { denoiser, steps: SAMPLE_STEPS, seed: SEED, schedule };
+  return ddimSamples(sim, device, condition ? { ...run, condition } : run);
 }
 
 /**
@@ -111,6 +126,17 @@ async function sample(
  */
 const LEARNED_FACTOR: Partial<Record<GeneratedDatasetId, number>> = { gaussians8: 3, moons: 4.5 };
 const GENERALISED_BELOW = 0.15;
+/**
+ * Classifier-free guidance on gaussians8 (400 steps, label dropout CFG_DROPOUT): at w = 1 the
+ * samples nearest their class's mode measured 0.93 to 0.975 over the 8 classes (2,000 samples: a
+ * standard error of 0.006, so 0.9 is 5 of them below the worst class), and at w = 3 0.966 to 1,
+ * above w = 1 in every class by 0.02 to 0.06 (4 to 10 standard errors of the difference). The
+ * dropout is 0.5, not Ho & Salimans' 0.1 to 0.2, because 400 steps train the dropped rows' model
+ * too little at 0.1: its unconditional SW2 measured 4.7x the exact's, and w = 3 then sampled no
+ * more of the class than w = 1 (0.98 against 0.995).
+ */
+const CFG_DROPOUT = 0.5;
+const CFG_IN_CLASS = 0.9;
 const MEMORISED_ABOVE = 0.25;
 
 describe('the learned denoiser after training', () => {
@@ -166,6 +192,44 @@ describe('the learned denoiser after training', () => {
       learned,
       factor * exact,
       `velocity target: SW2 of the learned vs ${factor} x the exact's`,
+    );
+  }, 300_000);
+
+  test('classifier-free guidance: the class-conditional network lands its class, more so at w = 3', async () => {
+    const data = generateDataset('gaussians8', 10000, TRAIN_SEED);
+    const means = (data.mixture as Mixture).components.map((k) => k.mean);
+    sim.setData(data);
+    sim.setParticles(N);
+    const trainer = await train(data, 400, 1e-2, 256, false, CFG_DROPOUT);
+    const label = new Rng(SEED, 153).int(8);
+    /** The share of samples nearest the class's mode. */
+    const share = (x: Float32Array): number => {
+      let hits = 0;
+      for (let i = 0; i < N; i++) {
+        const d = means.map(([mx, my]) => Math.hypot(x[2 * i]! - mx, x[2 * i + 1]! - my));
+        if (d.indexOf(Math.min(...d)) === label) hits++;
+      }
+      return hits / N;
+    };
+    const at = async (guidance: number): Promise<number> =>
+      share(await sample('learned', trainer, 'cosine', { label, guidance, interval: [0, 1] }));
+    const [w1, w3] = [await at(1), await at(3)];
+    const fresh = generateDataset('gaussians8', N, SEED ^ 0x5bd1e995).points;
+    const uncond = slicedWasserstein2(await sample('learned', trainer), fresh, 64, SEED);
+    const exact = slicedWasserstein2(await sample('exact', null), fresh, 64, SEED);
+    trainer.destroy();
+    console.log(
+      `guided learned, class ${label}: in class ${w1} (w 1), ${w3} (w 3); unconditional SW2 ${uncond.toFixed(4)} against the exact's ${exact.toFixed(4)}`,
+    );
+    within(1 - w1, 1 - CFG_IN_CLASS, `class ${label} at w = 1: share outside the class`);
+    expect(w3, `class ${label}: w = 3 puts more samples in the class than w = 1`).toBeGreaterThan(
+      w1,
+    );
+    const factor = LEARNED_FACTOR.gaussians8!;
+    within(
+      uncond,
+      factor * exact,
+      `no class (the dropped labels' model): SW2 vs ${factor} x the exact's`,
     );
   }, 300_000);
 
