@@ -20,6 +20,7 @@
 // (particle, step) with step = train.step:
 // - STREAM_TRAIN, particle r: the row's picks (x: the image, modulo m; y: the level, modulo L),
 //   the same draw as learn/sample_batch, recomputed by every lane of the row;
+// - STREAM_TRAIN_LABEL, particle r: whether row r drops its class (a class-conditional U-Net);
 // - STREAM_TRAIN_NOISE, particle r pairs + p (pairs = ceil(dim / 2)): normal2's pair is the noise
 //   of values 2p and 2p + 1 of row r (NCHW order); an odd dim's last pair uses only its first.
 // One invocation per pair of values: batch x pairs lanes, folded into 2D past 65535 workgroups.
@@ -33,6 +34,9 @@ struct ImageBatch {
   // Values per image (channels x pixels) and channels per pixel.
   dim: u32,
   channels: u32,
+  // A class-conditional U-Net's classes (0: none) and its label dropout (learn/sample_batch's).
+  classes: u32,
+  drop: f32,
 }
 
 @group(0) @binding(0) var<uniform> config: ImageBatch;
@@ -47,6 +51,9 @@ struct ImageBatch {
 // batch x dim: the target, NCHW.
 @group(0) @binding(6) var<storage, read_write> goal: array<f32>;
 @group(0) @binding(7) var<storage, read_write> weight: array<f32>;
+// The stored images' classes, and the batch's class one-hot (batch x classes; all zeros dropped).
+@group(0) @binding(8) var<storage, read> labels: array<u32>;
+@group(0) @binding(9) var<storage, read_write> label: array<f32>;
 
 // Stored value of NCHW value i of image `image`.
 fn stored(image: u32, i: u32) -> f32 {
@@ -84,5 +91,10 @@ fn invocation(lane: u32, lid: u32) {
   if (p == 0u) {
     tau[r] = noise_angle(level.x, level.y);
     weight[r] = loss_weight(config.weighting, config.prediction, level.x, level.y);
+    if (config.classes > 0u) {
+      let dropped = to_uniform(threefry2x32(vec2u(config.seed, STREAM_TRAIN_LABEL), vec2u(r, train.step)).x) < config.drop;
+      let wanted = select(labels[image], config.classes, dropped);
+      for (var c = 0u; c < config.classes; c++) { label[r * config.classes + c] = select(0.0, 1.0, c == wanted); }
+    }
   }
 }

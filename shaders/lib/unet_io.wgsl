@@ -5,6 +5,8 @@
 struct UNetIo {
   channels: u32,
   prediction: u32,
+  // A class-conditional U-Net's classes (0: none): run/unet_in writes step.label's one-hot.
+  classes: u32,
 }
 
 // Where value q of image p (q counted in the interleaved order) sits in the NCHW batch.

@@ -10,6 +10,9 @@
 @group(0) @binding(2) var<uniform> unet: UNetIo;
 @group(0) @binding(3) var<storage, read_write> unet_x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> unet_tau: array<f32>;
+// A class-conditional U-Net's class one-hot per image (n x classes): step.label's, or zeros for
+// ALL_LABELS (class "all", or guidance's unconditional evaluation).
+@group(0) @binding(5) var<storage, read_write> unet_label: array<f32>;
 
 fn step_lane(i: u32) {
   let p = particle_of(step, i);
@@ -18,5 +21,10 @@ fn step_lane(i: u32) {
   let v = x[i];
   unet_x[unet_planar(unet, step.dim, p, q)] = v.x * c_in;
   unet_x[unet_planar(unet, step.dim, p, q + 1u)] = v.y * c_in;
-  if (q == 0u) { unet_tau[p] = noise_angle(step.alpha, step.sigma); }
+  if (q == 0u) {
+    unet_tau[p] = noise_angle(step.alpha, step.sigma);
+    for (var c = 0u; c < unet.classes; c++) {
+      unet_label[p * unet.classes + c] = select(0.0, 1.0, c == step.label);
+    }
+  }
 }

@@ -8,7 +8,13 @@
  * wrong shape or dtype, a value that is not finite, an architecture this page cannot build.
  */
 import { TARGETS, type Target } from '../maths/learn/network';
-import { unetPlan, unetProblem, type ImageFormat, type UNetArch } from '../maths/learn/unet';
+import {
+  unetClasses,
+  unetPlan,
+  unetProblem,
+  type ImageFormat,
+  type UNetArch,
+} from '../maths/learn/unet';
 import { flatWeights, metadataInt, stepOf } from './modelFile';
 import {
   decodeSafetensors,
@@ -48,6 +54,8 @@ export function encodeUNet(f: UNetFile): ArrayBuffer {
     image_height: String(f.image.height),
     image_width: String(f.image.width),
     step: String(f.step),
+    // A class-conditional U-Net's classes: the one-hot joined to time.e before time.0.
+    ...(unetClasses(f.arch) ? { classes: String(unetClasses(f.arch)) } : {}),
   });
 }
 
@@ -64,6 +72,7 @@ function formatOf(metadata: Record<string, string>): { arch: UNetArch; image: Im
     groups: int('groups'),
     frequencies: int('frequencies'),
     target,
+    ...(metadata.classes !== undefined ? { classes: int('classes') } : {}),
   };
   const image: ImageFormat = {
     channels: int('image_channels'),

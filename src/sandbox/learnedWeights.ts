@@ -10,7 +10,7 @@ import { imageShapeOf, isImageDataset, type ImageDatasetId } from '../maths/imag
 import { datasetClasses } from '../maths/datasets';
 import { classInputs, DEFAULT_ARCH, type NetworkArch } from '../maths/learn/network';
 import type { TrainSettings, UNetTrainSettings } from '../maths/learn/training';
-import { unetArchOf, type UNetArch } from '../maths/learn/unet';
+import { unetArchOf, unetClasses, type UNetArch } from '../maths/learn/unet';
 import type { Settings } from '../settings/settings';
 import type { Trainer } from '../sim/learn/trainer';
 import type { UNetTrainer } from '../sim/learn/unetTrainer';
@@ -44,15 +44,17 @@ export function describeArch(arch: NetworkArch | UNetArch): { text: string; slug
 /** The label dropout a class-conditional network gets when the settings have none (Ho & Salimans 2022's 0.1). */
 export const DEFAULT_LABEL_DROPOUT = 0.1;
 
+/** The classes a network of the settings is conditioned on: the data's where labelDropout < 1. */
+const classesOf = (s: Readonly<Settings>): number =>
+  s.labelDropout < 1 ? datasetClasses(s.dataset) : 0;
+
 /** The 2D network of the settings: class-conditional on the data's labels where labelDropout < 1. */
 export const archOf = (s: Readonly<Settings>): NetworkArch => ({
   ...DEFAULT_ARCH,
   width: s.modelWidth,
   depth: s.modelDepth,
   target: s.modelTarget,
-  ...(s.labelDropout < 1 && datasetClasses(s.dataset) > 0
-    ? { classes: datasetClasses(s.dataset) }
-    : {}),
+  ...(classesOf(s) ? { classes: classesOf(s) } : {}),
 });
 
 export function trainSettings(s: Readonly<Settings>): TrainSettings {
@@ -69,8 +71,9 @@ export function trainSettings(s: Readonly<Settings>): TrainSettings {
   };
 }
 
+/** The U-Net of the settings: class-conditional on the images' labels where labelDropout < 1. */
 export const unetArchOfSettings = (s: Readonly<Settings>): UNetArch =>
-  unetArchOf(s.unetChannels, s.unetLevels, s.modelTarget);
+  unetArchOf(s.unetChannels, s.unetLevels, s.modelTarget, classesOf(s));
 
 /** The image U-Net's training run on images of dataset `id`. */
 export function unetTrainSettings(s: Readonly<Settings>, id: ImageDatasetId): UNetTrainSettings {
@@ -156,7 +159,8 @@ export function checkModelFile(
 ): { weights: Float32Array<ArrayBuffer>; step: number; patch: Partial<Settings> } {
   if (isImageDataset(s.dataset)) {
     const file = decodeUNet(buffer, unetTrainSettings(s, s.dataset));
-    const made = unetArchOf(file.arch.channels, file.arch.levels, file.arch.target);
+    const classes = unetClasses(file.arch);
+    const made = unetArchOf(file.arch.channels, file.arch.levels, file.arch.target, classes);
     if (file.arch.frequencies !== made.frequencies || file.arch.groups !== made.groups)
       throw new Error(
         `the file's U-Net has ${file.arch.frequencies} frequencies and ${file.arch.groups} groups; this page's of ${file.arch.channels} channels has ${made.frequencies} and ${made.groups}`,
@@ -165,6 +169,7 @@ export function checkModelFile(
       unetChannels: file.arch.channels,
       unetLevels: file.arch.levels,
       modelTarget: file.arch.target,
+      labelDropout: labelDropoutFor(classes, s),
     };
     return { ...file, patch };
   }
@@ -176,20 +181,27 @@ export function checkModelFile(
     throw new Error(
       `the file's network has ${file.arch.frequencies} frequencies and ${file.arch.activation}; this page's has ${DEFAULT_ARCH.frequencies} and ${DEFAULT_ARCH.activation}`,
     );
-  // A class-conditional file needs data of as many classes; the page's label dropout follows it.
-  const classes = classInputs(file.arch);
-  if (classes && classes !== datasetClasses(s.dataset))
-    throw new Error(
-      `the file's network is conditioned on ${classes} classes; ${s.dataset} has ${datasetClasses(s.dataset)}`,
-    );
-  const labelDropout = !classes ? 1 : s.labelDropout < 1 ? s.labelDropout : DEFAULT_LABEL_DROPOUT;
   const patch = {
     modelWidth: file.arch.width,
     modelDepth: file.arch.depth,
     modelTarget: file.arch.target,
-    labelDropout,
+    labelDropout: labelDropoutFor(classInputs(file.arch), s),
   };
   return { ...file, patch };
+}
+
+/**
+ * The label dropout that makes the settings' network the file's: 1 (no class input) for a file
+ * without classes; else the settings' own below 1, or DEFAULT_LABEL_DROPOUT. A class-conditional
+ * file needs data of as many classes.
+ */
+function labelDropoutFor(classes: number, s: Readonly<Settings>): number {
+  if (!classes) return 1;
+  if (classes !== datasetClasses(s.dataset))
+    throw new Error(
+      `the file's network is conditioned on ${classes} classes; ${s.dataset} has ${datasetClasses(s.dataset)}`,
+    );
+  return s.labelDropout < 1 ? s.labelDropout : DEFAULT_LABEL_DROPOUT;
 }
 
 /** Whether two trainers are of the same network (kind, architecture, images): weights carry over. */

@@ -173,10 +173,8 @@ export function conditionProblem(s: Readonly<Settings>): string | null {
     return `class ${s.class} is out of range for ${s.dataset}: it has ${classes} classes, 0 to ${classes - 1} (or -1 for all)`;
   if (s.denoiser === 'gaussian')
     return `the gaussian denoiser takes no class: pick exact, empirical, smoothed or learned, or class -1 (all)`;
-  if (s.denoiser === 'learned' && isImageDataset(s.dataset))
-    return `the U-Net takes no class yet: pick exact, empirical or smoothed for a class of ${s.dataset}, or class -1 (all)`;
   if (s.denoiser === 'learned' && s.labelDropout >= 1)
-    return `the learned network has no class input (labelDropout 1: every label dropped): set labelDropout below 1, e.g. 0.1, to train it class-conditional, or pick class -1 (all)`;
+    return `the learned ${isImageDataset(s.dataset) ? 'U-Net' : 'network'} has no class input (labelDropout 1: every label dropped): set labelDropout below 1, e.g. 0.1, to train it class-conditional, or pick class -1 (all)`;
   return null;
 }
 

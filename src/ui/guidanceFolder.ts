@@ -2,13 +2,13 @@
  * The Guidance folder of the panel: the class the exact denoisers keep (a dropdown of the
  * dataset's classes, rebuilt when the dataset changes), the guidance w and the interval of t where
  * it applies. Settings through the panel's bind, like every other control; shown only where a
- * class can be chosen (labelled points and a denoiser that takes a class), and for the 2D network
+ * class can be chosen (labelled data and a denoiser that takes a class), and for a learned network
  * with no class input, saying how to train one that has.
  */
 import type GUI from 'lil-gui';
 import type { Controller } from 'lil-gui';
 import { datasetClasses } from '../maths/datasets';
-import { isImageDataset, SHAPE_CLASSES } from '../maths/imageDatasets';
+import { SHAPE_CLASSES } from '../maths/imageDatasets';
 import { LIMITS, type Settings } from '../settings/settings';
 import { folderNote } from './folderNote';
 
@@ -38,14 +38,10 @@ export function classChoices(dataset: string): Record<string, number> {
   return choices;
 }
 
-/** Whether the learned denoiser is the 2D network, which can be class-conditional. */
-const learned2d = (s: Readonly<Settings>): boolean =>
-  s.denoiser === 'learned' && !isImageDataset(s.dataset);
-
 /** Whether the settings' data and denoiser take a class (as conditionProblem in validate.ts). */
 export function takesClass(s: Readonly<Settings>): boolean {
   if (datasetClasses(s.dataset) === 0 || s.denoiser === 'gaussian') return false;
-  return s.denoiser !== 'learned' || (learned2d(s) && s.labelDropout < 1);
+  return s.denoiser !== 'learned' || s.labelDropout < 1;
 }
 
 const PICK_NOTE = 'Pick a class to sample p(x | c); w != 1 then guides towards it.';
@@ -62,7 +58,8 @@ export function buildGuidanceFolder(gui: GUI, bind: Bind): (s: Readonly<Settings
   let dataset = '';
   return (s) => {
     // The unconditional 2D network: shown, with how to make it conditional.
-    const untrained = learned2d(s) && s.labelDropout >= 1 && datasetClasses(s.dataset) > 0;
+    const untrained =
+      s.denoiser === 'learned' && s.labelDropout >= 1 && datasetClasses(s.dataset) > 0;
     f.show(takesClass(s) || untrained);
     if (s.dataset !== dataset) {
       dataset = s.dataset;

@@ -19,7 +19,7 @@ import { readback } from '../../src/gpu/readback';
 import type { Kernel } from '../../src/gpu/kernel';
 import { TARGETS, WEIGHTINGS } from '../../src/maths/learn/network';
 import { DEFAULT_ADAM } from '../../src/maths/learn/optim';
-import { Rng, Stream, threefry2x32 } from '../../src/maths/rng';
+import { Rng, Stream, threefry2x32, toUniform } from '../../src/maths/rng';
 import { DEFAULT_SCHEDULE_PARAMS, levelAt } from '../../src/maths/schedules';
 import { ImageBatchSampler, type ImageBatchSpec } from '../../src/sim/learn/imageBatchSampler';
 import { record } from '../../src/sim/learn/ops';
@@ -68,6 +68,7 @@ interface Batch {
   tau: Float32Array;
   goal: Float32Array;
   weight: Float32Array;
+  label: Float32Array;
 }
 
 interface Step {
@@ -81,6 +82,7 @@ async function draw(
   data: Float32Array<ArrayBuffer>,
   levels: Grid,
   steps: Step[],
+  labels: Uint32Array<ArrayBuffer> = new Uint32Array(1),
 ): Promise<Batch[]> {
   const m = data.length / spec.dim;
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
@@ -90,8 +92,9 @@ async function draw(
     tau: make(spec.rows),
     goal: make(spec.rows * spec.dim),
     weight: make(spec.rows),
+    label: make(spec.rows * Math.max(1, spec.classes ?? 0)),
   };
-  const upload = (values: Float32Array<ArrayBuffer>): GPUBuffer => {
+  const upload = (values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>): GPUBuffer => {
     const b = device.createBuffer({
       size: values.byteLength,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
@@ -101,11 +104,12 @@ async function draw(
   };
   const dataBuffer = upload(data);
   const levelBuffer = upload(GRIDS[levels]);
+  const labelBuffer = upload(labels);
   const table = new TrainTable(device, kernel, steps.length);
   steps.forEach((s, slot) => table.set(slot, s.step, DEFAULT_ADAM, s.stratified));
   table.flush(steps.length);
   const sampler = new ImageBatchSampler(device, kernel, spec, outputs, table.binding);
-  sampler.bind(dataBuffer, m, levelBuffer, LEVELS);
+  sampler.bind(dataBuffer, m, levelBuffer, LEVELS, labelBuffer);
   const out: Batch[] = [];
   for (let slot = 0; slot < steps.length; slot++) {
     const encoder = device.createCommandEncoder();
@@ -120,11 +124,12 @@ async function draw(
       tau: await read(outputs.tau),
       goal: await read(outputs.goal),
       weight: await read(outputs.weight),
+      label: await read(outputs.label),
     });
   }
   sampler.destroy();
   table.destroy();
-  for (const b of [...Object.values(outputs), dataBuffer, levelBuffer]) b.destroy();
+  for (const b of [...Object.values(outputs), dataBuffer, levelBuffer, labelBuffer]) b.destroy();
   return out;
 }
 
@@ -147,6 +152,7 @@ function worstError(
   grid: Grid,
   s: Step,
   got: Batch,
+  labels?: Uint32Array,
 ): number {
   const levels = GRIDS[grid];
   const { dim, rows, target, weighting } = spec;
@@ -179,6 +185,12 @@ function worstError(
     }
     check(got.tau[r]!, noiseAngleF32(alpha, sigma));
     check(got.weight[r]!, lossWeightF32(weighting, target, alpha, sigma));
+    // The class one-hot, exactly: the image's class, or zeros where the row drops it.
+    const C = spec.classes ?? 0;
+    const dropped =
+      toUniform(threefry2x32(spec.seed, Stream.trainLabel, r, s.step)[0]!) < (spec.drop ?? 0);
+    for (let c = 0; C && c < C; c++)
+      check(got.label[r * C + c]!, new F32(!dropped && labels![image] === c ? 1 : 0, 0));
   }
   return worst;
 }
@@ -188,6 +200,24 @@ const randomStep = (): number => 1 + rng.int(100000);
 describe(
   seeded('learn/sample_image_batch draws the training batch of images of Ho et al. algorithm 1'),
   () => {
+    test("a class-conditional U-Net: each row its image's class one-hot, zeros where dropped", async () => {
+      const spec = { rows: 64, dim: 6, seed: SEED, target: 'v', weighting: 'none' } as const;
+      const classes = 2 + rng.int(8);
+      const data = images(5 + rng.int(20), spec.dim);
+      const labels = Uint32Array.from({ length: data.length / spec.dim }, () => rng.int(classes));
+      const s = { step: randomStep(), stratified: false };
+      const drop = 0.2 + 0.5 * rng.uniform();
+      const conditional = { ...spec, classes, drop };
+      const [batch] = await draw(conditional, data, 'cosine', [s], labels);
+      within(worstError(conditional, data, 'cosine', s, batch!, labels), 1, 'batch with classes');
+      // Both kinds of row: 64 rows at drop 0.2 to 0.7 all one way has probability < 1e-6.
+      const hot = Array.from({ length: spec.rows }, (_, r) =>
+        batch!.label.subarray(r * classes, (r + 1) * classes).some((v) => v === 1),
+      );
+      expect(hot).toContain(true);
+      expect(hot).toContain(false);
+    });
+
     test('every target, weighting and grid, odd D = 5: picks, noise, inputs, levels, targets, weights', async () => {
       const spec0 = { rows: 37, dim: 5, seed: SEED };
       const data = images(3 + rng.int(20), spec0.dim);

@@ -217,4 +217,63 @@ describe(`the U-Net as the image run's denoiser (SEED=${SEED})`, () => {
       'the learned denoiser has no network for this data',
     );
   });
+
+  test('class-conditional: unet_in writes the class one-hot; guidance mixes class and no class', async () => {
+    const classes = 3;
+    const plan = unetPlan(unetArchOf(4, 2, 'v', classes), IMAGE);
+    const weights = unetInitialParameters(plan, SEED).map((w) => w + 0.05 * rng.normal());
+    const buffer = createBuffer(device, {
+      label: 'weights',
+      size: 0,
+      usage: usage(),
+      data: weights,
+    });
+    owned.push(buffer);
+    const m: UNetModel = { plan, weights: buffer, kernels, target: 'v' };
+    const n = 3;
+    const images = data(6);
+    sim.setData({ ...images, labels: Uint8Array.from({ length: 6 }, (_, i) => i % classes) });
+    sim.setParticles(n);
+    sim.setModel(m);
+    const label = rng.int(classes);
+    /** x0_hat measured at the start (the seed's noise: the same for every condition). */
+    const measure = async (condition?: { guidance: number }): Promise<Float32Array> => {
+      await setRun(sim, {
+        mode: 'reverse',
+        sampler: 'ddim',
+        denoiser: 'learned',
+        levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, STEPS),
+        eta: 0,
+        seed: SEED,
+        ...(condition ? { condition: { label, interval: [0, 1], ...condition } } : {}),
+      });
+      const encoder = device.createCommandEncoder();
+      sim.reset(encoder);
+      sim.measureDenoiser(encoder);
+      device.queue.submit([encoder.finish()]);
+      return read(sim.measuredX0hat, n * D);
+    };
+    const cond = await measure({ guidance: 1 });
+    // The network's class input: the one-hot of the class, exactly, for every image.
+    const io = sim.networks.resources;
+    const hot = await read(io.unet_label!, n * classes);
+    const want = Array.from({ length: n * classes }, (_, i) => (i % classes === label ? 1 : 0));
+    expect(Array.from(hot)).toEqual(want);
+    const uncond = await measure();
+    expect(Array.from(await read(io.unet_label!, n * classes))).toEqual(want.map(() => 0));
+    expect(cond).not.toEqual(uncond);
+    // w = 0: the unconditional evaluation, bit for bit; w: w c + (1 - w) u in float32.
+    expect(await measure({ guidance: 0 })).toEqual(uncond);
+    const w = Math.fround(1.5 + 2 * rng.uniform());
+    const guided = await measure({ guidance: w });
+    const mix = Array.from(cond, (c, i) => w * c + (1 - w) * uncond[i]!);
+    expectWithin(
+      'guided x0_hat',
+      guided,
+      mix,
+      (i) => 4 * 2 ** -24 * (Math.abs(w * cond[i]!) + Math.abs((1 - w) * uncond[i]!)),
+      'run/guide.wgsl: two products and a sum, each rounded once (and 1 - w)',
+    );
+    sim.setModel(null);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { unetPlan, type UNetArch } from '../../src/maths/learn/unet';
+import { NO_CLASS } from '../../src/maths/learn/network';
 import { unetForward, unetLoss } from '../../src/maths/learn/unetPass';
 import { Rng } from '../../src/maths/rng';
 import { SEED, within } from '../random';
@@ -84,4 +85,32 @@ describe(`the U-Net's float64 gradient against finite differences (SEED=${SEED})
       }
     },
   );
+
+  test("class-conditional: the time MLP's input layer, class columns and all, and the label's path", () => {
+    const conditional = unetPlan({ ...arch, classes: 3 }, image);
+    const w = normals(conditional.parameters, 0.3);
+    for (const t of conditional.tensors)
+      if (/norm\d?\.weight$/.test(t.name))
+        for (let i = 0; i < t.shape[0]!; i++) w[t.offset + i] = 1 + 0.2 * rng.normal();
+    const labelled = { ...b, labels: [rng.int(3), NO_CLASS] };
+    const lossOf2 = (): number => unetLoss(conditional, w, labelled, batch).loss;
+    const { grad } = unetLoss(conditional, w, labelled, batch);
+    const time0 = conditional.tensors.find((t) => t.name === 'time.0.weight')!;
+    // [outputs, 2 K + classes]: every coordinate, the class columns included.
+    expect(time0.shape).toEqual([4 * arch.channels, 2 * arch.frequencies + 3]);
+    const n = time0.shape[0]! * time0.shape[1]!;
+    for (let k = 0; k < n; k++) {
+      const i = time0.offset + k;
+      const d = centralDifference(lossOf2, w, i, chain);
+      within(
+        Math.abs(grad[i]! - d.value),
+        d.bound + gradientRounding(grad[i]!, chain),
+        `time.0.weight[${k}]: central difference, h^2 M3 / 6 + delta / h`,
+      );
+    }
+    // The class changes the output; no class is zeros, the same as no labels at all.
+    const out = (labels?: number[]) => unetForward(conditional, w, b.x, b.tau, batch, labels).out;
+    expect(out([NO_CLASS, NO_CLASS])).toEqual(out());
+    expect(out([1, NO_CLASS])).not.toEqual(out([2, NO_CLASS]));
+  });
 });

@@ -25,7 +25,7 @@
  * the state dict of the same modules in PyTorch loads by name.
  */
 import { Rng, Stream } from '../rng';
-import { TARGETS, type Target, type TensorSpec } from './network';
+import { MAX_CLASSES, TARGETS, type Target, type TensorSpec } from './network';
 
 export interface UNetArch {
   /** Channels at the top level, C (2 C at every level below). */
@@ -37,6 +37,13 @@ export interface UNetArch {
   /** Frequencies of the level's sinusoidal embedding. */
   frequencies: number;
   target: Target;
+  /**
+   * Class labels it is conditioned on (0 or absent: none). The class enters as a one-hot input
+   * slot 'label' joined to the level's embedding before the time MLP (time.0 takes 2 K + classes
+   * inputs), so the class shifts every res block's per-channel projection as the level does;
+   * all zeros is "no class", the unconditional model label dropout trains (Ho & Salimans 2022).
+   */
+  classes?: number;
 }
 
 /** The images a network is made for: channels x height x width. */
@@ -67,11 +74,19 @@ export const timeWidth = (a: UNetArch): number => 4 * a.channels;
  * The page's U-Net of C channels and L levels (the settings' unetChannels, unetLevels): the
  * default's frequencies, and GroupNorm's groups the most of the default's 8 that divide C.
  */
-export function unetArchOf(channels: number, levels: number, target: Target): UNetArch {
+export function unetArchOf(
+  channels: number,
+  levels: number,
+  target: Target,
+  classes = 0,
+): UNetArch {
   let groups = DEFAULT_UNET.groups;
   while (groups > 1 && channels % groups !== 0) groups--;
-  return { ...DEFAULT_UNET, channels, levels, groups, target };
+  return { ...DEFAULT_UNET, channels, levels, groups, target, ...(classes ? { classes } : {}) };
 }
+
+/** The class inputs of a U-Net (0: unconditional). */
+export const unetClasses = (a: UNetArch): number => a.classes ?? 0;
 
 /** A problem with an architecture for these images, or null. */
 export function unetProblem(a: UNetArch, image: ImageFormat): string | null {
@@ -82,7 +97,10 @@ export function unetProblem(a: UNetArch, image: ImageFormat): string | null {
     whole('levels', a.levels, UNET_LIMITS.levels) ??
     whole('groups', a.groups, UNET_LIMITS.groups) ??
     whole('frequencies', a.frequencies, UNET_LIMITS.frequencies) ??
-    (TARGETS.includes(a.target) ? null : `target ${a.target as string}`);
+    (TARGETS.includes(a.target) ? null : `target ${a.target as string}`) ??
+    (Number.isInteger(unetClasses(a)) && unetClasses(a) >= 0 && unetClasses(a) <= MAX_CLASSES
+      ? null
+      : `classes must be 0 to ${MAX_CLASSES}, not ${unetClasses(a)}`);
   if (problem) return problem;
   if (a.channels % a.groups !== 0)
     return `GroupNorm's ${a.groups} groups must divide the ${a.channels} channels`;
@@ -124,7 +142,10 @@ export interface UNetPlan {
   arch: UNetArch;
   image: ImageFormat;
   ops: UNetOp[];
-  /** Every slot's shape: 'tau' (the input level, 1 value) and 'x' (the image) are the inputs. */
+  /**
+   * Every slot's shape: 'tau' (the input level, 1 value), 'x' (the image) and, for a
+   * class-conditional network, 'label' (the class one-hot) are the inputs.
+   */
   slots: Map<string, Slot>;
   /** The slot holding the output (image-shaped). */
   output: string;
@@ -208,8 +229,16 @@ export function unetPlan(a: UNetArch, image: ImageFormat): UNetPlan {
 
   // The level's embedding and its MLP.
   const T = timeWidth(a);
-  const e = slot('time.e', { channels: 2 * a.frequencies, height: 1, width: 1 });
+  let e = slot('time.e', { channels: 2 * a.frequencies, height: 1, width: 1 });
   ops.push({ op: 'embed', y: e, frequencies: a.frequencies });
+  const C = unetClasses(a);
+  if (C) {
+    // The class one-hot (an input, as tau is) after the level's embedding.
+    slot('label', { channels: C, height: 1, width: 1 });
+    const joined = slot('time.ec', { channels: 2 * a.frequencies + C, height: 1, width: 1 });
+    ops.push({ op: 'concat', a: e, b: 'label', y: joined });
+    e = joined;
+  }
   // silu(t), once: every res block's per-channel projection reads it.
   const t = silu(linear('time.2', silu(linear('time.0', e, T)), T));
 

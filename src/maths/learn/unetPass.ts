@@ -33,8 +33,8 @@ import {
   linearForward,
   type LinearShape,
 } from './linear';
-import { T_SCALE } from './network';
-import { NORM_EPS, slotSize, type UNetOp, type UNetPlan } from './unet';
+import { NO_CLASS, T_SCALE } from './network';
+import { NORM_EPS, slotSize, unetClasses, type UNetOp, type UNetPlan } from './unet';
 
 export interface UNetPass {
   /** Every slot's value over the batch, by name ('x' and 'tau' included). */
@@ -74,6 +74,16 @@ function shapes(plan: UNetPlan, o: UNetOp, batch: number) {
   return { image, conv, norm, linear, o };
 }
 
+/** The one-hot rows of `labels` (NO_CLASS, or past the end: a row of zeros). */
+export function oneHot(labels: ArrayLike<number>, batch: number, classes: number): Float64Array {
+  const out = new Float64Array(batch * classes);
+  for (let r = 0; r < Math.min(batch, labels.length); r++) {
+    const l = labels[r]!;
+    if (l !== NO_CLASS) out[r * classes + l] = 1;
+  }
+  return out;
+}
+
 /** The network's output for a batch of images `x` (N x P, already scaled by c_in) at levels tau. */
 export function unetForward(
   plan: UNetPlan,
@@ -81,11 +91,14 @@ export function unetForward(
   x: ArrayLike<number>,
   tau: ArrayLike<number>,
   batch: number,
+  labels?: ArrayLike<number>,
 ): UNetPass {
   const values = new Map<string, Float64Array>([
     ['x', Float64Array.from(x)],
     ['tau', Float64Array.from(tau)],
   ]);
+  const C = unetClasses(plan.arch);
+  if (C) values.set('label', oneHot(labels ?? [], batch, C));
   const v = (s: string): Float64Array => values.get(s)!;
   for (const o of plan.ops) {
     const s = shapes(plan, o, batch);
@@ -152,10 +165,12 @@ export function unetLoss(
     tau: ArrayLike<number>;
     goal: ArrayLike<number>;
     weight: ArrayLike<number>;
+    /** Each image's class (NO_CLASS or none: no class), for a class-conditional network. */
+    labels?: ArrayLike<number>;
   },
   batch: number,
 ): { loss: number; grad: Float64Array; dx: Float64Array; pass: UNetPass } {
-  const pass = unetForward(plan, params, b.x, b.tau, batch);
+  const pass = unetForward(plan, params, b.x, b.tau, batch, b.labels);
   const P = slotSize(plan.slots.get(plan.output)!);
   const scale = 1 / (batch * P);
   let loss = 0;

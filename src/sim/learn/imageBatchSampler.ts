@@ -24,14 +24,21 @@ export interface ImageBatchSpec {
   seed: number;
   target: Target;
   weighting: Weighting;
+  /** A class-conditional network's classes (0 or none: none) and its label dropout. */
+  classes?: number;
+  drop?: number;
 }
 
-/** The batch's buffers: x and goal rows x dim floats, tau and weight rows floats. */
+/**
+ * The batch's buffers: x and goal rows x dim floats, tau and weight rows floats, and the class
+ * one-hot, rows x classes floats (any buffer when the network has no class).
+ */
 export interface ImageBatchOutputs {
   x: GPUBuffer;
   tau: GPUBuffer;
   goal: GPUBuffer;
   weight: GPUBuffer;
+  label: GPUBuffer;
 }
 
 export const IMAGE_BATCH_KERNEL = 'learn/sample_image_batch';
@@ -97,7 +104,7 @@ export class ImageBatchSampler {
    * Draws from the `m` images of `data` (m x dim f32, as the image simulation stores them) and
    * `levels` (levelCount (alpha, sigma) pairs of vec2f).
    */
-  bind(data: GPUBuffer, m: number, levels: GPUBuffer, levelCount: number): void {
+  bind(data: GPUBuffer, m: number, levels: GPUBuffer, levelCount: number, labels: GPUBuffer): void {
     positive('image batch', { m, levelCount });
     if (data.size < 4 * m * this.spec.dim)
       throw new Error(
@@ -115,12 +122,14 @@ export class ImageBatchSampler {
       weighting: WEIGHTINGS.indexOf(this.spec.weighting),
       dim: this.spec.dim,
       channels: this.spec.channels ?? 1,
+      classes: this.spec.classes ?? 0,
+      drop: this.spec.drop ?? 0,
     });
     this.device.queue.writeBuffer(this.config, 0, view.arrayBuffer);
     this.op = bindOp(
       this.device,
       this.kernel,
-      { config: this.config, train: this.train, data, levels, ...this.outputs },
+      { config: this.config, train: this.train, data, levels, labels, ...this.outputs },
       flat(this.device, this.lanes),
     );
   }

@@ -60,7 +60,10 @@ const storage = (): GPUBufferUsageFlags =>
   GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export interface UNetPasses {
-  /** The slots' values: 'x' (the c_in-scaled images) and 'tau' are the inputs, written by the caller. */
+  /**
+   * The slots' values: 'x' (the c_in-scaled images), 'tau' and (class-conditional) 'label' are the
+   * inputs, written by the caller.
+   */
   readonly values: ReadonlyMap<string, GPUBuffer>;
   /** The output's gradient, written by the caller (the loss) before the backward. */
   readonly dOut: GPUBuffer;
@@ -126,7 +129,11 @@ export function createUNetPasses(
     return grads;
   };
   // Slots that are data, not functions of the parameters: no gradient is made for them.
-  const data = new Set(['x', 'tau', ...plan.ops.flatMap((o) => (o.op === 'embed' ? [o.y] : []))]);
+  // (A class-conditional network's 'label' one-hot is an input; its join to the level's embedding
+  // is a function of data only.)
+  const data = new Set(['x', 'tau', 'label']);
+  for (const o of plan.ops)
+    if (o.op === 'embed' || (o.op === 'concat' && data.has(o.a) && data.has(o.b))) data.add(o.y);
   const forward: Op[] = [];
   /** Per op, the backward as a function of its output's gradient (null: no backward). */
   const backwardOf: ((dy: GPUBuffer) => { ops: Op[]; into: [string, GPUBuffer][] })[] = [];

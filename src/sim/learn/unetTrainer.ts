@@ -13,7 +13,13 @@ import { createBuffer } from '../../gpu/buffers';
 import type { ShaderSources } from '../../gpu/kernel';
 import { readback } from '../../gpu/readback';
 import { unetTrainProblem, type UNetTrainSettings } from '../../maths/learn/training';
-import { slotSize, unetInitialParameters, unetPlan, type UNetPlan } from '../../maths/learn/unet';
+import {
+  slotSize,
+  unetClasses,
+  unetInitialParameters,
+  unetPlan,
+  type UNetPlan,
+} from '../../maths/learn/unet';
 import { ImageBatchSampler } from './imageBatchSampler';
 import { createMseLoss, record, type Op } from './layers';
 import { Pool } from './networkPasses';
@@ -41,7 +47,7 @@ export class UNetTrainer {
   /** The step's network ops after the batch: forward, loss, backward. */
   private readonly body: Op[];
   private levels: GPUBuffer | null = null;
-  private data: { buffer: GPUBuffer; m: number } | null = null;
+  private data: { buffer: GPUBuffer; m: number; labels: GPUBuffer } | null = null;
   private levelCount = 0;
   /** The network as the runs' denoiser: the plan, the EMA weights, the kernels (one object). */
   readonly model: UNetModel;
@@ -95,6 +101,9 @@ export class UNetTrainer {
       }),
       ...passes.backward,
     ];
+    const classes = unetClasses(settings.arch);
+    // Images without labels (or an unconditional U-Net): a class buffer the kernel never reads.
+    this.noLabels = pool.floats('no labels', 1);
     this.sampler = pool.own(
       new ImageBatchSampler(
         device,
@@ -106,8 +115,16 @@ export class UNetTrainer {
           seed: settings.seed,
           target: settings.arch.target,
           weighting: settings.weighting,
+          classes,
+          drop: settings.labelDropout ?? 0,
         },
-        { x: passes.values.get('x')!, tau: passes.values.get('tau')!, goal, weight },
+        {
+          x: passes.values.get('x')!,
+          tau: passes.values.get('tau')!,
+          goal,
+          weight,
+          label: passes.values.get('label') ?? this.noLabels,
+        },
         this.state.table.binding,
       ),
     );
@@ -138,12 +155,15 @@ export class UNetTrainer {
             seed: settings.seed,
             target: settings.arch.target,
             weighting: settings.weighting,
+            classes,
+            drop: settings.labelDropout ?? 0,
           },
           {
             x: evalPasses.values.get('x')!,
             tau: evalPasses.values.get('tau')!,
             goal: evalGoal,
             weight: evalWeight,
+            label: evalPasses.values.get('label') ?? this.noLabels,
           },
           table.binding,
         ),
@@ -221,12 +241,18 @@ export class UNetTrainer {
     return this.plan.parameters;
   }
 
-  /** The stored images (m x D floats, as the image run holds them) the batches are drawn from. */
-  setData(images: GPUBuffer, m: number): void {
+  /**
+   * The stored images (m x D floats, as the image run holds them) the batches are drawn from, and
+   * their classes (array<u32>; needed by a class-conditional U-Net).
+   */
+  setData(images: GPUBuffer, m: number, labels?: GPUBuffer): void {
     if (!Number.isInteger(m) || m < 1) throw new Error(`training needs stored images, not ${m}`);
-    this.data = { buffer: images, m };
+    if (unetClasses(this.settings.arch) && !labels)
+      throw new Error('a class-conditional U-Net trains on labelled images: no labels given');
+    this.data = { buffer: images, m, labels: labels ?? this.noLabels };
     this.bindSampling();
   }
+  private readonly noLabels: GPUBuffer;
 
   /** The training grid's (alpha, sigma) pairs, t_k = (k + 1) / L. */
   setLevels(levels: Float32Array<ArrayBuffer>): void {
@@ -286,6 +312,6 @@ export class UNetTrainer {
   private bindSampling(): void {
     if (!this.data || !this.levels) return;
     for (const s of [this.sampler, this.evaluation.sampler])
-      s.bind(this.data.buffer, this.data.m, this.levels, this.levelCount);
+      s.bind(this.data.buffer, this.data.m, this.levels, this.levelCount, this.data.labels);
   }
 }

@@ -49,7 +49,8 @@ export class RunBindGroups {
         const outputs = { x0hat: mine.measuredX0hat!, energy: mine.measuredEnergy! };
         this.groups.measured.set(id, bindKernel(device, kernel, { ...mine, ...outputs }));
       }
-      if (uncondStep && GUIDED.has(id)) {
+      // (unet_in too: the U-Net's unconditional input writes the step table's copy's class.)
+      if (uncondStep && (GUIDED.has(id) || id === 'unet_in')) {
         const outputs = { x0hat: mine.x0uncond!, energy: mine.energyUncond!, step: uncondStep };
         this.groups.uncond.set(id, bindKernel(device, kernel, { ...mine, ...outputs }));
       }

@@ -122,13 +122,15 @@ export function runKernels(spec: RunSpec, plan: readonly Pass[][], data: DataSha
 
 /**
  * The denoisers that take a class (step.label), and so guidance: mixtures, points and images, and
- * the 2D network when it is class-conditional (the settings refuse a class for one that is not).
+ * the 2D network and the U-Net when class-conditional (the settings refuse a class for one that
+ * is not).
  */
 export const GUIDED: ReadonlySet<KernelId> = new Set([
   'denoise_mixture',
   'denoise_empirical',
   'denoise_image_empirical',
   'denoise_learned',
+  'unet_out',
 ]);
 
 /**

@@ -8,7 +8,7 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import { TARGETS, type Target } from '../../maths/learn/network';
-import { slotSize, type UNetPlan } from '../../maths/learn/unet';
+import { slotSize, unetClasses, type UNetPlan } from '../../maths/learn/unet';
 import { record, type Op } from '../learn/ops';
 import { createUNetPasses, type UNetKernels, type UNetPasses } from '../learn/unetPasses';
 
@@ -40,6 +40,7 @@ export function unetMismatch(model: UNetModel, dim: number): string | null {
 export class UNetDenoiser {
   private readonly passes: UNetPasses;
   private readonly io: GPUBuffer;
+  private readonly noLabel: GPUBuffer;
   private readonly forward: readonly Op[];
 
   private constructor(
@@ -50,12 +51,23 @@ export class UNetDenoiser {
     this.passes = createUNetPasses(device, model.kernels, model.plan, batch, model.weights, null);
     this.forward = this.passes.forward;
     const channels = model.plan.slots.get('x')!.channels;
-    // lib/unet_io.wgsl's UNetIo { channels, prediction }, padded to 16 bytes.
+    // lib/unet_io.wgsl's UNetIo { channels, prediction, classes }, padded to 16 bytes.
     this.io = createBuffer(device, {
       label: 'unet io',
       size: 0,
       usage: GPUBufferUsage.UNIFORM,
-      data: Uint32Array.of(channels, TARGETS.indexOf(model.target), 0, 0),
+      data: Uint32Array.of(
+        channels,
+        TARGETS.indexOf(model.target),
+        unetClasses(model.plan.arch),
+        0,
+      ),
+    });
+    // An unconditional U-Net has no 'label' slot: unet_in binds a buffer it never writes.
+    this.noLabel = createBuffer(device, {
+      label: 'unet no label',
+      size: 4,
+      usage: GPUBufferUsage.STORAGE,
     });
   }
 
@@ -67,12 +79,13 @@ export class UNetDenoiser {
   }
 
   /** What run/unet_in and run/unet_out bind besides the run's own buffers. */
-  get resources(): Record<'unet' | 'unet_x' | 'unet_tau' | 'unet_out', GPUBuffer> {
+  get resources(): Record<'unet' | 'unet_x' | 'unet_tau' | 'unet_label' | 'unet_out', GPUBuffer> {
     const v = this.passes.values;
     return {
       unet: this.io,
       unet_x: v.get('x')!,
       unet_tau: v.get('tau')!,
+      unet_label: v.get('label') ?? this.noLabel,
       unet_out: v.get(this.model.plan.output)!,
     };
   }
@@ -85,6 +98,7 @@ export class UNetDenoiser {
   destroy(): void {
     this.passes.destroy();
     this.io.destroy();
+    this.noLabel.destroy();
   }
 }
 

@@ -345,17 +345,21 @@ export class Simulation extends RunBuffers {
     slot: number,
     binding: Binding = 'run',
   ): void {
-    if (id === 'unet_out') {
-      // The U-Net's evaluation: its input at this slot's level and its forward, then x0_hat out.
-      this.dispatch(pass, 'unet_in', slot);
-      this.networks.recordForward(pass);
-    }
     if (this.uncondOffset && GUIDED.has(id) && binding !== 'uncond' && this.cursor.guided[slot]) {
       // Guidance: the unconditional evaluation, the conditional one, then their mix.
-      this.dispatch(pass, id, slot, 'uncond');
-      this.record(pass, id, slot, binding);
+      this.evaluate(pass, id, slot, 'uncond');
+      this.evaluate(pass, id, slot, binding);
       this.record(pass, 'guide', slot, binding);
       return;
+    }
+    this.evaluate(pass, id, slot, binding);
+  }
+
+  /** One evaluation: for the U-Net, its input at this slot's level (and class) and its forward. */
+  private evaluate(pass: GPUComputePassEncoder, id: KernelId, slot: number, binding: Binding) {
+    if (id === 'unet_out') {
+      this.record(pass, 'unet_in', slot, binding === 'uncond' ? 'uncond' : 'run');
+      this.networks.recordForward(pass);
     }
     this.record(pass, id, slot, binding);
   }
