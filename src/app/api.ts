@@ -12,7 +12,7 @@ import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
 import { RECORD_OPTIONS, type ClipOptions } from '../record/clip';
-import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from '../sandbox/sandbox';
+import type { LaneSamples, SandboxStatus, Speciation, SweepRequest } from '../sandbox/sandbox';
 import {
   arrayOf,
   boolean,
@@ -94,9 +94,9 @@ export interface SandboxApi {
    * per particle, in k_B T), nonFinite, escaped, count, entropy, freeEnergy, temperature,
    * straightness (the mean excess path length L / D - 1 of the particles' paths since the run's
    * reset: 0 for straight paths; src/maths/straightness.ts), plus t, step and distance. Absent
-   * observables are NaN.
+   * observables are NaN. `compare`: the same of the compared run B (null when compare is off).
    */
-  metrics(): Promise<PhysicsSample>;
+  metrics(): Promise<LaneSamples>;
   /** Underdamped Langevin's velocities, interleaved like positions(). */
   velocities(): Promise<Float32Array>;
   /**

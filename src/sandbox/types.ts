@@ -74,6 +74,9 @@ export interface PhysicsSample extends MetricsSample {
   distance: number;
 }
 
+/** The first run's observables, and the compared run B's (null when compare mode is off). */
+export type LaneSamples = PhysicsSample & { compare: PhysicsSample | null };
+
 /** The particles' marginal densities and the target's on the same bins. */
 export interface MarginalsView {
   particles: MarginalDensities;
