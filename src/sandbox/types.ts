@@ -7,6 +7,7 @@ import type { SpeciationPoint } from '../sim/experiments/speciation';
 import type { SweepSpec } from '../sim/experiments/sweep';
 import type { MetricsSample } from '../sim/observe/metrics';
 import type { RunStatus } from '../sim/run/simulation';
+import type { ClassLabels } from '../maths/datasets';
 import type { Settings } from '../settings/settings';
 
 /** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
@@ -21,7 +22,9 @@ export type SettingsPatch =
   | ((current: Readonly<Settings>) => Readonly<Partial<Settings>>);
 
 /** New data for the runs: the user's points ('custom'), or images added to (or replacing) 'images'. */
-export type UserData = { points: Float32Array } | { images: Float32Array; replace?: boolean };
+export type UserData =
+  | { points: Float32Array; labels?: ClassLabels | null }
+  | { images: Float32Array; replace?: boolean };
 
 export interface SandboxEvents {
   /** Settings changed (after validation), with the keys that changed. */
