@@ -40,6 +40,7 @@ function showCustomPoints(
 ): void {
   saveCustomPoints(
     prepared.points.length / 2 > 100_000 ? prepared.points.subarray(0, 200_000) : prepared.points,
+    labels,
   );
   const count = (prepared.points.length / 2).toLocaleString('en');
   const scaled = normalise ? ` (centred, scaled ×${prepared.scale.toPrecision(3)})` : '';

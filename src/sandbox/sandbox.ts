@@ -213,8 +213,8 @@ export class Sandbox {
   }
 
   /** Custom points kept from an earlier visit, before start(). */
-  restoreCustomPoints(points: Float32Array): void {
-    this.data.custom = points;
+  restoreCustomPoints(points: Float32Array, labels: ClassLabels | null): void {
+    [this.data.custom, this.data.labels] = [points, labels];
   }
 
   customPoints(): Float32Array | null {
