@@ -72,6 +72,25 @@ export class LabelSink {
   }
 }
 
+/**
+ * The labels a script gives with its points (loadPoints), one per point, by the rules of a
+ * file's; a wrong one throws an Error naming it (labels[i]).
+ */
+export function labelsOf(values: readonly (number | string)[], count: number): ClassLabels {
+  if (values.length !== count)
+    throw new Error(`labels has ${values.length} labels for ${count} points: one a point`);
+  const sink = new LabelSink();
+  values.forEach((v, i) => {
+    try {
+      sink.push(typeof v === 'number' ? { number: v } : { text: v });
+    } catch (e) {
+      if (e instanceof LabelProblem) throw new Error(`labels[${i}] ${e.message}`);
+      throw e;
+    }
+  });
+  return sink.result()!;
+}
+
 /** A value as a message quotes it: at most 24 characters. */
 export const show = (raw: string): string =>
   raw === '' ? 'empty' : raw.length > 24 ? `${raw.slice(0, 24)}...` : raw;

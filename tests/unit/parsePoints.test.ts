@@ -11,7 +11,7 @@ import {
   parseLabelledPoints,
   parsePoints,
 } from '../../src/io/parsePoints';
-import { MAX_CLASSES } from '../../src/io/pointLabels';
+import { MAX_CLASSES, labelsOf } from '../../src/io/pointLabels';
 import { SEED } from '../random';
 
 const seed = SEED;
@@ -301,5 +301,34 @@ describe('labels', () => {
     ['[[1, 2, [0]]]', 'p.json: [0] has the label [0]; a label is a number or a string'],
   ])('%j is refused', (text, message) => {
     expect(error(text, 'p.json')).toBe(message);
+  });
+});
+
+describe("a script's labels (loadPoints)", () => {
+  test('read by the rules of a file', () => {
+    expect(labelsOf(['b', 'a', 'b'], 3)).toEqual({
+      labels: Uint8Array.of(0, 1, 0),
+      names: ['b', 'a'],
+    });
+    expect(labelsOf([2, 0], 2)).toEqual({
+      labels: Uint8Array.of(2, 0),
+      names: ['class 0', 'class 1', 'class 2'],
+    });
+  });
+
+  test.each<[(number | string)[], number, string]>([
+    [[0, 1], 3, 'labels has 2 labels for 3 points: one a point'],
+    [
+      [0, 0.5],
+      2,
+      `labels[1] has the label 0.5; the labels are class numbers (as the first one is), whole numbers from 0 to ${MAX_CLASSES - 1}`,
+    ],
+    [
+      [0, 'a'],
+      2,
+      `labels[1] has the label "a"; the labels are class numbers (as the first one is), whole numbers from 0 to ${MAX_CLASSES - 1}`,
+    ],
+  ])('%j for %i points is refused', (values, count, message) => {
+    expect(() => labelsOf(values, count)).toThrow(new Error(message));
   });
 });
