@@ -3,7 +3,7 @@
  * end-to-end tests drive. Documented in README.md ("Scripting API"). Every function's arguments
  * are checked here, by the schemas the settings use, before anything runs (checkedApi).
  */
-import { POINTS } from '../io/pointsInput';
+import { LABELS, POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
 import type { UNetArch } from '../maths/learn/unet';
 import type { GeneralisationResult } from '../sandbox/generalisationExperiment';
@@ -12,7 +12,7 @@ import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
 import { RECORD_OPTIONS, type ClipOptions } from '../record/clip';
-import type { PhysicsSample, SandboxStatus, Speciation, SweepRequest } from '../sandbox/sandbox';
+import type { LaneSamples, SandboxStatus, Speciation, SweepRequest } from '../sandbox/sandbox';
 import {
   arrayOf,
   boolean,
@@ -71,11 +71,12 @@ export interface SandboxApi {
   /**
    * Uses your own points as the dataset (x, y interleaved, or [[x, y], ...]); they are centred and
    * scaled to unit size unless `normalise` is false. Rejects NaN, values beyond float32, no
-   * points or over 1M points.
+   * points or over 1M points. `labels`, one a point, gives them classes as a file's label column
+   * does (names numbered in order of first appearance, or class numbers 0 to 255).
    */
   loadPoints(
     points: Float32Array | number[] | [number, number][],
-    options?: { normalise?: boolean },
+    options?: { normalise?: boolean; labels?: (number | string)[] },
   ): Promise<void>;
   /** Loses the GPU device as a driver crash would (the sandbox rebuilds itself). */
   loseDevice(): void;
@@ -94,9 +95,9 @@ export interface SandboxApi {
    * per particle, in k_B T), nonFinite, escaped, count, entropy, freeEnergy, temperature,
    * straightness (the mean excess path length L / D - 1 of the particles' paths since the run's
    * reset: 0 for straight paths; src/maths/straightness.ts), plus t, step and distance. Absent
-   * observables are NaN.
+   * observables are NaN. `compare`: the same of the compared run B (null when compare is off).
    */
-  metrics(): Promise<PhysicsSample>;
+  metrics(): Promise<LaneSamples>;
   /** Underdamped Langevin's velocities, interleaved like positions(). */
   velocities(): Promise<Float32Array>;
   /**
@@ -241,7 +242,7 @@ export const API_SIGNATURES: Readonly<Record<ApiFunction, Signature>> = {
   loadPoints: {
     args: [
       ['points', POINTS],
-      ['options', optional(object({ normalise: optional(boolean) }))],
+      ['options', optional(object({ normalise: optional(boolean), labels: optional(LABELS) }))],
     ],
     promise: true,
   },

@@ -1,4 +1,5 @@
 /** The scripting API (window.sandbox) over the app: every call goes to the sandbox's own queue. */
+import { labelsOf } from '../io/pointLabels';
 import { toPointArray } from '../io/pointsInput';
 import { checkedApi, type SandboxApi } from './api';
 import type { App } from './context';
@@ -24,7 +25,9 @@ export function createApi(app: App, ready: Promise<void>): SandboxApi {
     distances: () => sandbox.read.distances(),
     sweep: async (spec) => (await sandbox.sweep(spec)).rows,
     loadPoints: async (points, options) => {
-      await useCustomPoints(app, toPointArray(points), options?.normalise ?? true, 'a script');
+      const xy = toPointArray(points);
+      const labels = options?.labels ? labelsOf(options.labels, xy.length / 2) : null;
+      await useCustomPoints(app, xy, options?.normalise ?? true, 'a script', labels);
     },
     loseDevice: () => sandbox.loseDevice(),
     record: (options) => recordClip(app, options),

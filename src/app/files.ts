@@ -5,7 +5,7 @@
 import { saveCustomPoints } from '../io/customStore';
 import { decodeImageFile, imageFileToPoints } from '../io/imageFiles';
 import { readPointFile } from '../io/pointFile';
-import { normalisePoints } from '../maths/datasets';
+import { normalisePoints, type ClassLabels } from '../maths/datasets';
 import { COLOUR_SHAPE, imageDim, isImageDataset } from '../maths/imageDatasets';
 import type { App } from './context';
 
@@ -15,16 +15,20 @@ const IMAGE_FILE = /\.(png|jpe?g|webp|gif|bmp)$/i;
 
 const isImageFile = (f: File): boolean => IMAGE_FILE.test(f.name) || f.type.startsWith('image/');
 
-/** Points (centred and scaled when `normalise`) as the 'custom' dataset, with a note of where from. */
+/**
+ * Points (centred and scaled when `normalise`), with their class labels if any, as the 'custom'
+ * dataset, with a note of where from.
+ */
 export async function useCustomPoints(
   app: App,
   points: Float32Array,
   normalise: boolean,
   source: string,
+  labels: ClassLabels | null = null,
 ): Promise<void> {
   const prepared = normalise ? normalisePoints(points) : { points, scale: 1 };
-  await app.sandbox.setCustomPoints(prepared.points);
-  showCustomPoints(app, prepared, normalise, source);
+  await app.sandbox.setCustomPoints(prepared.points, labels);
+  showCustomPoints(app, prepared, normalise, source, labels);
 }
 
 function showCustomPoints(
@@ -32,13 +36,18 @@ function showCustomPoints(
   prepared: { points: Float32Array; scale: number },
   normalise: boolean,
   source: string,
+  labels: ClassLabels | null = null,
 ): void {
   saveCustomPoints(
     prepared.points.length / 2 > 100_000 ? prepared.points.subarray(0, 200_000) : prepared.points,
+    labels,
   );
   const count = (prepared.points.length / 2).toLocaleString('en');
   const scaled = normalise ? ` (centred, scaled ×${prepared.scale.toPrecision(3)})` : '';
-  app.messages.show(`Using ${count} points from ${source}${scaled}.`, 'info');
+  const names = labels?.names ?? [];
+  const shown = names.length > 8 ? [...names.slice(0, 8), '...'] : names;
+  const classes = names.length ? `, in ${names.length} classes: ${shown.join(', ')}` : '';
+  app.messages.show(`Using ${count} points from ${source}${scaled}${classes}.`, 'info');
 }
 
 /**
@@ -73,7 +82,10 @@ export async function loadImageFiles(app: App, files: readonly Blob[]): Promise<
 export async function loadFile(app: App, file: File): Promise<void> {
   try {
     if (isImageFile(file)) await loadImageFiles(app, [file]);
-    else await useCustomPoints(app, await readPointFile(file), true, file.name);
+    else {
+      const { points, labels } = await readPointFile(file);
+      await useCustomPoints(app, points, true, file.name, labels);
+    }
   } catch (e) {
     app.report(e);
   }

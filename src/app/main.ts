@@ -8,7 +8,7 @@ import { WebGpuUnavailableError } from '../gpu/device';
 import { shaderSources } from '../gpu/shaderSources';
 import { loadCustomPoints } from '../io/customStore';
 import { Sandbox } from '../sandbox/sandbox';
-import { encodeHash } from '../settings/hash';
+import { decodeHash, encodeHash } from '../settings/hash';
 import { Layout } from '../ui/layout';
 import { Messages } from '../ui/messages';
 import { showNoWebGpu } from '../ui/noWebGpu';
@@ -55,11 +55,12 @@ byId('dock').prepend(app.sweepPanel.element);
 const onFrame = frameHandler(app);
 
 async function boot(): Promise<void> {
-  const initial = settingsFromLink(app, location.hash);
-  if (initial.dataset === 'custom') {
+  // Before the link is judged: its class on your points is checked against their labels.
+  if (decodeHash(location.hash).patch.dataset === 'custom') {
     const stored = loadCustomPoints();
-    if (stored) app.sandbox.restoreCustomPoints(stored);
+    if (stored) app.sandbox.restoreCustomPoints(stored.points, stored.labels);
   }
+  const initial = settingsFromLink(app, location.hash);
   root.classList.toggle('compare', initial.compare);
   try {
     await app.sandbox.start(initial);

@@ -91,10 +91,12 @@ export function startMeasurements(app: App): void {
           ? measureImages(app)
           : sandbox.measurement.distances().then(() => updateLabels(app)),
       ]);
-    const work = shown
-      ? first().then(() => measurePhysics(app, s, measurements++ % 4 === 0))
-      : // Nothing shown: still watch for divergence, cheaply.
-        sandbox.measurement.metrics({});
+    const work = (
+      shown
+        ? first().then(() => measurePhysics(app, s, measurements++ % 4 === 0))
+        : // Nothing shown: still watch for divergence, cheaply.
+          sandbox.measurement.metrics({})
+    ).then(() => updateLabels(app)); // the captions' straightness
     void work
       .catch(() => undefined)
       .finally(() => {

@@ -1,5 +1,6 @@
 /** What the page shows for the settings: which panels, the compare layout, and the run captions. */
 import type { Distance } from '../sim/distance/distanceMeter';
+import type { PhysicsSample } from '../sandbox/types';
 import { imageDim, imageShapeOf, isImageDataset } from '../maths/imageDatasets';
 import { imageChartNote } from '../ui/physicsCharts';
 import { compareSettings } from '../settings/validate';
@@ -44,14 +45,23 @@ export function showSettings(app: App, settings: Settings): void {
   updateLabels(app);
 }
 
-/** Each lane's caption: its run, and its last distance to the data with the t it was taken at. */
+/**
+ * Each lane's caption: its run, its last distance to the data and its paths' straightness (the
+ * mean L / D - 1, src/maths/straightness.ts), each with the t it was measured at.
+ */
 export function updateLabels(app: App): void {
   const { sandbox, labels } = app;
   const s = sandbox.settings();
   const status = sandbox.status();
   const [da, db] = sandbox.measurement.lastDistances();
+  const [sa, sb] = sandbox.measurement.lastSamples();
   const w2 = (d: Distance | null | undefined): string =>
     d ? ` · W2 to data ${d.distance.toFixed(4)} at t ${d.t.toFixed(3)}` : '';
+  // NaN before the first step (no path yet) and on images' runs: nothing to say.
+  const straight = (p: PhysicsSample | null | undefined): string =>
+    p && Number.isFinite(p.straightness)
+      ? ` · straightness ${p.straightness.toFixed(4)} at t ${p.t.toFixed(3)}`
+      : '';
   // A variance-exploding run starts mostly off screen: said, so an empty lane reads as noise.
   const note = (run: Settings, t: number): string => {
     const text = offScreenNote(run, t, VIEW_HEIGHT / 2);
@@ -59,9 +69,9 @@ export function updateLabels(app: App): void {
   };
   const b = compareSettings(s);
   const texts = [
-    `A · ${describeRun(s)}${w2(da)}${note(s, status.t)}`,
+    `A · ${describeRun(s)}${w2(da)}${straight(sa)}${note(s, status.t)}`,
     b.ok && status.compare
-      ? `B · ${describeRun(b.settings)}${w2(db)}${note(b.settings, status.compare.t)}`
+      ? `B · ${describeRun(b.settings)}${w2(db)}${straight(sb)}${note(b.settings, status.compare.t)}`
       : '',
   ];
   // Called every few frames: the DOM is touched only when a caption changed.

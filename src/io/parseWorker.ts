@@ -1,10 +1,10 @@
 /**
  * Parses a point file off the main thread, so that a big one (a million rows takes seconds)
- * never stops the page from drawing. Answers { points } (transferred) or { error }.
+ * never stops the page from drawing. Answers { points, labels } (transferred) or { error }.
  */
-import { parsePoints } from './parsePoints';
+import { parseLabelledPoints, type ParsedPoints } from './parsePoints';
 
-export type ParseAnswer = { points: Float32Array } | { error: string };
+export type ParseAnswer = ParsedPoints | { error: string };
 
 self.addEventListener('message', (event: MessageEvent<File>) => {
   const file = event.data;
@@ -13,8 +13,9 @@ self.addEventListener('message', (event: MessageEvent<File>) => {
   file.text().then(
     (text) => {
       try {
-        const points = parsePoints(text, file.name);
-        answer({ points }, [points.buffer]);
+        const parsed = parseLabelledPoints(text, file.name);
+        const labels = parsed.labels ? [parsed.labels.labels.buffer] : [];
+        answer(parsed, [parsed.points.buffer, ...labels]);
       } catch (e) {
         answer({ error: e instanceof Error ? e.message : String(e) });
       }

@@ -1,11 +1,11 @@
 /**
- * A user's point file as float32 x, y pairs: refused by its size before it is read, then read
+ * A user's point file as float32 x, y pairs and their labels, if any: refused by its size before it is read, then read
  * and parsed in a worker (parseWorker.ts), so that the page keeps drawing meanwhile.
  */
-import { checkFileSize } from './parsePoints';
+import { checkFileSize, type ParsedPoints } from './parsePoints';
 import type { ParseAnswer } from './parseWorker';
 
-export async function readPointFile(file: File): Promise<Float32Array> {
+export async function readPointFile(file: File): Promise<ParsedPoints> {
   checkFileSize(file.size, file.name);
   const worker = new Worker(new URL('./parseWorker.ts', import.meta.url), { type: 'module' });
   try {
@@ -17,7 +17,7 @@ export async function readPointFile(file: File): Promise<Float32Array> {
       worker.postMessage(file);
     });
     if ('error' in answer) throw new Error(answer.error);
-    return answer.points;
+    return answer;
   } finally {
     worker.terminate();
   }

@@ -2,6 +2,13 @@
 import { MAX_POINTS } from './parsePoints';
 import { arrayOf, number, refine, show, type Schema } from '../settings/schema';
 
+/** Labels a script gives with its points: a number or a string each (pointLabels.ts). */
+export const LABELS: Schema = arrayOf((v, name) =>
+  typeof v === 'number' || typeof v === 'string'
+    ? null
+    : `${name} must be a number or a string, not ${show(v)}`,
+);
+
 /** A coordinate: a finite number that stays finite in float32, as the GPU stores it. */
 export const COORDINATE: Schema = refine(
   number(),

@@ -47,6 +47,12 @@ export interface Dataset {
   labels?: Uint8Array;
 }
 
+/** Labels of stored points with their classes' names: class k of point i is labels[i]. */
+export interface ClassLabels {
+  labels: Uint8Array;
+  names: readonly string[];
+}
+
 /** Classes of each dataset that has them (0: none, class must be 'all'). */
 const CLASSES: Partial<Record<DatasetId | ImageDatasetId, number>> = {
   gaussians8: 8,
@@ -245,18 +251,33 @@ export function normalisePoints(points: Float32Array): { points: Float32Array; s
 
 /** A uniform random subset of m points (all of them when there are fewer), seeded. */
 export function subsamplePoints(points: Float32Array, m: number, seed: number): Float32Array {
-  const count = points.length / 2;
-  if (count <= m) return points;
+  const picks = subsamplePicks(points.length / 2, m, seed);
+  if (!picks) return points;
+  const out = new Float32Array(2 * m);
+  picks.forEach((pick, i) => {
+    out[2 * i] = points[2 * pick]!;
+    out[2 * i + 1] = points[2 * pick + 1]!;
+  });
+  return out;
+}
+
+/** The labels of the points subsamplePoints keeps, in its order. */
+export function subsampleLabels(labels: Uint8Array, m: number, seed: number): Uint8Array {
+  const picks = subsamplePicks(labels.length, m, seed);
+  return picks ? Uint8Array.from(picks, (pick) => labels[pick]!) : labels;
+}
+
+/** Which m of count points a subsample keeps (a partial Fisher-Yates shuffle); null: all. */
+function subsamplePicks(count: number, m: number, seed: number): Uint32Array | null {
+  if (count <= m) return null;
   const rng = new Rng(seed, Stream.subsample);
   const index = new Uint32Array(count);
   for (let i = 0; i < count; i++) index[i] = i;
-  const out = new Float32Array(2 * m);
   for (let i = 0; i < m; i++) {
     const j = i + rng.int(count - i);
     const pick = index[j]!;
     index[j] = index[i]!;
-    out[2 * i] = points[2 * pick]!;
-    out[2 * i + 1] = points[2 * pick + 1]!;
+    index[i] = pick;
   }
-  return out;
+  return index.slice(0, m);
 }

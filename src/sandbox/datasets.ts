@@ -3,19 +3,39 @@
  * images ('images'), and the image datasets. Holds the user's data between runs and devices.
  */
 import { makeImageDataset } from '../io/imageData';
-import { generateDataset, subsamplePoints, type Dataset } from '../maths/datasets';
+import {
+  generateDataset,
+  subsampleLabels,
+  subsamplePoints,
+  type ClassLabels,
+  type Dataset,
+} from '../maths/datasets';
 import { isImageDataset } from '../maths/imageDatasets';
+import { setCustomClassNames } from '../settings/classes';
 import { IMAGE_M_MAX, type Settings } from '../settings/settings';
+import type { UserData } from './types';
 
 export class Datasets {
   /** The user's own points (dataset 'custom'), interleaved. */
   custom: Float32Array | null = null;
+  /** Their class labels, if they came with them (a labelled file). */
+  private customLabels: ClassLabels | null = null;
   /** The user's own images (dataset 'images'): 32x32 RGB, flat. */
   images: Float32Array | null = null;
 
   requireCustom(): Float32Array {
     if (!this.custom) throw new Error('no custom points');
     return this.custom;
+  }
+
+  get labels(): ClassLabels | null {
+    return this.customLabels;
+  }
+
+  /** The custom points' labels (null: none), and their classes for the settings' checks. */
+  set labels(labels: ClassLabels | null) {
+    this.customLabels = labels;
+    setCustomClassNames(labels?.names ?? []);
   }
 
   /** Why these settings' dataset cannot be made now, or null. */
@@ -39,12 +59,28 @@ export class Datasets {
   async make(s: Readonly<Settings>): Promise<Dataset> {
     if (isImageDataset(s.dataset))
       return makeImageDataset(s.dataset, Math.min(s.m, IMAGE_M_MAX), s.seed, this.images);
-    if (s.dataset === 'custom')
+    if (s.dataset === 'custom') {
+      const labels = this.customLabels?.labels;
       return {
         id: 'custom',
         points: subsamplePoints(this.requireCustom(), s.m, s.seed),
         mixture: null,
+        ...(labels ? { labels: subsampleLabels(labels, s.m, s.seed) } : {}),
       };
+    }
     return generateDataset(s.dataset, s.m, s.seed);
   }
+}
+
+/** Throws when the user's data cannot be a dataset, whatever made it (a file, a script, a drawing). */
+export function checkUserData(data: UserData): void {
+  if (!('points' in data)) {
+    if (data.images.length === 0) throw new Error('no images to use');
+    return;
+  }
+  if (data.points.length < 2) throw new Error('no points to use');
+  if (!data.points.every(Number.isFinite))
+    throw new Error('the points hold a value that is not finite');
+  if (data.labels && data.labels.labels.length !== data.points.length / 2)
+    throw new Error('the points and their labels differ in number');
 }

@@ -7,7 +7,7 @@ import { decodeModel, encodeModel } from '../io/modelFile';
 import { loadStoredModel, storeModel } from '../io/modelStore';
 import { decodeUNet, encodeUNet } from '../io/unetFile';
 import { imageShapeOf, isImageDataset, type ImageDatasetId } from '../maths/imageDatasets';
-import { datasetClasses } from '../maths/datasets';
+import { classCount } from '../settings/classes';
 import { classInputs, DEFAULT_ARCH, type NetworkArch } from '../maths/learn/network';
 import type { TrainSettings, UNetTrainSettings } from '../maths/learn/training';
 import { unetArchOf, unetClasses, type UNetArch } from '../maths/learn/unet';
@@ -46,7 +46,7 @@ export const DEFAULT_LABEL_DROPOUT = 0.1;
 
 /** The classes a network of the settings is conditioned on: the data's where labelDropout < 1. */
 const classesOf = (s: Readonly<Settings>): number =>
-  s.labelDropout < 1 ? datasetClasses(s.dataset) : 0;
+  s.labelDropout < 1 ? classCount(s.dataset) : 0;
 
 /** The 2D network of the settings: class-conditional on the data's labels where labelDropout < 1. */
 export const archOf = (s: Readonly<Settings>): NetworkArch => ({
@@ -197,9 +197,9 @@ export function checkModelFile(
  */
 function labelDropoutFor(classes: number, s: Readonly<Settings>): number {
   if (!classes) return 1;
-  if (classes !== datasetClasses(s.dataset))
+  if (classes !== classCount(s.dataset))
     throw new Error(
-      `the file's network is conditioned on ${classes} classes; ${s.dataset} has ${datasetClasses(s.dataset)}`,
+      `the file's network is conditioned on ${classes} classes; ${s.dataset} has ${classCount(s.dataset)}`,
     );
   return s.labelDropout < 1 ? s.labelDropout : DEFAULT_LABEL_DROPOUT;
 }

@@ -18,6 +18,8 @@ export type ImageSample = Memorisation & { t: number; step: number; run: number 
 export class Measurement {
   /** The run whose divergence was reported (reported once per run). */
   private diverged = -1;
+  /** Each lane's last observables (of any run: lastSamples keeps the current run's). */
+  private samples: (PhysicsSample | null)[] = [];
 
   constructor(private readonly state: SandboxState) {}
 
@@ -42,6 +44,12 @@ export class Measurement {
   lastDistances(): (Distance | null)[] {
     const run = this.state.generation;
     return (this.state.meter?.values ?? []).map((d) => (d?.run === run ? d : null));
+  }
+
+  /** Each lane's last measured observables in this run (since its last reset), for the captions. */
+  lastSamples(): (PhysicsSample | null)[] {
+    const run = this.state.generation;
+    return this.samples.map((s) => (s?.run === run ? s : null));
   }
 
   /**
@@ -104,7 +112,10 @@ export class Measurement {
       const distance = d && d.run === generation && d.step === sample.step ? d.distance : NaN;
       return { ...sample, run: generation, distance };
     });
-    if (generation === st.generation) this.checkDivergence(samples[0] ?? null, generation);
+    if (generation === st.generation) {
+      this.samples = samples;
+      this.checkDivergence(samples[0] ?? null, generation);
+    }
     return samples;
   }
 

@@ -7,7 +7,7 @@ import type { ImageSample, Measurement } from './measurement';
 import type { Queue } from './queue';
 import type { Recovery } from './recovery';
 import type { SandboxState } from './state';
-import type { PhysicsSample } from './types';
+import type { LaneSamples } from './types';
 
 export class Readings {
   constructor(
@@ -73,13 +73,13 @@ export class Readings {
     return this.recovery.survive('distances()', () => this.measurement.distances());
   }
 
-  /** The latest observables of the first run (measured now), for metrics(). */
-  metrics(): Promise<PhysicsSample> {
+  /** The observables of the first run, and of the second in compare mode (measured now). */
+  metrics(): Promise<LaneSamples> {
     return this.recovery.survive('metrics()', async () => {
       await this.state.idle();
-      const [sample] = await this.measurement.metrics({ entropy: true });
+      const [sample, b] = await this.measurement.metrics({ entropy: true });
       if (!sample) throw new Error('the sandbox is not running');
-      return sample;
+      return { ...sample, compare: b ?? null };
     });
   }
 }

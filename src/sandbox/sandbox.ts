@@ -5,12 +5,14 @@
  */
 import { maxParticles } from '../gpu/device';
 import type { ShaderSources } from '../gpu/kernel';
+import type { ClassLabels } from '../maths/datasets';
 import { levelAt } from '../maths/schedules';
+import { classCount } from '../settings/classes';
 import { MODEL_KEYS, QUIET_KEYS, STYLE_KEYS, type Settings } from '../settings/settings';
 import { applyPatch, emptyClassProblem } from '../settings/validate';
 import type { SweepOptions, SweepResult } from '../sim/experiments/sweep';
 import { Clips } from './clips';
-import { Datasets } from './datasets';
+import { checkUserData, Datasets } from './datasets';
 import { Experiments, type SpeciationOptions } from './experiments';
 import { Lane } from './lane';
 import * as G from './generalisationExperiment';
@@ -157,9 +159,9 @@ export class Sandbox {
     st.events.settings?.(this.settings(), result.changed);
   }
 
-  /** Makes `points` (checked and scaled) the 'custom' dataset and switches to it. */
-  setCustomPoints(points: Float32Array): Promise<void> {
-    return this.useData(() => Promise.resolve({ points }), 'loadPoints()');
+  /** Makes `points` (checked and scaled), with their labels if any, the 'custom' dataset. */
+  setCustomPoints(points: Float32Array, labels: ClassLabels | null = null): Promise<void> {
+    return this.useData(() => Promise.resolve({ points, labels }), 'loadPoints()');
   }
 
   /** Adds the user's images (32x32 RGB each, flat) to the 'images' dataset, or replaces it. */
@@ -179,44 +181,40 @@ export class Sandbox {
       const st = this.state;
       st.refuseWhileRecording();
       const data = await make(st.current);
-      if ('points' in data) {
-        if (data.points.length < 2) throw new Error('no points to use');
-        // Whatever made them (a file, a script, a drawing, an image), a dataset is finite.
-        if (!data.points.every(Number.isFinite))
-          throw new Error('the points hold a value that is not finite');
-        await this.switchData('custom', 'custom', data.points);
-      } else {
-        if (data.images.length === 0) throw new Error('no images to use');
-        const images = this.data.withImages(data.images, data.replace ?? false);
-        await this.switchData('images', 'images', images);
-      }
+      checkUserData(data);
+      if ('points' in data) await this.switchData('custom', data.points, data.labels ?? null);
+      else
+        await this.switchData('images', this.data.withImages(data.images, data.replace ?? false));
     });
   }
 
-  /** New user data of `kind` in place of the old, and the dataset switched to it. */
+  /** New user data of `kind` (and labels) switched to; a class it has not goes back to all. */
   private async switchData(
     kind: 'custom' | 'images',
-    dataset: 'custom' | 'images',
     value: Float32Array,
+    labels: ClassLabels | null = null,
   ): Promise<void> {
     const st = this.state;
-    const previous = this.data[kind];
+    const before = [this.data[kind], this.data.labels, st.current] as const;
     this.data[kind] = value;
+    if (kind === 'custom') this.data.labels = labels;
     const epoch = st.epoch;
     try {
-      if (st.current.dataset === dataset) {
-        await this.apply(['dataset']);
-        st.events.settings?.(this.settings(), ['dataset']);
-      } else await this.configureNow({ dataset });
+      if (st.current.dataset !== kind) return await this.configureNow({ dataset: kind });
+      const keep = st.current.class < classCount(kind);
+      if (!keep) st.current = { ...st.current, class: -1 };
+      const changed: (keyof Settings)[] = keep ? ['dataset'] : ['dataset', 'class'];
+      await this.apply(changed);
+      st.events.settings?.(this.settings(), changed);
     } catch (e) {
-      if (epoch === st.epoch) this.data[kind] = previous;
+      if (epoch === st.epoch) [this.data[kind], this.data.labels, st.current] = before;
       throw e;
     }
   }
 
   /** Custom points kept from an earlier visit, before start(). */
-  restoreCustomPoints(points: Float32Array): void {
-    this.data.custom = points;
+  restoreCustomPoints(points: Float32Array, labels: ClassLabels | null): void {
+    [this.data.custom, this.data.labels] = [points, labels];
   }
 
   customPoints(): Float32Array | null {

@@ -7,6 +7,7 @@ import type { SpeciationPoint } from '../sim/experiments/speciation';
 import type { SweepSpec } from '../sim/experiments/sweep';
 import type { MetricsSample } from '../sim/observe/metrics';
 import type { RunStatus } from '../sim/run/simulation';
+import type { ClassLabels } from '../maths/datasets';
 import type { Settings } from '../settings/settings';
 
 /** A sweep: samplers, schedules and NFE values, plus any settings keys (dataset, n, seed...). */
@@ -21,7 +22,9 @@ export type SettingsPatch =
   | ((current: Readonly<Settings>) => Readonly<Partial<Settings>>);
 
 /** New data for the runs: the user's points ('custom'), or images added to (or replacing) 'images'. */
-export type UserData = { points: Float32Array } | { images: Float32Array; replace?: boolean };
+export type UserData =
+  | { points: Float32Array; labels?: ClassLabels | null }
+  | { images: Float32Array; replace?: boolean };
 
 export interface SandboxEvents {
   /** Settings changed (after validation), with the keys that changed. */
@@ -73,6 +76,9 @@ export interface PhysicsSample extends MetricsSample {
   /** Sliced Wasserstein-2 to the data of the same particles (NaN: not measured at this step). */
   distance: number;
 }
+
+/** The first run's observables, and the compared run B's (null when compare mode is off). */
+export type LaneSamples = PhysicsSample & { compare: PhysicsSample | null };
 
 /** The particles' marginal densities and the target's on the same bins. */
 export interface MarginalsView {

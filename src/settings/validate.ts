@@ -2,11 +2,13 @@
  * Validation of settings: each value's schema, and `applyPatch`, which merges a patch and checks
  * the result as a whole. Every writer of the settings goes through it.
  */
-import { datasetClasses, type Dataset } from '../maths/datasets';
+import type { Dataset } from '../maths/datasets';
 import { classCounts } from '../maths/guidance';
 import { imageShapeOf, isImageDataset } from '../maths/imageDatasets';
+import { MAX_CLASSES } from '../maths/learn/network';
 import { unetArchOf, unetProblem } from '../maths/learn/unet';
 import { SCHEDULES, scheduleProblem } from '../maths/schedules';
+import { classCount } from './classes';
 import { compareWithPatch } from './compare';
 import { boolean, number, oneOf, record, refine, string, type Schema } from './schema';
 import {
@@ -101,7 +103,7 @@ export function applyPatch(
     changed.push('n');
   }
   // A new dataset without the class: back to all classes (a class asked for with it is checked).
-  if (next.class >= datasetClasses(next.dataset) && !Object.hasOwn(patch, 'class')) {
+  if (next.class >= classCount(next.dataset) && !Object.hasOwn(patch, 'class')) {
     next.class = -1;
     if (!changed.includes('class')) changed.push('class');
   }
@@ -164,15 +166,21 @@ export function conditionProblem(s: Readonly<Settings>): string | null {
   if (!guidanceInterval(s.guidanceInterval))
     return `guidanceInterval must be two numbers lo,hi with 0 <= lo <= hi <= 1, not "${s.guidanceInterval}"`;
   if (s.class === -1) return null;
-  const classes = datasetClasses(s.dataset);
+  const classes = classCount(s.dataset);
   if (classes === 0) {
     const images = isImageDataset(s.dataset) ? ' (of the images, mnist and shapes have)' : '';
-    return `class must be -1 (all): ${s.dataset} has no class labels${images}, not class ${s.class}`;
+    const custom =
+      s.dataset === 'custom'
+        ? ' (your points: load a file with a label or class column, or [x, y, label] in JSON)'
+        : '';
+    return `class must be -1 (all): ${s.dataset} has no class labels${images}${custom}, not class ${s.class}`;
   }
   if (s.class >= classes)
     return `class ${s.class} is out of range for ${s.dataset}: it has ${classes} classes, 0 to ${classes - 1} (or -1 for all)`;
   if (s.denoiser === 'gaussian')
     return `the gaussian denoiser takes no class: pick exact, empirical, smoothed or learned, or class -1 (all)`;
+  if (s.denoiser === 'learned' && s.labelDropout < 1 && classCount(s.dataset) > MAX_CLASSES)
+    return `a learned network takes at most ${MAX_CLASSES} classes, and ${s.dataset} has ${classCount(s.dataset)}: pick another denoiser, or class -1 (all) with labelDropout 1`;
   if (s.denoiser === 'learned' && s.labelDropout >= 1)
     return `the learned ${isImageDataset(s.dataset) ? 'U-Net' : 'network'} has no class input (labelDropout 1: every label dropped): set labelDropout below 1, e.g. 0.1, to train it class-conditional, or pick class -1 (all)`;
   return null;

@@ -7,7 +7,7 @@
  */
 import type GUI from 'lil-gui';
 import type { Controller } from 'lil-gui';
-import { datasetClasses } from '../maths/datasets';
+import { classCount, customClassNames } from '../settings/classes';
 import { SHAPE_CLASSES } from '../maths/imageDatasets';
 import { LIMITS, type Settings } from '../settings/settings';
 import { folderNote } from './folderNote';
@@ -24,23 +24,31 @@ const CLASS_NOUN: Partial<Record<string, string>> = {
   mnist: 'digit',
 };
 
-/** Class k's name: the shape's for shapes, else the dataset's noun and k. */
+/** Class k's name: the shape's for shapes, your file's for custom, else the dataset's noun and k. */
 function className(dataset: string, k: number): string {
   if (dataset === 'shapes') return SHAPE_CLASSES[k] ?? `shape ${k}`;
+  if (dataset === 'custom') return customClassNames()[k] ?? `class ${k}`;
   return `${CLASS_NOUN[dataset] ?? 'class'} ${k}`;
 }
 
 /** The class dropdown's choices for a dataset: 'all' (-1), then each class by its readable name. */
 export function classChoices(dataset: string): Record<string, number> {
   const choices: Record<string, number> = { all: -1 };
-  for (let k = 0; k < datasetClasses(dataset as Settings['dataset']); k++)
-    choices[className(dataset, k)] = k;
+  for (let k = 0; k < classCount(dataset as Settings['dataset']); k++)
+    choices[uniqueName(choices, className(dataset, k))] = k;
   return choices;
+}
+
+/** A dropdown label not yet taken ('all' or a name your file repeats as a number: "3 (2)"). */
+function uniqueName(choices: Record<string, number>, name: string): string {
+  let shown = name;
+  for (let i = 2; shown in choices; i++) shown = `${name} (${i})`;
+  return shown;
 }
 
 /** Whether the settings' data and denoiser take a class (as conditionProblem in validate.ts). */
 export function takesClass(s: Readonly<Settings>): boolean {
-  if (datasetClasses(s.dataset) === 0 || s.denoiser === 'gaussian') return false;
+  if (classCount(s.dataset) === 0 || s.denoiser === 'gaussian') return false;
   return s.denoiser !== 'learned' || s.labelDropout < 1;
 }
 
@@ -57,12 +65,13 @@ export function buildGuidanceFolder(gui: GUI, bind: Bind): (s: Readonly<Settings
   const interval = bind(f, 'guidanceInterval').name('interval lo,hi in t');
   let dataset = '';
   return (s) => {
-    // The unconditional 2D network: shown, with how to make it conditional.
-    const untrained =
-      s.denoiser === 'learned' && s.labelDropout >= 1 && datasetClasses(s.dataset) > 0;
+    // An unconditional network: shown, with how to make it conditional.
+    const untrained = s.denoiser === 'learned' && s.labelDropout >= 1 && classCount(s.dataset) > 0;
     f.show(takesClass(s) || untrained);
-    if (s.dataset !== dataset) {
-      dataset = s.dataset;
+    // Your points' classes change with the file: the choices follow their names too.
+    const classes = s.dataset === 'custom' ? `custom:${customClassNames().join('\n')}` : s.dataset;
+    if (classes !== dataset) {
+      dataset = classes;
       classController.options(classChoices(s.dataset));
     }
     const chosen = s.class !== -1;

@@ -6,6 +6,8 @@
 import { describe, expect, inject, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
+import { denoiseEmpirical } from '../../src/maths/denoisers';
+import { Rng } from '../../src/maths/rng';
 import { VIEW_HEIGHT } from '../../src/render/viewport';
 import {
   control,
@@ -17,6 +19,7 @@ import {
   shownCount,
   useBrowser,
 } from './browser';
+import { cpuRun } from './cpuRuns';
 import {
   decodePng,
   isParticlePixel,
@@ -211,5 +214,93 @@ describe('compare mode: two lanes, one camera', () => {
     expectSameMove([startB, modeCentres(moved, b)], [startA, modeCentres(moved, a)]);
     await control(page, 'Reset view').locator('button').click();
     expect(errors.slice(seen)).toEqual([]);
+  });
+});
+
+describe("lane B's straightness", () => {
+  /**
+   * The issue's question, cosine DDIM (lane A) against rectified-flow Euler (lane B) at 20 NFE,
+   * on one narrow Gaussian (400 points at (1.5, 0), std 0.05, as tests/gpu/straightness.test.ts):
+   * x0_hat is the mean at every t, so rectified Euler's paths are straight lines to it and VP's
+   * x_t = alpha mu + sigma eps are arcs. Lane B's reading is checked three ways: against the
+   * float64 run of the same particles (cpuRuns.ts: the same prior draws, steps and empirical
+   * denoiser over the points the GPU holds), against the same run as lane A alone, and in its
+   * caption.
+   */
+  test('cosine DDIM against rectified Euler: each lane measures its own paths, and B is straighter', async () => {
+    const n = 256;
+    const rng = new Rng(7);
+    const points = Array.from({ length: 400 }, (): [number, number] => [
+      1.5 + 0.05 * rng.normal(),
+      0.05 * rng.normal(),
+    ]);
+    const patch = 'schedule=rectified&sampler=euler';
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=${n}&steps=20&loop=false&denoiser=empirical&compare=true&compareWith=${encodeURIComponent(patch)}`,
+    );
+    await ready(page);
+    const out = await page.evaluate(async (points) => {
+      const s = window.sandbox;
+      await s.loadPoints(points, { normalise: false });
+      s.pause();
+      await s.reset();
+      await s.run();
+      const both = await s.metrics();
+      const data = Array.from(await s.data());
+      const settings = s.settings();
+      // Lane B's run alone, as lane A: its own measurement of the same paths.
+      await s.configure({ compare: false, schedule: 'rectified', sampler: 'euler' });
+      await s.reset();
+      await s.run();
+      const alone = await s.metrics();
+      await s.configure({ compare: true, schedule: 'cosine', sampler: 'ddim' });
+      return { a: both.straightness, b: both.compare!.straightness, alone, data, settings };
+    }, points);
+    const denoise = (x: Float64Array, alpha: number, sigma: number): Float64Array =>
+      denoiseEmpirical(x, out.data, alpha, sigma).x0hat;
+    const cosine = cpuRun(
+      out.settings,
+      { sampler: 'ddim', schedule: 'cosine', steps: 20 },
+      denoise,
+      n,
+    );
+    const rectified = cpuRun(
+      out.settings,
+      { sampler: 'euler', schedule: 'rectified', steps: 20 },
+      denoise,
+      n,
+    );
+    // Error model (lab.test.ts's sweep): paths of D about 1.5, positions off by float32's 1e-5
+    // after 20 steps, move each L / D by about 1e-5 (1 + L / D); ten times that. Rectified's
+    // excess is some 0.005 and cosine's 0.3: the bound tells each from the other.
+    const near = (got: number, want: number): number => Math.abs(got - want) / (1 + want);
+    expect(near(out.a, cosine.straightness), `A ${out.a} vs ${cosine.straightness}`).toBeLessThan(
+      1e-4,
+    );
+    expect(
+      near(out.b, rectified.straightness),
+      `B ${out.b} vs ${rectified.straightness}`,
+    ).toBeLessThan(1e-4);
+    // Alone it runs the same kernels on the same noise: the same float32 numbers but for the
+    // reductions' order, a few float32 ulps of the mean.
+    expect(out.alone.compare).toBeNull();
+    expect(near(out.alone.straightness, out.b)).toBeLessThan(1e-6);
+    // The issue's answer on this data: rectified Euler's paths are the straighter, by far.
+    expect(rectified.straightness).toBeLessThan(cosine.straightness / 10);
+    expect(out.b).toBeLessThan(out.a / 10);
+    // Each caption shows its own lane's reading, once measured at the end (back in compare).
+    await page.evaluate(() => window.sandbox.run());
+    const [a, b] = [out.a, out.b].map((v) => v.toFixed(4));
+    for (const [lane, value] of [
+      ['a', a],
+      ['b', b],
+    ] as const)
+      await page.waitForFunction(
+        ([id, v]) =>
+          document.getElementById(id)!.textContent.endsWith(` · straightness ${v} at t 0.000`),
+        [`label-${lane}`, value] as const,
+      );
+    expect(errors).toEqual([]);
   });
 });

@@ -3,8 +3,8 @@
  * and w move the particles as tests/gpu/guidedRuns.test.ts measured them (gaussians8, exact, DDIM
  * 20 steps, cosine), the link carries the settings, NFE counts the guided evaluations, and a class
  * refused (out of range, or with no stored points) shows a message and keeps the last good
- * settings; on MNIST, 'digit 7' ends every sample on a training 7. Small runs: SwiftShader is a
- * CPU.
+ * settings; on MNIST, 'digit 7' ends every sample on a training 7; your own points from a CSV
+ * with a label column take a class as the built-in ones do. Small runs: SwiftShader is a CPU.
  */
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, inject, test } from 'vitest';
@@ -12,6 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { subset } from '../../src/io/imageData';
 import { decodeMnist, MNIST_MAGIC } from '../../src/io/mnistFormat';
 import { datasetMixture, generateDataset } from '../../src/maths/datasets';
+import { denoiseEmpirical } from '../../src/maths/denoisers';
+import { Rng } from '../../src/maths/rng';
 import { classCounts } from '../../src/maths/guidance';
 import { nearestImages } from '../../src/maths/imageDenoisers';
 import { decodeHash, encodeHash } from '../../src/settings/hash';
@@ -25,6 +27,7 @@ import {
   shownCount,
   useBrowser,
 } from './browser';
+import { cpuRun } from './cpuRuns';
 
 const base = inject('baseUrl');
 const shared = new SharedPage(`${base}#n=1000&steps=20&loop=false`);
@@ -203,5 +206,129 @@ describe('guidance in the GUI', () => {
       expect(errors).toEqual([]);
       await page.close();
     }
+  });
+});
+
+/** Chooses a file through the GUI's "Load CSV / JSON…" button. */
+async function chooseFile(page: Page, name: string, contents: string): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await control(page, 'Load CSV / JSON…').locator('button').click();
+  await (await chooser).setFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(contents) });
+}
+
+describe('your own labelled points', () => {
+  test("a CSV's label column: its classes by name in the Guidance folder, one picked ends every particle on its points as the float64 run does", async () => {
+    const n = 256;
+    // Three clusters of 30 points (sd 0.2) 3 apart, in rows of random order: the classes are
+    // numbered in the order their names first appear.
+    const centres: Record<string, [number, number]> = {
+      north: [0, 3],
+      east: [3, 0],
+      west: [-3, 0],
+    };
+    const rng = new Rng(11);
+    const rows = Object.keys(centres)
+      .flatMap((name) => Array.from({ length: 30 }, () => name))
+      .map((name) => ({ name, key: rng.uniform() }))
+      .sort((a, b) => a.key - b.key)
+      .map(
+        ({ name }) =>
+          [
+            centres[name]![0] + 0.2 * rng.normal(),
+            centres[name]![1] + 0.2 * rng.normal(),
+            name,
+          ] as const,
+      );
+    const names = [...new Set(rows.map((r) => r[2]))];
+    const csv = ['x,y,label', ...rows.map((r) => r.join(','))].join('\n');
+    const { page, errors } = await openPage(
+      browser,
+      `${base}#n=${n}&steps=20&loop=false&denoiser=empirical`,
+    );
+    await ready(page);
+    let shown = await shownCount(page);
+    await chooseFile(page, 'labelled.csv', csv);
+    await expect(nextMessage(page, 'info', shown)).resolves.toMatch(
+      new RegExp(
+        `^Using 90 points from labelled\\.csv \\(centred, scaled ×[\\d.]+\\), in 3 classes: ${names.join(', ')}\\.$`,
+      ),
+    );
+    await openFolder(page, 'Guidance');
+    const select = control(page, 'class').locator('select');
+    await expect(select.locator('option').allTextContents()).resolves.toEqual(['all', ...names]);
+    const k = names.indexOf('east');
+    await select.selectOption('east');
+    await page.waitForFunction((k) => window.sandbox.settings().class === k, k);
+    const { xy } = await runToEnd(page);
+    const [data, settings] = await page.evaluate(async () => [
+      Array.from(await window.sandbox.data()),
+      window.sandbox.settings(),
+    ]);
+    // The stored points are the file's, in its order (90 < M), centred and scaled.
+    expect(data).toHaveLength(180);
+    const labels = rows.map((r) => names.indexOf(r[2]));
+    const mine = data.filter((_, j) => labels[j >> 1] === k);
+    // float64: the same run (prior draws, DDIM steps) with the ideal denoiser over the class's
+    // points alone, as the conditional kernel's softmax keeps them.
+    const denoise = (x: Float64Array, alpha: number, sigma: number): Float64Array =>
+      denoiseEmpirical(x, mine, alpha, sigma).x0hat;
+    const want = cpuRun(settings, { sampler: 'ddim', schedule: 'cosine', steps: 20 }, denoise, n).x;
+    // Error model: float32 rounding of positions of size 1 over 20 steps, some 1e-5, and the
+    // softmax's sensitivity to x at the last levels (sigma ~ 0.05 against clusters of sd 0.07
+    // once scaled), of order 1: the bound is ten times 1e-5. Unconditioned, two thirds of the
+    // particles would end a cluster (about 1 once scaled) away.
+    let worst = 0;
+    for (let i = 0; i < 2 * n; i++) worst = Math.max(worst, Math.abs(xy[i]! - want[i]!));
+    expect(worst).toBeLessThan(1e-4);
+    // Every particle ends nearest one of the class's points, in the float64 run too.
+    const nearestLabel = (p: ArrayLike<number>, i: number): number => {
+      let best = 0;
+      for (let j = 1; j < data.length / 2; j++) {
+        const d = (q: number): number =>
+          (p[2 * i]! - data[2 * q]!) ** 2 + (p[2 * i + 1]! - data[2 * q + 1]!) ** 2;
+        if (d(j) < d(best)) best = j;
+      }
+      return labels[best]!;
+    };
+    for (let i = 0; i < n; i++) {
+      expect(nearestLabel(want, i), `float64 particle ${i}`).toBe(k);
+      expect(nearestLabel(xy, i), `particle ${i}`).toBe(k);
+    }
+    // A reload keeps them: the link's class is judged against the labels kept with the points.
+    await page.reload();
+    await ready(page);
+    const reloaded = await page.evaluate(async () => ({
+      data: Array.from(await window.sandbox.data()),
+      class: window.sandbox.settings().class,
+    }));
+    expect(reloaded).toEqual({ data, class: k });
+    await openFolder(page, 'Guidance');
+    await expect(select.locator('option').allTextContents()).resolves.toEqual(['all', ...names]);
+    // A file missing a label is refused naming it and the row; the data and class stay.
+    shown = await shownCount(page);
+    await chooseFile(page, 'broken.csv', 'x,y,class\n0,0,a\n1,1,b\n\n2,2,\n');
+    await expect(nextMessage(page, 'error', shown)).resolves.toBe(
+      'broken.csv: line 5 has no label in column 3; every point needs one when the file has labels',
+    );
+    const after = await page.evaluate(async () => ({
+      data: Array.from(await window.sandbox.data()),
+      class: window.sandbox.settings().class,
+    }));
+    expect(after).toEqual({ data, class: k });
+    // Points without labels: back to all classes, and a class is refused with the reason.
+    shown = await shownCount(page);
+    await chooseFile(page, 'plain.csv', 'x,y\n0,0\n1,1\n2,0');
+    await expect(nextMessage(page, 'info', shown)).resolves.toMatch(
+      /^Using 3 points from plain\.csv/,
+    );
+    const plain = await page.evaluate(() =>
+      window.sandbox.configure({ class: 0 }).then(
+        () => 'accepted',
+        (e: unknown) => (e as Error).message,
+      ),
+    );
+    expect(plain).toMatch(/^class must be -1 \(all\): custom has no class labels/);
+    expect(await page.evaluate(() => window.sandbox.settings().class)).toBe(-1);
+    expect(errors).toEqual([]);
   });
 });

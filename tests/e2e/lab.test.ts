@@ -7,14 +7,10 @@ import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { datasetMixture } from '../../src/maths/datasets';
 import { denoiseMixture } from '../../src/maths/denoisers';
-import { reverseLevels, type ScheduleId } from '../../src/maths/schedules';
+import type { ScheduleId } from '../../src/maths/schedules';
 import { slicedWasserstein2 } from '../../src/maths/stats';
-import { pathStraightness } from '../../src/maths/straightness';
-import { cpuState, ddim, heunCorrect, heunPredict, prior } from '../../src/maths/steps';
 import type { Settings } from '../../src/settings/settings';
-import { runPlan } from '../../src/sim/run/plan';
 import { referenceSample } from '../../src/sim/distance/slicedWasserstein';
-import { stepTable } from '../../src/sim/run/stepTable';
 import {
   control,
   frames,
@@ -25,6 +21,7 @@ import {
   useBrowser,
   WAIT,
 } from './browser';
+import { cpuRun, type CpuDenoiser } from './cpuRuns';
 import { decodePng, isParticlePixel } from './pixels';
 
 const base = inject('baseUrl');
@@ -35,13 +32,9 @@ let browser: Browser;
 
 /**
  * The distance and straightness a sweep row measures (src/sim/experiments/sweep.ts), computed on
- * the CPU in float64: a reverse
- * run of `steps` steps of ddim (eta 0) or heun on `schedule`, from the settings' prior draws for
- * the first 256 particles, with the exact denoiser of gaussians8, by the kernels' references
- * (src/maths/steps.ts) in the run's plan with its step table; then the sliced Wasserstein-2
- * distance over the sweep's 64 directions (seed 0) to its reference sample (seed 0) of 256 of
- * the data's points, and the mean excess path length over the positions after each step
- * (src/maths/straightness.ts, as run/path_step.wgsl records them).
+ * the CPU in float64: the run of the first 256 particles with the exact denoiser of gaussians8
+ * (cpuRuns.ts), then the sliced Wasserstein-2 distance over the sweep's 64 directions (seed 0) to
+ * its reference sample (seed 0) of 256 of the data's points.
  */
 function cpuSweepRow(
   settings: Settings,
@@ -52,32 +45,11 @@ function cpuSweepRow(
 ): { distance: number; straightness: number } {
   const points = 256;
   const mixture = datasetMixture('gaussians8')!;
-  const levels = reverseLevels(schedule, settings, steps);
-  const table = stepTable(levels, {
-    eta: settings.eta,
-    n: points,
-    m: data.length / 2,
-    k: mixture.components.length,
-    seed: settings.seed,
-  });
-  const state = cpuState(points);
-  prior(state, table[0]!);
-  const path = [Float64Array.from(state.x)];
-  for (const passes of runPlan('reverse', sampler, levels)) {
-    for (const { kernel, slot } of passes) {
-      const p = table[slot]!;
-      if (kernel === 'denoise')
-        state.x0hat.set(denoiseMixture(state.x, mixture, p.alpha, p.sigma).x0hat);
-      else if (kernel === 'ddim') ddim(state, p);
-      else if (kernel === 'heun_predict') heunPredict(state, p);
-      else if (kernel === 'heun_correct') heunCorrect(state, p);
-      else throw new Error(`no reference for ${kernel} here`);
-    }
-    path.push(Float64Array.from(state.x));
-  }
+  const denoise: CpuDenoiser = (x, alpha, sigma) => denoiseMixture(x, mixture, alpha, sigma).x0hat;
+  const run = cpuRun(settings, { sampler, schedule, steps }, denoise, points);
   return {
-    distance: slicedWasserstein2(state.x, referenceSample(data, points, 0), 64, 0),
-    straightness: pathStraightness(path, points).mean,
+    distance: slicedWasserstein2(run.x, referenceSample(data, points, 0), 64, 0),
+    straightness: run.straightness,
   };
 }
 
@@ -148,7 +120,8 @@ describe('compare mode', () => {
       const b0 = Array.from(await s.positions('b'));
       await s.run();
       const distances = await s.distances();
-      return { a0, b0, status: s.status(), distances };
+      const metrics = await s.metrics();
+      return { a0, b0, status: s.status(), distances, metrics };
     });
     // Same eps per particle: B's prior (karras, sigma 10) is A's (cosine, sigma ~1) rescaled.
     const ratio = out.b0[0]! / out.a0[0]!;
@@ -163,18 +136,19 @@ describe('compare mode', () => {
     // status() reports the distances of the particles as they are: measured at this step.
     expect([out.status.distance, out.status.compare!.distance]).toEqual(out.distances);
     // The labels follow the live measurements, a few times a second, each with the t of the
-    // particles it measured: here the end of both runs.
+    // particles it measured: here the end of both runs, the distance and the straightness.
     await page.waitForFunction(() =>
       [document.getElementById('label-a')!, document.getElementById('label-b')!].every((l) =>
-        / at t 0\.000$/.test(l.textContent),
+        / at t 0\.000 · straightness [\d.]+ at t 0\.000$/.test(l.textContent),
       ),
     );
     const [da, db] = out.distances.map((d) => d!.toFixed(4));
+    const [sa, sb] = [out.metrics, out.metrics.compare!].map((m) => m.straightness.toFixed(4));
     expect(await page.locator('#label-a').textContent()).toBe(
-      `A · ddim η 0 · cosine · 20 steps · W2 to data ${da} at t 0.000`,
+      `A · ddim η 0 · cosine · 20 steps · W2 to data ${da} at t 0.000 · straightness ${sa} at t 0.000`,
     );
     expect(await page.locator('#label-b').textContent()).toBe(
-      `B · heun · karras · 8 steps · W2 to data ${db} at t 0.000`,
+      `B · heun · karras · 8 steps · W2 to data ${db} at t 0.000 · straightness ${sb} at t 0.000`,
     );
     // Particles drawn in both halves.
     const image = decodePng(await page.screenshot());

@@ -85,7 +85,7 @@ const VALID: Partial<Record<Fn, unknown[]>> = {
       [1, 1],
       [2, 0],
     ],
-    { normalise: false },
+    { normalise: false, labels: ['a', 'b', 'a'] },
   ],
   record: [{ format: 'webm', resolution: '720p', fps: 30, width: 640, height: 360 }],
   snapshot: [{ resolution: 'square1080', caption: false }],
@@ -104,6 +104,16 @@ test('the README examples are accepted', () => {
   expect(problem('record')).toBeNull();
   expect(problem('loadPoints', new Float32Array([0, 0, 1, 1]))).toBeNull();
   expect(problem('loadPoints', [0, 0, 1, 1])).toBeNull();
+});
+
+test("loadPoints' labels are numbers or strings", () => {
+  expect(problem('loadPoints', [0, 0, 1, 1], { labels: [0, 'a'] })).toBeNull();
+  expect(problem('loadPoints', [0, 0, 1, 1], { labels: [0, null] })).toBe(
+    'loadPoints: options.labels[1] must be a number or a string, not null',
+  );
+  expect(problem('loadPoints', [0, 0, 1, 1], { labels: 'ab' })).toMatch(
+    /^loadPoints: options\.labels must be an array/,
+  );
 });
 
 describe('the cases of issue 17', () => {

@@ -4,7 +4,14 @@
  */
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../src/maths/rng';
-import { MAX_FILE_BYTES, MAX_POINTS, checkFileSize, parsePoints } from '../../src/io/parsePoints';
+import {
+  MAX_FILE_BYTES,
+  MAX_POINTS,
+  checkFileSize,
+  parseLabelledPoints,
+  parsePoints,
+} from '../../src/io/parsePoints';
+import { MAX_CLASSES, labelsOf } from '../../src/io/pointLabels';
 import { SEED } from '../random';
 
 const seed = SEED;
@@ -22,7 +29,7 @@ const error = (text: string, name = 'points.csv'): string => {
 describe('JSON', () => {
   test.each([
     ['[x, y] pairs', '[[1, 2], [3.5, -4]]'],
-    ['{x, y} objects, other keys ignored', '[{"x": 1, "y": 2, "label": "a"}, {"y": -4, "x": 3.5}]'],
+    ['{x, y} objects, other keys ignored', '[{"x": 1, "y": 2, "name": "a"}, {"y": -4, "x": 3.5}]'],
     ['{X, Y} objects', '[{"X": 1, "Y": 2}, {"X": 3.5, "Y": -4}]'],
     ['an object with points pairs', '{"name": "mine", "points": [[1, 2], [3.5, -4]]}'],
     ['an object with points objects', '{"points": [{"x": 1, "y": 2}, {"x": 3.5, "y": -4}]}'],
@@ -49,7 +56,10 @@ describe('JSON', () => {
     ['{"points": 3}', /^p\.json: no points found/],
     ['"hello"', /^p\.json: no points found/],
     ['[1, 2, 3, 4]', /^p\.json: \[0\] is not an \[x, y\] pair or an \{x, y\} object$/],
-    ['[[1, 2], [1, 2, 3]]', /^p\.json: \[1\] has 3 values; a point is \[x, y\]$/],
+    [
+      '[[1, 2], [1, 2, 3, 4]]',
+      /^p\.json: \[1\] has 4 values; a point is \[x, y\] or \[x, y, label\]$/,
+    ],
     ['[[1, 2], [1, null]]', /^p\.json: \[1\] has a value that is not a finite number \(null\)$/],
     [
       '{"points": [[1, "2"]]}',
@@ -183,5 +193,142 @@ describe('limits', () => {
     expect(() => checkFileSize(1536 * 1024 * 1024, 'huge.csv')).toThrow(
       new Error('huge.csv is 1,536 MB; the limit is 64 MB'),
     );
+  });
+});
+
+describe('labels', () => {
+  const labelled = (text: string, name = 'points.csv'): [number[], number[], string[]] | null => {
+    const { points, labels } = parseLabelledPoints(text, name);
+    return labels ? [[...points], [...labels.labels], [...labels.names]] : null;
+  };
+  const xy = [1, 2, 3.5, -4, 0, 1];
+
+  test.each([
+    ['a CSV label column', 'x,y,label\n1,2,cat\n3.5,-4,dog\n0,1,cat', ['cat', 'dog']],
+    [
+      'a CSV class column, any case and order',
+      'Class,Y,X\ncat,2,1\ndog,-4,3.5\ncat,1,0',
+      ['cat', 'dog'],
+    ],
+    ['label before class', 'x,y,class,label\n1,2,9,cat\n3.5,-4,9,dog\n0,1,9,cat', ['cat', 'dog']],
+    ['a header naming only the label', 'a,b,label\n1,2,cat\n3.5,-4,dog\n0,1,cat', ['cat', 'dog']],
+    ['a third column without a header', '1,2,cat\n3.5,-4,dog\n0,1,cat', ['cat', 'dog']],
+    ['TSV', 'x\ty\tlabel\n1\t2\tcat\n3.5\t-4\tdog\n0\t1\tcat', ['cat', 'dog']],
+    ['JSON triples', '[[1, 2, "cat"], [3.5, -4, "dog"], [0, 1, "cat"]]', ['cat', 'dog']],
+    [
+      'JSON objects',
+      '{"points": [{"x": 1, "y": 2, "label": "cat"}, {"x": 3.5, "y": -4, "label": "dog"}, {"x": 0, "y": 1, "Label": "cat"}]}',
+      ['cat', 'dog'],
+    ],
+    [
+      'JSON class keys',
+      '[{"x": 1, "y": 2, "class": "cat"}, {"x": 3.5, "y": -4, "class": "dog"}, {"x": 0, "y": 1, "class": "cat"}]',
+      ['cat', 'dog'],
+    ],
+  ])('names, numbered in order of first appearance: %s', (_, text, names) => {
+    expect(
+      labelled(text, text.startsWith('[') || text.startsWith('{') ? 'p.json' : 'p.csv'),
+    ).toEqual([xy, [0, 1, 0], names]);
+  });
+
+  test('class numbers are kept as they are, with a class for every number up to the highest', () => {
+    expect(labelled('x,y,label\n1,2,2\n3.5,-4,0\n0,1,2')).toEqual([
+      xy,
+      [2, 0, 2],
+      ['class 0', 'class 1', 'class 2'],
+    ]);
+    expect(labelled('[[1, 2, 1], [3.5, -4, 0], [0, 1, 1]]', 'p.json')?.[1]).toEqual([1, 0, 1]);
+    // Names may look like numbers once the first label is a name.
+    expect(labelled('x,y,label\n1,2,a\n3.5,-4,7\n0,1,a')?.[2]).toEqual(['a', '7']);
+    expect(labelled(`x,y,label\n0,0,${MAX_CLASSES - 1}`)?.[2]).toHaveLength(MAX_CLASSES);
+  });
+
+  test('files without labels have none', () => {
+    expect(labelled('x,y\n1,2')).toBeNull();
+    expect(labelled('1,2,3,4\n5,6,7,8')).toBeNull();
+    expect(labelled('a,1,2\nb,3,4')).toBeNull();
+    expect(labelled('[[1, 2]]', 'p.json')).toBeNull();
+    expect(labelled('[{"x": 1, "y": 2, "name": "a"}]', 'p.json')).toBeNull();
+  });
+
+  test(`${MAX_CLASSES} names are accepted and one more is refused, naming the row`, () => {
+    const rows = (k: number): string =>
+      Array.from({ length: k }, (_, i) => `${i},0,c${i}`).join('\n');
+    expect(labelled(rows(MAX_CLASSES))?.[2]).toHaveLength(MAX_CLASSES);
+    expect(error(rows(MAX_CLASSES + 1))).toBe(
+      `points.csv: line ${MAX_CLASSES + 1} has the label "c${MAX_CLASSES}", a class past the ${MAX_CLASSES} that a file may have`,
+    );
+  });
+
+  const NUMBERS = `the labels are class numbers (as the first one is), whole numbers from 0 to ${MAX_CLASSES - 1}`;
+  test.each([
+    ['x,y,label\n1,2,0\n3,4,1.5', `points.csv: line 3 has the label 1.5; ${NUMBERS}`],
+    ['x,y,label\n1,2,-1', `points.csv: line 2 has the label -1; ${NUMBERS}`],
+    [
+      `x,y,label\n1,2,${MAX_CLASSES}`,
+      `points.csv: line 2 has the label ${MAX_CLASSES}; ${NUMBERS}`,
+    ],
+    ['x,y,label\n1,2,0\n3,4,cat', `points.csv: line 3 has the label "cat"; ${NUMBERS}`],
+    ['x,y,label\n1,2,nan', `points.csv: line 2 has the label NaN; ${NUMBERS}`],
+    [
+      'x,y,label\n1,2,a\n\n3,4,\n',
+      'points.csv: line 4 has no label in column 3; every point needs one when the file has labels',
+    ],
+    [
+      '1,2,a\n3,4',
+      'points.csv: line 2 has no label in column 3; every point needs one when the file has labels',
+    ],
+  ])('%j is refused', (text, message) => {
+    expect(error(text)).toBe(message);
+  });
+
+  const EVERY = 'either every point has a label or none has';
+  test.each([
+    ['[[1, 2, 0], [3, 4, 0.5]]', `p.json: [1] has the label 0.5; ${NUMBERS}`],
+    [
+      '[[1, 2, "a"], [3, 4]]',
+      `p.json: [1] has no label, but the points before it have one; ${EVERY}`,
+    ],
+    [
+      '[[1, 2], [3, 4, "a"]]',
+      `p.json: [1] has a label, but the points before it have none; ${EVERY}`,
+    ],
+    [
+      '{"points": [{"x": 1, "y": 2, "label": "a"}, {"x": 3, "y": 4}]}',
+      `p.json: points[1] has no label, but the points before it have one; ${EVERY}`,
+    ],
+    ['[[1, 2, null]]', 'p.json: [0] has the label null; a label is a number or a string'],
+    ['[[1, 2, [0]]]', 'p.json: [0] has the label [0]; a label is a number or a string'],
+  ])('%j is refused', (text, message) => {
+    expect(error(text, 'p.json')).toBe(message);
+  });
+});
+
+describe("a script's labels (loadPoints)", () => {
+  test('read by the rules of a file', () => {
+    expect(labelsOf(['b', 'a', 'b'], 3)).toEqual({
+      labels: Uint8Array.of(0, 1, 0),
+      names: ['b', 'a'],
+    });
+    expect(labelsOf([2, 0], 2)).toEqual({
+      labels: Uint8Array.of(2, 0),
+      names: ['class 0', 'class 1', 'class 2'],
+    });
+  });
+
+  test.each<[(number | string)[], number, string]>([
+    [[0, 1], 3, 'labels has 2 labels for 3 points: one a point'],
+    [
+      [0, 0.5],
+      2,
+      `labels[1] has the label 0.5; the labels are class numbers (as the first one is), whole numbers from 0 to ${MAX_CLASSES - 1}`,
+    ],
+    [
+      [0, 'a'],
+      2,
+      `labels[1] has the label "a"; the labels are class numbers (as the first one is), whole numbers from 0 to ${MAX_CLASSES - 1}`,
+    ],
+  ])('%j for %i points is refused', (values, count, message) => {
+    expect(() => labelsOf(values, count)).toThrow(new Error(message));
   });
 });
