@@ -7,7 +7,7 @@ import { POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
 import type { UNetArch } from '../maths/learn/unet';
 import type { GeneralisationResult } from '../sandbox/generalisationExperiment';
-import type { GuidanceSweepResult } from '../sim/experiments/guidanceSweep';
+import type { GuidanceCurveResult } from '../sim/experiments/guidanceSweep';
 import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
@@ -172,13 +172,16 @@ export interface SandboxApi {
    * (default 0 to 8) the current sampler, schedule and denoiser from the same noise, n particles
    * (default 4,096); rows { w, nfe, entropy, distance, nearest, offData, overshoot } with the
    * floor, the class data's entropy and the off-data radius (src/sim/experiments/guidanceSweep.ts).
-   * `particles: true` adds each row's measured particles and the distance's reference.
+   * `particles: true` adds each row's measured particles and the distance's reference. On images
+   * (MNIST, shapes; kind 'images', default n 256) the rows are { w, nfe, onClass, nearest,
+   * distinct, saturated, overshoot } against the class's training images
+   * (src/sim/experiments/imageGuidanceSweep.ts).
    */
   guidanceSweep(options?: {
     ws?: number[];
     n?: number;
     particles?: boolean;
-  }): Promise<GuidanceSweepResult>;
+  }): Promise<GuidanceCurveResult>;
 }
 
 export interface ModelInfo {

@@ -10,7 +10,13 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import type { ShaderSources } from '../../gpu/kernel';
-import { datasetClasses, generateDataset, sampleMixture, type Dataset } from '../../maths/datasets';
+import {
+  datasetClasses,
+  datasetDim,
+  generateDataset,
+  sampleMixture,
+  type Dataset,
+} from '../../maths/datasets';
 import { classMixture } from '../../maths/guidance';
 import {
   classFit,
@@ -27,7 +33,17 @@ import { applyPatch } from '../../settings/validate';
 import { referenceSample, SlicedWasserstein } from '../distance/slicedWasserstein';
 import { KnnEntropy } from '../observe/entropy';
 import { Simulation } from '../run/simulation';
+import {
+  imageGuidanceCsv,
+  runImageGuidanceSweep,
+  type ImageGuidanceResult,
+  type ImageGuidanceRow,
+} from './imageGuidanceSweep';
 import { runToEnd } from './sweep';
+
+/** A guidance curve of either kind: of points (2D measures) or of images (imageGuidanceSweep.ts). */
+export type GuidanceCurveResult = GuidanceSweepResult | ImageGuidanceResult;
+export type AnyGuidanceRow = GuidanceRow | ImageGuidanceRow;
 
 export interface GuidanceRow extends ClassFit {
   w: number;
@@ -42,6 +58,7 @@ export interface GuidanceRow extends ClassFit {
 }
 
 export interface GuidanceSweepResult {
+  kind: 'points';
   rows: GuidanceRow[];
   class: number;
   /** Particles measured (the first of the run's), and class points in the distance's reference. */
@@ -58,11 +75,11 @@ export interface GuidanceSweepResult {
   reference?: Float32Array;
 }
 
-export interface GuidanceSweepOptions {
+export interface GuidanceSweepOptions<Row = GuidanceRow> {
   ws: readonly number[];
   /** Return each row's measured particles and the reference too (tests, notebooks). */
   particles?: boolean;
-  onProgress?: (rows: readonly GuidanceRow[], total: number) => void;
+  onProgress?: (rows: readonly Row[], total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -79,9 +96,7 @@ const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n
 export function guidanceSweepProblem(s: Readonly<Settings>, dataset: Dataset): string | null {
   if (s.class === -1)
     return 'guidanceSweep: pick a class first (class is -1, all): guidance pushes towards one class';
-  if (isImageDataset(dataset.id))
-    return `guidanceSweep: measures 2D points (entropy, sliced W2), not images: ${dataset.id} takes class and guidance, but has no curve against w`;
-  if (!dataset.labels) return `guidanceSweep: ${dataset.id} has no class labels on points`;
+  if (!dataset.labels) return `guidanceSweep: ${dataset.id} has no class labels`;
   return null;
 }
 
@@ -114,6 +129,8 @@ export async function runGuidanceSweep(
 ): Promise<GuidanceSweepResult> {
   const problem = guidanceSweepProblem(base, dataset);
   if (problem) throw new Error(problem);
+  if (datasetDim(dataset) > 2)
+    throw new Error('guidanceSweep: images take runImageGuidanceSweep (guidanceCurveSweep)');
   const configs = options.ws.map((guidance) => {
     const result = applyPatch(base, { mode: 'reverse', guidance, compare: false });
     if (!result.ok) throw new Error(`guidanceSweep: w = ${guidance}: ${result.error}`);
@@ -177,6 +194,7 @@ export async function runGuidanceSweep(
       options.onProgress?.(rows, configs.length);
     }
     return {
+      kind: 'points',
       rows,
       class: base.class,
       points,
@@ -194,8 +212,22 @@ export async function runGuidanceSweep(
   }
 }
 
+/** The guidance curve of the dataset's kind: points (runGuidanceSweep) or images. */
+export function guidanceCurveSweep(
+  device: GPUDevice,
+  sources: ShaderSources,
+  base: Readonly<Settings>,
+  dataset: Dataset,
+  options: GuidanceSweepOptions<AnyGuidanceRow>,
+): Promise<GuidanceCurveResult> {
+  return datasetDim(dataset) > 2
+    ? runImageGuidanceSweep(device, sources, base, dataset, options)
+    : runGuidanceSweep(device, sources, base, dataset, options);
+}
+
 /** The rows as CSV, with what the columns are measured against as comment lines. */
-export function guidanceCsv(r: GuidanceSweepResult): string {
+export function guidanceCsv(r: GuidanceCurveResult): string {
+  if (r.kind === 'images') return imageGuidanceCsv(r);
   const lines = [
     `# class ${r.class}: ${r.points} particles against ${r.classPoints} class points; sliced W2 floor ${r.floor ?? 'n/a'}; data entropy ${r.dataEntropy}; off the data past ${r.offRadius}`,
     'w,nfe,entropy,distance,nearest,offData,overshoot',
