@@ -173,7 +173,7 @@ export interface SandboxApi {
    * (default 4,096); rows { w, nfe, entropy, distance, nearest, offData, overshoot } with the
    * floor, the class data's entropy and the off-data radius (src/sim/experiments/guidanceSweep.ts).
    * `particles: true` adds each row's measured particles and the distance's reference. On images
-   * (MNIST, shapes; kind 'images', default n 256) the rows are { w, nfe, onClass, nearest,
+   * (MNIST, shapes; kind 'images', default n the live run's, at most 256) the rows are { w, nfe, onClass, nearest,
    * distinct, saturated, overshoot } against the class's training images
    * (src/sim/experiments/imageGuidanceSweep.ts).
    */

@@ -31,7 +31,8 @@ export type SpeciationOptions = CurveOptions & { count?: number; curve?: boolean
 
 /**
  * A guidance sweep: the w (GUIDANCE_WS unless given) and the particles (unless given 4,096 points,
- * or 256 images: each image run is searched against every training image twice per w).
+ * or the live run's images up to 256: each image run is searched against every training image
+ * twice per w).
  */
 export type GuidanceRequest = Partial<GuidanceSweepOptions<AnyGuidanceRow>> & { n?: number };
 
@@ -86,7 +87,11 @@ export class Experiments {
     return this.recovery.survive('guidanceSweep()', async () => {
       const st = this.state;
       const images = isImageDataset(st.current.dataset);
-      const { n = images ? 256 : 4096, ws = GUIDANCE_WS, ...options } = request;
+      const {
+        n = images ? Math.min(256, st.current.n) : 4096,
+        ws = GUIDANCE_WS,
+        ...options
+      } = request;
       const patch = { n, compare: false, compareWith: '' };
       const result = applyPatch(st.current, patch, { maxParticles: this.maxParticles() });
       if (!result.ok) throw new Error(`guidanceSweep: ${result.error}`);
