@@ -10,14 +10,7 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import type { ShaderSources } from '../../gpu/kernel';
-import {
-  datasetClasses,
-  datasetDim,
-  generateDataset,
-  sampleMixture,
-  type Dataset,
-} from '../../maths/datasets';
-import { classMixture } from '../../maths/guidance';
+import { datasetDim, type Dataset } from '../../maths/datasets';
 import {
   classFit,
   classPoints,
@@ -25,8 +18,6 @@ import {
   outward,
   type ClassFit,
 } from '../../maths/guidanceMeasures';
-import { isImageDataset } from '../../maths/imageDatasets';
-import { Rng, Stream } from '../../maths/rng';
 import { runSpec } from '../../settings/runSpec';
 import type { Settings } from '../../settings/settings';
 import { applyPatch } from '../../settings/validate';
@@ -39,7 +30,7 @@ import {
   type ImageGuidanceResult,
   type ImageGuidanceRow,
 } from './imageGuidanceSweep';
-import { runToEnd } from './sweep';
+import { freshClass, runToEnd } from './sweep';
 
 /** A guidance curve of either kind: of points (2D measures) or of images (imageGuidanceSweep.ts). */
 export type GuidanceCurveResult = GuidanceSweepResult | ImageGuidanceResult;
@@ -98,26 +89,6 @@ export function guidanceSweepProblem(s: Readonly<Settings>, dataset: Dataset): s
     return 'guidanceSweep: pick a class first (class is -1, all): guidance pushes towards one class';
   if (!dataset.labels) return `guidanceSweep: ${dataset.id} has no class labels`;
   return null;
-}
-
-/**
- * `count` fresh points of class `label` of the data's distribution (as the NFE sweep's floor
- * draws them), or null where none can be drawn.
- */
-function freshClass(
-  dataset: Dataset,
-  label: number,
-  seed: number,
-  count: number,
-): Float32Array | null {
-  const rng = new Rng(seed, Stream.subsample);
-  if (dataset.mixture) return sampleMixture(classMixture(dataset.mixture, label), count, rng);
-  if (dataset.id === 'custom' || isImageDataset(dataset.id)) return null;
-  const id = dataset.id;
-  // Four times the points a class of equal share needs: its share of them is nearly sure to do.
-  const all = generateDataset(id, Math.min(200_000, 4 * count * datasetClasses(id)), seed);
-  const own = classPoints(all.points, all.labels!, label);
-  return own.length >= 2 * count ? own.subarray(0, 2 * count) : null;
 }
 
 export async function runGuidanceSweep(
