@@ -5,16 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { datasetMixture } from '../../src/maths/datasets';
-import { denoiseMixture } from '../../src/maths/denoisers';
-import { reverseLevels, type ScheduleId } from '../../src/maths/schedules';
-import { slicedWasserstein2 } from '../../src/maths/stats';
-import { pathStraightness } from '../../src/maths/straightness';
-import { cpuState, ddim, heunCorrect, heunPredict, prior } from '../../src/maths/steps';
-import type { Settings } from '../../src/settings/settings';
-import { runPlan } from '../../src/sim/run/plan';
-import { referenceSample } from '../../src/sim/distance/slicedWasserstein';
-import { stepTable } from '../../src/sim/run/stepTable';
+import type { ScheduleId } from '../../src/maths/schedules';
+import { cpuSweepRow } from './cpuSweep';
 import {
   control,
   frames,
@@ -32,54 +24,6 @@ const SMALL = '#n=2048&steps=20&loop=false';
 /** The page of the tests that need no fresh one (each sets what it needs on it). */
 const shared = new SharedPage(`${base}${SMALL}`);
 let browser: Browser;
-
-/**
- * The distance and straightness a sweep row measures (src/sim/experiments/sweep.ts), computed on
- * the CPU in float64: a reverse
- * run of `steps` steps of ddim (eta 0) or heun on `schedule`, from the settings' prior draws for
- * the first 256 particles, with the exact denoiser of gaussians8, by the kernels' references
- * (src/maths/steps.ts) in the run's plan with its step table; then the sliced Wasserstein-2
- * distance over the sweep's 64 directions (seed 0) to its reference sample (seed 0) of 256 of
- * the data's points, and the mean excess path length over the positions after each step
- * (src/maths/straightness.ts, as run/path_step.wgsl records them).
- */
-function cpuSweepRow(
-  settings: Settings,
-  sampler: 'ddim' | 'heun',
-  schedule: ScheduleId,
-  steps: number,
-  data: readonly number[],
-): { distance: number; straightness: number } {
-  const points = 256;
-  const mixture = datasetMixture('gaussians8')!;
-  const levels = reverseLevels(schedule, settings, steps);
-  const table = stepTable(levels, {
-    eta: settings.eta,
-    n: points,
-    m: data.length / 2,
-    k: mixture.components.length,
-    seed: settings.seed,
-  });
-  const state = cpuState(points);
-  prior(state, table[0]!);
-  const path = [Float64Array.from(state.x)];
-  for (const passes of runPlan('reverse', sampler, levels)) {
-    for (const { kernel, slot } of passes) {
-      const p = table[slot]!;
-      if (kernel === 'denoise')
-        state.x0hat.set(denoiseMixture(state.x, mixture, p.alpha, p.sigma).x0hat);
-      else if (kernel === 'ddim') ddim(state, p);
-      else if (kernel === 'heun_predict') heunPredict(state, p);
-      else if (kernel === 'heun_correct') heunCorrect(state, p);
-      else throw new Error(`no reference for ${kernel} here`);
-    }
-    path.push(Float64Array.from(state.x));
-  }
-  return {
-    distance: slicedWasserstein2(state.x, referenceSample(data, points, 0), 64, 0),
-    straightness: pathStraightness(path, points).mean,
-  };
-}
 
 useBrowser((b) => (browser = b), [shared]);
 
@@ -231,7 +175,8 @@ describe('quality vs NFE', () => {
       'ddim,karras,1,1',
       'ddim,karras,4,4',
       'heun,karras,1,1',
-      'heun,karras,5,3',
+      // Heun's 3 steps cost 5, over the 4 asked: 2 steps, 3 evaluations (src/sim/run/nfe.ts).
+      'heun,karras,3,2',
     ]);
     const distances = rows.map((r) => Number(r[4]));
     for (const d of distances) {
