@@ -16,6 +16,9 @@
  * - w = 1 is the class's exact run (the empirical denoiser over its images alone): every sample
  *   ends on a training image of the class (as tests/gpu/imageConditional.test.ts), so all are on
  *   the class, each within 2 roundings of its image, and no pixel leaves the data's range.
+ * - The quality-vs-NFE sweep with the class (src/sim/experiments/sweep.ts): guided at every step,
+ *   its NFE counts two a step and stays at most the NFE asked, its metric names the class, and its
+ *   distance at 20 steps is the curve's nearest (checked above in float64) bit for bit.
  *
  * Measured (SEED=1, class 3, 28 of the 120 shapes; printed by the test): w = 0, 1, 3 put 37.5%,
  * 100%, 100% of the samples on the class, at RMS distances 0.39, 0, 1e-8 from its images, on 11,
@@ -36,12 +39,13 @@ import {
 } from '../../src/maths/imageDatasets';
 import { nearestImages } from '../../src/maths/imageDenoisers';
 import { Rng } from '../../src/maths/rng';
-import { DEFAULTS } from '../../src/settings/settings';
+import { DEFAULTS, type Settings } from '../../src/settings/settings';
 import { applyPatch } from '../../src/settings/validate';
 import {
   runImageGuidanceSweep,
   type ImageGuidanceResult,
 } from '../../src/sim/experiments/imageGuidanceSweep';
+import { runSweep } from '../../src/sim/experiments/sweep';
 import { gpuErrors, testGpu } from './harness';
 import { EPS32, SEED, within } from '../random';
 
@@ -65,9 +69,11 @@ const present = counts.flatMap((c, k) => (c > 1 ? [k] : []));
 const label = present[new Rng(SEED, 197).int(present.length)]!;
 
 let sweep: ImageGuidanceResult;
+let device: GPUDevice;
+let settings: Settings;
 
 beforeAll(async () => {
-  const { device } = await testGpu();
+  device = (await testGpu()).device;
   const patch = {
     dataset: 'shapes',
     m: M,
@@ -81,7 +87,8 @@ beforeAll(async () => {
   } as const;
   const result = applyPatch(DEFAULTS, patch);
   if (!result.ok) throw new Error(result.error);
-  sweep = await runImageGuidanceSweep(device, shaderSources, result.settings, data, {
+  settings = result.settings;
+  sweep = await runImageGuidanceSweep(device, shaderSources, settings, data, {
     ws: WS,
     particles: true,
   });
@@ -167,5 +174,29 @@ describe(`image guidance sweep, class ${label} of shapes (SEED=${SEED})`, () => 
     expect(w1.saturated).toBe(0);
     expect(w1.distinct).toBeGreaterThanOrEqual(1);
     expect(w1.distinct).toBeLessThanOrEqual(Math.min(N, sweep.classPoints));
+  });
+
+  test("the NFE sweep with the class: NFE at most the asked, distance to the class's images", async () => {
+    // w = 0 over the whole run (w != 1: both evaluations, mixed), two evaluations a step, so 9
+    // asked buys 4 steps and 40 buys 20. At w = 0 the samples land on other kinds too, so their
+    // distance to the class is far from 0 and the comparison below means something.
+    const s = { ...settings, guidance: 0 };
+    const result = await runSweep(device, shaderSources, s, data, {
+      samplers: ['ddim'],
+      schedules: [s.schedule],
+      nfe: [9, 40],
+    });
+    expect(result.metric).toBe(
+      `mean distance to the nearest training image of class ${label} (RMS per pixel)`,
+    );
+    expect(result.rows.map((r) => [r.steps, r.nfe])).toEqual([
+      [4, 8],
+      [20, 40],
+    ]);
+    // The 20-step run is the curve's w = 0 run (same settings and noise), whose distance to the
+    // class's images the first test recomputed in float64: the same search, the same sum.
+    const w0 = sweep.rows.find((r) => r.w === 0)!;
+    expect(w0.nearest).toBeGreaterThan(0.01);
+    expect(result.rows[1]!.distance).toBe(w0.nearest);
   });
 });
