@@ -66,6 +66,8 @@ export interface SandboxApi {
   /**
    * Quality against NFE: one row per (sampler, schedule, NFE) with the distance to the data,
    * from the current settings with any settings keys of `spec` over them (dataset, n, seed...).
+   * Each row's steps spend the most NFE not above the asked, guided evaluations counted twice;
+   * with a `class`, the distance is to that class's points or images.
    */
   sweep(spec: SweepRequest): Promise<SweepRow[]>;
   /**
