@@ -3,8 +3,7 @@
  * two at each slot where guidance applies (w != 1 there: the conditional and the unconditional
  * evaluation), as the Simulation counts them (cumulativeNfe of src/sim/run/plan.ts with the slots
  * of the guided step table, stepTable.ts guidedTable; tests/unit/sweepSteps.test.ts checks the
- * two agree). The quality-vs-NFE sweep picks its steps by
- * it.
+ * two agree). The quality-vs-NFE sweep picks its steps by it.
  */
 import { runSpec, type RunSpec } from '../../settings/runSpec';
 import type { Settings } from '../../settings/settings';
