@@ -7,7 +7,7 @@ import { LABELS, POINTS } from '../io/pointsInput';
 import type { NetworkArch } from '../maths/learn/network';
 import type { UNetArch } from '../maths/learn/unet';
 import type { GeneralisationResult } from '../sandbox/generalisationExperiment';
-import type { GuidanceSweepResult } from '../sim/experiments/guidanceSweep';
+import type { GuidanceCurveResult } from '../sim/experiments/guidanceSweep';
 import type { MemorisationRow } from '../sandbox/memorisationExperiment';
 import type { ImagePanelRect } from '../sandbox/lane';
 import type { Memorisation } from '../maths/memorisation';
@@ -66,6 +66,8 @@ export interface SandboxApi {
   /**
    * Quality against NFE: one row per (sampler, schedule, NFE) with the distance to the data,
    * from the current settings with any settings keys of `spec` over them (dataset, n, seed...).
+   * Each row's steps spend the most NFE not above the asked, guided evaluations counted twice;
+   * with a `class`, the distance is to that class's points or images.
    */
   sweep(spec: SweepRequest): Promise<SweepRow[]>;
   /**
@@ -173,13 +175,16 @@ export interface SandboxApi {
    * (default 0 to 8) the current sampler, schedule and denoiser from the same noise, n particles
    * (default 4,096); rows { w, nfe, entropy, distance, nearest, offData, overshoot } with the
    * floor, the class data's entropy and the off-data radius (src/sim/experiments/guidanceSweep.ts).
-   * `particles: true` adds each row's measured particles and the distance's reference.
+   * `particles: true` adds each row's measured particles and the distance's reference. On images
+   * (MNIST, shapes; kind 'images', default n the live run's, at most 256) the rows are { w, nfe, onClass, nearest,
+   * distinct, saturated, overshoot } against the class's training images
+   * (src/sim/experiments/imageGuidanceSweep.ts).
    */
   guidanceSweep(options?: {
     ws?: number[];
     n?: number;
     particles?: boolean;
-  }): Promise<GuidanceSweepResult>;
+  }): Promise<GuidanceCurveResult>;
 }
 
 export interface ModelInfo {

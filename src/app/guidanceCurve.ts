@@ -4,8 +4,9 @@
  * beneath the other charts, so pages that never run it carry none.
  */
 import type { GuidanceRequest } from '../sandbox/experiments';
-import type { GuidanceSweepResult } from '../sim/experiments/guidanceSweep';
-import { describeRow, GuidancePanel } from '../ui/guidancePanel';
+import type { GuidanceCurveResult } from '../sim/experiments/guidanceSweep';
+import { isImageDataset } from '../maths/imageDatasets';
+import { describeAnyRow, GuidancePanel } from '../ui/guidancePanel';
 import type { App } from './context';
 
 /** One panel per app, made on first use (outside Panels, which the UI builds at start). */
@@ -24,13 +25,14 @@ export function guidancePanel(app: App): GuidancePanel {
 export async function runGuidanceCurve(
   app: App,
   request: GuidanceRequest = {},
-): Promise<GuidanceSweepResult> {
+): Promise<GuidanceCurveResult> {
   const panel = guidancePanel(app);
   panel.element.removeAttribute('hidden');
   app.layout.reveal(panel.element);
   const controller = new AbortController();
   panel.onCancel = () => controller.abort();
   panel.setRunning(true);
+  panel.setKind(isImageDataset(app.sandbox.settings().dataset) ? 'images' : 'points');
   panel.show([]);
   panel.setProgress(`class ${app.sandbox.settings().class}: running…`);
   try {
@@ -40,15 +42,13 @@ export async function runGuidanceCurve(
       onProgress: (rows, total) => {
         panel.show(rows);
         const last = rows[rows.length - 1];
-        panel.setProgress(`${rows.length} of ${total} w${last ? ` · ${describeRow(last)}` : ''}`);
+        panel.setProgress(
+          `${rows.length} of ${total} w${last ? ` · ${describeAnyRow(last)}` : ''}`,
+        );
       },
     });
-    const { rows, ...lines } = result;
-    panel.show(rows, lines);
-    const floor = result.floor === null ? '' : ` · W2 floor ${result.floor.toFixed(3)}`;
-    panel.setProgress(
-      `class ${result.class}, ${result.points} samples: data entropy ${result.dataEntropy.toFixed(2)}${floor} · off the data past ${result.offRadius.toFixed(3)}`,
-    );
+    panel.show(result.rows, result);
+    panel.setProgress(summary(result));
     return result;
   } catch (e) {
     const cancelled = e instanceof DOMException && e.name === 'AbortError';
@@ -57,6 +57,17 @@ export async function runGuidanceCurve(
   } finally {
     panel.setRunning(false);
   }
+}
+
+/** The readout once the curve is done: what its rows are measured against. */
+function summary(r: GuidanceCurveResult): string {
+  if (r.kind === 'images')
+    return (
+      `class ${r.class}, ${r.points} samples against its ${r.classPoints} of ${r.images} training images: ` +
+      `distinct expected ${r.expectedDistinct.toFixed(1)} · class share ${(100 * r.classShare).toFixed(1)}%`
+    );
+  const floor = r.floor === null ? '' : ` · W2 floor ${r.floor.toFixed(3)}`;
+  return `class ${r.class}, ${r.points} samples: data entropy ${r.dataEntropy.toFixed(2)}${floor} · off the data past ${r.offRadius.toFixed(3)}`;
 }
 
 /** The button's action: runs the curve, any failure shown to the user. */

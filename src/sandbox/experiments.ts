@@ -16,10 +16,12 @@ import {
 import { runSweep, type SweepOptions, type SweepResult } from '../sim/experiments/sweep';
 import {
   GUIDANCE_WS,
-  runGuidanceSweep,
+  guidanceCurveSweep,
+  type AnyGuidanceRow,
+  type GuidanceCurveResult,
   type GuidanceSweepOptions,
-  type GuidanceSweepResult,
 } from '../sim/experiments/guidanceSweep';
+import { isImageDataset } from '../maths/imageDatasets';
 import type { Datasets } from './datasets';
 import type { Recovery } from './recovery';
 import type { SandboxState } from './state';
@@ -27,8 +29,12 @@ import type { Speciation, SweepRequest } from './types';
 
 export type SpeciationOptions = CurveOptions & { count?: number; curve?: boolean };
 
-/** A guidance sweep: the w (GUIDANCE_WS unless given) and the particles (4,096 unless given). */
-export type GuidanceRequest = Partial<GuidanceSweepOptions> & { n?: number };
+/**
+ * A guidance sweep: the w (GUIDANCE_WS unless given) and the particles (unless given 4,096 points,
+ * or the live run's images up to 256: each image run is searched against every training image
+ * twice per w).
+ */
+export type GuidanceRequest = Partial<GuidanceSweepOptions<AnyGuidanceRow>> & { n?: number };
 
 export class Experiments {
   private cloner: Cloner | null = null;
@@ -77,16 +83,21 @@ export class Experiments {
    * Diversity and distance to the class's data against guidance w, for the current settings'
    * class (refused for class -1), from the same noise for every w, beside the live runs.
    */
-  guidanceSweep(request: GuidanceRequest = {}): Promise<GuidanceSweepResult> {
+  guidanceSweep(request: GuidanceRequest = {}): Promise<GuidanceCurveResult> {
     return this.recovery.survive('guidanceSweep()', async () => {
       const st = this.state;
-      const { n = 4096, ws = GUIDANCE_WS, ...options } = request;
+      const images = isImageDataset(st.current.dataset);
+      const {
+        n = images ? Math.min(256, st.current.n) : 4096,
+        ws = GUIDANCE_WS,
+        ...options
+      } = request;
       const patch = { n, compare: false, compareWith: '' };
       const result = applyPatch(st.current, patch, { maxParticles: this.maxParticles() });
       if (!result.ok) throw new Error(`guidanceSweep: ${result.error}`);
       const { device } = st.requireGpu();
       const run = { ...options, ws };
-      return runGuidanceSweep(device, st.sources, result.settings, st.dataset!, run);
+      return guidanceCurveSweep(device, st.sources, result.settings, st.dataset!, run);
     });
   }
 

@@ -10,7 +10,7 @@ export const GUIDANCE_CURVE_LABEL = 'Guidance curve (vs w)';
 export function guidanceCurveButton(folder: GUI, run: () => void): Controller {
   const button = folder.add({ run }, 'run').name(GUIDANCE_CURVE_LABEL);
   button.domElement.title =
-    "Entropy, distance to the class's data and the share off the data against guidance w, for the current class";
+    "Diversity, distance to the class's data and the share off it against guidance w, for the current class (points or images)";
   return button;
 }
 

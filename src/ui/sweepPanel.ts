@@ -142,9 +142,10 @@ export class SweepPanel {
     this.result = result;
     this.bar.value = this.bar.max;
     const floor = result.floor === null ? '' : ` · floor ${result.floor.toPrecision(3)}`;
-    // Images say what their distance is: not the points' sliced W2.
+    // Images say what their distance is (not the points' sliced W2), and so does a class's.
     const images = result.metric && !result.metric.startsWith('sliced');
-    this.label.textContent = `${result.rows.length} runs, ${result.points} ${images ? `images · ${result.metric}` : 'particles'}${floor}`;
+    const named = images || (result.class ?? -1) !== -1 ? ` · ${result.metric}` : '';
+    this.label.textContent = `${result.rows.length} runs, ${result.points} ${images ? 'images' : 'particles'}${named}${floor}`;
     this.setButtons(false);
     this.draw(result);
   }
@@ -195,7 +196,7 @@ export class SweepPanel {
         },
         {
           stroke: '#8a93a3',
-          label: distance ? 'sliced W2 to the data' : 'path excess L / D − 1',
+          label: distance ? distanceAxis(result) : 'path excess L / D − 1',
           size: 60,
           grid: { stroke: 'rgba(255,255,255,0.07)' },
         },
@@ -322,4 +323,13 @@ function wrap(ctx: CanvasRenderingContext2D, text: string, width: number): strin
     else lines.push(part);
   }
   return lines;
+}
+
+/** The y axis of the distance: to the data, or to the class the sweep measured against. */
+function distanceAxis(result: SweepResult): string {
+  const images = result.metric !== undefined && !result.metric.startsWith('sliced');
+  const all = (result.class ?? -1) === -1;
+  if (images)
+    return all ? 'RMS to nearest training image' : `RMS to nearest class ${result.class} image`;
+  return all ? 'sliced W2 to the data' : `sliced W2 to class ${result.class}`;
 }

@@ -5,12 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { datasetMixture } from '../../src/maths/datasets';
-import { denoiseMixture } from '../../src/maths/denoisers';
 import type { ScheduleId } from '../../src/maths/schedules';
-import { slicedWasserstein2 } from '../../src/maths/stats';
-import type { Settings } from '../../src/settings/settings';
-import { referenceSample } from '../../src/sim/distance/slicedWasserstein';
+import { cpuSweepRow } from './cpuSweep';
 import {
   control,
   frames,
@@ -21,7 +17,6 @@ import {
   useBrowser,
   WAIT,
 } from './browser';
-import { cpuRun, type CpuDenoiser } from './cpuRuns';
 import { decodePng, isParticlePixel } from './pixels';
 
 const base = inject('baseUrl');
@@ -29,29 +24,6 @@ const SMALL = '#n=2048&steps=20&loop=false';
 /** The page of the tests that need no fresh one (each sets what it needs on it). */
 const shared = new SharedPage(`${base}${SMALL}`);
 let browser: Browser;
-
-/**
- * The distance and straightness a sweep row measures (src/sim/experiments/sweep.ts), computed on
- * the CPU in float64: the run of the first 256 particles with the exact denoiser of gaussians8
- * (cpuRuns.ts), then the sliced Wasserstein-2 distance over the sweep's 64 directions (seed 0) to
- * its reference sample (seed 0) of 256 of the data's points.
- */
-function cpuSweepRow(
-  settings: Settings,
-  sampler: 'ddim' | 'heun',
-  schedule: ScheduleId,
-  steps: number,
-  data: readonly number[],
-): { distance: number; straightness: number } {
-  const points = 256;
-  const mixture = datasetMixture('gaussians8')!;
-  const denoise: CpuDenoiser = (x, alpha, sigma) => denoiseMixture(x, mixture, alpha, sigma).x0hat;
-  const run = cpuRun(settings, { sampler, schedule, steps }, denoise, points);
-  return {
-    distance: slicedWasserstein2(run.x, referenceSample(data, points, 0), 64, 0),
-    straightness: run.straightness,
-  };
-}
 
 useBrowser((b) => (browser = b), [shared]);
 
@@ -205,7 +177,8 @@ describe('quality vs NFE', () => {
       'ddim,karras,1,1',
       'ddim,karras,4,4',
       'heun,karras,1,1',
-      'heun,karras,5,3',
+      // Heun's 3 steps cost 5, over the 4 asked: 2 steps, 3 evaluations (src/sim/run/nfe.ts).
+      'heun,karras,3,2',
     ]);
     const distances = rows.map((r) => Number(r[4]));
     for (const d of distances) {

@@ -10,8 +10,7 @@
  */
 import { createBuffer } from '../../gpu/buffers';
 import type { ShaderSources } from '../../gpu/kernel';
-import { datasetClasses, generateDataset, sampleMixture, type Dataset } from '../../maths/datasets';
-import { classMixture } from '../../maths/guidance';
+import { datasetDim, type Dataset } from '../../maths/datasets';
 import {
   classFit,
   classPoints,
@@ -19,15 +18,23 @@ import {
   outward,
   type ClassFit,
 } from '../../maths/guidanceMeasures';
-import { isImageDataset } from '../../maths/imageDatasets';
-import { Rng, Stream } from '../../maths/rng';
 import { runSpec } from '../../settings/runSpec';
 import type { Settings } from '../../settings/settings';
 import { applyPatch } from '../../settings/validate';
 import { referenceSample, SlicedWasserstein } from '../distance/slicedWasserstein';
 import { KnnEntropy } from '../observe/entropy';
 import { Simulation } from '../run/simulation';
-import { runToEnd } from './sweep';
+import {
+  imageGuidanceCsv,
+  runImageGuidanceSweep,
+  type ImageGuidanceResult,
+  type ImageGuidanceRow,
+} from './imageGuidanceSweep';
+import { freshClass, runToEnd } from './sweep';
+
+/** A guidance curve of either kind: of points (2D measures) or of images (imageGuidanceSweep.ts). */
+export type GuidanceCurveResult = GuidanceSweepResult | ImageGuidanceResult;
+export type AnyGuidanceRow = GuidanceRow | ImageGuidanceRow;
 
 export interface GuidanceRow extends ClassFit {
   w: number;
@@ -42,6 +49,7 @@ export interface GuidanceRow extends ClassFit {
 }
 
 export interface GuidanceSweepResult {
+  kind: 'points';
   rows: GuidanceRow[];
   class: number;
   /** Particles measured (the first of the run's), and class points in the distance's reference. */
@@ -58,11 +66,11 @@ export interface GuidanceSweepResult {
   reference?: Float32Array;
 }
 
-export interface GuidanceSweepOptions {
+export interface GuidanceSweepOptions<Row = GuidanceRow> {
   ws: readonly number[];
   /** Return each row's measured particles and the reference too (tests, notebooks). */
   particles?: boolean;
-  onProgress?: (rows: readonly GuidanceRow[], total: number) => void;
+  onProgress?: (rows: readonly Row[], total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -79,30 +87,8 @@ const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n
 export function guidanceSweepProblem(s: Readonly<Settings>, dataset: Dataset): string | null {
   if (s.class === -1)
     return 'guidanceSweep: pick a class first (class is -1, all): guidance pushes towards one class';
-  if (isImageDataset(dataset.id))
-    return `guidanceSweep: measures 2D points (entropy, sliced W2), not images: ${dataset.id} takes class and guidance, but has no curve against w`;
-  if (!dataset.labels) return `guidanceSweep: ${dataset.id} has no class labels on points`;
+  if (!dataset.labels) return `guidanceSweep: ${dataset.id} has no class labels`;
   return null;
-}
-
-/**
- * `count` fresh points of class `label` of the data's distribution (as the NFE sweep's floor
- * draws them), or null where none can be drawn.
- */
-function freshClass(
-  dataset: Dataset,
-  label: number,
-  seed: number,
-  count: number,
-): Float32Array | null {
-  const rng = new Rng(seed, Stream.subsample);
-  if (dataset.mixture) return sampleMixture(classMixture(dataset.mixture, label), count, rng);
-  if (dataset.id === 'custom' || isImageDataset(dataset.id)) return null;
-  const id = dataset.id;
-  // Four times the points a class of equal share needs: its share of them is nearly sure to do.
-  const all = generateDataset(id, Math.min(200_000, 4 * count * datasetClasses(id)), seed);
-  const own = classPoints(all.points, all.labels!, label);
-  return own.length >= 2 * count ? own.subarray(0, 2 * count) : null;
 }
 
 export async function runGuidanceSweep(
@@ -114,6 +100,8 @@ export async function runGuidanceSweep(
 ): Promise<GuidanceSweepResult> {
   const problem = guidanceSweepProblem(base, dataset);
   if (problem) throw new Error(problem);
+  if (datasetDim(dataset) > 2)
+    throw new Error('guidanceSweep: images take runImageGuidanceSweep (guidanceCurveSweep)');
   const configs = options.ws.map((guidance) => {
     const result = applyPatch(base, { mode: 'reverse', guidance, compare: false });
     if (!result.ok) throw new Error(`guidanceSweep: w = ${guidance}: ${result.error}`);
@@ -177,6 +165,7 @@ export async function runGuidanceSweep(
       options.onProgress?.(rows, configs.length);
     }
     return {
+      kind: 'points',
       rows,
       class: base.class,
       points,
@@ -194,8 +183,22 @@ export async function runGuidanceSweep(
   }
 }
 
+/** The guidance curve of the dataset's kind: points (runGuidanceSweep) or images. */
+export function guidanceCurveSweep(
+  device: GPUDevice,
+  sources: ShaderSources,
+  base: Readonly<Settings>,
+  dataset: Dataset,
+  options: GuidanceSweepOptions<AnyGuidanceRow>,
+): Promise<GuidanceCurveResult> {
+  return datasetDim(dataset) > 2
+    ? runImageGuidanceSweep(device, sources, base, dataset, options)
+    : runGuidanceSweep(device, sources, base, dataset, options);
+}
+
 /** The rows as CSV, with what the columns are measured against as comment lines. */
-export function guidanceCsv(r: GuidanceSweepResult): string {
+export function guidanceCsv(r: GuidanceCurveResult): string {
+  if (r.kind === 'images') return imageGuidanceCsv(r);
   const lines = [
     `# class ${r.class}: ${r.points} particles against ${r.classPoints} class points; sliced W2 floor ${r.floor ?? 'n/a'}; data entropy ${r.dataEntropy}; off the data past ${r.offRadius}`,
     'w,nfe,entropy,distance,nearest,offData,overshoot',

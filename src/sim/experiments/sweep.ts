@@ -1,17 +1,23 @@
 /**
  * Quality against cost: runs every (sampler, schedule, NFE) combination on the GPU from the same
  * seed and measures the sliced Wasserstein-2 distance of its samples to the data, like the
- * DPM-Solver and EDM papers' FID-against-NFE figures. Runs in chunks and yields between them, so
+ * DPM-Solver and EDM papers' FID-against-NFE figures. With a class set, the run samples p(x | c)
+ * (guided by w), so the distance is to that class's points or images, and the metric says so. Runs in chunks and yields between them, so
  * the page keeps animating; cancellable with an AbortSignal.
  */
 import type { ShaderSources } from '../../gpu/kernel';
 import {
+  datasetClasses,
   generateDataset,
   sampleMixture,
   subsamplePoints,
   type Dataset,
 } from '../../maths/datasets';
 import { isImageDataset } from '../../maths/imageDatasets';
+import { classMixture } from '../../maths/guidance';
+import { classPoints } from '../../maths/guidanceMeasures';
+import { classImages } from '../../maths/imageGuidanceMeasures';
+import { NearestImages } from '../distance/nearestImages';
 import { Rng, Stream } from '../../maths/rng';
 import type { ScheduleId } from '../../maths/schedules';
 import { runSpec } from '../../settings/runSpec';
@@ -23,6 +29,7 @@ import { createBuffer } from '../../gpu/buffers';
 import { datasetDim } from '../../maths/datasets';
 import { nearestImageDistance } from '../distance/imageDistance';
 import { Observables } from '../observe/observables';
+import { stepsForNfe } from '../run/nfe';
 
 export interface SweepSpec {
   samplers: readonly SamplerId[];
@@ -33,7 +40,10 @@ export interface SweepSpec {
 export interface SweepRow {
   sampler: SamplerId;
   schedule: ScheduleId;
-  /** The denoiser evaluations the run made (Heun's may differ from the asked NFE by one). */
+  /**
+   * The denoiser evaluations the run made, two for each guided one: at most the NFE asked, the
+   * most that fits (src/sim/run/nfe.ts stepsForNfe; one step where even one costs more).
+   */
   nfe: number;
   steps: number;
   /**
@@ -50,8 +60,12 @@ export interface SweepRow {
 
 export interface SweepResult {
   rows: SweepRow[];
-  /** What `distance` is: sliced W2 for points, the nearest-training-image distance for images. */
+  /**
+   * What `distance` is: sliced W2 for points, the nearest-training-image distance for images; to
+   * the class's points or images when the settings name a class (`class`, -1 for all).
+   */
   metric?: string;
+  class?: number;
   /** The distance between two independent samples of the data of the same size: the best any sampler can show. */
   floor: number | null;
   points: number;
@@ -62,24 +76,41 @@ export interface SweepOptions {
   signal?: AbortSignal;
 }
 
-/** Steps that spend about `nfe` denoiser evaluations: Heun uses two per step but the last. */
-export function stepsForNfe(sampler: SamplerId, nfe: number): number {
-  return sampler === 'heun' ? Math.max(1, Math.round((nfe + 1) / 2)) : Math.max(1, Math.round(nfe));
-}
-
 const CHUNK = 64;
 const PROJECTIONS = 64;
 
 const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
-/** The k-th independent sample of the data's distribution, where one can be drawn. */
+/**
+ * `count` fresh points of class `label` of the data's distribution (as the floor draws them), or
+ * null where none can be drawn.
+ */
+export function freshClass(
+  dataset: Dataset,
+  label: number,
+  seed: number,
+  count: number,
+): Float32Array | null {
+  const rng = new Rng(seed, Stream.subsample);
+  if (dataset.mixture) return sampleMixture(classMixture(dataset.mixture, label), count, rng);
+  if (dataset.id === 'custom' || isImageDataset(dataset.id)) return null;
+  const id = dataset.id;
+  // Four times the points a class of equal share needs: its share of them is nearly sure to do.
+  const all = generateDataset(id, Math.min(200_000, 4 * count * datasetClasses(id)), seed);
+  const own = classPoints(all.points, all.labels!, label);
+  return own.length >= 2 * count ? own.subarray(0, 2 * count) : null;
+}
+
+/** The k-th independent sample of the data's distribution (of class `label` unless -1). */
 function freshSample(
   dataset: Dataset,
   seed: number,
   k: number,
   count: number,
+  label = -1,
 ): Float32Array | null {
   const s = seed + 1 + k;
+  if (label !== -1) return freshClass(dataset, label, s, count);
   if (dataset.mixture) return sampleMixture(dataset.mixture, count, new Rng(s, Stream.subsample));
   if (dataset.id !== 'custom' && !isImageDataset(dataset.id))
     return generateDataset(dataset.id, count, s).points;
@@ -92,8 +123,9 @@ function freshSample(
 const FLOOR_SAMPLES = 8;
 
 /**
- * The sample-vs-sample floor: the RMS distance of independent samples of the data, as large as
- * the particles, to the reference. An exact sampler's distance fluctuates around it.
+ * The sample-vs-sample floor: the RMS distance of independent samples of the data (of the class,
+ * with one), as large as the particles, to the reference. An exact sampler's distance fluctuates
+ * around it.
  */
 async function sampleFloor(
   device: GPUDevice,
@@ -104,7 +136,7 @@ async function sampleFloor(
 ): Promise<number | null> {
   let sum = 0;
   for (let k = 0; k < FLOOR_SAMPLES; k++) {
-    const fresh = freshSample(dataset, settings.seed, k, points);
+    const fresh = freshSample(dataset, settings.seed, k, points, settings.class);
     if (!fresh) return null;
     const buffer = createBuffer(device, {
       label: 'floor sample',
@@ -127,10 +159,11 @@ export async function runSweep(
   options: SweepOptions = {},
 ): Promise<SweepResult> {
   const configs: Settings[] = [];
+  const shape = { dim: datasetDim(dataset), mixture: !!dataset.mixture };
   for (const sampler of spec.samplers) {
     for (const schedule of spec.schedules) {
       for (const nfe of spec.nfe) {
-        const steps = stepsForNfe(sampler, nfe);
+        const steps = stepsForNfe({ ...base, sampler, schedule }, nfe, shape);
         const result = applyPatch(base, { mode: 'reverse', sampler, schedule, steps });
         if (!result.ok) throw new Error(`sweep: ${sampler} ${schedule} ${nfe}: ${result.error}`);
         configs.push(result.settings);
@@ -138,8 +171,16 @@ export async function runSweep(
     }
   }
   if (datasetDim(dataset) > 2) return imageSweep(device, sources, base, dataset, configs, options);
-  const points = Math.min(4096, floorPow2(Math.min(base.n, dataset.points.length / 2)));
-  if (points < 256) throw new Error('a sweep needs at least 256 particles and 256 data points');
+  // With a class, the samples are measured against the class's points: what the run samples.
+  const label = base.class;
+  if (label !== -1 && !dataset.labels) throw new Error(`sweep: ${dataset.id} has no classes`);
+  const target =
+    label === -1 ? dataset.points : classPoints(dataset.points, dataset.labels!, label);
+  const points = Math.min(4096, floorPow2(Math.min(base.n, target.length / 2)));
+  if (points < 256)
+    throw new Error(
+      `a sweep needs at least 256 particles and 256 data points${label === -1 ? '' : ` of class ${label}`}`,
+    );
   const sim = await Simulation.create(device, sources);
   const sw = await SlicedWasserstein.create(device, sources, {
     points,
@@ -152,13 +193,13 @@ export async function runSweep(
   try {
     sim.setData(dataset);
     sim.setParticles(base.n);
-    sw.setReference(dataset.points);
+    sw.setReference(target);
     const floor = await sampleFloor(device, sw, dataset, base, points);
     const rows = await sweepRows(device, sim, configs, options, async () => ({
       distance: await sw.measure(sim.x),
       straightness: await straightness(),
     }));
-    return { rows, floor, points, metric: POINT_METRIC };
+    return { rows, floor, points, metric: pointMetric(label), class: label };
   } finally {
     sim.destroy();
     sw.destroy();
@@ -167,7 +208,10 @@ export async function runSweep(
 }
 
 const POINT_METRIC = 'sliced Wasserstein-2 to the data';
-const IMAGE_METRIC = 'mean distance to the nearest training image (RMS per pixel)';
+const pointMetric = (label: number): string =>
+  label === -1 ? POINT_METRIC : `sliced Wasserstein-2 to the points of class ${label}`;
+const imageMetric = (label: number): string =>
+  `mean distance to the nearest training image${label === -1 ? '' : ` of class ${label}`} (RMS per pixel)`;
 
 /** Each configuration run from reset to the end on `sim`, then its readings: one row each. */
 async function sweepRows(
@@ -229,24 +273,41 @@ async function imageSweep(
   configs: readonly Settings[],
   options: SweepOptions,
 ): Promise<SweepResult> {
+  const label = base.class;
+  const dim = datasetDim(dataset);
+  if (label !== -1 && !dataset.labels) throw new Error(`sweep: ${dataset.id} has no classes`);
+  const own = label === -1 ? null : classImages(dataset.points, dataset.labels!, label, dim);
+  if (own?.length === 0) throw new Error(`sweep: class ${label} has no training image`);
   const sim = await Simulation.create(device, sources);
+  const search = own ? await NearestImages.create(device, sources) : null;
+  const usage = GPUBufferUsage.STORAGE;
+  const ownBuffer =
+    own && createBuffer(device, { label: 'class images', size: 0, usage, data: own });
+  // The class's images alone: the nearest of them, RMS per pixel, averaged over the batch.
+  const classDistance = async (): Promise<number> => {
+    const near = await search!.search(sim.x, sim.n, ownBuffer!, own!.length / dim, dim);
+    let sum = 0;
+    for (const d1 of near.d1) sum += Math.sqrt(Math.max(d1, 0) / dim);
+    return sum / sim.n;
+  };
   try {
     sim.setData(dataset);
     sim.setParticles(base.n);
     const rows = await sweepRows(device, sim, configs, options, async () => ({
-      distance: await nearestImageDistance(sim),
+      distance: own ? await classDistance() : await nearestImageDistance(sim),
       straightness: NaN,
     }));
-    return { rows, floor: null, points: base.n, metric: IMAGE_METRIC };
+    return { rows, floor: null, points: base.n, metric: imageMetric(label), class: label };
   } finally {
     sim.destroy();
+    ownBuffer?.destroy();
   }
 }
 
 /** The rows as CSV, with the floor as a comment line. */
 export function sweepCsv(result: SweepResult): string {
   const lines = [
-    `# ${result.metric ?? POINT_METRIC} over ${result.points} ${result.metric === IMAGE_METRIC ? 'images' : 'particles'}; sample-vs-sample floor ${result.floor ?? 'n/a'}`,
+    `# ${result.metric ?? POINT_METRIC} over ${result.points} ${result.metric?.startsWith('sliced') === false ? 'images' : 'particles'}; sample-vs-sample floor ${result.floor ?? 'n/a'}`,
   ];
   lines.push('sampler,schedule,nfe,steps,distance,straightness');
   for (const r of result.rows)
