@@ -1,11 +1,14 @@
 /**
  * What a lane's landscape (EnergyGrid.update) is of, at the level its particles are at: the
  * denoiser's model and data, the temperature, and with a class the guided landscape
- * U_w = w U_c + (1 - w) U of the run's condition (w = 1 outside the guidance interval). One
- * parameter object, filled in place: the frame path allocates nothing here.
+ * U_w = w U_c + (1 - w) U of the run's condition (w = 1 outside the guidance interval), and what
+ * its arrows show: the score, or (arrowField 'velocity', outside Langevin mode) the probability-flow
+ * velocity from the schedule's rates at the level. One parameter object, filled in place: the
+ * frame path allocates nothing here.
  */
 import type { Dataset } from '../maths/datasets';
 import { ALL_LABELS, guidanceAt, logShare, type Condition } from '../maths/guidance';
+import { levelRates, type LevelRate } from '../maths/scheduleRates';
 import type { Level } from '../maths/schedules';
 import type { RunSpec } from '../settings/runSpec';
 import type { Settings } from '../settings/settings';
@@ -18,6 +21,9 @@ export class FieldSource {
   private condition: Condition | undefined;
   /** log P(class) of the mixture (its weight) and of the stored points (M_c / M). */
   private readonly share = { mixture: 0, points: 0 };
+  /** The run's schedule rates (set up at its first velocity frame) and their last values. */
+  private rates: ((t: number, out: LevelRate) => LevelRate) | null = null;
+  private readonly rate: LevelRate = { alphaDot: 0, sigmaDot: 0, halfVarianceDot: 0 };
 
   /** New data: new buffers to bind, and the next run's class shares. */
   setData(dataset: Dataset): void {
@@ -28,6 +34,8 @@ export class FieldSource {
   /** A new run: its class and guidance, and the class's share of the data (off the frame path). */
   setRun(spec: RunSpec): void {
     this.condition = spec.condition;
+    // A new run may have a new schedule.
+    this.rates = null;
     const label = spec.condition?.label;
     const data = this.dataset;
     if (label === undefined || !data) return;
@@ -67,6 +75,14 @@ export class FieldSource {
     f.label = c ? c.label : ALL_LABELS;
     f.logShare = c ? (mixture ? this.share.mixture : this.share.points) : 0;
     f.guidance = guidanceAt(c, level.t);
+    // Langevin mode has no flow in t: its particles follow the score, and so do its arrows.
+    const velocity = s.arrowField === 'velocity' && s.mode !== 'langevin';
+    f.arrows = velocity ? 'velocity' : 'score';
+    if (velocity) {
+      const rate = (this.rates ??= levelRates(s.schedule, s))(level.t, this.rate);
+      f.alphaDot = rate.alphaDot;
+      f.halfVarianceDot = rate.halfVarianceDot;
+    }
     return f;
   }
 }
