@@ -3,8 +3,8 @@
  * denoiser's model and data, the temperature, and with a class the guided landscape
  * U_w = w U_c + (1 - w) U of the run's condition (w = 1 outside the guidance interval), and what
  * its arrows show: the score, or (arrowField 'velocity', outside Langevin mode) the probability-flow
- * velocity from the schedule's rates at the level. One parameter object, filled in place: the
- * frame path allocates nothing here.
+ * velocity from the schedule's rates at the level (for 'learned', its network's velocity on the
+ * grid). One parameter object, filled in place: the frame path allocates nothing here.
  */
 import type { Dataset } from '../maths/datasets';
 import { ALL_LABELS, guidanceAt, logShare, type Condition } from '../maths/guidance';
@@ -83,6 +83,10 @@ export class FieldSource {
       f.alphaDot = rate.alphaDot;
       f.halfVarianceDot = rate.halfVarianceDot;
     }
+    // The learned denoiser's velocity is its network's, evaluated on the grid: recomputed every
+    // frame it is shown, as training changes the weights in place.
+    f.network = velocity && s.denoiser === 'learned' ? sim.networks.points : null;
+    if (f.network) f.networkStep = (f.networkStep ?? 0) + 1;
     return f;
   }
 }

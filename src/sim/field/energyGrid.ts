@@ -73,6 +73,21 @@ export interface FieldParams {
   arrows?: ArrowField;
   alphaDot?: number;
   halfVarianceDot?: number;
+  /**
+   * The learned denoiser's 2D network (src/sim/run/learnedNetworks.ts): with velocity arrows, the
+   * velocity is the network's (field/field_learned.wgsl), evaluated at the grid points, over the
+   * exact field's. Its weights change under training with nothing here to see it: a new
+   * `networkStep` recomputes.
+   */
+  network?: NetworkBuffers | null;
+  networkStep?: number;
+}
+
+/** The 2D network's buffers that field/field_learned.wgsl binds. */
+export interface NetworkBuffers {
+  net: GPUBuffer;
+  model: GPUBuffer;
+  turns: GPUBuffer;
 }
 
 export interface GridOptions {
@@ -109,6 +124,9 @@ export class EnergyGrid implements GridGeometry {
   private readonly view: StructuredView;
   private readonly groups = new Map<Kernel, GPUBindGroup>();
   private bound: { data: GPUBuffer; mixture: GPUBuffer; labels: GPUBuffer } | null = null;
+  /** The network bound to the learned kernel, and its bind group. */
+  private boundNetwork: NetworkBuffers | null = null;
+  private networkGroup: GPUBindGroup | null = null;
   /** The labels bound where FieldParams gives none (no class is read then). */
   private readonly noLabels: GPUBuffer;
   /** The parameters of the grid's current contents (null: none yet, or invalidated). */
@@ -120,6 +138,7 @@ export class EnergyGrid implements GridGeometry {
     private readonly mixtureKernel: Kernel,
     private readonly empiricalKernel: Kernel,
     private readonly normaliseKernel: Kernel,
+    private readonly learnedKernel: Kernel,
     readonly size: number,
     halfWidth: number,
   ) {
@@ -187,8 +206,8 @@ export class EnergyGrid implements GridGeometry {
     sources: ShaderSources,
     options: GridOptions = {},
   ): Promise<EnergyGrid> {
-    const [mixture, empirical, normalise] = await Promise.all(
-      ['field_mixture', 'field_empirical', 'field_normalise'].map((n) =>
+    const [mixture, empirical, normalise, learned] = await Promise.all(
+      ['field_mixture', 'field_empirical', 'field_normalise', 'field_learned'].map((n) =>
         compileKernel(device, sources, `field/${n}`),
       ),
     );
@@ -197,6 +216,7 @@ export class EnergyGrid implements GridGeometry {
       mixture!,
       empirical!,
       normalise!,
+      learned!,
       options.size ?? GRID_SIZE,
       options.halfWidth ?? GRID_HALF_WIDTH,
     );
@@ -234,6 +254,11 @@ export class EnergyGrid implements GridGeometry {
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, this.group(kernel));
     pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
+    if (p.arrows === 'velocity' && p.network) {
+      pass.setPipeline(this.learnedKernel.pipeline);
+      pass.setBindGroup(0, this.learnedGroup(p.network));
+      pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
+    }
     pass.setPipeline(this.normaliseKernel.pipeline);
     pass.setBindGroup(0, this.group(this.normaliseKernel));
     pass.dispatchWorkgroups(1);
@@ -264,6 +289,16 @@ export class EnergyGrid implements GridGeometry {
     const group = this.groups.get(kernel);
     if (!group) throw new Error(`${kernel.label} is not bound`);
     return group;
+  }
+
+  private learnedGroup(network: NetworkBuffers): GPUBindGroup {
+    const b = this.boundNetwork;
+    if (!this.networkGroup || !b || !sameNetwork(b, network)) {
+      const resources = { grid: this.uniform, score: this.score, ...network };
+      this.networkGroup = bindKernel(this.device, this.learnedKernel, resources);
+      this.boundNetwork = { ...network };
+    }
+    return this.networkGroup;
   }
 
   private rebind(p: FieldParams, labels: GPUBuffer): void {
@@ -299,6 +334,12 @@ function sameParams(a: FieldParams, b: FieldParams): boolean {
     a.labels === b.labels &&
     (a.arrows ?? 'score') === (b.arrows ?? 'score') &&
     (a.alphaDot ?? 0) === (b.alphaDot ?? 0) &&
-    (a.halfVarianceDot ?? 0) === (b.halfVarianceDot ?? 0)
+    (a.halfVarianceDot ?? 0) === (b.halfVarianceDot ?? 0) &&
+    (a.network ?? null) === (b.network ?? null) &&
+    (a.networkStep ?? 0) === (b.networkStep ?? 0)
   );
+}
+
+function sameNetwork(a: NetworkBuffers, b: NetworkBuffers): boolean {
+  return a.net === b.net && a.model === b.model && a.turns === b.turns;
 }
