@@ -13,7 +13,8 @@
  *   energy  array<f32>   E = U_t(x) / T, U_t = -log p_t (../shared/docs/maths.md section 2)
  *   score   array<vec2f> the arrows: grad log exp(-U_t / T) = -grad U_t / T (the score of p_t
  *                        at T = 1), or with FieldParams.arrows 'velocity' the probability-flow
- *                        velocity v = dx/dt = alpha' x0_hat + sigma' eps_hat (T = 1)
+ *                        velocity v = dx/dt = alpha' x0_hat + sigma' eps_hat (T = 1), the
+ *                        learned network's when FieldParams.network is set
  *   density array<f32>   exp(-E) / Z: p_t itself at T = 1; at T != 1, Z summed over the grid
  *   stats   FieldStats   { energy_min, energy_max, log_z, temperature, score_max } of the grid,
  *                        score_max the greatest |arrow| (score or velocity): the quiver's scale
