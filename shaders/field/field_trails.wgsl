@@ -1,6 +1,6 @@
 //#include "lib/invocations.wgsl"
 
-// Trails (src/sim/field/energyGrid.ts Trails): copies the positions of the first K particles into
+// Trails (src/sim/field/trails.ts): copies the positions of the first K particles into
 // slot s = record mod L of a ring of L positions per particle, particle p's at p L + s, so each
 // particle's trail is contiguous for the renderer. One table entry per slot, at a dynamic
 // offset, so that several records in one command encoder each write their own slot.

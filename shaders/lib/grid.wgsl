@@ -16,10 +16,19 @@ struct Grid {
   label: u32,
   log_share: f32,
   guidance: f32,
+  // What the `score` buffer holds (ARROWS_SCORE or ARROWS_VELOCITY), and for the velocity
+  // v = alpha' x0_hat + sigma' eps_hat the schedule's rates alpha' and sigma sigma'
+  // (src/maths/scheduleRates.ts; sigma sigma' stays finite where sigma' does not).
+  arrows: u32,
+  alpha_dot: f32,
+  half_var_dot: f32,
 }
 
+const ARROWS_SCORE = 0u;
+const ARROWS_VELOCITY = 1u;
+
 // A grid's summary (field/field_normalise.wgsl, buffer `stats`): the least and greatest energy
-// E = U / T on it, log Z, T and the greatest |score|; the landscape renderer reads it as five
+// E = U / T on it, log Z, T and the greatest |arrow| (score or velocity); the landscape renderer reads it as five
 // f32 (src/render/landscape.ts STATS).
 struct FieldStats {
   energy_min: f32,

@@ -1,85 +1,16 @@
 //#include "lib/particles.wgsl"
-//#include "lib/rng.wgsl"
-//#include "lib/network.wgsl"
+//#include "lib/network_forward.wgsl"
 
 // The learned denoiser (src/maths/learn/network.ts): the 2D score network evaluated at each
-// particle, fused into one kernel, its output turned into x0_hat at the step's level (alpha,
-// sigma). One invocation per particle holds its row in private arrays; every invocation reads the
-// same weight at once (a broadcast). The network gives no energy: 0 is written (MALA is refused
-// for it, and the physics view reports no energy). A class-conditional network (classes > 0)
-// reads the evaluation's class, step.label, as the one-hot after its embeddings: the input layer's
-// column of that class is added; ALL_LABELS (the unconditional evaluation of guidance, or class
-// "all") adds none, which is the "no class" its label dropout trained.
-const MAX_WIDTH: u32 = 256u;
-const MAX_EMBEDDING: u32 = 384u;
-
-struct Net {
-  width: u32,
-  depth: u32,
-  frequencies: u32,
-  activation: u32,
-  prediction: u32,
-  classes: u32,
-}
-
+// particle, fused into one kernel (lib/network_forward.wgsl), its output turned into x0_hat at
+// the step's level (alpha, sigma). The network gives no energy: 0 is written (MALA is refused
+// for it, and the physics view reports no energy). A class-conditional network reads the
+// evaluation's class, step.label (ALL_LABELS: no class, guidance's unconditional evaluation).
 @group(0) @binding(1) var<storage, read> x: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> x0hat: array<vec2f>;
 @group(0) @binding(3) var<storage, read_write> energy: array<f32>;
-@group(0) @binding(7) var<uniform> net: Net;
-// The EMA weights in the flat layout (linear layers one after another, W row-major then b).
-@group(0) @binding(8) var<storage, read> model: array<f32>;
-// The frequencies in turns: K for x and y, then K for tau.
-@group(0) @binding(9) var<storage, read> turns: array<f32>;
-
-// Writes sin and cos of 2 pi g_k s at e[at + k] and e[at + K + k], as learn/embed.wgsl does.
-fn embed_into(e: ptr<function, array<f32, MAX_EMBEDDING>>, at: u32, s: f32, first_turn: u32) {
-  let k_count = net.frequencies;
-  for (var k = 0u; k < k_count; k++) {
-    let u = turns[first_turn + k] * s;
-    let cs = cos_sin_2pi(abs(u));
-    (*e)[at + k] = select(cs.y, -cs.y, u < 0.0);
-    (*e)[at + k_count + k] = cs.x;
-  }
-}
 
 fn step_particle(i: u32) {
-  let xi = x[i];
-  let c_in = input_scale(step.alpha, step.sigma);
-  let k_count = net.frequencies;
-  let width = net.width;
-  var e: array<f32, MAX_EMBEDDING>;
-  embed_into(&e, 0u, xi.x * c_in, 0u);
-  embed_into(&e, 2u * k_count, xi.y * c_in, 0u);
-  embed_into(&e, 4u * k_count, noise_angle(step.alpha, step.sigma), k_count);
-  let embedded = 6u * k_count;
-  let inputs = embedded + net.classes;
-  let labelled = step.label < net.classes;
-  var h: array<f32, MAX_WIDTH>;
-  var g: array<f32, MAX_WIDTH>;
-  var offset = 0u;
-  for (var j = 0u; j < width; j++) {
-    var acc = 0.0;
-    let row = offset + j * inputs;
-    for (var k = 0u; k < embedded; k++) { acc += e[k] * model[row + k]; }
-    if (labelled) { acc += model[row + embedded + step.label]; }
-    h[j] = activate(net.activation, acc + model[offset + width * inputs + j]);
-  }
-  offset += width * inputs + width;
-  for (var d = 0u; d < net.depth; d++) {
-    for (var j = 0u; j < width; j++) {
-      var acc = 0.0;
-      let row = offset + j * width;
-      for (var k = 0u; k < width; k++) { acc += h[k] * model[row + k]; }
-      g[j] = activate(net.activation, acc + model[offset + width * width + j]);
-    }
-    for (var j = 0u; j < width; j++) { h[j] += g[j]; }
-    offset += width * width + width;
-  }
-  var out = vec2f(0.0);
-  for (var k = 0u; k < width; k++) {
-    out += h[k] * vec2f(model[offset + k], model[offset + width + k]);
-  }
-  out += vec2f(model[offset + 2u * width], model[offset + 2u * width + 1u]);
-  x0hat[i] = x0_from_output(net.prediction, xi, out, step.alpha, step.sigma);
+  x0hat[i] = network_x0hat(x[i], step.alpha, step.sigma, step.label);
   energy[i] = 0.0;
 }

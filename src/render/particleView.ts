@@ -145,7 +145,7 @@ export class ParticleView {
     this.rebuildClouds();
   }
 
-  /** Draws the trails of a Trails ring (src/sim/field/energyGrid.ts); null: none. */
+  /** Draws the trails of a Trails ring (src/sim/field/trails.ts); null: none. */
   setTrails(trails: TrailBuffers | null): void {
     this.landscape.setTrails(trails);
   }

@@ -1,5 +1,5 @@
 /**
- * The trails of a Trails ring (src/sim/field/energyGrid.ts) as fading line segments, read straight
+ * The trails of a Trails ring (src/sim/field/trails.ts) as fading line segments, read straight
  * from the ring on the GPU: one instance per particle, segment s joining positions s and s + 1 of
  * its trail (0 the oldest, L - 1 the newest). A segment longer than TRAIL_BREAK of the grid's side
  * (src/maths/landscapeMaps.ts trailSegmentDrawn) is a jump, not a path, and is not drawn.

@@ -10,7 +10,8 @@ import { memorisationOf, NEAREST_RECORD_BYTES, type Memorisation } from '../math
 import { ImageGrid } from '../render/imageGrid';
 import { ParticleView } from '../render/particleView';
 import type { Settings } from '../settings/settings';
-import { EnergyGrid, Trails } from '../sim/field/energyGrid';
+import { EnergyGrid } from '../sim/field/energyGrid';
+import { Trails } from '../sim/field/trails';
 import { FieldSource } from './fieldSource';
 import { Filmstrip } from '../sim/run/filmstrip';
 import { Metrics } from '../sim/observe/metrics';

@@ -42,6 +42,9 @@ export const VIEWS = ['2d', '3d'] as const;
 export const LANDSCAPES = ['off', 'energy', 'density'] as const;
 export type ViewId = (typeof VIEWS)[number];
 export type LandscapeId = (typeof LANDSCAPES)[number];
+/** What the arrows show: the score of p_t, or the probability-flow velocity dx/dt (score in Langevin). */
+export const ARROW_FIELDS = ['score', 'velocity'] as const;
+export type ArrowField = (typeof ARROW_FIELDS)[number];
 /**
  * exact: the mixture's posterior mean where the data is a mixture, else the empirical one;
  * empirical: the ideal denoiser of the stored points (memorises); smoothed: that denoiser averaged
@@ -140,12 +143,13 @@ export interface Settings extends ScheduleParams {
   brightness: number;
   /** Draw the dataset faintly behind the particles. */
   showData: boolean;
-  /** The physics view: 2D or 3D, the landscape behind the particles, arrows of the score on a
-   * grid, trails of the last `trails` positions of `trailParticles` particles (0: none), the
+  /** The physics view: 2D or 3D, the landscape behind the particles, arrows (of `arrowField`) on
+   * a grid, trails of the last `trails` positions of `trailParticles` particles (0: none), the
    * live observables' charts, and the marginal histograms against the target's. */
   view: ViewId;
   landscape: LandscapeId;
   arrows: boolean;
+  arrowField: ArrowField;
   trails: number;
   trailParticles: number;
   observables: boolean;
@@ -238,6 +242,7 @@ export const DEFAULTS: Readonly<Settings> = {
   view: '2d',
   landscape: 'off',
   arrows: false,
+  arrowField: 'score',
   trails: 0,
   trailParticles: 256,
   observables: true,
@@ -315,6 +320,7 @@ export const CHOICES: Partial<Record<Key, readonly string[]>> = {
   recQuality: REC_QUALITIES,
   view: VIEWS,
   landscape: LANDSCAPES,
+  arrowField: ARROW_FIELDS,
   modelTarget: TARGETS,
   lossWeighting: WEIGHTINGS,
 };
@@ -366,6 +372,7 @@ export const STYLE_KEYS = new Set<keyof Settings>([
   'view',
   'landscape',
   'arrows',
+  'arrowField',
   'trails',
   'trailParticles',
   'showX0hat',

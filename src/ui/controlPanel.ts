@@ -8,6 +8,7 @@ import {
   DATASET_IDS,
   DENOISERS,
   LANDSCAPES,
+  ARROW_FIELDS,
   LANGEVIN,
   LIMITS,
   MODES,
@@ -26,7 +27,7 @@ import { folderNote } from './folderNote';
 import { buildGuidanceFolder } from './guidanceFolder';
 import { buildModelFolder, EXACT_BESIDE } from './modelFolder';
 import { onNumberEdit } from './numberEntry';
-import { BATCH_CHOICES, particleChoices, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
+import { nChoices, PLANE_NOTE, PLANE_ONLY, SCHEDULE_KEYS } from './panelChoices';
 import { buildPresetsFolder } from './presetsFolder';
 
 export interface PanelActions {
@@ -134,9 +135,7 @@ export class ControlPanel {
   refresh(): void {
     Object.assign(this.draft, this.actions.settings());
     const images = isImageDataset(this.draft.dataset);
-    const choices = images ? [...BATCH_CHOICES] : particleChoices(this.actions.maxParticles);
-    if (!choices.includes(this.draft.n)) choices.push(this.draft.n);
-    this.nController.options(choices.sort((a, b) => a - b));
+    this.nController.options(nChoices(images, this.actions.maxParticles, this.draft.n));
     this.nController.name(images ? 'batch (images)' : 'particles');
     this.imagesFolder.show(images);
     for (const key of PLANE_ONLY) this.controllers.get(key)?.enable(!images);
@@ -149,8 +148,7 @@ export class ControlPanel {
     }
     this.controllers.get('eta')?.show(this.draft.sampler === 'ddim');
     const vp = isVariancePreserving(this.draft.schedule);
-    this.controllers.get('grid')?.show(vp);
-    this.controllers.get('ztsnr')?.show(vp);
+    for (const key of ['grid', 'ztsnr'] as const) this.controllers.get(key)?.show(vp);
     const b = compareSettings({ ...this.draft, compare: false });
     if (b.ok) {
       Object.assign(this.compareDraft, {
@@ -163,14 +161,14 @@ export class ControlPanel {
     for (const c of this.compareControllers) c.updateDisplay();
     const reverse = this.draft.mode === 'reverse';
     const predictor = reverse || (this.draft.mode === 'langevin' && this.draft.langevin === 'pc');
-    this.controllers.get('sampler')?.enable(predictor);
-    this.controllers.get('eta')?.enable(predictor);
+    for (const key of ['sampler', 'eta'] as const) this.controllers.get(key)?.enable(predictor);
     this.controllers.get('denoiser')?.enable(this.draft.mode !== 'forward');
     const forward = this.draft.mode === 'forward';
-    this.tSlider.enable(forward);
-    this.tSlider.name(forward ? 't (scrub)' : 't (forward only)');
+    this.tSlider.enable(forward).name(forward ? 't (scrub)' : 't (forward only)');
     const langevin = this.draft.mode === 'langevin';
     this.langevinFolder.show(langevin);
+    const arrowsOf = this.controllers.get('arrowField')?.enable(!langevin && !images);
+    arrowsOf?.name(langevin ? 'arrows of (Langevin: score)' : 'arrows of');
     if (langevin) {
       const kind = this.draft.langevin;
       this.controllers.get('gamma')?.show(kind === 'underdamped');
@@ -267,13 +265,11 @@ export class ControlPanel {
 
   private buildPhysics(): void {
     const f = this.gui.addFolder('Physics view');
-    this.planeNote = folderNote(
-      f,
-      'Images are points of R^d: the view, landscape, arrows, trails and marginals are of the plane, so they are off.',
-    );
+    this.planeNote = folderNote(f, PLANE_NOTE);
     this.bind(f, 'view', VIEWS);
     this.bind(f, 'landscape', LANDSCAPES);
-    this.bind(f, 'arrows').name('score arrows');
+    this.bind(f, 'arrows').name('arrows');
+    this.bind(f, 'arrowField', ARROW_FIELDS).name('arrows of');
     this.bind(f, 'trails', 0, 128, 1).name('trail length');
     this.bind(f, 'trailParticles', 16, 2048, 16).name('trail particles');
     this.bind(f, 'observables').name('observables charts');
@@ -370,9 +366,8 @@ export class ControlPanel {
     const f = this.gui.addFolder('Data');
     this.bind(f, 'dataset', DATASET_IDS);
     // What is sampled: how many particles (images: the batch), beside what they are drawn from.
-    this.nController = this.bind(f, 'n', particleChoices(this.actions.maxParticles)).name(
-      'particles',
-    );
+    const choices = nChoices(false, this.actions.maxParticles, this.draft.n);
+    this.nController = this.bind(f, 'n', choices).name('particles');
     this.bind(f, 'm', 100, LIMITS.m.max, 100).name('stored points M');
     f.add({ load: () => this.actions.loadFile() }, 'load').name('Load CSV / JSON…');
     f.add(this.playback, 'drawing')

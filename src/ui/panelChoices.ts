@@ -25,11 +25,23 @@ export function particleChoices(max: number): number[] {
   return out;
 }
 
+/** The choices of n: batch sizes (images) or particle counts, with `n` among them, sorted. */
+export function nChoices(images: boolean, max: number, n: number): number[] {
+  const choices = images ? [...BATCH_CHOICES] : particleChoices(max);
+  if (!choices.includes(n)) choices.push(n);
+  return choices.sort((a, b) => a - b);
+}
+
+/** Why the views of the plane are off on images (a note in the physics folder). */
+export const PLANE_NOTE =
+  'Images are points of R^d: the view, landscape, arrows, trails and marginals are of the plane, so they are off.';
+
 /** Views of the plane, which mean nothing for images in R^d. */
 export const PLANE_ONLY: readonly (keyof Settings)[] = [
   'view',
   'landscape',
   'arrows',
+  'arrowField',
   'trails',
   'trailParticles',
   'marginals',

@@ -95,7 +95,7 @@ describe('image features on MNIST', () => {
     await expect
       .poll(() => page.locator('.gui-note').filter({ hasText: 'Images are points' }).textContent())
       .toMatch(/Images are points of R\^d: .* of the plane, so they are off/);
-    for (const name of ['landscape', 'score arrows', 'marginals vs truth'])
+    for (const name of ['landscape', 'arrows', 'arrows of', 'marginals vs truth'])
       expect(
         await control(page, name).evaluate((el) => el.classList.contains('lil-disabled')),
       ).toBe(true);

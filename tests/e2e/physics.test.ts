@@ -9,6 +9,7 @@ import {
   control,
   frames,
   nextMessage,
+  openFolder,
   screenshot,
   SharedPage,
   shownCount,
@@ -295,6 +296,45 @@ describe('the physics view', () => {
     // Back in 2D: the same picture as before (the run did not move meanwhile).
     expect(difference(back, heat)).toBeLessThan(0.5);
     expect(await page.evaluate(() => window.sandbox.status().step)).toBe(30);
+    expect(errors).toEqual([]);
+  });
+
+  test('velocity arrows: greyed out in Langevin mode, another quiver than the score in a reverse run', async () => {
+    const { page, errors } = await shared.get(browser);
+    await page.evaluate(() =>
+      window.sandbox.configure({ mode: 'langevin', arrowField: 'velocity' }),
+    );
+    await openFolder(page, 'Physics view');
+    const disabled = (name: string): Promise<boolean> =>
+      control(page, name).evaluate((el) => el.classList.contains('lil-disabled'));
+    await expect.poll(() => disabled('arrows of (Langevin: score)')).toBe(true);
+    await page.evaluate(async () => {
+      await window.sandbox.configure({
+        mode: 'reverse',
+        schedule: 'rectified',
+        sampler: 'euler',
+        steps: 10,
+        landscape: 'off',
+        view: '2d',
+        arrows: true,
+        arrowField: 'score',
+      });
+      await window.sandbox.run();
+    });
+    expect(await disabled('arrows of')).toBe(false);
+    const shot = async (): Promise<Image> => {
+      await frames(page, 2);
+      return decodePng(await screenshot(page, page.locator('#view')));
+    };
+    const score = await shot();
+    await control(page, 'arrows of').locator('select').selectOption('velocity');
+    await page.waitForFunction(() => window.sandbox.settings().arrowField === 'velocity');
+    const velocity = await shot();
+    await page.evaluate(() => window.sandbox.configure({ arrowField: 'score' }));
+    const back = await shot();
+    // At t = 0 on rectified, v = -x0_hat: other arrows than the score's, and the score's again after.
+    expect(difference(velocity, score)).toBeGreaterThan(0.5);
+    expect(difference(back, score)).toBeLessThan(0.5);
     expect(errors).toEqual([]);
   });
 });

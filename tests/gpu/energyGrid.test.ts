@@ -13,7 +13,8 @@ import type { Mixture } from '../../src/maths/datasets';
 import { denoiseEmpirical, denoiseMixture, type Denoised } from '../../src/maths/denoisers';
 import { classMixture, classPoints } from '../../src/maths/guidance';
 import { Rng } from '../../src/maths/rng';
-import { EnergyGrid, Trails, type FieldParams } from '../../src/sim/field/energyGrid';
+import { EnergyGrid, type FieldParams } from '../../src/sim/field/energyGrid';
+import { Trails } from '../../src/sim/field/trails';
 import { packMixture } from '../../src/sim/run/mixture';
 import {
   F32,

@@ -21,7 +21,8 @@ import { DEFAULT_SCHEDULE_PARAMS, reverseLevels } from '../../src/maths/schedule
 import { ARROWS } from '../../src/render/landscape';
 import { ParticleView, type PhysicsView } from '../../src/render/particleView';
 import { VIEW_HEIGHT } from '../../src/render/viewport';
-import { EnergyGrid, Trails } from '../../src/sim/field/energyGrid';
+import { EnergyGrid } from '../../src/sim/field/energyGrid';
+import { Trails } from '../../src/sim/field/trails';
 import { Simulation } from '../../src/sim/run/simulation';
 import { gpuErrors, testGpu, setRun } from './harness';
 import { SEED, within } from '../random';

@@ -19,9 +19,7 @@ import {
   initialParameters,
   networkForward,
   lossWeight,
-  networkLayers,
   networkLoss,
-  networkTurns,
   NO_CLASS,
   OUTPUTS,
   TARGETS,
@@ -32,8 +30,8 @@ import { DEFAULT_SCHEDULE_PARAMS, levelAt, reverseLevels } from '../../src/maths
 import { Trainer, type TrainSettings } from '../../src/sim/learn/trainer';
 import { Simulation } from '../../src/sim/run/simulation';
 import { SEED, within } from '../random';
-import { cosSin2piF32, F32, gpuErrors, normal2F32, setRun, testGpu } from './harness';
-import { noiseAngleF32, targetOfF32, x0FromOutputF32 } from './networkModels';
+import { F32, gpuErrors, normal2F32, setRun, testGpu } from './harness';
+import { forwardF32, noiseAngleF32, targetOfF32, x0FromOutputF32 } from './networkModels';
 
 const U = 2 ** -24;
 const rng = new Rng(SEED, 141);
@@ -77,64 +75,7 @@ function settings(over: Partial<TrainSettings> = {}): TrainSettings {
   };
 }
 
-// --- the network in F32, in the kernels' order -------------------------------------------------
-
-const c = (v: number): F32 => F32.of(v);
-
-function geluF32(x: F32): F32 {
-  const u = c(0.7978845608028654).mul(x.add(c(0.044715).mul(x.mul(x).mul(x))));
-  const e = new F32(-2 * Math.abs(u.v), 2 * u.e).exp();
-  const s = (u.v >= 0 ? new F32(1) : e).div(new F32(1).add(e));
-  return x.mul(s);
-}
-
-/**
- * The network's output for one row (x c_in, y c_in, tau), each value with its bound; `label` a
- * class of a class-conditional network (its input column added after the embeddings' sum, as the
- * kernel does), or none.
- */
-function forwardF32(
-  a: NetworkArch,
-  params: Float32Array,
-  row: readonly F32[],
-  label = NO_CLASS,
-): F32[] {
-  const K = a.frequencies;
-  const turns = networkTurns(a);
-  const e: F32[] = [];
-  for (let col = 0; col < 3; col++) {
-    const sin: F32[] = [];
-    const cos: F32[] = [];
-    for (let k = 0; k < K; k++) {
-      const u = c(turns[(col < 2 ? 0 : K) + k]!).mul(row[col]!);
-      const [cs, sn] = cosSin2piF32(new F32(Math.abs(u.v), u.e));
-      sin.push(u.v < 0 ? sn.neg() : sn);
-      cos.push(cs);
-    }
-    e.push(...sin, ...cos);
-  }
-  const w = (i: number): F32 => new F32(params[i]!);
-  const C = a.classes ?? 0;
-  const linear = (
-    x: F32[],
-    l: { inputs: number; outputs: number; offset: number },
-    column = -1,
-  ): F32[] =>
-    Array.from({ length: l.outputs }, (_, j) => {
-      let acc = new F32(0);
-      for (let k = 0; k < x.length; k++) acc = acc.add(x[k]!.mul(w(l.offset + j * l.inputs + k)));
-      if (column >= 0) acc = acc.add(w(l.offset + j * l.inputs + column));
-      return acc.add(w(l.offset + l.outputs * l.inputs + j));
-    });
-  const layers = networkLayers(a);
-  const column = C && label !== NO_CLASS ? 6 * K + label : -1;
-  let h = linear(e, layers[0]!, column).map(geluF32);
-  for (let d = 1; d <= a.depth; d++) {
-    const g = linear(h, layers[d]!).map(geluF32);
-    h = h.map((v, j) => v.add(g[j]!));
-  }
-  return linear(h, layers[a.depth + 1]!);
-}
+// The network in F32, in the kernels' order: forwardF32 (./networkModels.ts).
 
 // --- the batch ------------------------------------------------------------------------------------
 

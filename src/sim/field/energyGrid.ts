@@ -1,23 +1,23 @@
 /**
- * The physics view's fields on the GPU: the energy landscape on a G x G grid (EnergyGrid) and the
- * trails of the first K particles (Trails). Nothing here reads the GPU back; `update` and
- * `record` only record dispatches, and allocate nothing on the frame path.
+ * The physics view's field on the GPU: the energy landscape on a G x G grid, with the score or the
+ * probability-flow velocity at every point (the trails are in ./trails.ts). Nothing here reads
+ * the GPU back; `update` only records dispatches, and allocates nothing on the frame path.
  *
  * For the sandbox:
  *   const grid = await EnergyGrid.create(device, shaderSources); // 128 x 128 over +-4.2
  *   // Every frame: recomputes only when one of these changed (returns whether it did);
  *   // temperature is 1 outside Langevin mode, where the energy is U_t itself.
  *   grid.update(encoder, { denoiser, alpha, sigma, temperature, m, k, data, mixture });
- *   const trails = await Trails.create(device, shaderSources);
- *   trails.setup(sim.x, n, settings.trailParticles, settings.trails);   // on (re)allocation
- *   trails.record(encoder);                                              // after each step
- *   trails.reset();                                                      // on run restart
  *
  * Buffers (grid point (i, j), at index j G + i, sits at origin + spacing (i, j)):
  *   energy  array<f32>   E = U_t(x) / T, U_t = -log p_t (../shared/docs/maths.md section 2)
- *   score   array<vec2f> grad log exp(-U_t / T) = -grad U_t / T (the score of p_t at T = 1)
+ *   score   array<vec2f> the arrows: grad log exp(-U_t / T) = -grad U_t / T (the score of p_t
+ *                        at T = 1), or with FieldParams.arrows 'velocity' the probability-flow
+ *                        velocity v = dx/dt = alpha' x0_hat + sigma' eps_hat (T = 1), the
+ *                        learned network's when FieldParams.network is set
  *   density array<f32>   exp(-E) / Z: p_t itself at T = 1; at T != 1, Z summed over the grid
- *   stats   FieldStats   { energy_min, energy_max, log_z, temperature, score_max } of the grid
+ *   stats   FieldStats   { energy_min, energy_max, log_z, temperature, score_max } of the grid,
+ *                        score_max the greatest |arrow| (score or velocity): the quiver's scale
  * The renderer (src/render/landscape.ts) reads all four straight from these buffers.
  */
 import { makeStructuredView, type StructuredView } from 'webgpu-utils';
@@ -25,7 +25,7 @@ import { createBuffer } from '../../gpu/buffers';
 import { compileKernel } from '../../gpu/compile';
 import { bindKernel, workgroups, type Kernel, type ShaderSources } from '../../gpu/kernel';
 import { ALL_LABELS } from '../../maths/guidance';
-import type { DenoiserId } from '../../settings/settings';
+import type { ArrowField, DenoiserId } from '../../settings/settings';
 
 /** Grid points per side. */
 export const GRID_SIZE = 128;
@@ -41,7 +41,8 @@ export const MIN_FIELD_SIGMA = 1e-3;
 const storageIo = (): GPUBufferUsageFlags =>
   GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const FIELD_PASS: GPUComputePassDescriptor = { label: 'field' };
-const TRAILS_PASS: GPUComputePassDescriptor = { label: 'trails' };
+/** What `score` holds (lib/grid.wgsl ARROWS_SCORE, ARROWS_VELOCITY). */
+const ARROW_CODES: Record<ArrowField, number> = { score: 0, velocity: 1 };
 
 /** What the landscape depends on: it is recomputed when any of these changes. */
 export interface FieldParams {
@@ -65,6 +66,29 @@ export interface FieldParams {
   logShare?: number;
   guidance?: number;
   labels?: GPUBuffer;
+  /**
+   * What the arrows (`score`) are: the score (default), or the velocity
+   * v = alpha' x0_hat + sigma' eps_hat at temperature 1 from the schedule's rates at this level,
+   * alpha' and sigma sigma' (src/maths/scheduleRates.ts; default 0).
+   */
+  arrows?: ArrowField;
+  alphaDot?: number;
+  halfVarianceDot?: number;
+  /**
+   * The learned denoiser's 2D network (src/sim/run/learnedNetworks.ts): with velocity arrows, the
+   * velocity is the network's (field/field_learned.wgsl), evaluated at the grid points, over the
+   * exact field's. Its weights change under training with nothing here to see it: a new
+   * `networkStep` recomputes.
+   */
+  network?: NetworkBuffers | null;
+  networkStep?: number;
+}
+
+/** The 2D network's buffers that field/field_learned.wgsl binds. */
+export interface NetworkBuffers {
+  net: GPUBuffer;
+  model: GPUBuffer;
+  turns: GPUBuffer;
 }
 
 export interface GridOptions {
@@ -101,6 +125,9 @@ export class EnergyGrid implements GridGeometry {
   private readonly view: StructuredView;
   private readonly groups = new Map<Kernel, GPUBindGroup>();
   private bound: { data: GPUBuffer; mixture: GPUBuffer; labels: GPUBuffer } | null = null;
+  /** The network bound to the learned kernel, and its bind group. */
+  private boundNetwork: NetworkBuffers | null = null;
+  private networkGroup: GPUBindGroup | null = null;
   /** The labels bound where FieldParams gives none (no class is read then). */
   private readonly noLabels: GPUBuffer;
   /** The parameters of the grid's current contents (null: none yet, or invalidated). */
@@ -112,6 +139,7 @@ export class EnergyGrid implements GridGeometry {
     private readonly mixtureKernel: Kernel,
     private readonly empiricalKernel: Kernel,
     private readonly normaliseKernel: Kernel,
+    private readonly learnedKernel: Kernel,
     readonly size: number,
     halfWidth: number,
   ) {
@@ -179,8 +207,8 @@ export class EnergyGrid implements GridGeometry {
     sources: ShaderSources,
     options: GridOptions = {},
   ): Promise<EnergyGrid> {
-    const [mixture, empirical, normalise] = await Promise.all(
-      ['field_mixture', 'field_empirical', 'field_normalise'].map((n) =>
+    const [mixture, empirical, normalise, learned] = await Promise.all(
+      ['field_mixture', 'field_empirical', 'field_normalise', 'field_learned'].map((n) =>
         compileKernel(device, sources, `field/${n}`),
       ),
     );
@@ -189,6 +217,7 @@ export class EnergyGrid implements GridGeometry {
       mixture!,
       empirical!,
       normalise!,
+      learned!,
       options.size ?? GRID_SIZE,
       options.halfWidth ?? GRID_HALF_WIDTH,
     );
@@ -214,6 +243,9 @@ export class EnergyGrid implements GridGeometry {
     v.log_share![0] = p.logShare ?? 0;
     // All classes: the unconditional landscape, unguided.
     v.guidance![0] = label === ALL_LABELS ? 1 : (p.guidance ?? 1);
+    v.arrows![0] = ARROW_CODES[p.arrows ?? 'score'];
+    v.alpha_dot![0] = p.alphaDot ?? 0;
+    v.half_var_dot![0] = p.halfVarianceDot ?? 0;
     this.device.queue.writeBuffer(this.uniform, 0, this.view.arrayBuffer);
     const labels = p.labels ?? this.noLabels;
     const b = this.bound;
@@ -223,6 +255,11 @@ export class EnergyGrid implements GridGeometry {
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, this.group(kernel));
     pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
+    if (p.arrows === 'velocity' && p.network) {
+      pass.setPipeline(this.learnedKernel.pipeline);
+      pass.setBindGroup(0, this.learnedGroup(p.network));
+      pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
+    }
     pass.setPipeline(this.normaliseKernel.pipeline);
     pass.setBindGroup(0, this.group(this.normaliseKernel));
     pass.dispatchWorkgroups(1);
@@ -255,6 +292,16 @@ export class EnergyGrid implements GridGeometry {
     return group;
   }
 
+  private learnedGroup(network: NetworkBuffers): GPUBindGroup {
+    const b = this.boundNetwork;
+    if (!this.networkGroup || !b || !sameNetwork(b, network)) {
+      const resources = { grid: this.uniform, score: this.score, ...network };
+      this.networkGroup = bindKernel(this.device, this.learnedKernel, resources);
+      this.boundNetwork = { ...network };
+    }
+    return this.networkGroup;
+  }
+
   private rebind(p: FieldParams, labels: GPUBuffer): void {
     const resources = {
       grid: this.uniform,
@@ -285,115 +332,15 @@ function sameParams(a: FieldParams, b: FieldParams): boolean {
     (a.label ?? ALL_LABELS) === (b.label ?? ALL_LABELS) &&
     (a.logShare ?? 0) === (b.logShare ?? 0) &&
     (a.guidance ?? 1) === (b.guidance ?? 1) &&
-    a.labels === b.labels
+    a.labels === b.labels &&
+    (a.arrows ?? 'score') === (b.arrows ?? 'score') &&
+    (a.alphaDot ?? 0) === (b.alphaDot ?? 0) &&
+    (a.halfVarianceDot ?? 0) === (b.halfVarianceDot ?? 0) &&
+    (a.network ?? null) === (b.network ?? null) &&
+    (a.networkStep ?? 0) === (b.networkStep ?? 0)
   );
 }
 
-/**
- * The last L positions of the first K particles, in a GPU ring buffer: particle p's position
- * from r records ago (r < min(count, L)) is ring[p L + (head - r) mod L].
- */
-export class Trails {
-  ring: GPUBuffer | null = null;
-  /** K (at most the particles there are) and L. */
-  particles = 0;
-  length = 0;
-  /** Records since the last reset. */
-  count = 0;
-  private table: GPUBuffer | null = null;
-  private group: GPUBindGroup | null = null;
-  private readonly stride: number;
-  private readonly offsets = new Uint32Array(1);
-  private groupsXY: [number, number] = [1, 1];
-
-  private constructor(
-    private readonly device: GPUDevice,
-    private readonly kernel: Kernel,
-  ) {
-    const align = device.limits.minUniformBufferOffsetAlignment;
-    const struct = kernel.definitions.uniforms.trail;
-    if (!struct) throw new Error('field/field_trails.wgsl: no uniform trail');
-    this.stride = Math.ceil(struct.size / align) * align;
-  }
-
-  static async create(device: GPUDevice, sources: ShaderSources): Promise<Trails> {
-    const kernel = await compileKernel(device, sources, 'field/field_trails', {
-      dynamic: ['trail'],
-    });
-    return new Trails(device, kernel);
-  }
-
-  /** The slot of the latest record. */
-  get head(): number {
-    return this.length ? (this.count + this.length - 1) % this.length : 0;
-  }
-
-  /** Positions recorded per trail so far, at most L. */
-  get filled(): number {
-    return Math.min(this.count, this.length);
-  }
-
-  /**
-   * (Re)allocates for trails of `length` positions of the first `particles` of the n particles in
-   * `x` (0 for either: no trails). Resets.
-   */
-  setup(x: GPUBuffer, n: number, particles: number, length: number): void {
-    this.ring?.destroy();
-    this.table?.destroy();
-    this.ring = this.table = this.group = null;
-    this.particles = Math.min(particles, n);
-    this.length = length;
-    this.count = 0;
-    if (!this.particles || !this.length) return;
-    const definition = this.kernel.definitions.uniforms.trail!;
-    const view = makeStructuredView(definition);
-    const bytes = new Uint8Array(this.stride * length);
-    for (let slot = 0; slot < length; slot++) {
-      view.set({ particles: this.particles, length, slot });
-      bytes.set(new Uint8Array(view.arrayBuffer), slot * this.stride);
-    }
-    this.table = createBuffer(this.device, {
-      label: 'trails table',
-      size: 0,
-      usage: GPUBufferUsage.UNIFORM,
-      data: bytes,
-    });
-    this.ring = createBuffer(this.device, {
-      label: 'trails',
-      size: 8 * this.particles * length,
-      usage: storageIo(),
-    });
-    this.groupsXY = workgroups(
-      this.particles,
-      this.kernel.workgroupSize,
-      this.device.limits.maxComputeWorkgroupsPerDimension,
-    );
-    this.group = bindKernel(this.device, this.kernel, {
-      trail: { buffer: this.table, size: definition.size },
-      x: { buffer: x, size: 8 * this.particles },
-      ring: this.ring,
-    });
-  }
-
-  /** Records the particles' current positions as the newest of each trail. */
-  record(encoder: GPUCommandEncoder): void {
-    if (!this.group) return;
-    this.offsets[0] = (this.count % this.length) * this.stride;
-    const pass = encoder.beginComputePass(TRAILS_PASS);
-    pass.setPipeline(this.kernel.pipeline);
-    pass.setBindGroup(0, this.group, this.offsets, 0, 1);
-    pass.dispatchWorkgroups(this.groupsXY[0], this.groupsXY[1]);
-    pass.end();
-    this.count++;
-  }
-
-  /** Empties every trail (the ring's old contents are no longer drawn). */
-  reset(): void {
-    this.count = 0;
-  }
-
-  destroy(): void {
-    this.ring?.destroy();
-    this.table?.destroy();
-  }
+function sameNetwork(a: NetworkBuffers, b: NetworkBuffers): boolean {
+  return a.net === b.net && a.model === b.model && a.turns === b.turns;
 }

@@ -140,6 +140,11 @@ export class LearnedNetworks {
     if (model && !unetMismatch(model, dim)) this.unet = UNetDenoiser.create(device, model, n, dim);
   }
 
+  /** The 2D network lent (null: none), for the landscape's velocity arrows. */
+  get points(): LearnedModel | null {
+    return this.learned;
+  }
+
   /** Whether a learned run on data of `dim` floats has its network. */
   ready(dim: number): boolean {
     return dim > 2 ? !!this.unet : !!this.learned;
