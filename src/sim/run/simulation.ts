@@ -347,24 +347,20 @@ export class Simulation extends RunBuffers {
   ): void {
     if (this.uncondOffset && GUIDED.has(id) && binding !== 'uncond' && this.cursor.guided[slot]) {
       // Guidance: the unconditional evaluation, the conditional one, then their mix.
-      this.evaluate(pass, id, slot, 'uncond');
-      this.evaluate(pass, id, slot, binding);
+      this.record(pass, id, slot, 'uncond');
+      this.record(pass, id, slot, binding);
       this.record(pass, 'guide', slot, binding);
       return;
-    }
-    this.evaluate(pass, id, slot, binding);
-  }
-
-  /** One evaluation: for the U-Net, its input at this slot's level (and class) and its forward. */
-  private evaluate(pass: GPUComputePassEncoder, id: KernelId, slot: number, binding: Binding) {
-    if (id === 'unet_out') {
-      this.record(pass, 'unet_in', slot, binding === 'uncond' ? 'uncond' : 'run');
-      this.networks.recordForward(pass);
     }
     this.record(pass, id, slot, binding);
   }
 
+  /** One kernel; for the U-Net's output, first its input at this slot (and class) and forward. */
   private record(pass: GPUComputePassEncoder, id: KernelId, slot: number, binding: Binding): void {
+    if (id === 'unet_out') {
+      this.record(pass, 'unet_in', slot, binding === 'uncond' ? 'uncond' : 'run');
+      this.networks.recordForward(pass);
+    }
     const kernel = this.kernels[id];
     const group = this.groups.get(binding, id);
     if (!kernel) throw new Error(`${id} is not compiled: prepare(spec) first`);
