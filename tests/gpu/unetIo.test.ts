@@ -104,6 +104,7 @@ describe(`the image run's side of the U-Net (SEED=${SEED})`, () => {
             x: storage(x),
             unet_x: unetX,
             unet_tau: unetTau,
+            unet_label: storage(new Float32Array(1)),
           },
         );
         const alpha = new F32(Math.fround(level.alpha));
