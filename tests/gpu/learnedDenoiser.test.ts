@@ -258,7 +258,17 @@ describe('run/denoise_learned with a class-conditional network', () => {
     sim.setData(generateDataset('gaussians8', 64, SEED));
     const arch: NetworkArch = { ...ARCH, target: 'v', classes: 8 };
     const trainer = await Trainer.create(device, shaderSources, settings({ arch }));
+    // A fresh network's class columns are 0 (every class the unconditional output); given
+    // values of the others' scale here, so that the class shows.
     const params = initialParameters(arch, SEED + 9).map((v) => 2 * v);
+    const inputs = 6 * arch.frequencies + 8;
+    const columns = Array.from({ length: arch.width * 8 }, (_, i) => {
+      const at = (Math.floor(i / 8) + 1) * inputs - 8 + (i % 8);
+      const fresh = params[at]!;
+      params[at] = 0.2 * (2 * rng.uniform() - 1);
+      return fresh;
+    });
+    expect(columns.every((v) => v === 0)).toBe(true);
     trainer.setWeights(params);
     sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
     const label = rng.int(8);

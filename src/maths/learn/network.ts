@@ -231,7 +231,7 @@ export function lossWeight(w: Weighting, t: Target, alpha: number, sigma: number
 
 /**
  * Fresh parameters as torch.nn.Linear's default: W and b uniform in +-1 / sqrt(inputs) (Kaiming
- * uniform with a = sqrt(5)), from a seed.
+ * uniform with a = sqrt(5)), from a seed; a class-conditional network's class columns 0.
  */
 export function initialParameters(a: NetworkArch, seed: number): Float32Array<ArrayBuffer> {
   const p = new Float32Array(parameterCount(a));
@@ -241,7 +241,27 @@ export function initialParameters(a: NetworkArch, seed: number): Float32Array<Ar
     const end = l.offset + linearParameters(l.inputs, l.outputs);
     for (let i = l.offset; i < end; i++) p[i] = bound * (2 * rng.uniform() - 1);
   }
+  zeroClassColumns(p, networkLayers(a)[0]!, classInputs(a));
   return p;
+}
+
+/**
+ * The input layer's class columns (its last `classes` inputs) set to 0: a fresh network gives
+ * every class the unconditional output, so guidance's w (x0_cond - x0_uncond) starts at 0 and
+ * grows only as the class is learned. Random columns would make that difference a random
+ * direction, which guidance amplifies while the class is still barely trained.
+ */
+export function zeroClassColumns(
+  p: Float32Array,
+  layer: { inputs: number; outputs: number; offset: number },
+  classes: number,
+): void {
+  for (let j = 0; j < layer.outputs; j++)
+    p.fill(
+      0,
+      layer.offset + (j + 1) * layer.inputs - classes,
+      layer.offset + (j + 1) * layer.inputs,
+    );
 }
 
 const activate = (a: Activation, x: ArrayLike<number>): Float64Array =>

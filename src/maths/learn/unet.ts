@@ -25,7 +25,7 @@
  * the state dict of the same modules in PyTorch loads by name.
  */
 import { Rng, Stream } from '../rng';
-import { MAX_CLASSES, TARGETS, type Target, type TensorSpec } from './network';
+import { MAX_CLASSES, TARGETS, zeroClassColumns, type Target, type TensorSpec } from './network';
 
 export interface UNetArch {
   /** Channels at the top level, C (2 C at every level below). */
@@ -291,6 +291,8 @@ export function unetInitialParameters(plan: UNetPlan, seed: number): Float32Arra
       const count = o.op === 'conv' ? convParameters(o.cin, o.cout) : (o.inputs + 1) * o.outputs;
       const bound = 1 / Math.sqrt(fanIn);
       for (let i = o.offset; i < o.offset + count; i++) p[i] = bound * (2 * rng.uniform() - 1);
+      // A class-conditional U-Net's class columns of time.0 start at 0 (network.ts's reason).
+      if (o.op === 'linear' && o.name === 'time.0') zeroClassColumns(p, o, unetClasses(plan.arch));
     }
   }
   return p;

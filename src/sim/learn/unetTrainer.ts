@@ -104,6 +104,8 @@ export class UNetTrainer {
     const classes = unetClasses(settings.arch);
     // Images without labels (or an unconditional U-Net): a class buffer the kernel never reads.
     this.noLabels = pool.floats('no labels', 1);
+    // (and a one-hot it never writes: one buffer may not be read and written in one dispatch)
+    const noOneHot = pool.floats('no one-hot', 1);
     this.sampler = pool.own(
       new ImageBatchSampler(
         device,
@@ -123,7 +125,7 @@ export class UNetTrainer {
           tau: passes.values.get('tau')!,
           goal,
           weight,
-          label: passes.values.get('label') ?? this.noLabels,
+          label: passes.values.get('label') ?? noOneHot,
         },
         this.state.table.binding,
       ),
@@ -163,7 +165,7 @@ export class UNetTrainer {
             tau: evalPasses.values.get('tau')!,
             goal: evalGoal,
             weight: evalWeight,
-            label: evalPasses.values.get('label') ?? this.noLabels,
+            label: evalPasses.values.get('label') ?? noOneHot,
           },
           table.binding,
         ),
