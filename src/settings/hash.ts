@@ -1,5 +1,5 @@
 /** The URL-hash codec of the settings: only keys that differ from the defaults, typed on decode. */
-import { DEFAULTS, isSettingKey, SETTING_KEYS, type Settings } from './settings';
+import { DEFAULTS, isSettingKey, SETTING_KEYS, settingKeyOf, type Settings } from './settings';
 
 /** The URL hash of the settings that differ from the defaults: a short, shareable link. */
 export function encodeHash(settings: Readonly<Settings>): string {
@@ -14,9 +14,10 @@ export function encodeHash(settings: Readonly<Settings>): string {
 export function decodeHash(hash: string): { patch: Record<string, unknown>; unknown: string[] } {
   const patch: Record<string, unknown> = {};
   const unknown: string[] = [];
-  for (const [key, raw] of new URLSearchParams(hash.replace(/^#/, ''))) {
+  for (const [named, raw] of new URLSearchParams(hash.replace(/^#/, ''))) {
+    const key = settingKeyOf(named);
     if (!isSettingKey(key)) {
-      unknown.push(key);
+      unknown.push(named);
       continue;
     }
     const expected = typeof DEFAULTS[key];

@@ -354,6 +354,13 @@ export function isSettingKey(key: string): key is Key {
   return Object.hasOwn(DEFAULTS, key);
 }
 
+/** Other names a setting answers to in patches and links: `target`, the issue's and PyTorch's. */
+export const ALIASES: Readonly<Record<string, Key>> = { target: 'modelTarget' };
+
+/** The setting a patch's or link's key names (itself, or the one it is an alias of). */
+export const settingKeyOf = (key: string): string =>
+  Object.hasOwn(ALIASES, key) ? ALIASES[key]! : key;
+
 export const PANELS = ['gui', 'charts', 'hud'] as const;
 
 /** Splits a comma-separated list, ignoring blanks. */

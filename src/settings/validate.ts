@@ -18,6 +18,7 @@ import {
   IMAGE_BATCH_MAX,
   INTEGERS,
   isSettingKey,
+  settingKeyOf,
   LIMITS,
   PANELS,
   SAMPLERS,
@@ -82,8 +83,9 @@ export function applyPatch(
   if (shape !== null) return { ok: false, error: shape };
   const next: Settings = { ...current };
   const changed: Key[] = [];
-  for (const [key, value] of Object.entries(patch)) {
-    if (!isSettingKey(key)) return { ok: false, error: `unknown setting '${key}'` };
+  for (const [named, value] of Object.entries(patch)) {
+    const key = settingKeyOf(named);
+    if (!isSettingKey(key)) return { ok: false, error: `unknown setting '${named}'` };
     const problem = valueProblem(key, value, options.maxParticles ?? LIMITS.n.max);
     if (problem) return { ok: false, error: problem };
     if (next[key] !== value) {

@@ -5,8 +5,7 @@
  * max, log Z, p) against float64 on the GPU's own energies; the float64 score against minus the
  * finite-difference gradient of U; and the trails ring buffer.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createBuffer } from '../../src/gpu/buffers';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
 import type { Mixture } from '../../src/maths/datasets';
@@ -20,12 +19,11 @@ import {
   F32,
   componentTermF32,
   distanceLogits,
-  gpuErrors,
   softmaxBounds,
   softmaxF32,
-  testGpu,
   worstElement,
 } from './harness';
+import { randomMixture as randomMixtureOf, useGrid } from './gridFixture';
 import { SEED, within } from '../random';
 
 const seed = SEED;
@@ -35,48 +33,15 @@ const G = 33;
 const HALF = 2.5;
 /** Grid points per side for finite differences. */
 const FINE = 97;
-const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
+const fixture = useGrid(G, HALF);
 let device: GPUDevice;
 let grid: EnergyGrid;
-const owned: GPUBuffer[] = [];
-
-beforeAll(async () => {
-  device = (await testGpu()).device;
-  grid = await EnergyGrid.create(device, shaderSources, { size: G, halfWidth: HALF });
+beforeAll(() => {
+  ({ device, grid } = fixture);
 });
-
-afterAll(() => {
-  grid.destroy();
-  for (const b of owned) b.destroy();
-});
-
-afterEach(() => {
-  expect(gpuErrors).toEqual([]);
-});
-
-function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
-  const b = createBuffer(device, { label: 'test', size: 0, usage: USAGE, data });
-  owned.push(b);
-  return b;
-}
-
-function randomMixture(k: number): Mixture {
-  const weights = Array.from({ length: k }, () => 0.2 + rng.uniform());
-  const total = weights.reduce((a, b) => a + b, 0);
-  return {
-    components: weights.map((w) => {
-      const a = 0.05 + 0.3 * rng.uniform();
-      const b = 0.05 + 0.3 * rng.uniform();
-      const c = 0.9 * Math.sqrt(a * b) * (2 * rng.uniform() - 1);
-      return {
-        weight: w / total,
-        mean: [1.5 * rng.normal(), 1.5 * rng.normal()] as const,
-        cov: [a, c, b] as const,
-      };
-    }),
-  };
-}
+const upload = (data: Float32Array<ArrayBuffer>): GPUBuffer => fixture.upload(data);
+const randomMixture = (k: number): Mixture => randomMixtureOf(rng, k);
 
 function gridPoints(g: EnergyGrid = grid): Float64Array {
   const size = g.size;

@@ -87,6 +87,17 @@ describe('class, guidance and guidanceInterval', () => {
       expect(error({ labelDropout: bad })).toContain('labelDropout');
   });
 
+  test("the issue's names: target is modelTarget, in patches and links", () => {
+    const r = applyPatch(DEFAULTS, { target: 'velocity', schedule: 'rectified' });
+    expect(r.ok && [r.settings.modelTarget, r.changed]).toEqual([
+      'velocity',
+      ['modelTarget', 'schedule'],
+    ]);
+    expect(error({ target: 'flow' })).toContain('modelTarget');
+    expect(decodeHash('#target=x0&class=2').patch).toEqual({ modelTarget: 'x0', class: 2 });
+    expect(error({ targetx: 'v' })).toBe("unknown setting 'targetx'");
+  });
+
   test('a dataset switch drops a class the new data has not, unless the patch names it', () => {
     const on25 = applyPatch(DEFAULTS, { dataset: 'gaussians25', class: 20 });
     if (!on25.ok) throw new Error(on25.error);
