@@ -12,7 +12,9 @@
  * the forward pass carried through the MSE's sums.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { readback } from '../../src/gpu/readback';
 import { shaderSources } from '../../src/gpu/shaderSources';
+import type { Condition } from '../../src/maths/guidance';
 import { generateDataset } from '../../src/maths/datasets';
 import {
   embeddingWidth,
@@ -185,6 +187,44 @@ describe('learn/sample_batch: the class one-hot and its label dropout', () => {
   });
 });
 
+/**
+ * Two DDIM steps of a learned run (cosine, 6 steps; conditioned when `condition` says so), then
+ * the measurement there: the particles, the network's x0_hat at them, and the network's inputs
+ * (x c_in, y c_in, tau) per particle in F32, with the level's alpha and sigma.
+ */
+async function measuredAfterTwoSteps(
+  sim: Simulation,
+  n: number,
+  condition?: Condition,
+): Promise<{ x0hat: Float32Array; xs: F32[][]; rows: F32[][]; alpha: F32; sigma: F32 }> {
+  await setRun(sim, {
+    mode: 'reverse',
+    sampler: 'ddim',
+    denoiser: 'learned',
+    levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, 6),
+    eta: 0,
+    seed: SEED,
+    ...(condition ? { condition } : {}),
+  });
+  const encoder = device.createCommandEncoder();
+  sim.reset(encoder);
+  sim.encodeSteps(encoder, 2);
+  device.queue.submit([encoder.finish()]);
+  // The measurement: the network at the particles as they are, at the current level.
+  const measure = device.createCommandEncoder();
+  sim.measureDenoiser(measure);
+  device.queue.submit([measure.finish()]);
+  const x = await sim.positions();
+  const x0hat = new Float32Array(await readback(device, sim.measuredX0hat));
+  const level = sim.level()!;
+  const alpha = new F32(Math.fround(level.alpha));
+  const sigma = new F32(Math.fround(level.sigma));
+  const cIn = new F32(1).div(alpha.mul(alpha).add(sigma.mul(sigma)).sqrt());
+  const xs = Array.from({ length: n }, (_, i) => [new F32(x[2 * i]!), new F32(x[2 * i + 1]!)]);
+  const rows = xs.map((xi) => [xi[0]!.mul(cIn), xi[1]!.mul(cIn), noiseAngleF32(alpha, sigma)]);
+  return { x0hat, xs, rows, alpha, sigma };
+}
+
 // --- the fused denoiser ---------------------------------------------------------------------------
 
 describe('run/denoise_learned evaluates the network at every particle', () => {
@@ -193,7 +233,6 @@ describe('run/denoise_learned evaluates the network at every particle', () => {
     const n = 48;
     sim.setParticles(n);
     sim.setData(generateDataset('gaussians8', 64, SEED));
-    const steps = 6;
     for (const target of TARGETS) {
       const arch = { ...ARCH, target };
       const trainer = await Trainer.create(device, shaderSources, settings({ arch }));
@@ -201,35 +240,11 @@ describe('run/denoise_learned evaluates the network at every particle', () => {
       const params = initialParameters(arch, SEED + 7).map((v) => 2 * v);
       trainer.setWeights(params);
       sim.setModel({ net: trainer.net, model: trainer.ema, turns: trainer.turns });
-      const levels = reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, steps);
-      await setRun(sim, {
-        mode: 'reverse',
-        sampler: 'ddim',
-        denoiser: 'learned',
-        levels,
-        eta: 0,
-        seed: SEED,
-      });
-      const encoder = device.createCommandEncoder();
-      sim.reset(encoder);
-      sim.encodeSteps(encoder, 2);
-      device.queue.submit([encoder.finish()]);
-      // The measurement: the network at the particles as they are, at the current level.
-      const measure = device.createCommandEncoder();
-      sim.measureDenoiser(measure);
-      device.queue.submit([measure.finish()]);
-      const x = await sim.positions();
-      const x0hat = new Float32Array(
-        await (await import('../../src/gpu/readback')).readback(device, sim.measuredX0hat),
-      );
-      const level = sim.level()!;
-      const alpha = new F32(Math.fround(level.alpha));
-      const sigma = new F32(Math.fround(level.sigma));
-      const cIn = new F32(1).div(alpha.mul(alpha).add(sigma.mul(sigma)).sqrt());
+      const { x0hat, xs, rows, alpha, sigma } = await measuredAfterTwoSteps(sim, n);
       let worst = 0;
       for (let i = 0; i < n; i++) {
-        const xi = [new F32(x[2 * i]!), new F32(x[2 * i + 1]!)];
-        const row = [xi[0]!.mul(cIn), xi[1]!.mul(cIn), noiseAngleF32(alpha, sigma)];
+        const xi = xs[i]!;
+        const row = rows[i]!;
         const out = forwardF32(arch, params, row);
         // The float64 network from the same inputs lies within the F32 model's bound of its value:
         // the model's value takes sin and cos through the kernel's polynomials (their truncation
@@ -274,35 +289,13 @@ describe('run/denoise_learned with a class-conditional network', () => {
     const label = rng.int(8);
     // w = 1 (the class alone), w = 0 (no class alone) and a guided w > 1.
     for (const guidance of [1, 0, 1 + 3 * rng.uniform()]) {
-      await setRun(sim, {
-        mode: 'reverse',
-        sampler: 'ddim',
-        denoiser: 'learned',
-        levels: reverseLevels('cosine', DEFAULT_SCHEDULE_PARAMS, 6),
-        eta: 0,
-        seed: SEED,
-        condition: { label, guidance, interval: [0, 1] },
-      });
-      const encoder = device.createCommandEncoder();
-      sim.reset(encoder);
-      sim.encodeSteps(encoder, 2);
-      device.queue.submit([encoder.finish()]);
-      const measure = device.createCommandEncoder();
-      sim.measureDenoiser(measure);
-      device.queue.submit([measure.finish()]);
-      const x = await sim.positions();
-      const x0hat = new Float32Array(
-        await (await import('../../src/gpu/readback')).readback(device, sim.measuredX0hat),
-      );
-      const level = sim.level()!;
-      const alpha = new F32(Math.fround(level.alpha));
-      const sigma = new F32(Math.fround(level.sigma));
-      const cIn = new F32(1).div(alpha.mul(alpha).add(sigma.mul(sigma)).sqrt());
+      const condition = { label, guidance, interval: [0, 1] as [number, number] };
+      const { x0hat, xs, rows, alpha, sigma } = await measuredAfterTwoSteps(sim, n, condition);
       const w = new F32(Math.fround(guidance));
       let worst = 0;
       for (let i = 0; i < n; i++) {
-        const xi = [new F32(x[2 * i]!), new F32(x[2 * i + 1]!)];
-        const row = [xi[0]!.mul(cIn), xi[1]!.mul(cIn), noiseAngleF32(alpha, sigma)];
+        const xi = xs[i]!;
+        const row = rows[i]!;
         const cond = forwardF32(arch, params, row, label);
         const uncond = forwardF32(arch, params, row);
         for (let j = 0; j < OUTPUTS; j++) {
