@@ -67,10 +67,16 @@ export class Recovery {
   /** For tests and the curious: loses the device as a driver crash would. */
   loseDevice(): void {
     const gpu = this.state.gpu ?? this.building;
-    // Between two devices (a rebuild asking for one): the next is lost as it comes.
-    if (gpu) gpu.device.destroy();
-    else if (this.state.rebuilding) this.loseNext = true;
+    // A device this already lost whose loss has not been answered yet (its `lost` promise can
+    // settle hundreds of ms later on a busy page), or none between two devices (a rebuild asking
+    // for one): the next is lost as it comes. Destroying the same device twice would be no loss.
+    if (gpu && !this.destroyed.has(gpu.device)) {
+      this.destroyed.add(gpu.device);
+      gpu.device.destroy();
+    } else if (gpu || this.state.rebuilding) this.loseNext = true;
   }
+  /** The devices loseDevice() has destroyed. */
+  private readonly destroyed = new WeakSet<GPUDevice>();
 
   /**
    * Builds everything for the current settings on a new device. `epoch` is the loss it answers
@@ -88,6 +94,7 @@ export class Recovery {
     this.building = gpu;
     if (this.loseNext) {
       this.loseNext = false;
+      this.destroyed.add(gpu.device);
       gpu.device.destroy();
     }
     const lanes: Lane[] = [];
